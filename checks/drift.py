@@ -33,11 +33,9 @@ normalised Wasserstein distance lies within ``statistic ± error_bound``.
 
 from __future__ import annotations
 
-import importlib
 import math
 import os
 import pickle
-import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -114,8 +112,8 @@ PSI_MIN_VALUES: Final = 1000
 #: :func:`sketch_snapshot` share the per-column work with a second process by default.
 #: One process already keeps ~1.5 of 2 cores busy (polars decodes the next column in
 #: one thread while numpy counts in another; numpy's ``bincount`` and ``ufunc.at`` hold
-#: the GIL, so more threads do not help), and a worker costs ~0.6 s of CPU to start
-#: (interpreter, polars, numpy, scipy) that competes for the same two cores. Measured
+#: the GIL, so more threads do not help), and a worker costs ~0.45 s of CPU to start
+#: (interpreter, polars, numpy) that competes for the same two cores. Measured
 #: here (benchmarks/README.md), 1M rows: 5-30 features no gain or up to 10% slower,
 #: 50 features 5-10% faster in exact mode and ~45% faster in sketch mode (pure numpy).
 PROCESS_MIN_CELLS: Final = 40_000_000
@@ -262,7 +260,6 @@ def compute_drift(
     unknown = sorted(set(methods) - set(METHODS))
     if unknown:
         raise InputError(f"methods: unknown {unknown} (known: {', '.join(METHODS)})")
-    _preload_scipy_special()
     if bins < 2:
         raise InputError(f"bins: must be >= 2, not {bins}")
     sketch = isinstance(current, CurrentSketch)
@@ -563,15 +560,6 @@ def _worker_input(blob: bytes) -> Any:
                 _INPUTS.clear()
             _INPUTS[blob] = got
     return got
-
-
-def _preload_scipy_special() -> None:
-    """Start importing scipy.special (p-values; ~0.2 s) in a background thread, so that
-    it overlaps the first columns' reading (polars releases the GIL) instead of stalling
-    the first p-value. Python's import lock makes a concurrent use simply wait for it."""
-    if "scipy.special" in sys.modules:
-        return
-    threading.Thread(target=importlib.import_module, args=("scipy.special",), daemon=True).start()
 
 
 def drifted_features(drift: pl.DataFrame) -> list[str]:

@@ -31,7 +31,7 @@ from typing import IO, Any, Final
 __all__ = ["DriftWorker", "DriftWorkers", "WorkerCrashError", "serve"]
 
 #: Modules a drift worker imports before it says it is ready.
-WARM_MODULES: Final = ("checks.drift", "scipy.special")
+WARM_MODULES: Final = ("checks.drift",)
 _HEADER = struct.Struct("<Q")
 _BOOT = "import sys; from checks.drift_workers import serve; serve(sys.argv[1:])"
 

@@ -14,6 +14,8 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from checks.stats.special import chi2_sf
+
 __all__ = ["Chi2Result", "chi2_homogeneity"]
 
 
@@ -54,7 +56,5 @@ def chi2_homogeneity(baseline_counts: npt.ArrayLike, current_counts: npt.ArrayLi
     dof = observed.shape[1] - 1
     if dof == 0:
         return Chi2Result(0.0, 1.0, 0)
-    from scipy import special
-
     stat = float(np.sum((observed - expected) ** 2 / expected))
-    return Chi2Result(stat, float(special.chdtrc(dof, stat)), dof)
+    return Chi2Result(stat, chi2_sf(stat, dof), dof)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from checks.stats.special import rel_entr
+
 __all__ = ["js_distance"]
 
 
@@ -18,10 +20,9 @@ def js_distance(p: npt.ArrayLike, q: npt.ArrayLike, base: float = 2.0) -> float:
 
     Preconditions: same length, non-negative, each with a positive sum. Same operations
     as scipy's ``jensenshannon`` (normalise, mixture m, ``rel_entr`` sums, divide by
-    ``log(base)``, square root of half), without importing ``scipy.spatial``.
+    ``log(base)``, square root of half), without importing ``scipy.spatial`` or
+    ``scipy.special`` (:func:`checks.stats.special.rel_entr` is the same formula).
     """
-    from scipy.special import rel_entr
-
     pa = np.asarray(p, dtype=np.float64)
     qa = np.asarray(q, dtype=np.float64)
     pa = pa / np.sum(pa)

@@ -24,6 +24,8 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from checks.stats.special import stirling_error
+
 __all__ = [
     "MAX_EXACT_N",
     "KsResult",
@@ -163,9 +165,9 @@ def kolmogorov_smirnov_sf(x: float, n: float) -> float:
         return _clip(1.0 - prob)
     if t >= nn - 1:  # Ruben-Gambino
         return _clip(2 * (1.0 - x) ** nn)
-    from scipy import special
-
     if x >= 0.5:  # exact: 2 * smirnov
+        from scipy import special
+
         return _clip(2 * float(special.smirnov(nn, x)))
     nxsquared = t * x
     if nn <= 140:
@@ -187,7 +189,6 @@ def kolmogorov_smirnov_sf(x: float, n: float) -> float:
 _MINLOG = -7.08396418532264106224e2
 #: Above this n, ``scipy.special.smirnov`` switches to a closed-form approximation.
 _SMIRNOV_MAX_COMPUTE_N = 1_000_000
-_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
 
 def _smirnov_sf(n: int, x: float) -> float:
@@ -213,9 +214,9 @@ def _smirnov_sf(n: int, x: float) -> float:
     nj = n - j
     logs = (
         0.5 * np.log(n / (2 * math.pi * j * nj))
-        + _stirling_error(np.array([float(n)]))[0]
-        - _stirling_error(j)
-        - _stirling_error(nj)
+        + stirling_error(np.array([float(n)]))[0]
+        - stirling_error(j)
+        - stirling_error(nj)
         + j * np.log1p(nx / j)
         + nj * np.log1p(-nx / nj)
         - np.log(x + j / n)
@@ -224,20 +225,6 @@ def _smirnov_sf(n: int, x: float) -> float:
     first = n * math.log1p(-x)  # the j = 0 term times x: (1 - x)^n
     top = max(first, float(logs.max()))
     return float(math.exp(top) * (math.exp(first - top) + np.exp(logs - top).sum()))
-
-
-def _stirling_error(m: FloatArray) -> FloatArray:
-    """log(m!) - (m log m - m + log(2 pi m) / 2), for m >= 1 (exact below 16, series above)."""
-    out = np.empty_like(m)
-    small = m < 16
-    out[small] = [
-        math.lgamma(v + 1) - (v * math.log(v) - v + _HALF_LOG_2PI + 0.5 * math.log(v))
-        for v in m[small].tolist()  # at most 15 distinct small values
-    ]
-    r = 1.0 / m[~small]
-    r2 = r * r
-    out[~small] = r * (1 / 12 - r2 * (1 / 360 - r2 * (1 / 1260 - r2 * (1 / 1680 - r2 / 1188))))
-    return out
 
 
 def _clip(p: float) -> float:

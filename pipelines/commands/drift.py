@@ -127,7 +127,7 @@ def _early_workers(args: argparse.Namespace) -> DriftWorkers | None:
     when the inputs look large enough for :func:`checks.drift.compute_drift` to share
     the work (its own rule decides; an unused worker is ended at once).
 
-    Why: a worker's start-up (~0.5 s of CPU: interpreter, polars, numpy, scipy) then
+    Why: a worker's start-up (~0.45 s of CPU: interpreter, polars, numpy) then
     runs on the other core while this process does the same imports.
     """
     if args.processes is not None and args.processes < 2:
