@@ -4,7 +4,9 @@ Why a directory of plain files: a profile is built once per model version and re
 every run; JSON keeps the small parts (cut points, counts, categories, hashes) readable
 by people and other tools. The sorted values of each numeric feature are one ``.npy``
 file (``values-<token>/<i>.npy``, named in ``profile.json`` under ``values_files``), and
-the sketch grids are one ``values-<token>/grids.npz`` (``grids_file``):
+the sketch grids are one ``values-<token>/grids.npz`` (``grids_file``); a numeric
+feature's KS bucket grid (``ks_anchor`` in its entry, bucket starts in
+``values-<token>/<i>.ks.npy``, 512 KiB) lets KS bucket only the current sample:
 reading one is a memory map of the page cache, about 1 ms per million values, where
 decoding the same column from a compressed parquet file cost about 11 ms (measured, see
 ``benchmarks/README.md``). Directories written before this layout hold one
@@ -19,7 +21,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,7 @@ import polars as pl
 
 from checks.errors import InputError
 from checks.profile import BaselineProfile, profile_from_tables, profile_to_tables
+from checks.stats.ecdf import KsAnchor
 
 __all__ = ["META_FILE", "VALUES_FILE", "is_profile_dir", "load_profile", "save_profile"]
 
@@ -43,6 +46,11 @@ _GRIDS = "grids_file"
 _GRIDS_FILE = "grids.npz"
 _GRID_KEY = "grid_key"
 _GRID_FIELDS = ("grid", "grid_counts", "grid_atoms")
+#: profile.json key of a numeric feature's KS grid (checks.stats.ecdf.KsAnchor): its
+#: parameters inline, its bucket starts in ``values-<token>/<i>.ks.npy``. Optional:
+#: profiles stored without it work, KS then fits its grid on every run.
+_ANCHOR = "ks_anchor"
+_ANCHOR_SUFFIX = ".ks.npy"
 
 
 def is_profile_dir(path: str | Path) -> bool:
@@ -80,6 +88,15 @@ def save_profile(profile: BaselineProfile, directory: str | Path) -> Path:
         if values is not None:
             np.save(staging / f"{i:05d}.npy", np.ascontiguousarray(values, dtype=np.float64))
             files[name] = f"{values_dir}/{i:05d}.npy"
+            anchor = numeric.ks_anchor()
+            if anchor is not None:
+                np.save(staging / f"{i:05d}{_ANCHOR_SUFFIX}", np.asarray(anchor.starts, np.int64))
+                entry[_ANCHOR] = {
+                    "lo": anchor.lo,
+                    "scale": anchor.scale,
+                    "buckets": anchor.buckets,
+                    "starts_file": f"{values_dir}/{i:05d}{_ANCHOR_SUFFIX}",
+                }
     np.savez(staging / _GRIDS_FILE, **grids)
     os.replace(staging, target / values_dir)
     meta[_VALUES_FILES] = files
@@ -110,6 +127,29 @@ class _NpyValues:
             return np.asarray(np.load(path, mmap_mode="r"), dtype=np.float64)
         except (OSError, ValueError) as exc:
             raise InputError(f"{path}: column {name!r}: {exc}") from None
+
+
+@dataclass(frozen=True)
+class _NpyAnchor:
+    """A feature's stored KS grid: parameters from profile.json, bucket starts
+    memory-mapped from their ``.npy`` file on first use (picklable)."""
+
+    path: Path
+    lo: float
+    scale: float
+    buckets: int
+
+    def __call__(self) -> KsAnchor:
+        try:
+            starts = np.load(self.path, mmap_mode="r")
+        except (OSError, ValueError) as exc:
+            raise InputError(f"{self.path}: unreadable KS grid: {exc}") from None
+        if starts.shape != (self.buckets + 1,) or starts.dtype != np.int64:
+            raise InputError(
+                f"{self.path}: KS grid: expected {self.buckets + 1} int64 bucket starts, "
+                f"found {starts.shape} {starts.dtype}"
+            )
+        return KsAnchor(self.lo, self.scale, self.buckets, starts)
 
 
 @dataclass(frozen=True)
@@ -158,8 +198,25 @@ def load_profile(directory: str | Path) -> BaselineProfile:
     elif (root / VALUES_FILE).is_file():
         values = _ParquetValues((root / VALUES_FILE).resolve())
     try:
-        return profile_from_tables(meta, values)
+        profile = profile_from_tables(meta, values)
+        anchors = {
+            name: _NpyAnchor(
+                root.resolve() / str(spec["starts_file"]),
+                float(spec["lo"]),
+                float(spec["scale"]),
+                int(spec["buckets"]),
+            )
+            for name, entry in meta["numeric"].items()
+            if (spec := entry.get(_ANCHOR)) is not None and name in profile.numeric
+        }
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, InputError):
             raise
         raise InputError(f"{meta_path}: malformed profile: {exc}") from None
+    if not anchors or profile.mode != "exact":
+        return profile
+    numeric = {
+        name: replace(p, anchor_loader=anchors[name]) if name in anchors else p
+        for name, p in profile.numeric.items()
+    }
+    return replace(profile, numeric=numeric)

@@ -252,12 +252,13 @@ def _target_text(
 
 
 def _profile_is_current(profile_dir: Path) -> bool:
-    """A stored profile in the current layout (values as .npy files)."""
+    """A stored profile in the current layout (values as .npy files, KS grids)."""
     meta_path = profile_dir / "profile.json"
     if not meta_path.exists():
         return False
     meta = json.loads(meta_path.read_text())
-    return "values_files" in meta and "grids_file" in meta
+    anchored = any("ks_anchor" in entry for entry in meta.get("numeric", {}).values())
+    return "values_files" in meta and "grids_file" in meta and anchored
 
 
 def _check_sketch(exact: list[dict[str, object]], sketch: list[dict[str, object]]) -> list[str]:

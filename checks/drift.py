@@ -367,7 +367,9 @@ def _feature_profile(
     sketch mode the grid without the values, else the values' loader without the grid."""
     numeric: dict[str, NumericProfile] = {}
     if name in profile.numeric and sketch:
-        numeric[name] = replace(profile.numeric[name], values=None, loader=None)
+        numeric[name] = replace(
+            profile.numeric[name], values=None, loader=None, anchor=None, anchor_loader=None
+        )
     elif name in profile.numeric:
         # The sketch grid serves sketch mode only; the exact path never reads it.
         empty = np.empty(0, dtype=np.int64)
@@ -791,7 +793,7 @@ def _numeric_rows(
         pair = BucketedPair(a_values, b_values)
     elif "ks" in methods:
         # Stored values are sorted: bucket counts by binary search, no pass over them.
-        pair = SortedBaselinePair(a_values, b_values)
+        pair = SortedBaselinePair(a_values, b_values, anchor=profile.ks_anchor())
     if "psi" in methods or "js" in methods:
         if profile is not None:
             got = profile.cuts_for(settings.bins)

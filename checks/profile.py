@@ -31,6 +31,7 @@ import numpy.typing as npt
 import polars as pl
 
 from checks.errors import InputError
+from checks.stats.ecdf import KsAnchor, ks_anchor
 from checks.stats.psi import binned_counts, linear_quantiles, psi_cut_points
 
 __all__ = [
@@ -163,6 +164,10 @@ class NumericProfile:
         ECDF jumps *at* grid points, and knowing by how much keeps the sketch bounds tight.
     values : ndarray or None
         All non-null values sorted (exact mode); None for a sketch-only profile.
+    anchor : KsAnchor or None
+        The baseline's own KS bucket grid (:func:`checks.stats.ecdf.ks_anchor`), so that
+        a run buckets only the current sample; None when it would not pay (ties spread
+        over many values, few values) or was not stored. See :meth:`ks_anchor`.
     """
 
     n: int
@@ -179,6 +184,8 @@ class NumericProfile:
     grid_atoms: IntArray
     values: FloatArray | None = field(default=None, repr=False)
     loader: Callable[[], FloatArray] | None = field(default=None, repr=False, compare=False)
+    anchor: KsAnchor | None = field(default=None, repr=False, compare=False)
+    anchor_loader: Callable[[], KsAnchor] | None = field(default=None, repr=False, compare=False)
 
     @property
     def n_finite(self) -> int:
@@ -194,6 +201,15 @@ class NumericProfile:
             return self.values
         if self.loader is not None:
             return self.loader()
+        return None
+
+    def ks_anchor(self) -> KsAnchor | None:
+        """The stored KS grid, loading it on first use from a stored profile; None when
+        the profile has none (the KS path then fits a grid per run, same result)."""
+        if self.anchor is not None:
+            return self.anchor
+        if self.anchor_loader is not None:
+            return self.anchor_loader()
         return None
 
     def cuts_for(self, bins: int) -> tuple[FloatArray, IntArray] | None:
@@ -299,6 +315,7 @@ def numeric_profile(
             - np.searchsorted(ordered, grid, side="left")
         ).astype(np.int64),
         values=ordered if keep_values else None,
+        anchor=ks_anchor(finite) if keep_values else None,
     )
 
 

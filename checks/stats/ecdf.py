@@ -31,6 +31,7 @@ distance infinite or undefined); :class:`EcdfComparison` reports how many were e
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -40,7 +41,15 @@ import numpy.typing as npt
 from checks.stats.ks import ks_statistic_sorted
 from checks.stats.wasserstein import wasserstein_sorted
 
-__all__ = ["SMALL_N", "BucketedPair", "EcdfComparison", "SortedBaselinePair", "compare_ecdfs"]
+__all__ = [
+    "SMALL_N",
+    "BucketedPair",
+    "EcdfComparison",
+    "KsAnchor",
+    "SortedBaselinePair",
+    "compare_ecdfs",
+    "ks_anchor",
+]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
@@ -233,12 +242,22 @@ class SortedBaselinePair:
     values there are gathered and sorted. Counts are integers and every CDF value is
     ``count / n``, so the statistic is bit-identical to ``scipy.stats.ks_2samp``.
 
+    With a stored profile's :class:`KsAnchor` (the baseline's own grid, built once) even
+    the baseline's bucket counts are stored: a run indexes and counts the current sample
+    only, and buckets holding one tied value on both sides are skipped outright
+    (measured: ~2x less work per 1M-row feature than fitting a grid per run).
+
     Parameters
     ----------
     a : ndarray of float64
         Sorted ascending, non-empty, no NaN, ±inf allowed (at the ends); not modified.
     b : ndarray of float64
         Any order, non-empty, no NaN, ±inf allowed; not modified.
+    anchor : KsAnchor, optional
+        The grid of ``a``'s finite values (:func:`ks_anchor`). Ignored when it does not
+        match ``a`` (another count of finite values) or does not fit ``b`` (the current
+        sample crowds a bucket that is not a tie, or beyond the baseline's range): the
+        pair then fits its own grid. Results are identical either way.
     """
 
     #: Values of both samples per bucket the grid aims at (BucketedPair uses 24).
@@ -248,7 +267,12 @@ class SortedBaselinePair:
     FLAT_BUCKETS = 1 << 16
     CROWDED = 64
 
-    def __init__(self, a: FloatArray, b: FloatArray) -> None:
+    #: With an anchor: a bucket holding more than this share of all values at either
+    #: end (the baseline's outer 0.1% and whatever of the current lies beyond) sends the
+    #: pair to the grids above instead (its values would all be sorted).
+    END_SHARE = 0.01
+
+    def __init__(self, a: FloatArray, b: FloatArray, anchor: KsAnchor | None = None) -> None:
         if a.shape[0] == 0 or b.shape[0] == 0:
             raise ValueError("SortedBaselinePair needs two non-empty samples")
         self.a, self.b = a, b
@@ -259,8 +283,14 @@ class SortedBaselinePair:
         self.fa = a[self.neg1 : self.neg1 + self.n1 - self.inf1]
         self.fb, self.neg2, self.inf2 = _finite_part(b)
         self._bucketed = False
+        #: Buckets known to hold one distinct value in both samples (no refinement).
+        self.atoms: npt.NDArray[np.bool_] | None = None
+        #: True when the stored anchor grid was used (no pass over the baseline).
+        self.anchored = False
         m1, m2 = self.fa.shape[0], self.fb.shape[0]
         if self.n1 + self.n2 <= SMALL_N or m1 == 0 or m2 == 0:
+            return
+        if anchor is not None and int(anchor.starts[-1]) == m1 and self._fit_anchor(anchor):
             return
         lo = min(float(self.fa[0]), float(self.fb.min()))
         hi = max(float(self.fa[-1]), float(self.fb.max()))
@@ -281,7 +311,7 @@ class SortedBaselinePair:
         want = np.maximum(counts // self.TARGET_PER_BUCKET, 1)
         split = np.minimum(2 ** np.ceil(np.log2(want)).astype(np.intp), _Grid.MAX_SPLIT)
         grid = _Grid(lo, scale, split.astype(np.intp))
-        self.grid: _Grid | _FlatGrid = grid
+        self.grid: _Grid | _FlatGrid | _AnchoredGrid = grid
         self.k = grid.n
         self.ib = grid._finish(yb, jb)
         self.cb = np.bincount(self.ib, minlength=self.k)
@@ -311,6 +341,43 @@ class SortedBaselinePair:
         self._bucketed = True
         return True
 
+    def _fit_anchor(self, anchor: KsAnchor) -> bool:
+        """The baseline's stored grid (:func:`ks_anchor`): only the current sample is
+        indexed and counted. False (the caller fits a grid of its own) when a bucket
+        both samples share is crowded (an end bucket: holds more than ``END_SHARE`` of
+        the values) and is not one tied value on both sides: sorting its values would
+        cost more than the pass over the baseline saved."""
+        grid = _AnchoredGrid(anchor.lo, anchor.scale, anchor.buckets)
+        k = grid.n
+        starts = np.asarray(anchor.starts, dtype=np.intp)
+        ca = np.diff(starts)
+        ib = grid.index(self.fb)
+        cb = np.bincount(ib, minlength=k)
+        m1, m2 = self.fa.shape[0], self.fb.shape[0]
+        total = ca + cb
+        crowded = max(self.CROWDED / 2 * (m1 + m2) / k, 2 * ANCHOR_MIN_CROWDED)
+        heavy = (ca > 0) & (cb > 0) & (total > crowded)
+        for end in (0, k - 1):  # tails: sorting up to END_SHARE of the values is fine
+            heavy[end] &= bool(total[end] > self.END_SHARE * (m1 + m2))
+        if heavy.any():
+            # Each must be an atom: one baseline value (sorted: first == last) that
+            # every current value of the bucket equals.
+            chosen = np.flatnonzero(heavy)
+            first = self.fa[starts[chosen]]
+            if not np.array_equal(first, self.fa[starts[chosen + 1] - 1]):
+                return False
+            atom_value = np.zeros(k)
+            atom_value[chosen] = first
+            where = np.flatnonzero(heavy[ib])
+            if not np.array_equal(self.fb[where], atom_value[ib[where]]):
+                return False
+            self.atoms = heavy
+        self.grid, self.k, self.ib, self.cb, self.ca = grid, k, ib, cb, ca
+        self.starts = starts
+        self._bucketed = True
+        self.anchored = True
+        return True
+
     def ks_statistic(self) -> float:
         """sup |F_a - F_b| over all values (±inf included), bit-identical to scipy."""
         if not self._bucketed:
@@ -323,6 +390,9 @@ class SortedBaselinePair:
         best = max(float(np.abs(cum1 / n1 - cum2 / n2).max()), abs(self.neg1 / n1 - self.neg2 / n2))
         bound = np.maximum(cum1 / n1 - prev2 / n2, cum2 / n2 - prev1 / n1)
         refine = (self.ca > 0) & (self.cb > 0) & (bound > best)
+        if self.atoms is not None:
+            # One value on both sides: the exact difference at its end is in best.
+            refine &= ~self.atoms
         if not refine.any():
             return float(best)
         sub_b, sub_ib = _select(self.fb, self.ib, refine)
@@ -348,6 +418,85 @@ class SortedBaselinePair:
         c1 = np.searchsorted(self.a, values, side="right")
         c2 = prev2[buckets] + _within_bucket_counts(values, buckets, sb, _before(self.cb, refine))
         return float(max(best, float(np.abs(c1 / n1 - c2 / n2).max())))
+
+
+class KsAnchor(NamedTuple):
+    """A sorted baseline's own KS bucket grid, built once with its stored profile.
+
+    ``buckets`` equal-width buckets over the baseline's finite values from the 0.1% to
+    the 99.9% quantile (values beyond either end fall in the end buckets, so a heavy tail
+    does not stretch the grid), and for each bucket the index in the finite sorted values
+    of its first value. With it, :class:`SortedBaselinePair` touches only the current
+    sample: no pass over the baseline and no binary search of it.
+
+    Attributes
+    ----------
+    lo : float
+        Left edge of bucket 1 (the 0.1% quantile), in the feature's unit.
+    scale : float
+        Buckets per unit of the feature.
+    buckets : int
+        Number of buckets.
+    starts : ndarray of int
+        ``buckets + 1`` non-decreasing indices; ``starts[-1]`` is the number of finite
+        values, which is how a stale anchor is recognised.
+    """
+
+    lo: float
+    scale: float
+    buckets: int
+    starts: IntArray
+
+
+#: Buckets of a :class:`KsAnchor` (as the single-level grid above).
+ANCHOR_BUCKETS = SortedBaselinePair.FLAT_BUCKETS
+#: Share of the baseline beyond each end of the anchor's equal-width range.
+ANCHOR_TAIL = 0.001
+#: A bucket of one sample counts as crowded only above this many values, whatever the
+#: sample size (sorting a few hundred values when refining a bucket is cheap).
+ANCHOR_MIN_CROWDED = 256
+
+
+def ks_anchor(finite_sorted: FloatArray) -> KsAnchor | None:
+    """The :class:`KsAnchor` of a baseline's finite values (sorted ascending), or None
+    when it would not pay: too few values, a (nearly) constant column, or a crowded
+    bucket that is not a single tied value (the pair then fits its own grid per run)."""
+    m = finite_sorted.shape[0]
+    if m <= SMALL_N:
+        return None
+    lo = float(finite_sorted[int(ANCHOR_TAIL * (m - 1))])
+    hi = float(finite_sorted[math.ceil((1.0 - ANCHOR_TAIL) * (m - 1))])
+    k = ANCHOR_BUCKETS
+    if not hi > lo or (hi - lo) / k < 1e4 * float(np.spacing(max(abs(lo), abs(hi)))):
+        return None
+    scale = k / (hi - lo)
+    if not math.isfinite(scale):
+        return None
+    index = _AnchoredGrid(lo, scale, k).index(finite_sorted)
+    starts = np.searchsorted(index, np.arange(k + 1), side="left").astype(np.intp)
+    counts = np.diff(starts)
+    crowded = counts > max(SortedBaselinePair.CROWDED / 2 * m / k, ANCHOR_MIN_CROWDED)
+    crowded[0] = crowded[-1] = False
+    chosen = np.flatnonzero(crowded)
+    if not np.array_equal(finite_sorted[starts[chosen]], finite_sorted[starts[chosen + 1] - 1]):
+        return None
+    return KsAnchor(lo, scale, k, starts)
+
+
+class _AnchoredGrid:
+    """Equal-width buckets over [lo, lo + n / scale], values beyond in the end buckets:
+    ``clip((x - lo) * scale, 0, n - ε)`` truncated, monotone under rounding."""
+
+    def __init__(self, lo: float, scale: float, n: int) -> None:
+        self.lo, self.scale, self.n = lo, scale, n
+        self.top = float(np.nextafter(float(n), 0.0))
+
+    def index(self, x: FloatArray) -> IntArray:
+        y = np.subtract(x, self.lo)
+        np.multiply(y, self.scale, out=y)
+        np.maximum(y, 0.0, out=y)
+        np.minimum(y, self.top, out=y)
+        return y.astype(np.intp)
 
 
 class _FlatGrid:

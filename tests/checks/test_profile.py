@@ -141,6 +141,38 @@ def test_stored_values_are_npy_files_and_the_parquet_layout_still_reads(tmp_path
     assert compute_drift(load_profile(stored), cur, methods=ALL).equals(a)
 
 
+def test_ks_anchor_is_stored_and_loaded(tmp_path: Path) -> None:
+    """The KS grid built with the profile is stored next to the values, loads lazily to
+    the same grid, and a damaged one is an error naming its file."""
+    import json
+
+    base, cur = _data(30_000, 14), _data(20_000, 15, shift=0.05)
+    profile = build_profile(base)
+    stored = save_profile(profile, tmp_path / "prof")
+    loaded = load_profile(stored)
+    for name, built in profile.numeric.items():
+        want, got = built.ks_anchor(), loaded.numeric[name].ks_anchor()
+        assert want is not None and got is not None, name
+        assert (got.lo, got.scale, got.buckets) == (want.lo, want.scale, want.buckets)
+        np.testing.assert_array_equal(got.starts, want.starts)
+    raw = compute_drift(base, cur, methods=ALL)
+    assert _comparable(compute_drift(loaded, cur, methods=ALL)).equals(_comparable(raw))
+    # A profile stored without KS grids (an earlier datasre) gives the same result.
+    meta = json.loads((stored / "profile.json").read_text())
+    for entry in meta["numeric"].values():
+        entry.pop("ks_anchor")
+    (stored / "profile.json").write_text(json.dumps(meta))
+    assert compute_drift(load_profile(stored), cur, methods=ALL).equals(
+        compute_drift(loaded, cur, methods=ALL)
+    )
+    starts_file = next(stored.glob("values-*/*.ks.npy"))
+    save_profile(profile, stored)
+    starts_file = next(stored.glob("values-*/00000.ks.npy"))
+    np.save(starts_file, np.arange(7))
+    with pytest.raises(InputError, match=r"00000\.ks\.npy"):
+        compute_drift(load_profile(stored), cur, methods=("ks",))
+
+
 @pytest.mark.parametrize("shape", ["normal", "lognormal", "t", "spike", "ties"])
 def test_grid_lookup_equals_searchsorted(shape: str) -> None:
     """Sketch mode's grid index (lookup table + short walks) is searchsorted, exactly."""

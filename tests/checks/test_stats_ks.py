@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import special, stats
 
-from checks.stats.ecdf import BucketedPair, SortedBaselinePair
+from checks.stats.ecdf import BucketedPair, SortedBaselinePair, ks_anchor
 from checks.stats.ks import (
     MAX_EXACT_N,
     kolmogorov_smirnov_sf,
@@ -139,6 +139,9 @@ def test_sorted_baseline_pair_equals_scipy(
     ref = stats.ks_2samp(a, b)
     statistic = SortedBaselinePair(a, b).ks_statistic()
     assert statistic == BucketedPair(a, b).ks_statistic()
+    # With the baseline's stored grid (a profile's KS anchor): the same statistic.
+    anchor = ks_anchor(a[np.isfinite(a)])
+    assert SortedBaselinePair(a, b, anchor).ks_statistic() == statistic
     d, p, _ = ks_pvalue(statistic, n1, n2)
     assert d == ref.statistic
     assert _close(p, float(ref.pvalue))
@@ -154,3 +157,92 @@ def test_sorted_baseline_pair_at_scale(shape: str) -> None:
         a, b = _sample(rng, 200_000, shape, 0.0), _sample(rng, 150_000, shape, 0.01)
     a.sort()
     assert SortedBaselinePair(a, b).ks_statistic() == stats.ks_2samp(a, b).statistic
+
+
+def _anchor_sample(rng: np.random.Generator, n: int, shape: str, shift: float) -> np.ndarray:
+    if shape == "lognormal":
+        return rng.lognormal(shift, 1.0, n)
+    if shape == "poisson":
+        return rng.poisson(4.0 + shift, n).astype(np.float64)
+    if shape == "rounded":
+        return np.round(rng.normal(shift, 1.0, n), 1)
+    if shape == "new atom":  # a tied value the baseline never had
+        x = rng.poisson(4.0, n).astype(np.float64)
+        x[: n // 10] = 2.5 + shift
+        return x
+    if shape == "near atom":  # tied values and values a hair above them, same bucket
+        x = rng.poisson(4.0, n).astype(np.float64)
+        x[: n // 10] += 1e-9 * (1.0 + shift)
+        return x
+    if shape == "far shift":  # most of the current beyond the anchor's range
+        return rng.normal(3.0 + shift, 1.0, n)
+    return _sample(rng, n, shape, shift)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n1=st.integers(5_000, 120_000),
+    n2=st.integers(3_000, 120_000),
+    shape=st.sampled_from(
+        [
+            "normal",
+            "heavy",
+            "inf",
+            "lognormal",
+            "poisson",
+            "rounded",
+            "new atom",
+            "near atom",
+            "far shift",
+        ]
+    ),
+    shift=st.sampled_from([0.0, 0.01, 0.05, 0.5]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_anchored_pair_equals_scipy(n1: int, n2: int, shape: str, shift: float, seed: int) -> None:
+    """The stored-grid path: bit-identical to ks_2samp whether the grid is used, its
+    tied buckets skipped, or the pair falls back to a grid of its own."""
+    rng = np.random.default_rng(seed)
+    base_shape = {"new atom": "poisson", "near atom": "poisson", "far shift": "normal"}.get(
+        shape, shape
+    )
+    a = np.sort(_anchor_sample(rng, n1, base_shape, 0.0))
+    b = _anchor_sample(rng, n2, shape, shift)
+    anchor = ks_anchor(a[np.isfinite(a)])
+    statistic = SortedBaselinePair(a, b, anchor).ks_statistic()
+    # scipy's exact path (both sizes <= 10,000) reports D rounded to 1/lcm(n1, n2).
+    assert ks_pvalue(statistic, n1, n2)[0] == stats.ks_2samp(a, b).statistic
+
+
+@pytest.mark.parametrize(
+    ("shape", "atoms"),
+    [
+        ("normal", False),
+        ("heavy", False),
+        ("lognormal", False),
+        ("poisson", True),
+        ("rounded", True),
+    ],
+)
+def test_anchor_is_used_without_drift(shape: str, atoms: bool) -> None:
+    """The anchor pays only if it is used: undrifted data of every benchmark shape takes
+    it (heavy tails in the end buckets, ties as skipped atoms)."""
+    rng = np.random.default_rng(3)
+    a = np.sort(_anchor_sample(rng, 200_000, shape, 0.0))
+    b = _anchor_sample(rng, 150_000, shape, 0.0)
+    pair = SortedBaselinePair(a, b, ks_anchor(a[np.isfinite(a)]))
+    assert pair.anchored
+    assert (pair.atoms is not None and bool(pair.atoms.any())) == atoms
+    assert pair.ks_statistic() == stats.ks_2samp(a, b).statistic
+
+
+def test_stale_or_missing_anchor_is_not_used() -> None:
+    rng = np.random.default_rng(4)
+    a = np.sort(rng.normal(size=50_000))
+    b = rng.normal(0.02, 1.0, 40_000)
+    other = ks_anchor(np.sort(rng.normal(size=60_000)))  # another baseline's grid
+    pair = SortedBaselinePair(a, b, other)
+    assert not pair.anchored
+    assert pair.ks_statistic() == stats.ks_2samp(a, b).statistic
+    assert ks_anchor(np.zeros(50_000)) is None  # constant column
+    assert ks_anchor(np.sort(rng.normal(size=100))) is None  # small: sorting is cheaper
