@@ -160,8 +160,15 @@ class BucketedPair:
         self.fa, self.neg1, self.inf1 = _finite_part(a)
         self.fb, self.neg2, self.inf2 = _finite_part(b)
         self._bucketed = False
+        #: Buckets known to hold one distinct value in both samples, and that value.
+        self.atoms: npt.NDArray[np.bool_] | None = None
+        self.atom_value: FloatArray | None = None
+        #: True when the single-level grid was used (not the two-level one).
+        self.flat = False
         m1, m2 = self.fa.shape[0], self.fb.shape[0]
         if self.n1 + self.n2 <= SMALL_N or m1 == 0 or m2 == 0:
+            return
+        if self._fit_flat():
             return
         lo = min(float(self.fa.min()), float(self.fb.min()))
         hi = max(float(self.fa.max()), float(self.fb.max()))
@@ -169,10 +176,51 @@ class BucketedPair:
         if fitted is None:
             return
         grid, self.ia, self.ib = fitted
-        self.grid, self.k = grid, grid.n
+        self.grid: _Grid | _AnchoredGrid = grid
+        self.k = grid.n
         self.ca = np.bincount(self.ia, minlength=self.k)
         self.cb = np.bincount(self.ib, minlength=self.k)
         self._bucketed = True
+
+    def _fit_flat(self) -> bool:
+        """One level of equal-width buckets over the baseline's estimated 0.1-99.9%
+        quantile range (a strided sample's quantiles; the tails go to the end buckets,
+        as :func:`ks_anchor`): one index and one count per sample. False (the caller
+        builds the two-level grid) when a bucket both samples share is crowded and is
+        not one tied value on both sides."""
+        fa, fb = self.fa, self.fb
+        m1, m2 = fa.shape[0], fb.shape[0]
+        sample = fa[:: max(1, m1 // 8192)]
+        lo_q, hi_q = np.quantile(sample, [ANCHOR_TAIL, 1.0 - ANCHOR_TAIL])
+        lo, hi = float(lo_q), float(hi_q)
+        k = ANCHOR_BUCKETS
+        if not hi > lo or (hi - lo) / k < 1e4 * float(np.spacing(max(abs(lo), abs(hi)))):
+            return False
+        grid = _AnchoredGrid(lo, k / (hi - lo), k)
+        ia, ib = grid.index(fa), grid.index(fb)
+        ca, cb = np.bincount(ia, minlength=k), np.bincount(ib, minlength=k)
+        total = ca + cb
+        crowded = max(SortedBaselinePair.CROWDED / 2 * (m1 + m2) / k, 2 * ANCHOR_MIN_CROWDED)
+        heavy = (ca > 0) & (cb > 0) & (total > crowded)
+        for end in (0, k - 1):  # tails: sorting up to END_SHARE of the values is fine
+            heavy[end] &= bool(total[end] > SortedBaselinePair.END_SHARE * (m1 + m2))
+        atom_value: FloatArray | None = None
+        if heavy.any():
+            # Each must hold one value on both sides: take any baseline value of the
+            # bucket (the last one written) and count the values equal to it.
+            atom_value = np.full(k, np.nan)
+            atom_value[ia] = fa
+            atom_value[~heavy] = np.nan
+            if np.count_nonzero(fa == atom_value[ia]) != int(ca[heavy].sum()):
+                return False
+            if np.count_nonzero(fb == atom_value[ib]) != int(cb[heavy].sum()):
+                return False
+            self.atoms = heavy
+        self.grid, self.k, self.ia, self.ib, self.ca, self.cb = grid, k, ia, ib, ca, cb
+        self.atom_value = atom_value
+        self._bucketed = True
+        self.flat = True
+        return True
 
     def _index(self, x: FloatArray) -> IntArray:
         return self.grid.index(x)
@@ -189,6 +237,8 @@ class BucketedPair:
         best = max(float(np.abs(cum1 / n1 - cum2 / n2).max()), abs(self.neg1 / n1 - self.neg2 / n2))
         bound = np.maximum(cum1 / n1 - prev2 / n2, cum2 / n2 - prev1 / n1)
         refine = (self.ca > 0) & (self.cb > 0) & (bound > best)
+        if self.atoms is not None:
+            refine &= ~self.atoms  # one value on both sides: exact at its end already
         if not refine.any():
             return float(best)
         # A bucket holding a single distinct value (an atom of tied values) has its exact
@@ -223,10 +273,21 @@ class BucketedPair:
         buckets = np.searchsorted(cum, ranks, side="right")
         need = np.zeros(self.k, dtype=bool)
         need[buckets] = True
-        sub = np.sort(self.fa[need[self.ia]])
-        before = _before(self.ca, need)
-        within = ranks - (cum[buckets] - self.ca[buckets])
-        return np.asarray(sub[before[buckets] + within], dtype=np.float64)
+        out = np.empty(ranks.shape[0], dtype=np.float64)
+        if self.atoms is not None and self.atom_value is not None:
+            # A bucket of one tied value: every rank in it is that value, no sort.
+            in_atom = self.atoms[buckets]
+            out[in_atom] = self.atom_value[buckets[in_atom]]
+            need &= ~self.atoms
+        else:
+            in_atom = np.zeros(ranks.shape[0], dtype=bool)
+        rest = ~in_atom
+        if rest.any():
+            sub = np.sort(self.fa[need[self.ia]])
+            before = _before(self.ca, need)
+            within = ranks[rest] - (cum[buckets[rest]] - self.ca[buckets[rest]])
+            out[rest] = sub[before[buckets[rest]] + within]
+        return out
 
 
 class SortedBaselinePair:
