@@ -3,7 +3,8 @@
 The baseline profile (cut points, category counts, sorted values) is built once per model
 version from the training parquet and stored under ``<profiles_dir>/<model>/<version>/``.
 It is rebuilt only when its source signature changes: the training files (path, size,
-mtime), the contract's feature section and the PSI bins. Building reads the training data
+mtime), the contract's feature section and the PSI bins (or once when it was stored with
+an older :data:`PROFILE_LAYOUT`). Building reads the training data
 one column at a time; every later run only reads the profile.
 """
 
@@ -47,6 +48,10 @@ __all__ = [
 ]
 
 SIGNATURE_FILE = "source.json"
+#: What a stored profile holds, beyond its sources: 2 adds the KS grids
+#: (checks.stats.ecdf.KsAnchor). A profile stored with an older layout still loads
+#: anywhere (``datasre drift``), but the assets rebuild it once to get the faster path.
+PROFILE_LAYOUT = 2
 _BUILD_LOCK = threading.Lock()
 
 
@@ -87,11 +92,16 @@ def _cached_profile(
         fcntl.flock(lock_file, fcntl.LOCK_EX)
         if is_profile_dir(directory) and signature_file.is_file():
             stored = json.loads(signature_file.read_text(encoding="utf-8"))
-            if stored.get("signature") == signature:
+            current = stored.get("layout", 1) == PROFILE_LAYOUT
+            if stored.get("signature") == signature and current:
                 return load_profile(directory)
         profile = build()
         save_profile(profile, directory)
-        built = {"signature": signature, "built_at": dt.datetime.now(dt.UTC).isoformat()}
+        built = {
+            "signature": signature,
+            "layout": PROFILE_LAYOUT,
+            "built_at": dt.datetime.now(dt.UTC).isoformat(),
+        }
         temporary = signature_file.with_suffix(".tmp")
         temporary.write_text(json.dumps(built), encoding="utf-8")
         temporary.replace(signature_file)

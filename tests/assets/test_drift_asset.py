@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from assets.drift import SIGNATURE_FILE, drift_slis, ensure_profile
+from assets.drift import PROFILE_LAYOUT, SIGNATURE_FILE, drift_slis, ensure_profile
 from checks.contract import load_contract
 from tests.fixtures import FIRST_DAY, contract_dict, write_model
 
@@ -36,6 +36,18 @@ def test_the_profile_is_built_once_and_rebuilt_when_the_training_data_changes(
     rebuilt = ensure_profile(contract, profiles)
     assert built_at(profiles) != stamp
     assert rebuilt.content_hash != first.content_hash
+    # A profile stored before the KS grids (layout 1, no "layout" key) is rebuilt once.
+    signature_file = profiles / "toy" / "1.0.0" / SIGNATURE_FILE
+    stored = json.loads(signature_file.read_text())
+    del stored["layout"]
+    signature_file.write_text(json.dumps(stored))
+    stamp = built_at(profiles)
+    ensure_profile(contract, profiles)
+    assert built_at(profiles) != stamp
+    assert json.loads(signature_file.read_text())["layout"] == PROFILE_LAYOUT
+    stamp = built_at(profiles)
+    ensure_profile(contract, profiles)
+    assert built_at(profiles) == stamp
 
 
 def test_a_shifted_score_distribution_is_prediction_drift(tmp_path: Path) -> None:
