@@ -176,7 +176,7 @@ class BucketedPair:
         if fitted is None:
             return
         grid, self.ia, self.ib = fitted
-        self.grid: _Grid | _AnchoredGrid = grid
+        self.grid: _Grid | _EqualGrid = grid
         self.k = grid.n
         self.ca = np.bincount(self.ia, minlength=self.k)
         self.cb = np.bincount(self.ib, minlength=self.k)
@@ -189,21 +189,16 @@ class BucketedPair:
         builds the two-level grid) when a bucket both samples share is crowded and is
         not one tied value on both sides."""
         fa, fb = self.fa, self.fb
-        m1, m2 = fa.shape[0], fb.shape[0]
-        sample = fa[:: max(1, m1 // 8192)]
+        sample = fa[:: max(1, fa.shape[0] // 8192)]
         lo_q, hi_q = np.quantile(sample, [ANCHOR_TAIL, 1.0 - ANCHOR_TAIL])
         lo, hi = float(lo_q), float(hi_q)
         k = ANCHOR_BUCKETS
         if not hi > lo or (hi - lo) / k < 1e4 * float(np.spacing(max(abs(lo), abs(hi)))):
             return False
-        grid = _AnchoredGrid(lo, k / (hi - lo), k)
+        grid = _EqualGrid(lo, k / (hi - lo), k)
         ia, ib = grid.index(fa), grid.index(fb)
         ca, cb = np.bincount(ia, minlength=k), np.bincount(ib, minlength=k)
-        total = ca + cb
-        crowded = max(SortedBaselinePair.CROWDED / 2 * (m1 + m2) / k, 2 * ANCHOR_MIN_CROWDED)
-        heavy = (ca > 0) & (cb > 0) & (total > crowded)
-        for end in (0, k - 1):  # tails: sorting up to END_SHARE of the values is fine
-            heavy[end] &= bool(total[end] > SortedBaselinePair.END_SHARE * (m1 + m2))
+        heavy = _heavy_buckets(ca, cb)
         atom_value: FloatArray | None = None
         if heavy.any():
             # Each must hold one value on both sides: take any baseline value of the
@@ -372,7 +367,7 @@ class SortedBaselinePair:
         want = np.maximum(counts // self.TARGET_PER_BUCKET, 1)
         split = np.minimum(2 ** np.ceil(np.log2(want)).astype(np.intp), _Grid.MAX_SPLIT)
         grid = _Grid(lo, scale, split.astype(np.intp))
-        self.grid: _Grid | _FlatGrid | _AnchoredGrid = grid
+        self.grid: _Grid | _EqualGrid = grid
         self.k = grid.n
         self.ib = grid._finish(yb, jb)
         self.cb = np.bincount(self.ib, minlength=self.k)
@@ -385,7 +380,7 @@ class SortedBaselinePair:
         """One level of ``FLAT_BUCKETS`` equal-width buckets, both samples indexed
         directly (two cheap passes): enough when no bucket is crowded (no heavy tail or
         spike); else False and the caller builds the two-level grid."""
-        grid = _FlatGrid(lo, self.FLAT_BUCKETS / (hi - lo), self.FLAT_BUCKETS)
+        grid = _EqualGrid(lo, self.FLAT_BUCKETS / (hi - lo), self.FLAT_BUCKETS)
         crowded = self.CROWDED * (self.fa.shape[0] + self.fb.shape[0]) / grid.n
         # a is sorted: a bucket holding >= crowded / 2 of its values holds two
         # consecutive values of every (crowded / 4)-th one. Ties and spikes stop here.
@@ -408,18 +403,13 @@ class SortedBaselinePair:
         both samples share is crowded (an end bucket: holds more than ``END_SHARE`` of
         the values) and is not one tied value on both sides: sorting its values would
         cost more than the pass over the baseline saved."""
-        grid = _AnchoredGrid(anchor.lo, anchor.scale, anchor.buckets)
+        grid = _EqualGrid(anchor.lo, anchor.scale, anchor.buckets)
         k = grid.n
         starts = np.asarray(anchor.starts, dtype=np.intp)
         ca = np.diff(starts)
         ib = grid.index(self.fb)
         cb = np.bincount(ib, minlength=k)
-        m1, m2 = self.fa.shape[0], self.fb.shape[0]
-        total = ca + cb
-        crowded = max(self.CROWDED / 2 * (m1 + m2) / k, 2 * ANCHOR_MIN_CROWDED)
-        heavy = (ca > 0) & (cb > 0) & (total > crowded)
-        for end in (0, k - 1):  # tails: sorting up to END_SHARE of the values is fine
-            heavy[end] &= bool(total[end] > self.END_SHARE * (m1 + m2))
+        heavy = _heavy_buckets(ca, cb)
         if heavy.any():
             # Each must be an atom: one baseline value (sorted: first == last) that
             # every current value of the bucket equals.
@@ -534,7 +524,7 @@ def ks_anchor(finite_sorted: FloatArray) -> KsAnchor | None:
     scale = k / (hi - lo)
     if not math.isfinite(scale):
         return None
-    index = _AnchoredGrid(lo, scale, k).index(finite_sorted)
+    index = _EqualGrid(lo, scale, k).index(finite_sorted)
     starts = np.searchsorted(index, np.arange(k + 1), side="left").astype(np.intp)
     counts = np.diff(starts)
     crowded = counts > max(SortedBaselinePair.CROWDED / 2 * m / k, ANCHOR_MIN_CROWDED)
@@ -545,9 +535,26 @@ def ks_anchor(finite_sorted: FloatArray) -> KsAnchor | None:
     return KsAnchor(lo, scale, k, starts)
 
 
-class _AnchoredGrid:
+def _heavy_buckets(ca: IntArray, cb: IntArray) -> npt.NDArray[np.bool_]:
+    """Buckets of a single-level grid whose refinement would sort too many values: both
+    samples present and more than ``CROWDED / 2`` times the mean (at least
+    ``2 * ANCHOR_MIN_CROWDED``) values, or, for the two end buckets (the tails), more
+    than ``END_SHARE`` of all values. Such a bucket must hold one tied value on both
+    sides, else the caller uses the two-level grid."""
+    k = ca.shape[0]
+    m = int(ca.sum()) + int(cb.sum())
+    total = ca + cb
+    crowded = max(SortedBaselinePair.CROWDED / 2 * m / k, 2 * ANCHOR_MIN_CROWDED)
+    heavy: npt.NDArray[np.bool_] = (ca > 0) & (cb > 0) & (total > crowded)
+    for end in (0, k - 1):
+        heavy[end] &= bool(total[end] > SortedBaselinePair.END_SHARE * m)
+    return heavy
+
+
+class _EqualGrid:
     """Equal-width buckets over [lo, lo + n / scale], values beyond in the end buckets:
-    ``clip((x - lo) * scale, 0, n - ε)`` truncated, monotone under rounding."""
+    ``clip((x - lo) * scale, 0, n - ε)`` truncated, a monotone expression (rounding
+    cannot reorder two values)."""
 
     def __init__(self, lo: float, scale: float, n: int) -> None:
         self.lo, self.scale, self.n = lo, scale, n
@@ -557,21 +564,6 @@ class _AnchoredGrid:
         y = np.subtract(x, self.lo)
         np.multiply(y, self.scale, out=y)
         np.clip(y, 0.0, self.top, out=y)  # one pass (measured: ~3x cheaper than two)
-        return y.astype(np.intp)
-
-
-class _FlatGrid:
-    """Equal-width buckets over [lo, hi]: ``min((x - lo) * scale, n - ε)`` truncated, a
-    monotone expression (rounding cannot reorder two values)."""
-
-    def __init__(self, lo: float, scale: float, n: int) -> None:
-        self.lo, self.scale, self.n = lo, scale, n
-        self.top = float(np.nextafter(float(n), 0.0))
-
-    def index(self, x: FloatArray) -> IntArray:
-        y = np.subtract(x, self.lo)
-        np.multiply(y, self.scale, out=y)
-        np.minimum(y, self.top, out=y)
         return y.astype(np.intp)
 
 

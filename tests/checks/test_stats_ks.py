@@ -214,6 +214,7 @@ def test_anchored_pair_equals_scipy(n1: int, n2: int, shape: str, shift: float, 
     assert ks_pvalue(statistic, n1, n2)[0] == stats.ks_2samp(a, b).statistic
 
 
+@pytest.mark.parametrize("stored", [True, False], ids=["stored profile", "parquet"])
 @pytest.mark.parametrize(
     ("shape", "atoms"),
     [
@@ -224,14 +225,20 @@ def test_anchored_pair_equals_scipy(n1: int, n2: int, shape: str, shift: float, 
         ("rounded", True),
     ],
 )
-def test_anchor_is_used_without_drift(shape: str, atoms: bool) -> None:
-    """The anchor pays only if it is used: undrifted data of every benchmark shape takes
-    it (heavy tails in the end buckets, ties as skipped atoms)."""
+def test_single_level_grid_is_used_without_drift(shape: str, atoms: bool, stored: bool) -> None:
+    """The single-level grids pay only if they are used: undrifted data of every
+    benchmark shape takes them (heavy tails in the end buckets, ties as skipped atoms),
+    with a stored profile's anchor and with a parquet baseline alike."""
     rng = np.random.default_rng(3)
     a = np.sort(_anchor_sample(rng, 200_000, shape, 0.0))
     b = _anchor_sample(rng, 150_000, shape, 0.0)
-    pair = SortedBaselinePair(a, b, ks_anchor(a[np.isfinite(a)]))
-    assert pair.anchored
+    pair: SortedBaselinePair | BucketedPair
+    if stored:
+        pair = SortedBaselinePair(a, b, ks_anchor(a[np.isfinite(a)]))
+        assert pair.anchored
+    else:
+        pair = BucketedPair(rng.permutation(a), b)
+        assert pair.flat
     assert (pair.atoms is not None and bool(pair.atoms.any())) == atoms
     assert pair.ks_statistic() == stats.ks_2samp(a, b).statistic
 
@@ -274,23 +281,3 @@ def test_single_level_bucketed_pair_equals_scipy_and_sorting(
     finite = np.sort(a[np.isfinite(a)])
     ranks = np.unique(rng.integers(0, finite.shape[0], 25))
     np.testing.assert_array_equal(pair.finite_order_statistics(ranks), finite[ranks])
-
-
-@pytest.mark.parametrize(
-    ("shape", "atoms"),
-    [
-        ("normal", False),
-        ("heavy", False),
-        ("lognormal", False),
-        ("poisson", True),
-        ("rounded", True),
-    ],
-)
-def test_single_level_grid_is_used_without_drift(shape: str, atoms: bool) -> None:
-    rng = np.random.default_rng(5)
-    a = _anchor_sample(rng, 200_000, shape, 0.0)
-    b = _anchor_sample(rng, 150_000, shape, 0.0)
-    pair = BucketedPair(a, b)
-    assert pair.flat
-    assert (pair.atoms is not None and bool(pair.atoms.any())) == atoms
-    assert pair.ks_statistic() == stats.ks_2samp(a, b).statistic
