@@ -193,7 +193,7 @@ class BucketedPair:
         lo_q, hi_q = np.quantile(sample, [ANCHOR_TAIL, 1.0 - ANCHOR_TAIL])
         lo, hi = float(lo_q), float(hi_q)
         k = ANCHOR_BUCKETS
-        if not hi > lo or (hi - lo) / k < 1e4 * float(np.spacing(max(abs(lo), abs(hi)))):
+        if not _fine_enough(lo, hi, k):
             return False
         grid = _EqualGrid(lo, k / (hi - lo), k)
         ia, ib = grid.index(fa), grid.index(fb)
@@ -353,10 +353,9 @@ class SortedBaselinePair:
         if not hi > lo:
             return
         coarse = _Grid.COARSE
-        scale = coarse / (hi - lo)
-        ulp = float(np.spacing(max(abs(lo), abs(hi))))
-        if not np.isfinite(scale) or (hi - lo) / (coarse * _Grid.MAX_SPLIT) < 1e4 * ulp:
+        if not _fine_enough(lo, hi, coarse * _Grid.MAX_SPLIT):
             return
+        scale = coarse / (hi - lo)
         if self._fit_flat(lo, hi):
             return
         first = _Grid(lo, scale, np.ones(coarse, dtype=np.intp))
@@ -519,11 +518,9 @@ def ks_anchor(finite_sorted: FloatArray) -> KsAnchor | None:
     lo = float(finite_sorted[int(ANCHOR_TAIL * (m - 1))])
     hi = float(finite_sorted[math.ceil((1.0 - ANCHOR_TAIL) * (m - 1))])
     k = ANCHOR_BUCKETS
-    if not hi > lo or (hi - lo) / k < 1e4 * float(np.spacing(max(abs(lo), abs(hi)))):
+    if not _fine_enough(lo, hi, k):
         return None
     scale = k / (hi - lo)
-    if not math.isfinite(scale):
-        return None
     index = _EqualGrid(lo, scale, k).index(finite_sorted)
     starts = np.searchsorted(index, np.arange(k + 1), side="left").astype(np.intp)
     counts = np.diff(starts)
@@ -533,6 +530,17 @@ def ks_anchor(finite_sorted: FloatArray) -> KsAnchor | None:
     if not np.array_equal(finite_sorted[starts[chosen]], finite_sorted[starts[chosen + 1] - 1]):
         return None
     return KsAnchor(lo, scale, k, starts)
+
+
+def _fine_enough(lo: float, hi: float, n_buckets: int) -> bool:
+    """Whether ``n_buckets`` equal-width buckets over [lo, hi] are well defined: a
+    positive, finite span (``hi - lo`` overflows for values near ±1.8e308, and the
+    scaled values would be NaN) whose buckets are far wider than the doubles' spacing
+    there (else rounding would merge them)."""
+    span = hi - lo
+    if not (span > 0 and math.isfinite(span)):
+        return False
+    return span / n_buckets >= 1e4 * float(np.spacing(max(abs(lo), abs(hi))))
 
 
 def _heavy_buckets(ca: IntArray, cb: IntArray) -> npt.NDArray[np.bool_]:
@@ -561,8 +569,11 @@ class _EqualGrid:
         self.top = float(np.nextafter(float(n), 0.0))
 
     def index(self, x: FloatArray) -> IntArray:
-        y = np.subtract(x, self.lo)
-        np.multiply(y, self.scale, out=y)
+        # Far beyond the range (x near ±1.8e308) the product overflows to ±inf, which
+        # the clip puts in the end bucket where it belongs.
+        with np.errstate(over="ignore"):
+            y = np.subtract(x, self.lo)
+            np.multiply(y, self.scale, out=y)
         np.clip(y, 0.0, self.top, out=y)  # one pass (measured: ~3x cheaper than two)
         return y.astype(np.intp)
 
@@ -632,10 +643,9 @@ class _Grid:
     ) -> tuple[_Grid, IntArray, IntArray] | None:
         """:meth:`fit` and :meth:`index` of both samples, sharing the scaled values."""
         coarse = cls.COARSE
-        scale = coarse / span
-        ulp = float(np.spacing(max(abs(lo), abs(lo + span))))
-        if not np.isfinite(scale) or span / (coarse * cls.MAX_SPLIT) < 1e4 * ulp:
+        if not _fine_enough(lo, lo + span, coarse * cls.MAX_SPLIT):
             return None
+        scale = coarse / span
         first = cls(lo, scale, np.ones(coarse, dtype=np.intp))
         ya, yb = first._scaled(fa), first._scaled(fb)
         ja, jb = ya.astype(np.intp), yb.astype(np.intp)

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import special, stats
 
-from checks.stats.ecdf import BucketedPair, SortedBaselinePair, ks_anchor
+from checks.stats.ecdf import BucketedPair, SortedBaselinePair, compare_ecdfs, ks_anchor
 from checks.stats.ks import (
     MAX_EXACT_N,
     kolmogorov_smirnov_sf,
@@ -281,3 +281,21 @@ def test_single_level_bucketed_pair_equals_scipy_and_sorting(
     finite = np.sort(a[np.isfinite(a)])
     ranks = np.unique(rng.integers(0, finite.shape[0], 25))
     np.testing.assert_array_equal(pair.finite_order_statistics(ranks), finite[ranks])
+
+
+def test_values_near_the_float_limits_fall_back_to_sorting() -> None:
+    """A range wider than the largest double (hi - lo overflows) cannot be bucketed;
+    every path must notice and still equal scipy, instead of indexing with NaN."""
+    rng = np.random.default_rng(6)
+    a = rng.normal(size=20_000)
+    a[:3] = [-1.5e308, 1.7e308, 1e308]
+    b = rng.normal(size=20_000)
+    b[:2] = [1.6e308, -1.7e308]
+    ref = stats.ks_2samp(a, b).statistic
+    ordered = np.sort(a)
+    assert BucketedPair(a, b).ks_statistic() == ref
+    assert SortedBaselinePair(ordered, b).ks_statistic() == ref
+    assert SortedBaselinePair(ordered, b, ks_anchor(ordered)).ks_statistic() == ref
+    assert compare_ecdfs(a, b).ks_statistic == ref
+    wide = np.sort(np.concatenate([np.full(5_000, -1.7e308), np.full(5_000, 1.7e308)]))
+    assert ks_anchor(wide) is None
