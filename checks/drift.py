@@ -863,12 +863,18 @@ def _numeric_rows(
                 binning=_binning("wasserstein", settings.bins, None),
                 threshold=_threshold("wasserstein", settings),
                 status=status,
-                detail=inf_note
-                if w is not None
-                else "no finite values on one side (infinite values only)",
+                detail=inf_note if w is not None else _wasserstein_missing(cmp.wasserstein, std),
             )
         )
     return rows
+
+
+def _wasserstein_missing(distance: float, std: float) -> str:
+    """Why a Wasserstein row has no statistic: NaN means a side had no finite value,
+    inf that the distance or the baseline's standard deviation overflowed float64."""
+    if math.isnan(distance) or math.isnan(std):
+        return "no finite values on one side (infinite values only)"
+    return "the distance or the baseline standard deviation overflows float64"
 
 
 def _binned_rows(

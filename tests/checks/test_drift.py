@@ -314,3 +314,19 @@ def test_prediction_drift_on_score_and_label() -> None:
     assert set(out["feature"]) == {"score", "label"}
     assert _row(out, "score", "ks")["drifted"] is True
     assert compute_prediction_drift(base, cur, _contract()).height == 0
+
+
+def test_wasserstein_says_why_it_has_no_statistic() -> None:
+    """Infinite values only on a side and a float64 overflow are different stories."""
+    rng = np.random.default_rng(21)
+    wide = rng.normal(size=2_000)
+    wide[:2] = [-1.5e308, 1.7e308]
+    current = pl.DataFrame({"x": rng.normal(size=2_000)})
+    only_inf = pl.DataFrame({"x": np.full(100, np.inf)})
+    with np.errstate(over="ignore", invalid="ignore"):
+        overflow = compute_drift(pl.DataFrame({"x": wide}), current, methods=["wasserstein"])
+    none_finite = compute_drift(only_inf, current, methods=["wasserstein"])
+    assert overflow["statistic"][0] is None
+    assert "overflows float64" in overflow["detail"][0]
+    assert none_finite["statistic"][0] is None
+    assert "no finite values" in none_finite["detail"][0]
