@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: run test lint typecheck pytest ui bench samples clean
+.PHONY: run test lint typecheck pytest ui bench bench-evidently samples clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,14 @@ ui: $(STAMP)
 ## bench: whole-process benchmarks (not part of test)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/drift.py
+
+## bench-evidently: the same plus Evidently's DataDriftPreset, from a venv of its own
+## (the bench extra's packages; Evidently takes minutes at 1M rows)
+BENCH_VENV := .venv-bench
+bench-evidently: $(STAMP)
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet "evidently>=0.7" "pandas<3" "pyarrow>=15"
+	$(BIN)/python benchmarks/drift.py --evidently-python $(BENCH_VENV)/bin/python
 
 ## samples: regenerate the bundled sample data deterministically
 samples: $(STAMP)

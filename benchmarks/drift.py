@@ -12,7 +12,11 @@ into ``benchmarks/out/`` (git-ignored), then times whole processes, in the same 
   untimed, as a deployment would);
 * ``datasre-profile-cli``: the same through the installed ``datasre`` console script
   (``pipelines.cli``, which registers every subcommand);
-* ``datasre-sketch`` (with ``--sketch``): sketch mode against the stored profile.
+* ``datasre-sketch`` (with ``--sketch``): sketch mode against the stored profile;
+* ``evidently`` (when ``evidently`` imports, in this interpreter or the one given with
+  ``--evidently-python``; install the optional ``bench`` extra): Evidently's
+  DataDriftPreset on the same two files (benchmarks/evidently_preset.py), timed once
+  (``--evidently-repeat``): it is two orders of magnitude slower.
 
 With ``--sketch-rows N`` it also writes an N-row current snapshot in parts of at most
 1M rows (generation stays within memory), runs sketch mode on it against the profile
@@ -25,7 +29,8 @@ worker processes it waited for (``wait4``), and peak RSS as the *sum* over the p
 and its workers of each one's high-water mark (``VmHWM`` sampled every 20 ms), so a
 second process cannot hide memory. Each variant is repeated ``--repeat`` times
 (default 3), interleaved, and the median is reported with ratios and the issue's targets.
-Usage: ``python benchmarks/drift.py [--rows N] [--repeat R] [--sketch] [--sketch-rows N]``.
+Usage: ``python benchmarks/drift.py [--rows N] [--repeat R] [--sketch] [--sketch-rows N]
+[--evidently-python PATH] [--no-evidently]``.
 """
 
 from __future__ import annotations
@@ -286,6 +291,16 @@ def _check_sketch(exact: list[dict[str, object]], sketch: list[dict[str, object]
     return problems
 
 
+def _evidently_command(python: str) -> list[str] | None:
+    """The command running Evidently's preset, or None when ``python`` lacks it."""
+    probe = subprocess.run(
+        [python, "-c", "import evidently, pyarrow"], capture_output=True, check=False
+    )
+    if probe.returncode != 0:
+        return None
+    return [python, str(ROOT / "benchmarks" / "evidently_preset.py")]
+
+
 def _load_text() -> str:
     one, five, fifteen = os.getloadavg()
     return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
@@ -303,6 +318,15 @@ def main() -> int:
         help="also run sketch mode on a current snapshot of this many rows (in parts)",
     )
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    parser.add_argument(
+        "--evidently-python",
+        default=PYTHON,
+        help="interpreter with evidently installed (default: this one, if it has it)",
+    )
+    parser.add_argument(
+        "--evidently-repeat", type=int, default=1, help="runs of the Evidently variant"
+    )
+    parser.add_argument("--no-evidently", action="store_true", help="skip Evidently")
     args = parser.parse_args()
     os.environ.setdefault("POLARS_MAX_THREADS", str(os.cpu_count() or 2))
     base, cur = generate(args.rows, OUT)
@@ -336,11 +360,22 @@ def main() -> int:
             "--sketch",
             *all_methods,
         ]
+    evidently = None if args.no_evidently else _evidently_command(args.evidently_python)
+    if evidently is not None:
+        variants["evidently"] = [*evidently, str(base), str(cur)]
+    elif not args.no_evidently:
+        print(
+            f"evidently: not importable by {args.evidently_python}; install the bench extra "
+            "(pip install -e '.[bench]') or pass --evidently-python PATH"
+        )
     load_before = _load_text()
     runs: dict[str, list[Measure]] = {k: [] for k in variants}
-    for _ in range(args.repeat):  # interleaved, so drift of the machine hits all alike
+    for round_ in range(max(args.repeat, args.evidently_repeat)):
+        # Interleaved, so drift of the machine hits all alike.
         for name, cmd in variants.items():
-            runs[name].append(_timed(cmd))
+            wanted = args.evidently_repeat if name == "evidently" else args.repeat
+            if round_ < wanted:
+                runs[name].append(_timed(cmd))
     load_after = _load_text()
     med = {
         k: Measure(
@@ -355,8 +390,9 @@ def main() -> int:
     scipy_wall, floor_wall = med["scipy-loop"].wall, med["floor"].wall
     print(
         f"rows={args.rows:,} per file, {N_NUMERIC} numeric + {N_CATEGORICAL} categorical, "
-        f"median of {args.repeat}, cpus={os.cpu_count()}; {load_before} before, "
-        f"{load_after} after"
+        f"median of {args.repeat}"
+        + (f" (evidently: {args.evidently_repeat})" if "evidently" in runs else "")
+        + f", cpus={os.cpu_count()}; {load_before} before, {load_after} after"
     )
     head = ("variant", "wall s", "cpu s", "rss MiB", "procs", "vs scipy", "vs floor")
     print(
