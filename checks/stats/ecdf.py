@@ -225,15 +225,9 @@ class BucketedPair:
         if not self._bucketed:
             return ks_statistic_sorted(np.sort(self.a), np.sort(self.b))
         n1, n2 = self.n1, self.n2
-        cum1 = self.neg1 + np.cumsum(self.ca)
-        cum2 = self.neg2 + np.cumsum(self.cb)
-        prev1 = cum1 - self.ca
-        prev2 = cum2 - self.cb
-        best = max(float(np.abs(cum1 / n1 - cum2 / n2).max()), abs(self.neg1 / n1 - self.neg2 / n2))
-        bound = np.maximum(cum1 / n1 - prev2 / n2, cum2 / n2 - prev1 / n1)
-        refine = (self.ca > 0) & (self.cb > 0) & (bound > best)
-        if self.atoms is not None:
-            refine &= ~self.atoms  # one value on both sides: exact at its end already
+        best, prev1, prev2, refine = _ks_bucket_bounds(
+            self.ca, self.cb, (self.neg1, n1), (self.neg2, n2), self.atoms
+        )
         if not refine.any():
             return float(best)
         # A bucket holding a single distinct value (an atom of tied values) has its exact
@@ -434,16 +428,9 @@ class SortedBaselinePair:
         if not self._bucketed:
             return ks_statistic_sorted(self.a, np.sort(self.b))
         n1, n2 = self.n1, self.n2
-        cum1 = self.neg1 + np.cumsum(self.ca)
-        cum2 = self.neg2 + np.cumsum(self.cb)
-        prev1 = cum1 - self.ca
-        prev2 = cum2 - self.cb
-        best = max(float(np.abs(cum1 / n1 - cum2 / n2).max()), abs(self.neg1 / n1 - self.neg2 / n2))
-        bound = np.maximum(cum1 / n1 - prev2 / n2, cum2 / n2 - prev1 / n1)
-        refine = (self.ca > 0) & (self.cb > 0) & (bound > best)
-        if self.atoms is not None:
-            # One value on both sides: the exact difference at its end is in best.
-            refine &= ~self.atoms
+        best, _, prev2, refine = _ks_bucket_bounds(
+            self.ca, self.cb, (self.neg1, n1), (self.neg2, n2), self.atoms
+        )
         if not refine.any():
             return float(best)
         sub_b, sub_ib = _select(self.fb, self.ib, refine)
@@ -739,6 +726,36 @@ def _before(counts: npt.NDArray[np.int64], selected: npt.NDArray[np.bool_]) -> I
     return (np.cumsum(sel_counts) - sel_counts).astype(np.intp)
 
 
+def _ks_bucket_bounds(
+    ca: npt.NDArray[np.int64],
+    cb: npt.NDArray[np.int64],
+    side_a: tuple[int, int],
+    side_b: tuple[int, int],
+    atoms: npt.NDArray[np.bool_] | None,
+) -> tuple[float, IntArray, IntArray, npt.NDArray[np.bool_]]:
+    """What every bucketed KS path starts from: (best, prev1, prev2, refine).
+
+    ``side_a``/``side_b`` are (count of -inf, n) of each sample; ``best`` the exact
+    sup of |F_a - F_b| over every bucket's largest value (and -inf); ``prev*`` each
+    bucket's cumulative count before it (-inf included); ``refine`` the buckets that
+    can still hide a larger difference: both samples present, not a known atom (one
+    value on both sides, exact at its end already), and a bound above ``best``.
+    """
+    neg1, n1 = side_a
+    neg2, n2 = side_b
+    cum1 = neg1 + np.cumsum(ca)
+    cum2 = neg2 + np.cumsum(cb)
+    prev1 = cum1 - ca
+    prev2 = cum2 - cb
+    best = max(float(np.abs(cum1 / n1 - cum2 / n2).max()), abs(neg1 / n1 - neg2 / n2))
+    # Inside a bucket F_a - F_b stays within [prev1/n1 - cum2/n2, cum1/n1 - prev2/n2].
+    bound = np.maximum(cum1 / n1 - prev2 / n2, cum2 / n2 - prev1 / n1)
+    refine = (ca > 0) & (cb > 0) & (bound > best)
+    if atoms is not None:
+        refine &= ~atoms
+    return best, prev1, prev2, refine
+
+
 def _ks_bucketed(
     *,
     fa: FloatArray,
@@ -753,17 +770,9 @@ def _ks_bucketed(
     side_a: tuple[int, int],
     side_b: tuple[int, int],
 ) -> float:
-    neg1, n1 = side_a
-    neg2, n2 = side_b
-    cum1 = neg1 + np.cumsum(ca)
-    cum2 = neg2 + np.cumsum(cb)
-    prev1 = cum1 - ca
-    prev2 = cum2 - cb
-    # Exact differences at each bucket's largest value (and at -inf).
-    best = max(float(np.abs(cum1 / n1 - cum2 / n2).max()), abs(neg1 / n1 - neg2 / n2))
-    # Inside a bucket F_a - F_b stays within [prev1/n1 - cum2/n2, cum1/n1 - prev2/n2].
-    bound = np.maximum(cum1 / n1 - prev2 / n2, cum2 / n2 - prev1 / n1)
-    refine = (ca > 0) & (cb > 0) & (bmin < bmax) & (bound > best)
+    n1, n2 = side_a[1], side_b[1]
+    best, prev1, prev2, refine = _ks_bucket_bounds(ca, cb, side_a, side_b, None)
+    refine &= bmin < bmax
     if not refine.any():
         return best
     sa = np.sort(fa[refine[ia]])
