@@ -15,7 +15,7 @@ import datetime as dt
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -83,12 +83,31 @@ NUMERIC_DTYPES: frozenset[str] = frozenset(
 )
 
 
+class Needs(StrEnum):
+    """What a contract must declare for an SLI to be measurable at all."""
+
+    PREDICTIONS = "predictions"  # sources.predictions
+    LABELS = "labels"  # sources.predictions, sources.labels and predictions.target
+    SCORE = "score"  # predictions.score
+    LABEL_OR_SCORE = "label_or_score"  # predictions.predicted_label or predictions.score
+    LATENCY = "latency"  # predictions.latency_ms
+    COST = "cost"  # predictions.cost
+    STATUS = "status"  # predictions.status
+    RANKING_GROUP = "ranking_group"  # predictions.ranking_group
+    SENSITIVE_ATTRIBUTES = "sensitive_attributes"  # sensitive_attributes
+    SLICES = "slices"  # slices
+    CATEGORICAL_FEATURES = "categorical_features"  # a String/Categorical feature
+
+
 @dataclass(frozen=True)
 class SloCatalogEntry:
     """What datasre knows about an SLI it can hold an objective for.
 
     ``bounds`` is the closed interval the objective must lie in (``None`` = unbounded);
-    ``unit`` is documentation for humans and the README.
+    ``unit`` is documentation for humans and the README. ``model_types`` are the model
+    types that produce the SLI (``None``: every type) and ``needs`` what the contract must
+    declare for it: an SLO the model can never produce is refused by the loader, never
+    left to sit ``not_evaluated`` while the gate says ready.
     """
 
     track: Track
@@ -96,14 +115,22 @@ class SloCatalogEntry:
     unit: str
     description: str
     bounds: tuple[float | None, float | None] = (None, None)
+    model_types: frozenset[ModelType] | None = None
+    needs: tuple[Needs, ...] = ()
+
+    @property
+    def needs_labels(self) -> bool:
+        """Measured only once labels arrive (days after the partition's evaluation)."""
+        return Needs.LABELS in self.needs
 
 
 _FRACTION = (0.0, 1.0)
 _NON_NEGATIVE = (0.0, None)
+_CLASSIFIER = frozenset({ModelType.CLASSIFICATION})
+_REGRESSOR = frozenset({ModelType.REGRESSION})
+_RANKER = frozenset({ModelType.RANKING})
 
-#: Every SLO name a contract may declare, with its track and comparator. The SLI rows that
-#: an SLO judges carry the same ``sli`` name.
-SLO_CATALOG: Mapping[str, SloCatalogEntry] = {
+_BASE_CATALOG: Mapping[str, SloCatalogEntry] = {
     # model track: data health
     "ingest_ok": SloCatalogEntry(
         Track.MODEL, ">=", "1/0", "the day's snapshots could be read", _FRACTION
@@ -127,57 +154,232 @@ SLO_CATALOG: Mapping[str, SloCatalogEntry] = {
         Track.MODEL, "<=", "s", "evaluation time minus newest event timestamp", _NON_NEGATIVE
     ),
     "model_age_days": SloCatalogEntry(
-        Track.MODEL, "<=", "days", "evaluation time minus newest training timestamp", _NON_NEGATIVE
+        Track.MODEL,
+        "<=",
+        "days",
+        "evaluation time minus newest training timestamp",
+        _NON_NEGATIVE,
     ),
     "drifted_feature_share": SloCatalogEntry(
         Track.MODEL, "<=", "fraction", "share of features whose drift rule fired", _FRACTION
     ),
     # model track: quality (evaluated when labels arrive)
     "accuracy": SloCatalogEntry(
-        Track.MODEL, ">=", "fraction", "classification accuracy", _FRACTION
+        Track.MODEL,
+        ">=",
+        "fraction",
+        "classification accuracy",
+        _FRACTION,
+        model_types=_CLASSIFIER,
+        needs=(Needs.LABELS, Needs.LABEL_OR_SCORE),
     ),
-    "precision": SloCatalogEntry(Track.MODEL, ">=", "fraction", "positive precision", _FRACTION),
-    "recall": SloCatalogEntry(Track.MODEL, ">=", "fraction", "positive recall", _FRACTION),
-    "f1": SloCatalogEntry(Track.MODEL, ">=", "fraction", "positive-class F1", _FRACTION),
-    "roc_auc": SloCatalogEntry(Track.MODEL, ">=", "fraction", "ROC AUC of the score", _FRACTION),
-    "log_loss": SloCatalogEntry(Track.MODEL, "<=", "nats", "mean log loss", _NON_NEGATIVE),
+    "precision": SloCatalogEntry(
+        Track.MODEL,
+        ">=",
+        "fraction",
+        "positive precision",
+        _FRACTION,
+        model_types=_CLASSIFIER,
+        needs=(Needs.LABELS, Needs.LABEL_OR_SCORE),
+    ),
+    "recall": SloCatalogEntry(
+        Track.MODEL,
+        ">=",
+        "fraction",
+        "positive recall",
+        _FRACTION,
+        model_types=_CLASSIFIER,
+        needs=(Needs.LABELS, Needs.LABEL_OR_SCORE),
+    ),
+    "f1": SloCatalogEntry(
+        Track.MODEL,
+        ">=",
+        "fraction",
+        "positive-class F1",
+        _FRACTION,
+        model_types=_CLASSIFIER,
+        needs=(Needs.LABELS, Needs.LABEL_OR_SCORE),
+    ),
+    "roc_auc": SloCatalogEntry(
+        Track.MODEL,
+        ">=",
+        "fraction",
+        "ROC AUC of the score",
+        _FRACTION,
+        model_types=_CLASSIFIER,
+        needs=(Needs.LABELS, Needs.SCORE),
+    ),
+    "log_loss": SloCatalogEntry(
+        Track.MODEL,
+        "<=",
+        "nats",
+        "mean log loss",
+        _NON_NEGATIVE,
+        model_types=_CLASSIFIER,
+        needs=(Needs.LABELS, Needs.SCORE),
+    ),
     "calibration_error": SloCatalogEntry(
-        Track.MODEL, "<=", "fraction", "expected calibration error", _FRACTION
+        Track.MODEL,
+        "<=",
+        "fraction",
+        "expected calibration error",
+        _FRACTION,
+        model_types=_CLASSIFIER,
+        needs=(Needs.LABELS, Needs.SCORE),
     ),
     "rmse": SloCatalogEntry(
-        Track.MODEL, "<=", "target unit", "root mean squared error", _NON_NEGATIVE
+        Track.MODEL,
+        "<=",
+        "target unit",
+        "root mean squared error",
+        _NON_NEGATIVE,
+        model_types=_REGRESSOR,
+        needs=(Needs.LABELS, Needs.SCORE),
     ),
-    "mae": SloCatalogEntry(Track.MODEL, "<=", "target unit", "mean absolute error", _NON_NEGATIVE),
+    "mae": SloCatalogEntry(
+        Track.MODEL,
+        "<=",
+        "target unit",
+        "mean absolute error",
+        _NON_NEGATIVE,
+        model_types=_REGRESSOR,
+        needs=(Needs.LABELS, Needs.SCORE),
+    ),
     "mape": SloCatalogEntry(
-        Track.MODEL, "<=", "fraction", "mean absolute percentage error", _NON_NEGATIVE
+        Track.MODEL,
+        "<=",
+        "fraction",
+        "mean absolute percentage error",
+        _NON_NEGATIVE,
+        model_types=_REGRESSOR,
+        needs=(Needs.LABELS, Needs.SCORE),
     ),
-    "ndcg": SloCatalogEntry(Track.MODEL, ">=", "fraction", "NDCG@k", _FRACTION),
+    "ndcg": SloCatalogEntry(
+        Track.MODEL,
+        ">=",
+        "fraction",
+        "NDCG@k",
+        _FRACTION,
+        model_types=_RANKER,
+        needs=(Needs.LABELS, Needs.SCORE, Needs.RANKING_GROUP),
+    ),
     "confidence_p50": SloCatalogEntry(
-        Track.MODEL, ">=", "score", "median prediction confidence", _FRACTION
+        Track.MODEL,
+        ">=",
+        "score",
+        "median prediction confidence",
+        _FRACTION,
+        model_types=_CLASSIFIER,
+        needs=(Needs.PREDICTIONS, Needs.SCORE),
     ),
     "demographic_parity_difference": SloCatalogEntry(
-        Track.MODEL, "<=", "fraction", "max gap in positive rate across groups", _FRACTION
+        Track.MODEL,
+        "<=",
+        "fraction",
+        "max gap in positive rate across groups",
+        _FRACTION,
+        model_types=_CLASSIFIER,
+        needs=(Needs.LABELS, Needs.LABEL_OR_SCORE, Needs.SENSITIVE_ATTRIBUTES),
     ),
     "equal_opportunity_difference": SloCatalogEntry(
-        Track.MODEL, "<=", "fraction", "max gap in true positive rate across groups", _FRACTION
+        Track.MODEL,
+        "<=",
+        "fraction",
+        "max gap in true positive rate across groups",
+        _FRACTION,
+        model_types=_CLASSIFIER,
+        needs=(Needs.LABELS, Needs.LABEL_OR_SCORE, Needs.SENSITIVE_ATTRIBUTES),
     ),
     # infra track: serving health, from the prediction log
-    "latency_p50_ms": SloCatalogEntry(Track.INFRA, "<=", "ms", "median latency", _NON_NEGATIVE),
+    "latency_p50_ms": SloCatalogEntry(
+        Track.INFRA,
+        "<=",
+        "ms",
+        "median latency",
+        _NON_NEGATIVE,
+        needs=(Needs.PREDICTIONS, Needs.LATENCY),
+    ),
     "latency_p99_ms": SloCatalogEntry(
-        Track.INFRA, "<=", "ms", "99th percentile latency", _NON_NEGATIVE
+        Track.INFRA,
+        "<=",
+        "ms",
+        "99th percentile latency",
+        _NON_NEGATIVE,
+        needs=(Needs.PREDICTIONS, Needs.LATENCY),
     ),
     "availability": SloCatalogEntry(
-        Track.INFRA, ">=", "fraction", "share of successful predictions", _FRACTION
+        Track.INFRA,
+        ">=",
+        "fraction",
+        "share of successful predictions",
+        _FRACTION,
+        needs=(Needs.PREDICTIONS, Needs.STATUS),
     ),
     "throughput_rows": SloCatalogEntry(
-        Track.INFRA, ">=", "rows/day", "predictions served in the day", _NON_NEGATIVE
+        Track.INFRA,
+        ">=",
+        "rows/day",
+        "predictions served in the day",
+        _NON_NEGATIVE,
+        needs=(Needs.PREDICTIONS,),
     ),
     "cost_per_prediction_p50": SloCatalogEntry(
-        Track.INFRA, "<=", "currency", "median cost per prediction", _NON_NEGATIVE
+        Track.INFRA,
+        "<=",
+        "currency",
+        "median cost per prediction",
+        _NON_NEGATIVE,
+        needs=(Needs.PREDICTIONS, Needs.COST),
     ),
     "cost_per_prediction_p99": SloCatalogEntry(
-        Track.INFRA, "<=", "currency", "99th percentile cost per prediction", _NON_NEGATIVE
+        Track.INFRA,
+        "<=",
+        "currency",
+        "99th percentile cost per prediction",
+        _NON_NEGATIVE,
+        needs=(Needs.PREDICTIONS, Needs.COST),
     ),
+}
+
+#: Quality metrics that are also measured per slice value (``contract.slices``).
+SLICED_METRICS: tuple[str, ...] = (
+    "accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "roc_auc",
+    "log_loss",
+    "calibration_error",
+    "rmse",
+    "mae",
+    "mape",
+    "ndcg",
+)
+
+
+def slice_slo_name(metric: str) -> str:
+    """The SLO of a quality metric judged per slice: ``slice_accuracy`` for ``accuracy``.
+
+    A slice SLO is its own SLO (its own objective, budget and blocking flag), so one small
+    slice never makes the model-wide SLO's day bad.
+    """
+    return f"slice_{metric}"
+
+
+#: Every SLO name a contract may declare, with its track and comparator. The SLI rows that
+#: an SLO judges carry the same ``sli`` name. ``slice_<metric>`` rows carry one slice each
+#: (``slice`` = ``column=value``); the day is bad when any slice with at least
+#: ``min_slice_rows`` labelled rows misses the objective: the worst slice decides.
+SLO_CATALOG: Mapping[str, SloCatalogEntry] = {
+    **_BASE_CATALOG,
+    **{
+        slice_slo_name(name): replace(
+            _BASE_CATALOG[name],
+            description=f"{_BASE_CATALOG[name].description} of each slice (worst decides)",
+            needs=(*_BASE_CATALOG[name].needs, Needs.SLICES),
+        )
+        for name in SLICED_METRICS
+    },
 }
 
 
@@ -244,6 +446,10 @@ class Sources(_Frozen):
     training_timestamp_column: str | None = None
     start_date: dt.date
     strict_columns: bool = True
+    #: Labels of day D must be in this many days after D's evaluation time (``schedule``):
+    #: until then a missing label file is expected (quality SLOs are judged on the newest
+    #: labelled day); after it, the labels are overdue, which blocks the gate.
+    max_label_delay_days: Annotated[float, Field(ge=0, le=366)] = 3.0
 
     @field_validator("features", "predictions", "labels")
     @classmethod
@@ -404,6 +610,11 @@ class Contract(_Frozen):
             for column in getattr(self, field_name):
                 if column not in self.features:
                     raise ValueError(f"{field_name}: {column!r} is not a declared feature")
+        for track_name, slos in (("infra", self.slos.infra), ("model", self.slos.model)):
+            for name in slos:
+                why = self.why_unmeasurable(name)
+                if why is not None:
+                    raise ValueError(f"slos.{track_name}.{name}: can never be measured: {why}")
         reserved = {self.sources.id_column, self.sources.timestamp_column}
         clash = reserved & set(self.features)
         if clash:
@@ -428,6 +639,49 @@ class Contract(_Frozen):
     @property
     def categorical_features(self) -> list[str]:
         return [name for name, spec in self.features.items() if not spec.is_numeric]
+
+    def why_unmeasurable(self, name: str) -> str | None:
+        """Why this contract can never produce the SLI ``name`` (None when it can).
+
+        An SLO nobody can measure would stay ``not_evaluated`` forever and never burn.
+        """
+        entry = SLO_CATALOG[name]
+        if entry.model_types is not None and self.type not in entry.model_types:
+            kinds = " or ".join(sorted(t.value for t in entry.model_types))
+            return f"it is measured for {kinds} models, and this one is {self.type.value}"
+        pc, src = self.predictions, self.sources
+        missing: dict[Needs, tuple[bool, str]] = {
+            Needs.PREDICTIONS: (src.predictions is None, "no sources.predictions"),
+            Needs.LABELS: (
+                src.predictions is None or src.labels is None or pc.target is None,
+                "it needs labels: sources.predictions, sources.labels and predictions.target",
+            ),
+            Needs.SCORE: (pc.score is None, "no predictions.score column"),
+            Needs.LABEL_OR_SCORE: (
+                pc.score is None and pc.predicted_label is None,
+                "neither predictions.predicted_label nor predictions.score",
+            ),
+            Needs.LATENCY: (pc.latency_ms is None, "no predictions.latency_ms column"),
+            Needs.COST: (pc.cost is None, "no predictions.cost column"),
+            Needs.STATUS: (pc.status is None, "no predictions.status column"),
+            Needs.RANKING_GROUP: (pc.ranking_group is None, "no predictions.ranking_group"),
+            Needs.SENSITIVE_ATTRIBUTES: (
+                not self.sensitive_attributes,
+                "no sensitive_attributes to compare groups of",
+            ),
+            Needs.SLICES: (not self.slices, "no slices declared"),
+            Needs.CATEGORICAL_FEATURES: (
+                not self.categorical_features,
+                "no String or Categorical feature",
+            ),
+        }
+        reasons = [missing[need][1] for need in entry.needs if missing[need][0]]
+        return "; ".join(reasons) if reasons else None
+
+    def evidence_delay_days(self, name: str) -> float:
+        """Days after a partition's evaluation time that the SLI ``name`` may arrive late:
+        ``sources.max_label_delay_days`` for SLIs measured from labels, else 0."""
+        return self.sources.max_label_delay_days if SLO_CATALOG[name].needs_labels else 0.0
 
     def slo(self, name: str) -> SloSpec | None:
         """The declared SLO of that name on either track, or ``None``."""

@@ -19,20 +19,32 @@ import polars as pl
 from checks.contract import Contract
 from checks.sli import SliRow, slo_row
 
-__all__ = ["evaluation_time", "freshness_sli_rows", "newest_timestamp"]
+__all__ = [
+    "evaluation_time",
+    "freshness_sli_rows",
+    "newest_timestamp",
+    "scheduled_evaluation_time",
+]
 
 SECONDS_PER_DAY = 86_400.0
 
 
-def evaluation_time(contract: Contract, day: dt.date, now: dt.datetime) -> dt.datetime:
-    """When the partition ``day`` is judged: end of day + delay in the contract's timezone,
-    never later than ``now`` (timezone-aware)."""
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
+def scheduled_evaluation_time(contract: Contract, day: dt.date) -> dt.datetime:
+    """When the daily run judges partition ``day`` (UTC): the end of the day plus
+    ``schedule.evaluation_delay_hours``, in the contract's timezone. This is the data time
+    of the partition's evidence, whenever a backfill actually ran it."""
     zone = ZoneInfo(contract.schedule.timezone)
     day_end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=zone)
     scheduled = day_end + dt.timedelta(hours=contract.schedule.evaluation_delay_hours)
-    return min(scheduled, now).astimezone(dt.UTC)
+    return scheduled.astimezone(dt.UTC)
+
+
+def evaluation_time(contract: Contract, day: dt.date, now: dt.datetime) -> dt.datetime:
+    """When the partition ``day`` is judged: :func:`scheduled_evaluation_time`, never
+    later than ``now`` (timezone-aware)."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    return min(scheduled_evaluation_time(contract, day), now).astimezone(dt.UTC)
 
 
 def newest_timestamp(frame: pl.DataFrame, column: str) -> dt.datetime | None:

@@ -1,15 +1,25 @@
 """The production-readiness gate: may this model version ship? A pure decision.
 
-``decide`` reviews the evidence in five readiness checks, each a JUnit test case in CI:
+Everything is judged in *data time*: partition D's evidence exists as of its scheduled
+evaluation time (D + 1 day + ``schedule.evaluation_delay_hours`` in the contract's
+timezone, :func:`checks.freshness.scheduled_evaluation_time`), whenever a backfill really
+ran it. A decision at ``now`` (``gate --as-of``) sees only partitions evaluated at or
+before ``now``, so a replay of old data gives the verdict the gate would have given then.
+
+``decide`` reviews that evidence in five readiness checks, each a JUnit test case in CI:
 
 1. ``contract``: the contract declares infra *and* model SLOs with objectives, an owner
    and a runbook (the ML production-readiness checklist; without them nobody can act on
    a page).
-2. ``evidence_fresh``: a succeeded validation run of this version finished within
-   ``max_evidence_age_hours`` (default 36 h: a daily run plus a late morning) of ``now``,
-   judged on ``runs.finished_at`` (when the evidence was produced), not the partition day.
+2. ``evidence_fresh``: the newest partition with evidence (a run that read its inputs:
+   status in :data:`EVIDENCE_RUN_STATUSES`) was evaluated within
+   ``max_evidence_age_hours`` (default 36 h: a daily run plus a late morning) of ``now``;
+   and no partition's labels are overdue (``sources.max_label_delay_days`` after its
+   evaluation time).
 3. ``latest_run``: the newest partition of this version has no breach of a blocking SLO.
-4. ``model_budget``: no model-track SLO has exhausted its error budget (``checks.slo``).
+4. ``model_budget``: no model-track SLO has exhausted its error budget (``checks.slo``),
+   and every one has recent evidence (``no_evidence`` otherwise: a declared SLO without
+   evaluations is never a silent pass).
 5. ``infra_budget``: the same on the infra track, a *warning* by default: a deploy of a
    new model version rarely fixes or breaks serving infrastructure, so infra budget
    exhaustion is shown but only blocks with ``block_on_infra_budget``.
@@ -34,6 +44,7 @@ from typing import Any, Final
 import polars as pl
 
 from checks.contract import Contract
+from checks.freshness import scheduled_evaluation_time
 from checks.slo import (
     AlertLevel,
     AlertPolicy,
@@ -48,6 +59,7 @@ from checks.slo import (
 __all__ = [
     "CHECK_TITLES",
     "DEFAULT_MAX_EVIDENCE_AGE_HOURS",
+    "EVIDENCE_RUN_STATUSES",
     "CheckName",
     "CheckResult",
     "CheckStatus",
@@ -60,6 +72,9 @@ __all__ = [
 ]
 
 DEFAULT_MAX_EVIDENCE_AGE_HOURS: Final = 36.0
+#: ``runs.status`` values of a run that read its inputs and recorded evidence (a breach is
+#: evidence too); ``failed`` (an input could not be read) is not.
+EVIDENCE_RUN_STATUSES: Final = ("succeeded", "breached")
 #: Evidence rows attached to one reason at most (keeps a CI summary well under 1 MiB).
 DEFAULT_MAX_EVIDENCE_ROWS: Final = 20
 
@@ -87,7 +102,7 @@ class CheckName(StrEnum):
 
 CHECK_TITLES: Final[dict[CheckName, str]] = {
     CheckName.CONTRACT: "contract declares infra and model SLOs, owner and runbook",
-    CheckName.EVIDENCE_FRESH: "a validation run of this version is fresh",
+    CheckName.EVIDENCE_FRESH: "the newest evidence of this version is fresh, labels on time",
     CheckName.LATEST_RUN: "the latest run has no blocking breach",
     CheckName.MODEL_BUDGET: "model-track error budgets are not exhausted",
     CheckName.INFRA_BUDGET: "infra-track error budgets are not exhausted",
@@ -362,57 +377,117 @@ def _check_contract(contract: Contract, definitions: Sequence[SloDefinition]) ->
     return reasons
 
 
+def _hours(delta: dt.timedelta) -> str:
+    hours = delta.total_seconds() / 3600.0
+    return f"{hours:.1f} h" + (f" ({hours / 24:.1f} days)" if hours >= 48 else "")
+
+
 def _check_evidence(
     runs: pl.DataFrame,
+    evaluated_at: dict[str, dt.datetime],
     *,
     model: str,
     version: str,
     now: dt.datetime,
     options: GateOptions,
     runbook: str | None,
+    later: int,
 ) -> list[Reason]:
-    limit = options.max_evidence_age_hours
-    mine = (
-        runs.filter(
-            (pl.col("model") == model)
-            & (pl.col("model_version") == version)
-            & pl.col("finished_at").is_not_null()
-        )
-        if runs.height
-        else runs
+    """Evidence age on data time: ``now`` minus the newest evidence partition's evaluation.
+
+    ``runs`` holds this version's runs of partitions evaluated by ``now``; ``later`` counts
+    the partitions recorded but evaluated after ``now`` (not visible to this decision).
+    """
+    limit = dt.timedelta(hours=options.max_evidence_age_hours)
+    evidence = (
+        runs.filter(pl.col("status").is_in(list(EVIDENCE_RUN_STATUSES))) if runs.height else runs
     )
-    succeeded = mine.filter(pl.col("status") == "succeeded") if mine.height else mine
-    if succeeded.height == 0:
+    if evidence.height == 0:
+        hidden = (
+            f" ({later} partitions are evaluated after {now.isoformat()}, the decision time)"
+            if later
+            else ""
+        )
         return [
             Reason(
                 code="evidence_missing",
                 check=CheckName.EVIDENCE_FRESH,
                 severity=Severity.BLOCK,
-                message=f"no succeeded validation run of {model} {version} is recorded; run "
+                message=f"no validation run of {model} {version} that read its inputs is "
+                f"recorded for a partition evaluated by {now.isoformat()}{hidden}; run "
                 f"`datasre run --model {model}` (or validate-candidate) first; "
                 + _runbook_text(runbook),
                 runbook=runbook,
             )
         ]
-    newest = succeeded.sort("finished_at", descending=True).row(0, named=True)
-    finished: dt.datetime = newest["finished_at"]
-    if finished.tzinfo is None:
-        finished = finished.replace(tzinfo=dt.UTC)
-    age_h = (now - finished).total_seconds() / 3600.0
-    if age_h <= limit:
+    newest = str(evidence["partition"].max())
+    at = evaluated_at[newest]
+    age = now - at
+    if age <= limit:
         return []
-    row = {k: _json_value(newest.get(k)) for k in ("run_id", "partition", "finished_at", "status")}
+    row = evidence.filter(pl.col("partition") == newest).row(0, named=True)
+    row = {k: _json_value(row.get(k)) for k in ("run_id", "partition", "finished_at", "status")}
     return [
         Reason(
             code="evidence_stale",
             check=CheckName.EVIDENCE_FRESH,
             severity=Severity.BLOCK,
-            message=f"the newest succeeded validation run of {model} {version} finished "
-            f"{age_h:.1f} h ago ({finished.isoformat()}, partition {newest['partition']}), "
-            f"more than the {limit:g} h allowed; " + _runbook_text(runbook),
-            days=(str(newest["partition"]),),
+            message=f"the newest evidence of {model} {version} is partition {newest}, "
+            f"evaluated at {at.isoformat()}: {_hours(age)} before the decision time "
+            f"{now.isoformat()}, more than the {options.max_evidence_age_hours:g} h allowed; "
+            f"stale since {(at + limit).isoformat()} (no newer partition validated: check "
+            "the schedule and the snapshot sources); " + _runbook_text(runbook),
+            days=(newest,),
             runbook=runbook,
             evidence=(row,),
+        )
+    ]
+
+
+def _check_labels(
+    runs: pl.DataFrame,
+    evaluated_at: dict[str, dt.datetime],
+    defs: Sequence[SloDefinition],
+    *,
+    now: dt.datetime,
+    runbook: str | None,
+) -> list[Reason]:
+    """Partitions whose labels should be in by ``now`` (evaluation time plus the SLOs'
+    evidence delay) and are not: quality SLOs cannot be judged on them."""
+    delayed = [d for d in defs if d.evidence_delay_days > 0]
+    if not delayed or runs.height == 0 or "n_labels" not in runs.columns:
+        return []
+    delay = dt.timedelta(days=min(d.evidence_delay_days for d in delayed))
+    window = max(d.window_days for d in delayed)
+    newest_runs = runs.sort("finished_at", descending=True, nulls_last=True).unique(
+        "partition", keep="first"
+    )
+    newest_day = dt.date.fromisoformat(str(runs["partition"].max()))
+    unlabelled = sorted(
+        p
+        for p, n in zip(
+            newest_runs["partition"].to_list(), newest_runs["n_labels"].to_list(), strict=True
+        )
+        if not n
+        and evaluated_at[p] + delay <= now
+        and (newest_day - dt.date.fromisoformat(p)).days < window
+    )
+    if not unlabelled:
+        return []
+    slos = ", ".join(sorted(d.sli for d in delayed))
+    return [
+        Reason(
+            code="labels_overdue",
+            check=CheckName.EVIDENCE_FRESH,
+            severity=Severity.BLOCK,
+            message=f"labels overdue for {len(unlabelled)} partition(s) "
+            f"({_days_text(unlabelled)}): due {delay.total_seconds() / 86400:g} days after "
+            "each partition's evaluation (sources.max_label_delay_days), the oldest since "
+            f"{(evaluated_at[unlabelled[0]] + delay).isoformat()}; the label-fed SLOs "
+            f"({slos}) are judged without them; check the label pipeline; "
+            + _runbook_text(runbook),
+            days=tuple(unlabelled),
+            runbook=runbook,
         )
     ]
 
@@ -489,12 +564,39 @@ def _budget_reasons(
     severity: Severity,
     runbook: str | None,
     limit: int,
+    labels_overdue: bool = False,
 ) -> list[Reason]:
     check = CheckName.MODEL_BUDGET if track == "model" else CheckName.INFRA_BUDGET
     reasons: list[Reason] = []
     for budget in budgets:
         if budget.track != track:
             continue
+        # Overdue labels are already a reason of their own (evidence_fresh).
+        if budget.evidence_missing and not (labels_overdue and budget.evidence_delay_days > 0):
+            since = (
+                f"its newest evaluation is {budget.last_evaluated_day}"
+                if budget.last_evaluated_day
+                else "it was never evaluated"
+            )
+            allowed = (
+                f"{budget.evidence_delay_days:g} days of delay allowed"
+                if budget.evidence_delay_days
+                else "it is measured on every partition"
+            )
+            reasons.append(
+                Reason(
+                    code="no_evidence",
+                    check=check,
+                    severity=severity,
+                    message=f"{track}-track SLO {budget.slo} has no recent evidence: {since}, "
+                    f"the newest partition is {budget.reference_day} ({allowed});"
+                    f" find out why it is not measured (a missing source, too "
+                    "few rows) before trusting it; " + _runbook_text(runbook),
+                    slo=budget.slo,
+                    track=track,
+                    runbook=runbook,
+                )
+            )
         window = f"{budget.window_days}-day window {budget.window_start}..{budget.reference_day}"
         if budget.exhausted:
             bad_rows = slis.filter(
@@ -545,6 +647,29 @@ def _budget_reasons(
 # --- the decision -----------------------------------------------------------------------
 
 
+def _of_version(frame: pl.DataFrame, model: str, version: str) -> pl.DataFrame:
+    if frame.height == 0:
+        return frame
+    return frame.filter((pl.col("model") == model) & (pl.col("model_version") == version))
+
+
+def _evaluation_times(contract: Contract, *frames: pl.DataFrame) -> dict[str, dt.datetime]:
+    """Scheduled evaluation time (data time) of every ``YYYY-MM-DD`` partition in
+    ``frames``; a partition that is not a day has none and is never visible."""
+    partitions: set[str] = set()
+    for frame in frames:
+        if frame.height:
+            partitions.update(str(p) for p in frame["partition"].unique().to_list())
+    times: dict[str, dt.datetime] = {}
+    for partition in partitions:
+        try:
+            day = dt.date.fromisoformat(partition)
+        except ValueError:
+            continue
+        times[partition] = scheduled_evaluation_time(contract, day)
+    return times
+
+
 def decide(
     contract: Contract,
     slis: pl.DataFrame,
@@ -565,9 +690,11 @@ def decide(
         track, sli, feature, slice, value, objective, comparator, ok, blocking); other
         models and versions are ignored.
     runs
-        Rows of the ``runs`` table (model, model_version, partition, finished_at, status).
+        Rows of the ``runs`` table (model, model_version, partition, finished_at, status,
+        and ``n_labels`` for the overdue-labels check).
     now
-        Timezone-aware time of the decision: evidence age and waiver expiry use it.
+        Timezone-aware time of the decision (``--as-of``): only partitions evaluated at or
+        before it are judged; evidence age and waiver expiry use it.
     definitions
         The SLOs in force (``slo_definitions`` rows of this version); default the
         contract's SLOs.
@@ -588,39 +715,63 @@ def decide(
             for d in as_definitions(definitions)
             if d.model in (None, model) and d.model_version in (None, version)
         ]
-    mine = (
-        slis.filter((pl.col("model") == model) & (pl.col("model_version") == version))
-        if slis.height
-        else slis
-    )
+    mine = _of_version(slis, model, version)
+    my_runs = _of_version(runs, model, version)
+    evaluated_at = _evaluation_times(contract, mine, my_runs)
+    visible = [p for p, at in evaluated_at.items() if at <= now]
+    later = len(evaluated_at) - len(visible)
+    mine = mine.filter(pl.col("partition").is_in(visible)) if mine.height else mine
+    my_runs = my_runs.filter(pl.col("partition").is_in(visible)) if my_runs.height else my_runs
     limit = options.max_evidence_rows
 
     by_check: dict[CheckName, list[Reason]] = {name: [] for name in CheckName}
     by_check[CheckName.CONTRACT] = _check_contract(contract, as_definitions(contract))
-    by_check[CheckName.EVIDENCE_FRESH] = _check_evidence(
-        runs, model=model, version=version, now=now, options=options, runbook=runbook
-    )
+    labels = _check_labels(my_runs, evaluated_at, defs, now=now, runbook=runbook)
+    by_check[CheckName.EVIDENCE_FRESH] = [
+        *_check_evidence(
+            my_runs,
+            evaluated_at,
+            model=model,
+            version=version,
+            now=now,
+            options=options,
+            runbook=runbook,
+            later=later,
+        ),
+        *labels,
+    ]
 
     budgets: list[ErrorBudget] = []
     latest: str | None = None
-    reference: dt.date | None = None
     if mine.height and defs:
         latest = str(mine["partition"].max())
         evaluations = evaluate_partitions(mine, defs)
         budgets = error_budgets(mine, defs, window_days=options.window_days, policy=options.policy)
-        reference = budgets[0].reference_day if budgets else None
         by_check[CheckName.LATEST_RUN] = _check_latest_run(
             mine, evaluations, latest, runbook, limit
         )
         by_check[CheckName.MODEL_BUDGET] = _budget_reasons(
-            budgets, mine, track="model", severity=Severity.BLOCK, runbook=runbook, limit=limit
+            budgets,
+            mine,
+            track="model",
+            severity=Severity.BLOCK,
+            runbook=runbook,
+            limit=limit,
+            labels_overdue=bool(labels),
         )
         infra_severity = Severity.BLOCK if options.block_on_infra_budget else Severity.WARN
         by_check[CheckName.INFRA_BUDGET] = _budget_reasons(
-            budgets, mine, track="infra", severity=infra_severity, runbook=runbook, limit=limit
+            budgets,
+            mine,
+            track="infra",
+            severity=infra_severity,
+            runbook=runbook,
+            limit=limit,
+            labels_overdue=bool(labels),
         )
     elif mine.height:
         latest = str(mine["partition"].max())
+    reference = dt.date.fromisoformat(latest) if latest else None
 
     waivable = (CheckName.LATEST_RUN, CheckName.MODEL_BUDGET, CheckName.INFRA_BUDGET)
     for name in waivable:
@@ -632,8 +783,8 @@ def decide(
     no_data = "no SLI rows of this version to judge" if latest is None else None
     ok_summaries = {
         CheckName.CONTRACT: "owner, runbook, infra and model SLOs declared",
-        CheckName.EVIDENCE_FRESH: f"a succeeded run finished within "
-        f"{options.max_evidence_age_hours:g} h",
+        CheckName.EVIDENCE_FRESH: f"the newest evidence was evaluated within "
+        f"{options.max_evidence_age_hours:g} h; no labels overdue",
         CheckName.LATEST_RUN: no_data or f"no blocking breach on {latest}",
         CheckName.MODEL_BUDGET: no_data or "every model-track budget has room",
         CheckName.INFRA_BUDGET: no_data or "every infra-track budget has room",

@@ -53,7 +53,7 @@ import polars as pl
 from checks import fairness
 from checks.contract import Contract, ModelType
 from checks.sli import SliRow, sli_frame, slo_row
-from checks.slices import SliceMetric, measure, measurement_row, slice_sli_rows
+from checks.slices import SliceMetric, measure, measurement_row, slice_metric, slice_sli_rows
 
 __all__ = [
     "CALIBRATION_BINS",
@@ -733,17 +733,17 @@ def quality_sli_rows(
             rows += [
                 slo_row(
                     contract,
-                    metric.sli,
+                    sliced.sli,
                     "quality",
                     None,
                     0,
                     slice=f"{column}=?",
-                    objective=metric.objective,
-                    method=metric.method,
+                    objective=sliced.objective,
+                    method=sliced.method,
                     status=_ERROR,
                     detail=joined.missing[column],
                 )
-                for metric in metrics
+                for sliced in (slice_metric(contract, metric) for metric in metrics)
             ]
             continue
         rows += slice_sli_rows(

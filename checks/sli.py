@@ -174,6 +174,7 @@ def slo_definitions_frame(contract: Contract) -> pl.DataFrame:
             "target": spec.target,
             "blocking": spec.blocking,
             "window_days": contract.slos.window_days,
+            "evidence_delay_days": contract.evidence_delay_days(name),
         }
         for track, slos in (("infra", contract.slos.infra), ("model", contract.slos.model))
         for name, spec in slos.items()
@@ -186,5 +187,6 @@ def slo_definitions_frame(contract: Contract) -> pl.DataFrame:
         "target": pl.Float64(),
         "blocking": pl.Boolean(),
         "window_days": pl.Int32(),
+        "evidence_delay_days": pl.Float64(),
     }
     return pl.DataFrame(records, schema=schema)

@@ -19,6 +19,9 @@ Rules (why in brackets):
   ``q_value`` with BH q-values over the slices of one SLI (family = sli, feature, method).
   The q-values come from :func:`checks.stats.multitest.bh_qvalues` (equal to
   ``scipy.stats.false_discovery_control(p, method="bh")``; NaN p-values stay NaN).
+- Slice rows belong to the metric's *slice SLO* (``slice_accuracy`` for ``accuracy``, see
+  :func:`slice_metric`), never to the model-wide SLO [one 76-row slice must not make the
+  whole day a bad ``accuracy`` day when the model-wide accuracy passed].
 - :func:`worst_slices` picks, per SLI, the judged slice row furthest on the bad side of the
   comparator (lowest for ``>=``/``>``, highest for ``<=``/``<``).
 """
@@ -27,14 +30,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from checks.contract import SLO_CATALOG, Contract
+from checks.contract import SLO_CATALOG, Contract, slice_slo_name
 from checks.sli import SliRow, slo_row
 from checks.stats.multitest import bh_qvalues
 
@@ -46,6 +49,7 @@ __all__ = [
     "measure",
     "measurement_row",
     "slice_label",
+    "slice_metric",
     "slice_sli_rows",
     "usable_rows",
     "worst_slices",
@@ -91,6 +95,22 @@ class SliceMetric:
     objective: float | None = None
     detail: str | None = None
     method: str | None = None
+
+
+def slice_metric(contract: Contract, metric: SliceMetric) -> SliceMetric:
+    """``metric`` as its slice SLO (``slice_<sli>``), whose rows judge one slice each.
+
+    The objective is the contract's ``slice_<sli>`` SLO when declared (then it also has
+    a budget and may block); otherwise each slice is held to the model-wide objective and
+    its breaches are shown (Dagster check, run summary) but spend no budget.
+    """
+    name = slice_slo_name(metric.sli)
+    if contract.slo(name) is not None:
+        return replace(metric, sli=name, objective=None, detail=None)
+    declared = contract.slo(metric.sli)
+    objective = declared.objective if declared is not None else metric.objective
+    note = f"model-wide objective (no {name} SLO declared)" if objective is not None else None
+    return replace(metric, sli=name, objective=objective, detail=note)
 
 
 def slice_label(column: str, value: str | None) -> str:
@@ -189,7 +209,8 @@ def slice_sli_rows(
     min_rows: int | None = None,
     all_values: pl.Series | None = None,
 ) -> list[SliRow]:
-    """Rows of every metric for every value of ``column`` in ``frame``.
+    """Rows of every metric's slice SLO (:func:`slice_metric`) for every value of
+    ``column`` in ``frame``.
 
     Parameters
     ----------
@@ -205,6 +226,7 @@ def slice_sli_rows(
     Rows are ordered by metric, then slice value (nulls last).
     """
     guard = contract.min_slice_rows if min_rows is None else min_rows
+    metrics = [slice_metric(contract, metric) for metric in metrics]
     keyed = frame.with_columns(pl.col(column).cast(pl.String).alias("_slice"))
     universe: set[str | None] = set(_slice_values(keyed.get_column("_slice")))
     if all_values is not None:

@@ -14,6 +14,17 @@ For each SLO (an SLI name the contract holds an objective for) and each partitio
 - ``not_evaluated``: no judged row (labels not arrived, insufficient data...). Such days
   neither spend nor earn budget.
 
+Evidence that arrives late (labels)
+-----------------------------------
+Quality SLIs need labels, which arrive days after the partition's evaluation, so the
+newest partitions are ``not_evaluated`` for them. Such an SLO carries
+``evidence_delay_days`` (the contract's ``sources.max_label_delay_days``; 0 for every
+other SLO) and its windows end at its newest evaluated day while that is at most the
+delay before the newest partition: its burn rates are those of the newest labelled days,
+so a label-delayed SLO still pages. An SLO whose newest evaluation is older than that
+(labels overdue, a source missing, too little data) has state ``no_evidence``: a
+dashboard never says ``ok`` for an SLO whose recent evidence is missing.
+
 Error budget (occurrence-based, as OpenSLO's ``budgetingMethod: Occurrences``)
 -----------------------------------------------------------------------------------
 Over the rolling window of ``window_days`` days ending at the reference day (inclusive):
@@ -143,6 +154,8 @@ class SloDefinition:
     window_days: int
     model: str | None = None
     model_version: str | None = None
+    #: Days the SLI may arrive after its partition's evaluation (labels): 0 for the rest.
+    evidence_delay_days: float = 0.0
 
 
 def _definitions_from_contract(contract: Contract) -> list[SloDefinition]:
@@ -157,6 +170,7 @@ def _definitions_from_contract(contract: Contract) -> list[SloDefinition]:
             window_days=contract.slos.window_days,
             model=contract.model,
             model_version=contract.version,
+            evidence_delay_days=contract.evidence_delay_days(name),
         )
         for track, slos in (("infra", contract.slos.infra), ("model", contract.slos.model))
         for name, spec in slos.items()
@@ -191,6 +205,7 @@ def _definitions_frame(definitions: Sequence[SloDefinition]) -> pl.DataFrame:
         "target": pl.Float64(),
         "blocking": pl.Boolean(),
         "window_days": pl.Int64(),
+        "evidence_delay_days": pl.Float64(),
     }
     records = [
         {
@@ -203,6 +218,7 @@ def _definitions_frame(definitions: Sequence[SloDefinition]) -> pl.DataFrame:
             "target": d.target,
             "blocking": d.blocking,
             "window_days": d.window_days,
+            "evidence_delay_days": d.evidence_delay_days,
         }
         for d in definitions
     ]
@@ -221,6 +237,7 @@ _EVALUATION_SCHEMA: Final[Mapping[str, pl.DataType]] = {
     "target": pl.Float64(),
     "blocking": pl.Boolean(),
     "window_days": pl.Int64(),
+    "evidence_delay_days": pl.Float64(),
     "judged_rows": pl.Int64(),
     "bad_rows": pl.Int64(),
     "status": pl.String(),
@@ -234,7 +251,7 @@ def evaluate_partitions(
 
     ``slis`` needs the columns model, model_version, partition, sli and ok. Columns out:
     model, model_version, track, slo, partition, day, objective, comparator, target,
-    blocking, window_days, judged_rows, bad_rows, status (``good``/``bad``/
+    blocking, window_days, evidence_delay_days, judged_rows, bad_rows, status (``good``/``bad``/
     ``not_evaluated``), sorted by model, version, track, slo, partition. Same as the
     ``slo_evaluations`` SQL view.
     """
@@ -379,18 +396,23 @@ class ErrorBudget:
     latest_status: DayStatus
     bad_days: tuple[str, ...]
     breach_started: dt.date | None = None
+    last_evaluated_day: dt.date | None = None
+    evidence_delay_days: float = 0.0
+    #: No evaluation as recent as the newest partition allows (less its evidence delay).
+    evidence_missing: bool = False
 
     @property
     def state(self) -> str:
         """One word for dashboards (the ``slo_status`` view): ``exhausted``, ``breached``
-        (the reference day is bad), ``not_evaluated`` (no evaluation in the window) or
-        ``ok``."""
+        (the reference day is bad), ``no_evidence`` (no evaluation as recent as the
+        newest partition less the SLO's evidence delay: labels overdue, a source missing,
+        too little data) or ``ok``. Never ``ok`` without recent evidence."""
         if self.exhausted:
             return "exhausted"
         if self.latest_status == DayStatus.BAD:
             return "breached"
-        if self.evaluations == 0:
-            return "not_evaluated"
+        if self.evidence_missing:
+            return "no_evidence"
         return "ok"
 
     def as_dict(self) -> dict[str, Any]:
@@ -401,6 +423,9 @@ class ErrorBudget:
         out["latest_status"] = self.latest_status.value
         out["bad_days"] = list(self.bad_days)
         out["breach_started"] = self.breach_started.isoformat() if self.breach_started else None
+        out["last_evaluated_day"] = (
+            self.last_evaluated_day.isoformat() if self.last_evaluated_day else None
+        )
         out["state"] = self.state
         return out
 
@@ -430,6 +455,20 @@ def _breach_started(days: Sequence[tuple[dt.date, str]], ref: dt.date) -> dt.dat
     return min(open_bad, default=None)
 
 
+def _evidence_day(
+    days: Sequence[tuple[dt.date, str]], newest: dt.date, delay_days: float
+) -> tuple[dt.date | None, bool]:
+    """(newest evaluated day up to ``newest``, whether it is recent enough).
+
+    Recent enough: at most ``delay_days`` before the newest partition. An SLO fed by
+    labels (delay > 0) then has its windows end at its newest labelled day, so its burn
+    rates can page although the newest partitions have no labels yet.
+    """
+    evaluated = [d for d, s in days if s != DayStatus.NOT_EVALUATED and d <= newest]
+    last = max(evaluated, default=None)
+    return last, last is not None and (newest - last).days <= delay_days
+
+
 def error_budgets(
     slis: pl.DataFrame,
     definitions: Contract | pl.DataFrame | Iterable[SloDefinition],
@@ -440,10 +479,12 @@ def error_budgets(
 ) -> list[ErrorBudget]:
     """Error budget, burn rates and alert level of every SLO of every model version.
 
-    ``reference_day`` is the last day of every window (inclusive); by default the newest
-    partition of that model version in ``slis`` (as the SQL views do), so a backfill of
-    old days is judged on its own days. ``window_days`` overrides each definition's
-    window. Sorted by model, version, track, slo.
+    ``reference_day`` is the newest day considered; by default the newest partition of
+    that model version in ``slis`` (as the SQL views do), so a backfill of old days is
+    judged on its own days. Each SLO's windows end (inclusive) at that day, except for an
+    SLO whose evidence may arrive late (labels, ``evidence_delay_days``): its windows end
+    at its newest evaluated day while that is within the delay. ``window_days`` overrides
+    each definition's window. Sorted by model, version, track, slo.
     """
     evaluations = evaluate_partitions(slis, definitions).filter(pl.col("day").is_not_null())
     budgets: list[ErrorBudget] = []
@@ -459,12 +500,15 @@ def error_budgets(
     for key, group in evaluations.group_by(keys, maintain_order=True):
         model, version, track, slo = (str(k) for k in key)
         first = group.row(0, named=True)
-        ref = reference_day or newest[(model, version)]
+        newest_day = reference_day or newest[(model, version)]
         width = window_days or int(first["window_days"])
         target = float(first["target"])
         days: list[tuple[dt.date, str]] = list(
             zip(group["day"].to_list(), group["status"].to_list(), strict=True)
         )
+        delay = float(first["evidence_delay_days"])
+        last_evaluated, fresh = _evidence_day(days, newest_day, delay)
+        ref = last_evaluated if fresh and last_evaluated is not None else newest_day
         good, bad = _window_counts(days, ref, width)
         arithmetic = budget_arithmetic(good, bad, target)
         short = _window_counts(days, ref, policy.short_window_days)
@@ -504,6 +548,9 @@ def error_budgets(
                 latest_status=DayStatus(on_ref[0]) if on_ref else DayStatus.NOT_EVALUATED,
                 bad_days=tuple(bad_days),
                 breach_started=_breach_started(days, ref),
+                last_evaluated_day=last_evaluated,
+                evidence_delay_days=delay,
+                evidence_missing=not fresh,
             )
         )
     return sorted(budgets, key=lambda b: (b.model, b.model_version, b.track, b.slo))
@@ -535,6 +582,9 @@ _BUDGET_SCHEMA: Final[Mapping[str, pl.DataType]] = {
     "latest_status": pl.String(),
     "bad_days": pl.List(pl.String()),
     "breach_started": pl.Date(),
+    "last_evaluated_day": pl.Date(),
+    "evidence_delay_days": pl.Float64(),
+    "evidence_missing": pl.Boolean(),
     "state": pl.String(),
 }
 
@@ -605,11 +655,18 @@ def default_slos(model_type: ModelType | str, tier: int = 2, *, window_days: int
 
 def apply_slo_defaults(contract: Contract) -> Contract:
     """The contract with the default SLOs of its type and tier filled in; an SLO the
-    contract declares wins over the template of the same name, as does its window."""
+    contract declares wins over the template of the same name, as does its window.
+    Templates the contract cannot measure (``Contract.why_unmeasurable``) are left out."""
     defaults = default_slos(contract.type, contract.tier, window_days=contract.slos.window_days)
+
+    def measurable(templates: Mapping[str, SloSpec]) -> dict[str, SloSpec]:
+        # A template the contract's sources cannot feed (no latency column, no labels)
+        # would never be evaluated: leave it out rather than promise it.
+        return {k: v for k, v in templates.items() if contract.why_unmeasurable(k) is None}
+
     merged = Slos(
         window_days=contract.slos.window_days,
-        infra={**defaults.infra, **contract.slos.infra},
-        model={**defaults.model, **contract.slos.model},
+        infra={**measurable(defaults.infra), **contract.slos.infra},
+        model={**measurable(defaults.model), **contract.slos.model},
     )
     return contract.model_copy(update={"slos": merged})

@@ -55,6 +55,9 @@ def gate_contract_dict(**overrides: Any) -> dict[str, Any]:
         },
     }
     base["slos"] = slos
+    # accuracy is measured from labels: the contract must say where they are.
+    base["sources"] = {**base["sources"], "labels": "toy/labels/{date}.parquet"}
+    base["predictions"] = {**base["predictions"], "target": "label"}
     base.update(overrides)
     return base
 
@@ -147,8 +150,10 @@ def runs_frame(
     *,
     status: str = "succeeded",
     version: str | None = None,
+    n_labels: int | None = 100,
 ) -> pl.DataFrame:
-    """``runs`` rows for pure gate tests, one per finish time (partition = its day - 1)."""
+    """``runs`` rows for pure gate tests, one per finish time (partition = its day - 1);
+    ``n_labels`` None means the partition's labels had not arrived."""
     records = [
         {
             "run_id": f"run-{i}",
@@ -157,6 +162,7 @@ def runs_frame(
             "partition": (f.date() - dt.timedelta(days=1)).isoformat(),
             "finished_at": f,
             "status": status,
+            "n_labels": n_labels,
         }
         for i, f in enumerate(finished)
     ]
@@ -167,6 +173,7 @@ def runs_frame(
         "partition": pl.String(),
         "finished_at": pl.Datetime("us", "UTC"),
         "status": pl.String(),
+        "n_labels": pl.Int64(),
     }
     return pl.DataFrame(records, schema=schema)
 

@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -99,7 +100,7 @@ INCIDENTS = [
              clean_days=_all_but("11")),
     Incident("h", FRAUD, _days("09", "10", "11", "12"), "accuracy", low=0.87, high=0.92,
              clean_days=_days("01", "02", "03", "04", "05", "06", "07", "08")),
-    Incident("i", FRAUD, _days("07"), "accuracy", slice="country=BR", low=0.3, high=0.5,
+    Incident("i", FRAUD, _days("07"), "slice_accuracy", slice="country=BR", low=0.3, high=0.5,
              clean_days=_days("01", "02", "03", "04", "05", "06", "08")),
     Incident("j", DELIVERY, _days("08"), "ingest_ok", "features", low=0, high=0,
              clean_days=_all_but("08")),
@@ -242,21 +243,67 @@ def test_the_run_summary_names_the_worst_slice_of_the_slice_only_incident(
     pairs = select_partitions(contracts, partition=None, all_days=True)
     worst = breached_worst_slices(str(sample_db_path), pairs)
     day_7 = worst.filter(pl.col("partition") == "2026-11-07")
-    assert day_7.select("model", "sli", "slice").rows() == [(FRAUD, "accuracy", "country=BR")]
+    assert day_7.select("model", "sli", "slice").rows() == [(FRAUD, "slice_accuracy", "country=BR")]
     assert worst.filter(pl.col("partition").is_in(DAYS[:6])).is_empty()
 
 
-def test_the_gate_blocks_fraud_detection_and_passes_delivery_eta(
+def test_one_small_slice_does_not_make_a_bad_model_wide_accuracy_day(
+    sample_db: pl.DataFrame,
+) -> None:
+    # 11-07: BR (76 rows) is at 0.39, the model at 0.95: the slice SLO breaches, accuracy not.
+    day_7 = sample_db.filter((pl.col("model") == FRAUD) & (pl.col("partition") == "2026-11-07"))
+    accuracy = day_7.filter((pl.col("sli") == "accuracy") & pl.col("slice").is_null())
+    assert accuracy["ok"].to_list() == [True]
+    assert day_7.filter((pl.col("sli") == "accuracy") & pl.col("slice").is_not_null()).is_empty()
+    br = day_7.filter((pl.col("sli") == "slice_accuracy") & (pl.col("slice") == "country=BR"))
+    assert br["ok"].to_list() == [False] and br["objective"].to_list() == [0.85]
+
+
+def _gate(db: Path, model: str, as_of: str | None, capsys: pytest.CaptureFixture[str]) -> Any:
+    args = ["gate", "--model", model, "--format", "json", "--db", str(db)]
+    args += ["--config", "data/samples/contracts", "--no-record"]
+    code = main([*args, *(["--as-of", as_of] if as_of else [])])
+    verdict = json.loads(capsys.readouterr().out)
+    assert code == (0 if verdict["verdict"] == "ready" else 1)
+    return verdict
+
+
+def test_the_gate_at_the_data_time_blocks_fraud_detection_and_passes_delivery_eta(
     sample_db_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    common = ["--db", str(sample_db_path), "--config", "data/samples/contracts", "--no-record"]
-    assert main(["gate", "--model", FRAUD, "--format", "json", *common]) == 1
-    verdict = json.loads(capsys.readouterr().out)
+    verdict = _gate(sample_db_path, FRAUD, "2026-11-15T12:00:00Z", capsys)
     assert verdict["verdict"] == "blocked"
     budget_reasons = [r for r in verdict["reasons"] if r["code"] == "model_budget_exhausted"]
     assert {r["slo"] for r in budget_reasons} >= {"accuracy", "completeness"}
     accuracy = next(r for r in budget_reasons if r["slo"] == "accuracy")
-    assert set(accuracy["days"]) >= {"2026-11-07", "2026-11-09", "2026-11-10"}
+    # The BR slice day (11-07) is slice_accuracy's, not the model-wide accuracy's.
+    assert set(accuracy["days"]) == {"2026-11-09", "2026-11-10", "2026-11-11", "2026-11-12"}
     assert accuracy["runbook"] == "https://runbooks.example.com/ml/fraud_detection"
-    assert main(["gate", "--model", DELIVERY, *common]) == 0
-    assert "READY" in capsys.readouterr().out
+    # Labels of 11-13 and 11-14 are not due before 11-17: accuracy pages on 11-12.
+    assert not [r for r in verdict["reasons"] if r["code"] == "labels_overdue"]
+    delivery = _gate(sample_db_path, DELIVERY, "2026-11-15T12:00:00Z", capsys)
+    assert delivery["verdict"] == "ready", delivery["reasons"]
+
+
+def test_the_gate_at_the_wall_clock_blocks_both_on_stale_evidence(
+    sample_db_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The samples end on 2026-11-14; any later wall clock finds that evidence too old.
+    for model in (FRAUD, DELIVERY):
+        verdict = _gate(sample_db_path, model, None, capsys)
+        assert verdict["verdict"] == "blocked"
+        stale = [r for r in verdict["reasons"] if r["code"] == "evidence_stale"]
+        assert stale and "partition 2026-11-14" in stale[0]["message"]
+
+
+def test_a_replay_of_an_early_day_uses_nothing_after_it(
+    sample_db_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    verdict = _gate(sample_db_path, FRAUD, "2026-11-05T12:00:00Z", capsys)
+    assert verdict["reference_day"] == "2026-11-04"
+    text = json.dumps(verdict)
+    # 11-05 itself is evaluated on 11-06 06:00: the decision time is the only 11-05 in it.
+    later_days = [f"2026-11-{d:02d}" for d in range(6, 15)]
+    assert not [day for day in later_days if day in text]
+    assert text.count("2026-11-05") == text.count("2026-11-05T12:00:00")
+    assert max(b["reference_day"] for b in verdict["budgets"]) <= "2026-11-04"

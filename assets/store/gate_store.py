@@ -61,7 +61,7 @@ class GateStore:
             ).pl()
             runs = con.sql(
                 "select run_id, model, model_version, partition, started_at, finished_at, "
-                "status, error, kind from runs where model = ? and model_version = ? "
+                "status, error, kind, n_labels from runs where model = ? and model_version = ? "
                 "order by finished_at",
                 params=[model, version],
             ).pl()

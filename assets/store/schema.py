@@ -75,8 +75,14 @@ TABLES: Final[tuple[str, ...]] = (
         blocking boolean not null,
         window_days integer not null,
         updated_at timestamp with time zone not null,
+        -- days after the partition's evaluation its SLI may arrive (labels); 0 otherwise
+        evidence_delay_days double not null default 0,
         primary key (model, model_version, sli)
     )
+    """,
+    # Stores written before evidence_delay_days existed gain it (0: judged on time).
+    """
+    alter table slo_definitions add column if not exists evidence_delay_days double default 0
     """,
     """
     create index if not exists sli_results_partition

@@ -86,6 +86,7 @@ SLO_VIEWS: Final[tuple[str, ...]] = (
         d.target,
         d.blocking,
         d.window_days,
+        d.evidence_delay_days,
         coalesce(j.judged_rows, 0) as judged_rows,
         coalesce(j.bad_rows, 0) as bad_rows,
         case
@@ -102,43 +103,63 @@ SLO_VIEWS: Final[tuple[str, ...]] = (
     """,
     """
     create or replace view error_budget as
-    with aged as (
+    with dated as (
         select
             e.*,
-            max(day) over (partition by model, model_version) as reference_day
+            max(day) over (partition by model, model_version) as newest_day,
+            max(day) filter (where status <> 'not_evaluated')
+                over (partition by model, model_version, slo) as last_evaluated_day
         from slo_evaluations e
         where day is not null
+    ),
+    aged as (
+        select
+            *,
+            last_evaluated_day is not null
+                and newest_day - last_evaluated_day <= evidence_delay_days as evidence_fresh,
+            case
+                when last_evaluated_day is not null
+                    and newest_day - last_evaluated_day <= evidence_delay_days
+                then last_evaluated_day
+                else newest_day
+            end as reference_day
+        from dated
+    ),
+    windowed as (
+        select *, reference_day - day as age from aged
     ),
     counts as (
         select
             model, model_version, track, slo, blocking, objective, comparator, target,
-            window_days, reference_day,
-            count(*) filter (where status = 'good' and reference_day - day < window_days)
+            window_days, reference_day, last_evaluated_day, evidence_delay_days,
+            evidence_fresh,
+            count(*) filter (where status = 'good' and age between 0 and window_days - 1)
                 as good,
-            count(*) filter (where status = 'bad' and reference_day - day < window_days)
+            count(*) filter (where status = 'bad' and age between 0 and window_days - 1)
                 as bad,
-            count(*) filter (where status <> 'not_evaluated' and reference_day - day < 1)
+            count(*) filter (where status <> 'not_evaluated' and age = 0)
                 as evaluations_short,
-            count(*) filter (where status = 'bad' and reference_day - day < 1) as bad_short,
-            count(*) filter (where status <> 'not_evaluated' and reference_day - day < 7)
+            count(*) filter (where status = 'bad' and age = 0) as bad_short,
+            count(*) filter (where status <> 'not_evaluated' and age between 0 and 6)
                 as evaluations_long,
-            count(*) filter (where status = 'bad' and reference_day - day < 7) as bad_long,
+            count(*) filter (where status = 'bad' and age between 0 and 6) as bad_long,
             coalesce(any_value(status) filter (where day = reference_day), 'not_evaluated')
                 as latest_status,
             coalesce(
                 list(partition order by partition)
-                    filter (where status = 'bad' and reference_day - day < window_days),
+                    filter (where status = 'bad' and age between 0 and window_days - 1),
                 []::varchar[]
             ) as bad_days,
-            max(day) filter (where status = 'good') as last_good_day
-        from aged
+            max(day) filter (where status = 'good' and age >= 0) as last_good_day
+        from windowed
         group by all
     ),
     starts as (
         select a.model, a.model_version, a.slo, min(a.day) as breach_started
         from aged a
         join counts c using (model, model_version, slo)
-        where a.status = 'bad' and (c.last_good_day is null or a.day > c.last_good_day)
+        where a.status = 'bad' and a.day <= c.reference_day
+            and (c.last_good_day is null or a.day > c.last_good_day)
         group by all
     ),
     budgets as (
@@ -190,10 +211,13 @@ SLO_VIEWS: Final[tuple[str, ...]] = (
         latest_status,
         bad_days,
         breach_started,
+        last_evaluated_day,
+        evidence_delay_days,
+        not evidence_fresh as evidence_missing,
         case
             when bad > budget + 1e-9 then 'exhausted'
             when latest_status = 'bad' then 'breached'
-            when evaluations = 0 then 'not_evaluated'
+            when not evidence_fresh then 'no_evidence'
             else 'ok'
         end as state
     from budgets
@@ -204,7 +228,7 @@ SLO_VIEWS: Final[tuple[str, ...]] = (
         model, model_version, track, slo, blocking, state, latest_status, reference_day,
         breach_started, window_days, window_start, evaluations, good, bad, target, budget,
         remaining, remaining_fraction, exhausted, burn_rate_short, burn_rate_long,
-        alert_level
+        alert_level, last_evaluated_day, evidence_delay_days
     from error_budget
     """,
 )

@@ -22,7 +22,10 @@ from checks.gate import GateOptions, Severity, Verdict, Waiver, decide
 from checks.slo import error_budget_frame, error_budgets, evaluate_partitions
 from tests.gate_fixtures import DAY0, FINISHED, days, gate_contract, write_history
 
-NOW = FINISHED + dt.timedelta(hours=2)
+# Histories start on DAY0; a four-day history's newest partition (2026-11-04) is evaluated
+# at 2026-11-05 06:00 UTC (data time), so NOW sees fresh evidence.
+NOW = dt.datetime(2026, 11, 5, 8, 0, tzinfo=dt.UTC)
+RERUN_DELAY = dt.timedelta(hours=2)
 
 
 def _d(day: int) -> dt.date:
@@ -83,7 +86,9 @@ def mixed_store(tmp_path_factory: pytest.TempPathFactory) -> SliStore:
         bad={"availability": [_d(10)], "completeness": [_d(10)], "accuracy": [_d(2), _d(3)]},
     )
     # A rerun of day 12 that fixed accuracy replaces that day's rows.
-    write_history(store, toy, 1, start=_d(12), run_prefix="rerun", finished_at=NOW)
+    write_history(
+        store, toy, 1, start=_d(12), run_prefix="rerun", finished_at=FINISHED + RERUN_DELAY
+    )
     return store
 
 
@@ -205,10 +210,10 @@ SCENARIOS: list[tuple[str, dict[str, Any], dict[str, Any], dict[str, Any], list[
         ["evidence_missing"],
     ),
     (
-        "runs that finished 40 hours ago are stale evidence",
+        "evidence evaluated 40 hours before the decision is stale, however late it ran",
         {},
-        {"finished_at": NOW - dt.timedelta(hours=40)},
-        {},
+        {"finished_at": NOW + dt.timedelta(hours=38)},
+        {"now": NOW + dt.timedelta(hours=38)},
         ["evidence_stale"],
     ),
     (
@@ -284,7 +289,7 @@ def test_a_stored_waiver_is_honoured_shown_and_expires(tmp_path: Path) -> None:
     assert [r.severity for r in verdict.reasons] == [Severity.WAIVED]
     assert verdict.waivers == [stored]
     later = _decide(store, contract, now=dt.datetime(2026, 11, 17, tzinfo=dt.UTC),
-                    options=GateOptions(max_evidence_age_hours=100))  # fmt: skip
+                    options=GateOptions(max_evidence_age_hours=400))  # fmt: skip
     assert not later.ready
     assert "waiver expired 2026-11-16" in later.reasons[0].message
 

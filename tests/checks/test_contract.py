@@ -135,6 +135,8 @@ def test_the_bundled_sample_contracts_load() -> None:
 
 def test_slo_templates_fill_in_defaults_and_declared_slos_win(tmp_path: Path) -> None:
     body = contract_dict(slo_templates=True, tier=1)
+    body["sources"]["labels"] = "toy/labels/{date}.parquet"
+    body["predictions"]["target"] = "label"
     body["slos"]["model"]["completeness"] = {"objective": 0.95}
     contract = load_contract(write(tmp_path, body))
     assert contract.slos.model["accuracy"].objective == 0.94  # classification template
@@ -142,3 +144,53 @@ def test_slo_templates_fill_in_defaults_and_declared_slos_win(tmp_path: Path) ->
     assert contract.slos.model["completeness"].objective == 0.95  # declared wins
     plain = load_contract(write(tmp_path, contract_dict(), "plain.yaml"))
     assert "accuracy" not in plain.slos.model
+
+
+def test_slo_templates_leave_out_what_the_contract_cannot_measure(tmp_path: Path) -> None:
+    # No labels: the accuracy template would stay not_evaluated forever.
+    contract = load_contract(write(tmp_path, contract_dict(slo_templates=True, tier=1)))
+    assert "accuracy" not in contract.slos.model
+    assert "completeness" in contract.slos.model
+
+
+@pytest.mark.parametrize(
+    ("model", "slos", "why"),
+    [
+        (
+            {"type": "classification"},
+            {"rmse": {"objective": 1.0, "blocking": True}},
+            "slos.model.rmse: can never be measured: it is measured for regression models, "
+            "and this one is classification",
+        ),
+        (
+            {},
+            {"demographic_parity_difference": {"objective": 0.1}},
+            "slos.model.demographic_parity_difference: can never be measured: it needs "
+            "labels: sources.predictions, sources.labels and predictions.target; no "
+            "sensitive_attributes to compare groups of",
+        ),
+        (
+            {"predictions": {"score": "score"}},
+            {"latency_p99_ms": {"objective": 100}},
+            "slos.infra.latency_p99_ms: can never be measured: no predictions.latency_ms column",
+        ),
+        (
+            {},
+            {"slice_accuracy": {"objective": 0.8}},
+            "slos.model.slice_accuracy: can never be measured: it needs labels: "
+            "sources.predictions, sources.labels and predictions.target; no slices declared",
+        ),
+    ],
+    ids=["rmse on a classifier", "fairness without attributes", "latency without column",
+         "slice SLO without slices"],
+)  # fmt: skip
+def test_an_slo_the_model_can_never_produce_is_refused(
+    tmp_path: Path, model: dict[str, Any], slos: dict[str, Any], why: str
+) -> None:
+    body = contract_dict(**model)
+    for name, spec in slos.items():
+        track = "infra" if name.startswith("latency") else "model"
+        body["slos"][track][name] = spec
+    with pytest.raises(ContractError) as raised:
+        load_contract(write(tmp_path, body))
+    assert str(raised.value) == f"{tmp_path / 'm.yaml'}: {why}"

@@ -101,6 +101,8 @@ def test_edge_cases() -> None:
 
 def test_fairness_sli_rows() -> None:
     contract = minimal_contract(
+        sources={"predictions": "p/{date}.parquet", "labels": "l/{date}.parquet"},
+        predictions={"predicted_label": "pred", "target": "label"},
         features={"gender": {"dtype": "String"}},
         sensitive_attributes=["gender"],
         min_slice_rows=2,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import polars as pl
 import pytest
 
+from checks.contract import Contract
 from checks.gate import (
     CheckName,
     CheckStatus,
@@ -19,8 +21,12 @@ from checks.gate import (
 from checks.sli import slo_definitions_frame
 from tests.gate_fixtures import DAY0, gate_contract, history_frame, runs_frame
 
+# Partition D is evaluated at D + 1 day 06:00 UTC (the toy contract's schedule): at NOW the
+# newest visible partition is 2026-11-14, evaluated 6 h earlier; at LATER, 2026-11-28.
 NOW = dt.datetime(2026, 11, 15, 12, 0, tzinfo=dt.UTC)
 FRESH = [dt.datetime(2026, 11, 15, 7, 0, tzinfo=dt.UTC)]
+LATER = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
+FRESH_LATER = [dt.datetime(2026, 11, 29, 7, 0, tzinfo=dt.UTC)]
 
 
 def _d(day: int) -> dt.date:
@@ -84,18 +90,24 @@ def test_no_succeeded_run_of_the_version_is_missing_evidence() -> None:
 
 def test_evidence_older_than_36_hours_is_stale() -> None:
     contract = gate_contract()
-    old = [dt.datetime(2026, 11, 13, 23, 0, tzinfo=dt.UTC)]  # 37 h before NOW
-    verdict = decide(contract, history_frame(contract, 3), runs_frame(contract, old), now=NOW)
+    # The run of partition 2026-11-12 finished an hour ago, but its data time is its
+    # evaluation, 2026-11-13 06:00: 54 h before NOW.
+    old = [dt.datetime(2026, 11, 15, 11, 0, tzinfo=dt.UTC)]
+    runs = runs_frame(contract, old).with_columns(partition=pl.lit("2026-11-12"))
+    verdict = decide(contract, history_frame(contract, 3), runs, now=NOW)
     assert _codes(verdict, Severity.BLOCK) == ["evidence_stale"]
     reason = verdict.reasons[0]
-    assert "37.0 h ago" in reason.message and "36 h allowed" in reason.message
+    assert "partition 2026-11-12, evaluated at 2026-11-13T06:00:00+00:00" in reason.message
+    assert "54.0 h (2.2 days) before the decision time" in reason.message
+    assert "36 h allowed" in reason.message
+    assert "stale since 2026-11-14T18:00:00+00:00" in reason.message
     assert contract.runbook and contract.runbook in reason.message
     relaxed = decide(
         contract,
         history_frame(contract, 3),
-        runs_frame(contract, old),
+        runs,
         now=NOW,
-        options=GateOptions(max_evidence_age_hours=48),
+        options=GateOptions(max_evidence_age_hours=60),
     )
     assert relaxed.ready
 
@@ -118,7 +130,7 @@ def test_a_blocking_breach_on_the_newest_partition_blocks_and_says_since_when() 
 def test_a_non_blocking_breach_on_the_newest_partition_does_not_block() -> None:
     contract = gate_contract()
     slis = history_frame(contract, 28, bad={"accuracy": [_d(28)]})
-    verdict = decide(contract, slis, runs_frame(contract, FRESH), now=NOW)
+    verdict = decide(contract, slis, runs_frame(contract, FRESH_LATER), now=LATER)
     assert verdict.ready
     # ...but a bad day today at target 0.9 burns fast enough for a ticket.
     assert _codes(verdict, Severity.WARN) == ["burn_rate_ticket"]
@@ -128,7 +140,7 @@ def test_a_non_blocking_breach_on_the_newest_partition_does_not_block() -> None:
 def test_an_old_blocking_breach_does_not_fail_the_latest_run_check() -> None:
     contract = gate_contract()
     slis = history_frame(contract, 28, bad={"completeness": [_d(3)]})
-    verdict = decide(contract, slis, runs_frame(contract, FRESH), now=NOW)
+    verdict = decide(contract, slis, runs_frame(contract, FRESH_LATER), now=LATER)
     assert verdict.ready
     assert _status(verdict, CheckName.LATEST_RUN) == CheckStatus.PASS
 
@@ -213,8 +225,8 @@ def test_waivers_match_model_version_and_slo(waiver: Waiver, honoured: bool) -> 
 def test_a_waiver_covers_a_blocking_breach_of_the_latest_run() -> None:
     contract = gate_contract()
     slis = history_frame(contract, 28, bad={"completeness": [_d(28)]})
-    waiver = _waiver(dt.date(2026, 11, 20), slo="completeness")
-    verdict = decide(contract, slis, runs_frame(contract, FRESH), now=NOW, waivers=[waiver])
+    waiver = _waiver(dt.date(2026, 11, 30), slo="completeness")
+    verdict = decide(contract, slis, runs_frame(contract, FRESH_LATER), now=LATER, waivers=[waiver])
     assert verdict.ready
     assert "blocking_breach" in _codes(verdict, Severity.WAIVED)
 
@@ -262,3 +274,119 @@ def test_now_must_be_timezone_aware() -> None:
     with pytest.raises(ValueError, match="timezone"):
         decide(contract, history_frame(contract, 1), runs_frame(contract, FRESH),
                now=dt.datetime(2026, 11, 15))  # fmt: skip
+
+
+# --- data time, missing evidence, late labels (issue: verdicts you can trust) ----------
+
+
+def _daily_runs(contract: Contract, first: int, last: int, **kwargs: Any) -> pl.DataFrame:
+    """One run per partition ``_d(first)`` .. ``_d(last)``, each finished the next morning."""
+    finished = [
+        dt.datetime.combine(_d(day) + dt.timedelta(days=1), dt.time(7), tzinfo=dt.UTC)
+        for day in range(first, last + 1)
+    ]
+    return runs_frame(contract, finished, **kwargs)
+
+
+def test_as_of_uses_only_partitions_evaluated_by_then() -> None:
+    contract = gate_contract()
+    # 14 days, accuracy bad from day 8 on; decided as of 2026-11-05 12:00, when only
+    # days 1-4 had been evaluated (day 4 at 11-05 06:00).
+    slis = history_frame(contract, 14, bad={"accuracy": [_d(d) for d in range(8, 15)]})
+    as_of = dt.datetime(2026, 11, 5, 12, 0, tzinfo=dt.UTC)
+    verdict = decide(contract, slis, _daily_runs(contract, 1, 14), now=as_of)
+    assert verdict.ready, [r.message for r in verdict.reasons]
+    assert verdict.reference_day == _d(4)
+    assert all(b.reference_day <= _d(4) and b.bad == 0 for b in verdict.budgets)
+    # The same data at the wall clock of 2026-11-15 12:00 is blocked by those days.
+    later = decide(contract, slis, _daily_runs(contract, 1, 14), now=NOW)
+    assert "model_budget_exhausted" in _codes(later, Severity.BLOCK)
+
+
+def test_a_backfill_that_ran_today_is_judged_on_its_data_time() -> None:
+    contract = gate_contract()
+    # Every run finished an hour ago, but the newest day is 2026-11-14: at 2026-11-30
+    # that evidence is 15 days old.
+    ran_today = _daily_runs(contract, 1, 14).with_columns(
+        finished_at=pl.lit(dt.datetime(2026, 11, 30, 11, 0, tzinfo=dt.UTC))
+    )
+    verdict = decide(
+        contract,
+        history_frame(contract, 14),
+        ran_today,
+        now=dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC),
+    )
+    assert not verdict.ready
+    reason = next(r for r in verdict.reasons if r.code == "evidence_stale")
+    assert "partition 2026-11-14, evaluated at 2026-11-15T06:00:00+00:00" in reason.message
+    assert "366.0 h (15.2 days)" in reason.message
+
+
+def test_a_breached_run_is_evidence_a_failed_one_is_not() -> None:
+    contract = gate_contract()
+    breached = decide(
+        contract, history_frame(contract, 14), _daily_runs(contract, 14, 14, status="breached"),
+        now=NOW,
+    )  # fmt: skip
+    assert "evidence_missing" not in _codes(breached)
+    failed = decide(
+        contract, history_frame(contract, 14), _daily_runs(contract, 14, 14, status="failed"),
+        now=NOW,
+    )  # fmt: skip
+    assert "evidence_missing" in _codes(failed, Severity.BLOCK)
+
+
+def test_a_declared_slo_without_recent_evidence_is_a_reason() -> None:
+    contract = gate_contract()
+    # completeness is never judged (e.g. too few rows): the gate must not call it fine.
+    slis = history_frame(contract, 14, unjudged={"completeness": [_d(d) for d in range(1, 15)]})
+    verdict = decide(contract, slis, _daily_runs(contract, 1, 14), now=NOW)
+    assert not verdict.ready
+    reason = next(r for r in verdict.reasons if r.code == "no_evidence")
+    assert reason.slo == "completeness" and reason.severity == Severity.BLOCK
+    assert "it was never evaluated" in reason.message
+    budget = next(b for b in verdict.budgets if b.slo == "completeness")
+    assert budget.state == "no_evidence"
+    # An infra SLO without evidence warns unless infra budgets block.
+    slis = history_frame(contract, 14, unjudged={"latency_p99_ms": [_d(13), _d(14)]})
+    verdict = decide(contract, slis, _daily_runs(contract, 1, 14), now=NOW)
+    assert verdict.ready
+    assert _codes(verdict, Severity.WARN) == ["no_evidence"]
+    assert "newest evaluation is 2026-11-12" in verdict.reasons[0].message
+
+
+def test_label_delayed_quality_is_judged_on_its_newest_labelled_day_and_pages() -> None:
+    contract = gate_contract()
+    # Labels of days 13 and 14 are not in yet (due 3 days after evaluation); accuracy was
+    # bad on days 10-12.
+    slis = history_frame(
+        contract,
+        14,
+        bad={"accuracy": [_d(10), _d(11), _d(12)]},
+        unjudged={"accuracy": [_d(13), _d(14)]},
+    )
+    runs = pl.concat([_daily_runs(contract, 1, 12), _daily_runs(contract, 13, 14, n_labels=None)])
+    verdict = decide(contract, slis, runs, now=NOW)
+    accuracy = next(b for b in verdict.budgets if b.slo == "accuracy")
+    assert accuracy.reference_day == _d(12) and accuracy.last_evaluated_day == _d(12)
+    assert accuracy.burn_rate_short == pytest.approx(10.0)  # 1 bad of 1 at target 0.9
+    assert accuracy.burn_rate_long == pytest.approx(3 / 7 / 0.1)
+    assert accuracy.alert_level.value == "page"
+    assert accuracy.state == "exhausted"
+    assert "labels_overdue" not in _codes(verdict)  # days 13, 14 are not due yet
+
+
+def test_labels_overdue_are_their_own_breach() -> None:
+    contract = gate_contract()
+    slis = history_frame(contract, 14, unjudged={"accuracy": [_d(d) for d in range(9, 15)]})
+    runs = pl.concat([_daily_runs(contract, 1, 8), _daily_runs(contract, 9, 14, n_labels=None)])
+    verdict = decide(contract, slis, runs, now=NOW)
+    assert not verdict.ready
+    reason = next(r for r in verdict.reasons if r.code == "labels_overdue")
+    assert reason.check == CheckName.EVIDENCE_FRESH and reason.severity == Severity.BLOCK
+    # Day 11 was evaluated 11-12 06:00 and was due 3 days later, 11-15 06:00 <= NOW.
+    assert reason.days == ("2026-11-09", "2026-11-10", "2026-11-11")
+    assert "the oldest since 2026-11-13T06:00:00+00:00" in reason.message
+    assert "no_evidence" not in _codes(verdict)  # the overdue labels say it once
+    accuracy = next(b for b in verdict.budgets if b.slo == "accuracy")
+    assert accuracy.state == "no_evidence"

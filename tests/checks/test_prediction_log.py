@@ -27,16 +27,21 @@ def contract(kind: str = "classification", **columns: Any) -> Contract:
         "success_value": "ok",
     }
     predictions.update(columns)
+    # Only the SLOs the named columns can measure (the contract refuses the others).
+    infra = {
+        name: spec
+        for name, spec, column in (
+            ("latency_p99_ms", {"objective": 250.0}, predictions["latency_ms"]),
+            ("availability", {"objective": 0.99}, predictions["status"]),
+        )
+        if column is not None
+    }
     return minimal_contract(
+        sources={"predictions": "p/{date}.parquet"},
         type=kind,
         features={"x": {"dtype": "Float64"}},
         predictions={k: v for k, v in predictions.items() if v is not None},
-        slos={
-            "infra": {
-                "latency_p99_ms": {"objective": 250.0},
-                "availability": {"objective": 0.99},
-            }
-        },
+        slos={"infra": infra},
     )
 
 

@@ -331,7 +331,8 @@ def test_quality_sli_rows_classification() -> None:
     assert auc["objective"] == 0.9 and auc["blocking"] is True
     assert overall.filter(pl.col("sli") == "recall")["ok"].to_list() == [None]
 
-    sliced = rows.filter(pl.col("sli") == "accuracy", pl.col("slice").is_not_null())
+    assert rows.filter(pl.col("sli") == "accuracy", pl.col("slice").is_not_null()).height == 0
+    sliced = rows.filter(pl.col("sli") == "slice_accuracy")
     assert sliced["slice"].to_list() == ["country=DE", "country=ES", "country=FR", "country=IT"]
     assert sliced["status"].to_list() == ["ok", "skipped", "ok", "skipped"]
     assert sliced["n_rows"].to_list() == [5, 0, 5, 1]  # ES has no labelled row yet

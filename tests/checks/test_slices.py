@@ -63,7 +63,7 @@ def test_slice_values_equal_sklearn_on_each_slice(frame: pl.DataFrame) -> None:
             assert row["value"] is None and row["ok"] is None
             continue
         y, p, s = (part[c].to_numpy() for c in ("y", "p", "s"))
-        if row["sli"] == "accuracy":
+        if row["sli"] == "slice_accuracy":
             assert math.isclose(row["value"], skm.accuracy_score(y, p), abs_tol=1e-9)
             assert row["ok"] == (row["value"] >= 0.5)
         elif len(set(y.tolist())) == 2:
@@ -163,3 +163,40 @@ def test_slice_metric_warning_free_on_zero_division() -> None:
         warnings.simplefilter("error")
         rows = slices.slice_sli_rows(c, frame, "country", [metric])
     assert rows[0].value == 0.0 and rows[0].status == "ok"
+
+
+def test_slice_rows_belong_to_the_slice_slo_not_the_model_wide_one() -> None:
+    # One small slice fails: the model-wide accuracy SLO must not see it.
+    frame = pl.DataFrame(
+        {
+            "country": ["DE"] * 8 + ["BR"] * 4,
+            "y": [1, 0] * 4 + [1, 1, 1, 1],
+            "p": [1, 0] * 4 + [0, 0, 0, 1],
+        }
+    )
+    metric = slices.SliceMetric("accuracy", ("y", "p"), quality.accuracy)
+    labelled: dict[str, Any] = {
+        "sources": {"predictions": "p/{date}.parquet", "labels": "l/{date}.parquet"},
+        "predictions": {"predicted_label": "p", "target": "y"},
+    }
+    declared = contract(slos={"model": {"accuracy": {"objective": 0.9}}}, **labelled)
+    rows = sli_frame(slices.slice_sli_rows(declared, frame, "country", [metric]))
+    assert set(rows["sli"]) == {"slice_accuracy"}
+    br = rows.filter(pl.col("slice") == "country=BR").row(0, named=True)
+    # Without a slice_accuracy SLO each slice is held to the model-wide objective, shown
+    # but not blocking and not budgeted.
+    assert br["value"] == 0.25 and br["objective"] == 0.9 and br["ok"] is False
+    assert br["blocking"] is False
+    assert "no slice_accuracy SLO declared" in br["detail"]
+    own = contract(
+        slos={
+            "model": {
+                "accuracy": {"objective": 0.9},
+                "slice_accuracy": {"objective": 0.2, "blocking": True},
+            }
+        },
+        **labelled,
+    )
+    rows = sli_frame(slices.slice_sli_rows(own, frame, "country", [metric]))
+    br = rows.filter(pl.col("slice") == "country=BR").row(0, named=True)
+    assert br["objective"] == 0.2 and br["ok"] is True and br["blocking"] is True
