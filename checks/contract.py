@@ -117,6 +117,15 @@ class SloCatalogEntry:
     bounds: tuple[float | None, float | None] = (None, None)
     model_types: frozenset[ModelType] | None = None
     needs: tuple[Needs, ...] = ()
+    #: Measured only on a version that serves (daily snapshots, the prediction log);
+    #: see :attr:`serving_only`.
+    needs_serving: bool = False
+
+    @property
+    def serving_only(self) -> bool:
+        """A one-shot candidate validation of an offline evaluation set cannot measure it:
+        the infra track and the SLIs of daily snapshots or of the prediction log."""
+        return self.needs_serving or self.track == Track.INFRA
 
     @property
     def needs_labels(self) -> bool:
@@ -151,7 +160,12 @@ _BASE_CATALOG: Mapping[str, SloCatalogEntry] = {
         Track.MODEL, "<=", "fraction", "null (or NaN) share of one feature", _FRACTION
     ),
     "data_staleness_seconds": SloCatalogEntry(
-        Track.MODEL, "<=", "s", "evaluation time minus newest event timestamp", _NON_NEGATIVE
+        Track.MODEL,
+        "<=",
+        "s",
+        "evaluation time minus newest event timestamp",
+        _NON_NEGATIVE,
+        needs_serving=True,
     ),
     "model_age_days": SloCatalogEntry(
         Track.MODEL,
@@ -159,6 +173,7 @@ _BASE_CATALOG: Mapping[str, SloCatalogEntry] = {
         "days",
         "evaluation time minus newest training timestamp",
         _NON_NEGATIVE,
+        needs_serving=True,
     ),
     "drifted_feature_share": SloCatalogEntry(
         Track.MODEL, "<=", "fraction", "share of features whose drift rule fired", _FRACTION
@@ -271,6 +286,7 @@ _BASE_CATALOG: Mapping[str, SloCatalogEntry] = {
         _FRACTION,
         model_types=_CLASSIFIER,
         needs=(Needs.PREDICTIONS, Needs.SCORE),
+        needs_serving=True,
     ),
     "demographic_parity_difference": SloCatalogEntry(
         Track.MODEL,

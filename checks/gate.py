@@ -3,8 +3,10 @@
 Everything is judged in *data time*: partition D's evidence exists as of its scheduled
 evaluation time (D + 1 day + ``schedule.evaluation_delay_hours`` in the contract's
 timezone, :func:`checks.freshness.scheduled_evaluation_time`), whenever a backfill really
-ran it. A decision at ``now`` (``gate --as-of``) sees only partitions evaluated at or
-before ``now``, so a replay of old data gives the verdict the gate would have given then.
+ran it. A candidate validation (``runs.kind = 'candidate'``) has no schedule: its evidence
+exists from when it finished. A decision at ``now`` (``gate --as-of``) sees only partitions
+evaluated at or before ``now``, so a replay of old data gives the verdict the gate would
+have given then.
 
 ``decide`` reviews that evidence in five readiness checks, each a JUnit test case in CI:
 
@@ -43,7 +45,7 @@ from typing import Any, Final
 
 import polars as pl
 
-from checks.contract import Contract
+from checks.contract import SLO_CATALOG, Contract
 from checks.freshness import scheduled_evaluation_time
 from checks.slo import (
     AlertLevel,
@@ -492,6 +494,11 @@ def _check_labels(
     ]
 
 
+def _serving_only(slo: str) -> bool:
+    entry = SLO_CATALOG.get(slo)
+    return entry is not None and entry.serving_only
+
+
 def _bad_streak(statuses: list[tuple[str, str]]) -> list[str]:
     """The trailing run of consecutive bad days (partitions sorted), oldest first."""
     streak: list[str] = []
@@ -565,14 +572,19 @@ def _budget_reasons(
     runbook: str | None,
     limit: int,
     labels_overdue: bool = False,
+    candidate_only: bool = False,
 ) -> list[Reason]:
     check = CheckName.MODEL_BUDGET if track == "model" else CheckName.INFRA_BUDGET
     reasons: list[Reason] = []
     for budget in budgets:
         if budget.track != track:
             continue
-        # Overdue labels are already a reason of their own (evidence_fresh).
-        if budget.evidence_missing and not (labels_overdue and budget.evidence_delay_days > 0):
+        # Overdue labels are already a reason of their own (evidence_fresh); a candidate
+        # validation cannot measure what only a serving version produces.
+        excused = (labels_overdue and budget.evidence_delay_days > 0) or (
+            candidate_only and _serving_only(budget.slo)
+        )
+        if budget.evidence_missing and not excused:
             since = (
                 f"its newest evaluation is {budget.last_evaluated_day}"
                 if budget.last_evaluated_day
@@ -653,20 +665,39 @@ def _of_version(frame: pl.DataFrame, model: str, version: str) -> pl.DataFrame:
     return frame.filter((pl.col("model") == model) & (pl.col("model_version") == version))
 
 
-def _evaluation_times(contract: Contract, *frames: pl.DataFrame) -> dict[str, dt.datetime]:
-    """Scheduled evaluation time (data time) of every ``YYYY-MM-DD`` partition in
-    ``frames``; a partition that is not a day has none and is never visible."""
+#: ``runs.kind`` of a one-shot validation of a version before it serves (no schedule).
+CANDIDATE_KIND: Final = "candidate"
+
+
+def _evaluation_times(
+    contract: Contract, slis: pl.DataFrame, runs: pl.DataFrame
+) -> dict[str, dt.datetime]:
+    """Data time of every ``YYYY-MM-DD`` partition in ``slis`` and ``runs``: its scheduled
+    evaluation time; for a candidate validation (no schedule: its evidence exists once it
+    ran) the time its newest run finished. A partition that is not a day has none and is
+    never visible."""
     partitions: set[str] = set()
-    for frame in frames:
+    for frame in (slis, runs):
         if frame.height:
             partitions.update(str(p) for p in frame["partition"].unique().to_list())
+    candidates: dict[str, dt.datetime] = {}
+    if runs.height and "kind" in runs.columns:
+        newest = (
+            runs.filter(pl.col("finished_at").is_not_null())
+            .sort("finished_at", descending=True)
+            .unique("partition", keep="first")
+            .filter(pl.col("kind") == CANDIDATE_KIND)
+        )
+        for partition, finished in newest.select("partition", "finished_at").iter_rows():
+            at = finished if finished.tzinfo else finished.replace(tzinfo=dt.UTC)
+            candidates[str(partition)] = at.astimezone(dt.UTC)
     times: dict[str, dt.datetime] = {}
     for partition in partitions:
         try:
             day = dt.date.fromisoformat(partition)
         except ValueError:
             continue
-        times[partition] = scheduled_evaluation_time(contract, day)
+        times[partition] = candidates.get(partition) or scheduled_evaluation_time(contract, day)
     return times
 
 
@@ -743,6 +774,11 @@ def decide(
 
     budgets: list[ErrorBudget] = []
     latest: str | None = None
+    candidate_only = (
+        "kind" in my_runs.columns
+        and my_runs.height > 0
+        and set(my_runs["kind"].to_list()) == {CANDIDATE_KIND}
+    )
     if mine.height and defs:
         latest = str(mine["partition"].max())
         evaluations = evaluate_partitions(mine, defs)
@@ -758,6 +794,7 @@ def decide(
             runbook=runbook,
             limit=limit,
             labels_overdue=bool(labels),
+            candidate_only=candidate_only,
         )
         infra_severity = Severity.BLOCK if options.block_on_infra_budget else Severity.WARN
         by_check[CheckName.INFRA_BUDGET] = _budget_reasons(
@@ -768,6 +805,7 @@ def decide(
             runbook=runbook,
             limit=limit,
             labels_overdue=bool(labels),
+            candidate_only=candidate_only,
         )
     elif mine.height:
         latest = str(mine["partition"].max())

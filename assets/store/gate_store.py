@@ -67,7 +67,7 @@ class GateStore:
             ).pl()
             definitions = con.sql(
                 "select model, model_version, track, sli, objective, comparator, target, "
-                "blocking, window_days from slo_definitions "
+                "blocking, window_days, evidence_delay_days from slo_definitions "
                 "where model = ? and model_version = ? order by track, sli",
                 params=[model, version],
             ).pl()

@@ -33,9 +33,11 @@ def with_labels(tmp_path: Path) -> Path:
 def test_quality_is_scored_per_slice_when_labels_exist(tmp_path: Path) -> None:
     contract = load_contract(with_labels(tmp_path))
     rows = quality_slis(contract, FIRST_DAY)
-    accuracy = rows.filter(pl.col("sli") == "accuracy").sort("slice", nulls_last=False)
-    assert accuracy["slice"].to_list() == [None, "c=a", "c=b", "c=c"]
-    assert accuracy.filter(pl.col("slice").is_null())["ok"].to_list() == [True]  # 0.95
+    accuracy = rows.filter(pl.col("sli") == "accuracy")
+    assert accuracy["slice"].to_list() == [None]
+    assert accuracy["ok"].to_list() == [True]  # 0.95
+    sliced = rows.filter(pl.col("sli") == "slice_accuracy").sort("slice")
+    assert sliced["slice"].to_list() == ["c=a", "c=b", "c=c"]
     assert rows.filter(pl.col("sli") == "ingest_ok")["feature"].to_list() == ["labels"]
 
 

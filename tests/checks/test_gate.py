@@ -390,3 +390,27 @@ def test_labels_overdue_are_their_own_breach() -> None:
     assert "no_evidence" not in _codes(verdict)  # the overdue labels say it once
     accuracy = next(b for b in verdict.budgets if b.slo == "accuracy")
     assert accuracy.state == "no_evidence"
+
+
+def test_a_candidate_is_judged_from_when_it_ran_and_on_what_it_can_measure() -> None:
+    contract = gate_contract()
+    # One candidate run recorded for "today" (2026-11-20) that finished at 10:00: its data
+    # time is when it ran (there is no schedule), and it measures no infra SLO.
+    slis = history_frame(
+        contract,
+        1,
+        start=dt.date(2026, 11, 20),
+        unjudged={"latency_p99_ms": [dt.date(2026, 11, 20)]},
+    )
+    runs = runs_frame(contract, [dt.datetime(2026, 11, 21, 10, 0, tzinfo=dt.UTC)]).with_columns(
+        partition=pl.lit("2026-11-20"),
+        kind=pl.lit("candidate"),
+        finished_at=pl.lit(dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)),
+    )
+    at = dt.datetime(2026, 11, 20, 10, 5, tzinfo=dt.UTC)
+    verdict = decide(contract, slis, runs, now=at)
+    assert verdict.ready, [r.message for r in verdict.reasons]
+    assert verdict.reference_day == dt.date(2026, 11, 20)
+    # A scheduled run of the same day would not be visible before 2026-11-21 06:00.
+    scheduled = decide(contract, slis, runs.with_columns(kind=pl.lit("scheduled")), now=at)
+    assert "evidence_missing" in _codes(scheduled, Severity.BLOCK)

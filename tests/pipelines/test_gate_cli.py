@@ -30,7 +30,8 @@ from tests.gate_fixtures import DAY0, FINISHED, gate_contract, gate_contract_dic
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"
 SCHEMA = Path(__file__).resolve().parents[2] / "docs" / "gate-json-schema.json"
-AS_OF = "2026-11-15T12:00:00+00:00"
+# The fixture histories end on 2026-11-10, evaluated 2026-11-11 06:00 UTC (data time).
+AS_OF = "2026-11-11T12:00:00+00:00"
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(\+00:00|Z)?")
 
 
@@ -224,11 +225,12 @@ def test_output_file_and_audit_trail(
 
 
 def test_max_evidence_age_option(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
-    # The runs finished 2026-11-15 07:00; at 2026-11-16 12:00 they are 29 h old.
+    # The newest partition, 2026-11-10, was evaluated 2026-11-11 06:00: at 2026-11-12
+    # 11:00 it is 29 h old.
     argv = ["--model", "eta", "--max-evidence-age-hours", "24"]
-    code = main(env.args("gate", "--as-of", "2026-11-16T12:00:00+00:00", "--no-record", *argv))
+    code = main(env.args("gate", "--as-of", "2026-11-12T11:00:00+00:00", "--no-record", *argv))
     out, _ = capsys.readouterr()
-    assert code == 1 and "evidence_stale" in out and "29.0 h ago" in out
+    assert code == 1 and "evidence_stale" in out and "29.0 h before the decision time" in out
 
 
 def test_an_older_version_without_evidence_is_blocked(
@@ -273,7 +275,8 @@ def test_waive_then_gate_honours_the_waiver(
     config.mkdir()
     (config / "toy.yaml").write_text(yaml.safe_dump(gate_contract_dict(), sort_keys=False))
     store = SliStore(tmp_path / "w.duckdb")
-    write_history(store, gate_contract(), 3, bad={"accuracy": [_d(2)]})
+    # Days 8-10, so the evidence is fresh at AS_OF.
+    write_history(store, gate_contract(), 3, bad={"accuracy": [_d(9)]}, start=_d(8))
     env = Env(db=store.path, config=config)
     assert _gate(env, capsys, "--model", "toy")[0] == 1
     monkeypatch.setenv("DATASRE_NOW", AS_OF)  # waive checks the expiry against this clock
