@@ -210,9 +210,7 @@ def write_history(
                 finished_at=finished_at,
                 status="succeeded",
                 # Labels "arrived" unless a label-fed SLO is unjudged that day.
-                n_labels=None
-                if any(SLO_CATALOG[s].needs_labels for s in unjudged_here)
-                else 100,
+                n_labels=None if any(SLO_CATALOG[s].needs_labels for s in unjudged_here) else 100,
             )
             store.write_run(
                 run,
