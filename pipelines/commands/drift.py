@@ -423,14 +423,20 @@ def _print(result: pl.DataFrame, fmt: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Standalone entry point (``python -m pipelines.commands.drift``), same exit codes."""
-    parser = argparse.ArgumentParser(prog="datasre")
+    from pipelines.cli import CommandLineError, DatasreArgumentParser, parse_arguments
+
+    parser = DatasreArgumentParser(prog="datasre")
     subparsers = parser.add_subparsers(dest="command")
     register(subparsers)
     drift_parser = subparsers.choices["drift"]
     drift_parser.add_argument("--config", default=None, help="contract file or directory")
     drift_parser.add_argument("--db", default=None, help="unused by drift")
     drift_parser.add_argument("--debug", action="store_true", help="show tracebacks")
-    args = parser.parse_args(["drift", *(sys.argv[1:] if argv is None else argv)])
+    try:
+        args = parse_arguments(parser, ["drift", *(sys.argv[1:] if argv is None else argv)])
+    except CommandLineError as exc:
+        print(f"datasre: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     try:
         return run(args)
     except Exception as exc:
