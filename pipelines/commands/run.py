@@ -270,10 +270,13 @@ def _failure_message(result: Any) -> str:
 
 
 def summary_frame(database: str, pairs: list[tuple[Contract, dt.date]]) -> pl.DataFrame:
-    """One row per partition from ``sli_latest``: SLIs, breaches, the worst breach."""
+    """One row per partition from ``sli_latest``: SLIs, breaches, the worst breach
+    (:func:`checks.breach_rank.rank_breaches`: blocking first, then the largest miss of
+    a row against its own objective)."""
     import polars as pl
 
     from assets.store import SliStore
+    from checks.breach_rank import rank_breaches
 
     if not pairs:
         return pl.DataFrame()
@@ -285,18 +288,18 @@ def summary_frame(database: str, pairs: list[tuple[Contract, dt.date]]) -> pl.Da
         }
     )
     rows = SliStore(database).query(
-        "select s.model, s.model_version, s.partition, r.status, r.error, s.sli, s.feature, "
-        "s.slice, s.value, s.objective, s.comparator, s.ok, s.blocking "
+        "select s.model, s.model_version, s.partition, r.status, r.error, s.category, s.sli, "
+        "s.method, s.feature, s.slice, s.value, s.objective, s.comparator, s.ok, s.blocking "
         "from sli_latest s join runs r using (run_id) "
         "where s.model in (select unnest(?::varchar[]))",
         [sorted({c.model for c, _ in pairs})],
     )
     rows = rows.join(keys, on=["model", "model_version", "partition"], how="semi")
-    breaches = rows.filter(pl.col("ok") == pl.lit(value=False)).with_columns(
-        # Worst first: blocking breaches, then the largest miss relative to the objective.
-        miss=((pl.col("value") - pl.col("objective")).abs() / pl.col("objective").abs().clip(1e-9))
-        .fill_null(float("inf"))
-        .fill_nan(float("inf")),
+    # Worst first: blocking, then the largest miss of a row against its own objective;
+    # drift test rows (a chi2 statistic is not comparable with the JS threshold) last.
+    breaches = rank_breaches(
+        rows.sort("model", "partition", "sli", "feature", "slice", nulls_last=False)
+    ).with_columns(
         label=pl.col("sli")
         + pl.when(pl.col("feature").is_not_null())
         .then(pl.lit("[") + pl.col("feature") + pl.lit("]"))
@@ -306,8 +309,7 @@ def summary_frame(database: str, pairs: list[tuple[Contract, dt.date]]) -> pl.Da
         .otherwise(pl.lit("")),
     )
     worst = (
-        breaches.sort(["blocking", "miss"], descending=[True, True])
-        .group_by("model", "partition", maintain_order=True)
+        breaches.group_by("model", "partition", maintain_order=True)
         .first()
         .select("model", "partition", pl.col("label").alias("worst_breach"))
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import polars as pl
@@ -157,3 +158,26 @@ def test_the_default_is_the_newest_day_with_a_snapshot(
     db = tmp_path / "s.duckdb"
     assert run_cli(toy_contract_path, db) == 0
     assert SliStore(db).fetchall("select distinct partition from runs") == [("2026-03-04",)]
+
+
+def test_worst_breach_surfaces_the_accuracy_incident_not_a_drift_statistic(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On the sample's accuracy-incident days a chi2 statistic (hundreds) was ranked
+    against the JS threshold (0.1) and a chronic drift row hid the accuracy breach."""
+    db = tmp_path / "s.duckdb"
+    for day in ("2026-11-09", "2026-11-12"):
+        code = main(
+            ["run", "--db", str(db), "--model", "fraud_detection", "--partition", day,
+             "--now", "2026-11-30T00:00:00+00:00", "--quiet", "--format", "json"]
+        )  # fmt: skip
+        assert code == 0
+        document = json.loads(capsys.readouterr().out)
+        (partition,) = document["partitions"]
+        assert partition["blocking"] == 0
+        assert str(partition["worst_breach"]).startswith("accuracy{country=")
+    drift_rows = SliStore(db).fetchall(
+        "select count(*) from sli_latest where category = 'drift' and method is not null "
+        "and ok = false and value > 10 * objective"
+    )
+    assert drift_rows[0][0] > 0  # the statistics that used to win are still there
