@@ -490,7 +490,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Standalone entry point (``python -m pipelines.commands.drift``), same exit codes."""
     from pipelines.cli import CommandLineError, DatasreArgumentParser, parse_arguments
 
-    parser = DatasreArgumentParser(prog="datasre")
+    parser: argparse.ArgumentParser = DatasreArgumentParser(prog="datasre")
     subparsers = parser.add_subparsers(dest="command")
     register(subparsers)
     drift_parser = subparsers.choices["drift"]
