@@ -11,12 +11,21 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
-from typing import Final
+from typing import Final, NoReturn
 
 from checks.errors import ContractError, InputError
 from pipelines.settings import DEFAULT_CONFIG, DEFAULT_DB
 
-__all__ = ["EXIT_ERROR", "EXIT_NO", "EXIT_OK", "build_parser", "main"]
+__all__ = [
+    "EXIT_ERROR",
+    "EXIT_NO",
+    "EXIT_OK",
+    "CommandLineError",
+    "DatasreArgumentParser",
+    "build_parser",
+    "main",
+    "parse_arguments",
+]
 
 EXIT_OK: Final = 0
 EXIT_NO: Final = 1
@@ -34,6 +43,22 @@ COMMAND_MODULES: Final = (
 
 class UsageError(Exception):
     """Bad command-line usage detected after parsing (conflicting options...)."""
+
+
+class CommandLineError(Exception):
+    """argparse rejected the command line (message already one line)."""
+
+
+class DatasreArgumentParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, like every other datasre error.
+
+    argparse prints the whole usage block and exits; a usage error here is one line
+    naming the problem and where the help is, and :func:`main` returns exit 2.
+    ``add_subparsers`` builds the subcommands with this same class.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        raise CommandLineError(f"{message} (see `{self.prog} --help`)")
 
 
 def _add_common_options(parser: argparse.ArgumentParser) -> None:
@@ -55,7 +80,7 @@ def _add_common_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = DatasreArgumentParser(
         prog="datasre",
         description="Data-quality and drift validation for production ML models, "
         "SLOs with dual-track error budgets, and a deployment gate.",
@@ -75,9 +100,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse_arguments(
+    parser: argparse.ArgumentParser, argv: Sequence[str] | None
+) -> argparse.Namespace:
+    """``parser.parse_args``, but an unknown option is blamed on its subcommand (whose
+    help lists the options), not on the top-level parser."""
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        command = getattr(args, "command", None)
+        prog = f"{parser.prog} {command}" if command else parser.prog
+        raise CommandLineError(f"unrecognized arguments: {' '.join(extra)} (see `{prog} --help`)")
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parse_arguments(parser, argv)
+    except CommandLineError as exc:
+        print(f"datasre: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     try:
         code = int(args.func(args))
     except (ContractError, InputError, UsageError, FileNotFoundError) as exc:

@@ -12,8 +12,12 @@ import argparse
 import datetime as dt
 import sys
 import uuid
+from typing import TYPE_CHECKING
 
-__all__ = ["register", "run"]
+if TYPE_CHECKING:
+    import polars as pl
+
+__all__ = ["candidate_breach_lines", "register", "run"]
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -43,11 +47,41 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=run)
 
 
+def candidate_breach_lines(breaches: pl.DataFrame) -> list[str]:
+    """One line per breached row of a candidate: the value against its own objective.
+
+    A one-shot evaluation has no budget, burn rate or alert: it met an objective or not.
+    A drift test row says which rule fired, not its statistic against an objective (a
+    chi2 statistic is not on the scale of its JS threshold).
+    """
+    from checks.breach_rank import DRIFT_TEST_CATEGORIES
+
+    lines = []
+    for row in breaches.iter_rows(named=True):
+        where = (f"[{row['feature']}]" if row["feature"] else "") + (
+            f"{{{row['slice']}}}" if row["slice"] else ""
+        )
+        label = f"{row['sli']}{where}" + (" (blocking)" if row["blocking"] else "")
+        if row["category"] in DRIFT_TEST_CATEGORIES and row["method"] is not None:
+            lines.append(f"{label}: drifted ({row['method']} rule; statistic {_num(row['value'])})")
+        else:
+            lines.append(
+                f"{label}: {_num(row['value'])} vs objective {row['comparator'] or ''} "
+                f"{_num(row['objective'])}"
+            )
+    return lines
+
+
+def _num(value: float | None) -> str:
+    return "null" if value is None else f"{value:.4g}"
+
+
 def run(args: argparse.Namespace) -> int:
     import polars as pl
 
     from assets.candidate import candidate_slis
     from assets.store import RunRecord, SliStore
+    from checks.breach_rank import rank_breaches
     from checks.contract import load_contracts
     from checks.sli import slo_definitions_frame
     from pipelines.cli import EXIT_NO, EXIT_OK, UsageError
@@ -95,16 +129,17 @@ def run(args: argparse.Namespace) -> int:
             "evaluation set were not measured, so the gate cannot judge them",
             file=sys.stderr,
         )
-    breaches = slis.filter(pl.col("ok") == pl.lit(value=False))
+    breaches = rank_breaches(slis)
     print(
-        f"{contract.model} {contract.version} candidate on {day}: {slis.height} SLIs, "
-        f"{breaches.height} breaches (run {run_record.run_id})"
+        f"{contract.model} {contract.version} candidate, evaluation set recorded as {day}: "
+        f"{slis.height} SLIs, {breaches.height} breaches (run {run_record.run_id})"
     )
-    for row in breaches.sort("blocking", descending=True).iter_rows(named=True):
-        where = row["feature"] or row["slice"] or "model-wide"
-        print(
-            f"  breach: {row['sli']} [{where}] = {row['value']} "
-            f"(objective {row['comparator']} {row['objective']})",
-            file=sys.stdout,
-        )
+    if breaches.height:
+        print("candidate breaches (blocking first, then the largest miss):")
+    for line in candidate_breach_lines(breaches):
+        print(f"  {line}")
+    print(
+        f"next: datasre gate --model {contract.model} --version {contract.version}",
+        file=sys.stderr,
+    )
     return EXIT_NO if (args.fail_on_breach and breaches.height) else EXIT_OK

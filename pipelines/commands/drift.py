@@ -7,7 +7,10 @@ statistic, p_value, q_value, effect, threshold, comparator, drifted and status (
 each number was produced in json/csv).
 
 Exit codes: 0 no feature drifted, 1 some did, 2 bad input (missing or unreadable file,
-unknown column, no common columns): one line on stderr naming the file and the field.
+unknown column, no common columns) or no verdict at all (every feature with fewer than
+``MIN_VALUES`` = 30 non-null values on a side, an empty CURRENT included): one line on
+stderr naming the file and the field. "0 drifted" is only said of features that were
+judged.
 Heavy imports (polars, numpy, scipy) happen inside :func:`run`, so registering the
 command costs nothing to the other subcommands.
 """
@@ -18,6 +21,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -191,8 +195,72 @@ def _run(args: argparse.Namespace, workers: DriftWorkers | None) -> int:
     except pl.exceptions.PolarsError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"{args.current}: cannot read: {first}") from None
-    _print(result, args.format)
+    verdicts = FeatureVerdicts.of(result)
+    _print(result, args.format, verdicts.summary())
+    if not verdicts.judged:
+        raise InputError(f"{args.current}: {verdicts.summary()}")
     return EXIT_DRIFT if drifted_features(result) else EXIT_OK
+
+
+@dataclass(frozen=True)
+class FeatureVerdicts:
+    """Which features the comparison could judge: a feature has a verdict when one of its
+    rows decided (``drifted`` true or false). Without one, "0 drifted" would read as
+    "no drift" when nothing was measured, so the summary counts only judged features and
+    names the others (fewer than ``MIN_VALUES`` non-null values on a side, or methods
+    that report without deciding)."""
+
+    judged: tuple[str, ...]
+    drifted: tuple[str, ...]
+    insufficient: tuple[str, ...]
+    undecided: tuple[str, ...]
+
+    @classmethod
+    def of(cls, result: pl.DataFrame) -> FeatureVerdicts:
+        import polars as pl
+
+        per_feature = result.group_by("feature").agg(
+            pl.col("drifted").is_not_null().any().alias("judged"),
+            pl.col("drifted").fill_null(value=False).any().alias("drifted"),
+            (pl.col("status") == "insufficient_data").any().alias("insufficient"),
+        )
+
+        def names(condition: pl.Expr) -> tuple[str, ...]:
+            return tuple(sorted(per_feature.filter(condition)["feature"].to_list()))
+
+        return cls(
+            judged=names(pl.col("judged")),
+            drifted=names(pl.col("drifted")),
+            insufficient=names(~pl.col("judged") & pl.col("insufficient")),
+            undecided=names(~pl.col("judged") & ~pl.col("insufficient")),
+        )
+
+    def summary(self) -> str:
+        """One line: how many judged features drifted, and which had no verdict why."""
+        from checks.drift import MIN_VALUES
+
+        unjudged = []
+        if self.insufficient:
+            unjudged.append(
+                f"{len(self.insufficient)} had insufficient data (fewer than {MIN_VALUES} "
+                f"non-null values on a side): {', '.join(self.insufficient)}"
+            )
+        if self.undecided:
+            unjudged.append(
+                f"{len(self.undecided)} were reported without a verdict: "
+                f"{', '.join(self.undecided)}"
+            )
+        if not self.judged:
+            if not self.undecided:
+                unjudged[0] = f"all {unjudged[0]}"
+            return "no feature had a verdict: " + "; ".join(unjudged)
+        drifted = f": {', '.join(self.drifted)}" if self.drifted else ""
+        if not unjudged:
+            return f"{len(self.drifted)} of {len(self.judged)} features drifted{drifted}"
+        return (
+            f"{len(self.drifted)} of {len(self.judged)} features with a verdict drifted"
+            f"{drifted}; " + "; ".join(unjudged)
+        )
 
 
 def _keep_freed_memory() -> None:
@@ -269,11 +337,15 @@ def _check_current(
     """
     import polars as pl
 
+    from checks.drift import MIN_VALUES
     from checks.profile import BaselineProfile
 
     rows = sum(int(f.select(pl.len()).collect().item()) for f in current_frames)
     if rows == 0:
-        raise InputError(f"{args.current}: snapshot has no rows")
+        raise InputError(
+            f"{args.current}: snapshot has no rows: no feature can have a verdict "
+            f"(each needs at least {MIN_VALUES} non-null values)"
+        )
     current = current_frames[0].collect_schema()
     kinds: dict[str, str | None]
     if isinstance(baseline, BaselineProfile):
@@ -394,9 +466,7 @@ def _format_value(value: Any) -> str:
     return str(value)
 
 
-def _print(result: pl.DataFrame, fmt: str) -> None:
-    import polars as pl
-
+def _print(result: pl.DataFrame, fmt: str, summary: str) -> None:
     if fmt == "json":
         sys.stdout.write(result.write_json())
         sys.stdout.write("\n")
@@ -411,26 +481,27 @@ def _print(result: pl.DataFrame, fmt: str) -> None:
     ]
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
-    drifted = sorted(result.filter(pl.col("drifted")).get_column("feature").unique().to_list())
-    n_features = result.get_column("feature").n_unique()
     lines.append("")
-    lines.append(
-        f"{len(drifted)} of {n_features} features drifted"
-        + (f": {', '.join(drifted)}" if drifted else "")
-    )
+    lines.append(summary)
     sys.stdout.write("\n".join(lines) + "\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Standalone entry point (``python -m pipelines.commands.drift``), same exit codes."""
-    parser = argparse.ArgumentParser(prog="datasre")
+    from pipelines.cli import CommandLineError, DatasreArgumentParser, parse_arguments
+
+    parser: argparse.ArgumentParser = DatasreArgumentParser(prog="datasre")
     subparsers = parser.add_subparsers(dest="command")
     register(subparsers)
     drift_parser = subparsers.choices["drift"]
     drift_parser.add_argument("--config", default=None, help="contract file or directory")
     drift_parser.add_argument("--db", default=None, help="unused by drift")
     drift_parser.add_argument("--debug", action="store_true", help="show tracebacks")
-    args = parser.parse_args(["drift", *(sys.argv[1:] if argv is None else argv)])
+    try:
+        args = parse_arguments(parser, ["drift", *(sys.argv[1:] if argv is None else argv)])
+    except CommandLineError as exc:
+        print(f"datasre: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     try:
         return run(args)
     except Exception as exc:

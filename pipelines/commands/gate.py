@@ -15,6 +15,7 @@ import datetime as dt
 import getpass
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -122,7 +123,9 @@ def _actor() -> str | None:
 def run(args: argparse.Namespace) -> int:
     from assets.store import SliStore
     from assets.store.gate_store import GateStore
+    from checks.candidate_verdict import as_candidate_verdict, is_candidate_only
     from checks.gate import DEFAULT_MAX_EVIDENCE_AGE_HOURS, GateOptions, decide
+    from checks.slo import as_definitions
     from pipelines.cli import EXIT_NO, EXIT_OK, UsageError
     from pipelines.report import render, to_json
     from pipelines.settings import Settings
@@ -155,6 +158,17 @@ def run(args: argparse.Namespace) -> int:
         waivers=evidence.waivers,
         options=options,
     )
+    if is_candidate_only(evidence.runs, contract.model, version):
+        # One evaluation set, no traffic: judged as a candidate, not as an error budget.
+        verdict = as_candidate_verdict(
+            verdict,
+            evidence.slis,
+            definitions=evidence.definitions
+            if evidence.definitions.height
+            else [replace(d, model_version=None) for d in as_definitions(contract)],
+            waivers=evidence.waivers,
+            now=now,
+        )
     if not args.no_record:
         gate_store.append_decision(verdict, to_json(verdict), actor=_actor())
     report = render(verdict, args.format)

@@ -60,7 +60,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     which.add_argument(
         "--latest",
         action="store_true",
-        help="the newest day that has a feature snapshot file (the default)",
+        help="the newest day due by --now (its evaluation time has passed), file or not: "
+        "a missing snapshot is recorded as a failed ingest (the default)",
     )
     parser.add_argument(
         "--now",
@@ -106,10 +107,22 @@ class PartitionOutcome:
 
 
 def select_partitions(
-    contracts: list[Contract], *, partition: str | None, all_days: bool
+    contracts: list[Contract],
+    *,
+    partition: str | None,
+    all_days: bool,
+    now: dt.datetime | None = None,
 ) -> list[tuple[Contract, dt.date]]:
-    """(contract, day) pairs to run, sorted by model then day."""
+    """(contract, day) pairs to run, sorted by model then day.
+
+    ``--all``: every day with a feature snapshot file. ``--latest`` (the default): the
+    newest day *due* at ``now`` (:func:`checks.expected_days.newest_expected_day`),
+    whether or not its file arrived: a missing snapshot is then recorded as that day's
+    failed ingest instead of the day before being judged in its place. ``now`` defaults
+    to the wall clock.
+    """
     from assets.io import discover_days
+    from checks.expected_days import evaluated_at, newest_expected_day
     from pipelines.cli import UsageError
 
     chosen: list[tuple[Contract, dt.date]] = []
@@ -122,12 +135,26 @@ def select_partitions(
             _check_manual_day(contract, day)
             chosen.append((contract, day))
             continue
+        if not all_days:
+            now = now or dt.datetime.now(dt.UTC)
+            newest = newest_expected_day(contract, now)
+            if newest is None:
+                first = contract.sources.start_date
+                print(
+                    f"datasre: {contract.model}: no day is due yet at {now.isoformat()} "
+                    f"(the first, {first}, is evaluated at "
+                    f"{evaluated_at(contract, first).isoformat()})",
+                    file=sys.stderr,
+                )
+                continue
+            chosen.append((contract, newest))
+            continue
         days = discover_days(contract)
         if not days:
             pattern = contract.resolve(contract.sources.features)
             print(f"datasre: {contract.model}: no snapshot matches {pattern}", file=sys.stderr)
             continue
-        chosen.extend((contract, day) for day in (days if all_days else days[-1:]))
+        chosen.extend((contract, day) for day in days)
     return chosen
 
 
@@ -270,10 +297,13 @@ def _failure_message(result: Any) -> str:
 
 
 def summary_frame(database: str, pairs: list[tuple[Contract, dt.date]]) -> pl.DataFrame:
-    """One row per partition from ``sli_latest``: SLIs, breaches, the worst breach."""
+    """One row per partition from ``sli_latest``: SLIs, breaches, the worst breach
+    (:func:`checks.breach_rank.rank_breaches`: blocking first, then the largest miss of
+    a row against its own objective)."""
     import polars as pl
 
     from assets.store import SliStore
+    from checks.breach_rank import rank_breaches
 
     if not pairs:
         return pl.DataFrame()
@@ -285,18 +315,18 @@ def summary_frame(database: str, pairs: list[tuple[Contract, dt.date]]) -> pl.Da
         }
     )
     rows = SliStore(database).query(
-        "select s.model, s.model_version, s.partition, r.status, r.error, s.sli, s.feature, "
-        "s.slice, s.value, s.objective, s.comparator, s.ok, s.blocking "
+        "select s.model, s.model_version, s.partition, r.status, r.error, s.category, s.sli, "
+        "s.method, s.feature, s.slice, s.value, s.objective, s.comparator, s.ok, s.blocking "
         "from sli_latest s join runs r using (run_id) "
         "where s.model in (select unnest(?::varchar[]))",
         [sorted({c.model for c, _ in pairs})],
     )
     rows = rows.join(keys, on=["model", "model_version", "partition"], how="semi")
-    breaches = rows.filter(pl.col("ok") == pl.lit(value=False)).with_columns(
-        # Worst first: blocking breaches, then the largest miss relative to the objective.
-        miss=((pl.col("value") - pl.col("objective")).abs() / pl.col("objective").abs().clip(1e-9))
-        .fill_null(float("inf"))
-        .fill_nan(float("inf")),
+    # Worst first: blocking, then the largest miss of a row against its own objective;
+    # drift test rows (a chi2 statistic is not comparable with the JS threshold) last.
+    breaches = rank_breaches(
+        rows.sort("model", "partition", "sli", "feature", "slice", nulls_last=False)
+    ).with_columns(
         label=pl.col("sli")
         + pl.when(pl.col("feature").is_not_null())
         .then(pl.lit("[") + pl.col("feature") + pl.lit("]"))
@@ -306,8 +336,7 @@ def summary_frame(database: str, pairs: list[tuple[Contract, dt.date]]) -> pl.Da
         .otherwise(pl.lit("")),
     )
     worst = (
-        breaches.sort(["blocking", "miss"], descending=[True, True])
-        .group_by("model", "partition", maintain_order=True)
+        breaches.group_by("model", "partition", maintain_order=True)
         .first()
         .select("model", "partition", pl.col("label").alias("worst_breach"))
     )
@@ -376,11 +405,13 @@ def run(args: argparse.Namespace) -> int:
     from pipelines.cli import EXIT_NO, EXIT_OK, UsageError
 
     settings = Settings.from_env(config_path=args.config, database=args.db, now=args.now)
+    now = dt.datetime.now(dt.UTC)
     if settings.now:
         try:
-            dt.datetime.fromisoformat(settings.now)
+            now = dt.datetime.fromisoformat(settings.now)
         except ValueError:
             raise UsageError(f"--now: {settings.now!r} is not an ISO 8601 time") from None
+        now = now if now.tzinfo is not None else now.replace(tzinfo=dt.UTC)
     contracts = load_contracts(settings.config_path)
     if args.model:
         known = {c.model for c in contracts}
@@ -391,9 +422,10 @@ def run(args: argparse.Namespace) -> int:
                 f"(known: {', '.join(sorted(known))})"
             )
         contracts = [c for c in contracts if c.model in args.model]
-    pairs = select_partitions(contracts, partition=args.partition, all_days=args.all)
+    pairs = select_partitions(contracts, partition=args.partition, all_days=args.all, now=now)
     if not pairs:
-        raise UsageError("nothing to run: no snapshot files found for the selected models")
+        found = "snapshot files found" if args.all else "day due yet"
+        raise UsageError(f"nothing to run: no {found} for the selected models")
     if args.parallel < 1:
         raise UsageError(f"--parallel: must be at least 1, not {args.parallel}")
     outcomes = run_partitions(
@@ -426,7 +458,8 @@ def run(args: argparse.Namespace) -> int:
             )
     for row in summary.filter(pl.col("run_status") == "failed").iter_rows(named=True):
         print(
-            f"datasre: {row['model']} {row['partition']}: input unreadable: {row['error']}",
+            f"datasre: {row['model']} {row['partition']}: input missing or unreadable: "
+            f"{row['error']}",
             file=sys.stderr,
         )
     failed_jobs = any(o.status == "error" for o in outcomes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import polars as pl
@@ -74,3 +75,46 @@ def test_bad_candidate_inputs_exit_2_naming_file_and_column(
     assert validate(tmp_path / "s.duckdb", "9", tmp_path / "absent.parquet", None) == 2
     assert "absent.parquet: snapshot file not found" in capsys.readouterr().err
     assert not (tmp_path / "s.duckdb").exists()
+
+
+def test_a_candidate_verdict_speaks_of_the_candidate_not_of_a_budget(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One bad evaluation used to read "remaining -900%, alert page"."""
+    db = tmp_path / "s.duckdb"
+    bad, bad_features = eval_set(tmp_path, "2026-11-09")
+    assert validate(db, "2.5.0", bad, bad_features) == 0
+    validated = capsys.readouterr().out
+    assert "candidate breaches (blocking first, then the largest miss):" in validated
+    assert "  accuracy: 0.9043 vs objective >= 0.94\n" in validated
+    assert "  drifted_feature_share: 0.1053 vs objective <= 0.1\n" in validated
+    assert "  psi[session_duration_s]: drifted (psi rule; statistic 5.001)\n" in validated
+
+    # Pinned decision time: the day after the evaluation set's day (its data time).
+    args = ["gate", "--db", str(db), "--model", "fraud_detection", "--version", "2.5.0"]
+    args += ["--as-of", "2026-11-21T12:00:00+00:00"]
+    assert main(args) == 1
+    report = capsys.readouterr().out
+    assert (
+        "[block] candidate_breach: candidate fraud_detection 2.5.0 breaches SLO accuracy on "
+        "its evaluation set (recorded as 2026-11-20): accuracy = 0.904323 vs objective "
+        ">= 0.94; 7 more accuracy rows breached;"
+    ) in report
+    assert "not measured: a candidate serves no traffic yet" in report
+    for budget_word in ("remaining", "burn", "alert", "exhausted", "error budget", "%"):
+        assert budget_word not in report, budget_word
+
+    assert main([*args, "--format", "json", "--no-record"]) == 1
+    verdict = json.loads(capsys.readouterr().out)
+    assert verdict["budgets"] == []
+    assert {r["code"] for r in verdict["reasons"]} == {"candidate_breach"}
+    assert {r["slo"] for r in verdict["reasons"]} == {"accuracy", "drifted_feature_share"}
+    titles = {c["name"]: c["title"] for c in verdict["checks"]}
+    assert titles["model_budget"] == (
+        "the candidate meets its other model-track SLOs on the evaluation set"
+    )
+
+    waive = ["waive", "--db", str(db), "--model", "fraud_detection", "--version", "2.5.0"]
+    for slo in ("accuracy", "drifted_feature_share"):
+        assert main([*waive, "--slo", slo, "--reason", "known", "--expires", "2999-01-01"]) == 0
+    assert main(args) == 0  # waivers still apply to a candidate's breaches

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dagster as dg
 import polars as pl
+import pytest
 
 from assets.checks import CHECKED_CATEGORIES, evaluate_categories
 from assets.store import SliStore
@@ -19,7 +20,7 @@ from checks.sli import SliRow, sli_frame
 from pipelines.definitions import build_definitions, defs
 from pipelines.jobs import JOB_NAME
 from pipelines.schedules import partition_day_for_tick
-from pipelines.sensors import plan_snapshot_runs
+from pipelines.sensors import MISSING_SNAPSHOT_TAG, plan_missing_runs, plan_snapshot_runs
 from pipelines.settings import Settings
 from tests.fixtures import FIRST_DAY, contract_dict, write_model
 
@@ -131,7 +132,10 @@ def test_a_file_still_being_written_waits_and_labels_restate_a_past_day(
     assert [(r.day, r.kind) for r in runs] == [(FIRST_DAY.isoformat(), "restatement")]
 
 
-def test_the_sensor_definition_emits_run_requests_and_a_cursor(tmp_path: Path) -> None:
+def test_the_sensor_definition_emits_run_requests_and_a_cursor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATASRE_NOW", "2026-03-03T07:00:00+00:00")  # only 2026-03-02 is due
     contract_path = write_model(tmp_path, days=1)
     for path in (tmp_path / "toy").rglob("*.parquet"):
         os.utime(path, (time.time() - 120, time.time() - 120))
@@ -142,7 +146,7 @@ def test_the_sensor_definition_emits_run_requests_and_a_cursor(tmp_path: Path) -
     ) as context:
         result = sensor.evaluate_tick(context)
     assert [r.partition_key for r in result.run_requests or []] == ["2026-03-02|toy"]
-    assert result.cursor is not None and len(json.loads(result.cursor)) == 2
+    assert result.cursor is not None and len(json.loads(result.cursor)) == 2  # its 2 files
     with dg.build_sensor_context(
         cursor=result.cursor, instance=dg.DagsterInstance.ephemeral(), definitions=loaded
     ) as context:
@@ -207,3 +211,76 @@ def test_check_severity_follows_the_contract_blocking_flag() -> None:
     error = evaluate_categories(sli_frame([row(False, True), row(False, False)]), ("completeness",))
     assert (error.passed, error.severity) == (False, dg.AssetCheckSeverity.ERROR)
     assert error.metadata["blocking_breaches"].value == 1
+
+
+def test_the_sensor_plans_each_due_day_without_a_file_once(tmp_path: Path) -> None:
+    contracts = load_contracts(write_model(tmp_path, days=2))  # files for 03-02 and 03-03
+    now = dt.datetime(2026, 3, 6, 7, tzinfo=dt.UTC)  # due: 03-02 .. 03-05
+    ran = {("toy", dt.date(2026, 3, 4))}  # the schedule already ran 03-04
+
+    def has_run(model: str, day: dt.date) -> bool:
+        return (model, day) in ran
+
+    runs, cursor = plan_missing_runs(contracts, {}, now=now, has_run=has_run)
+    assert [(r.day, r.run_key, r.missing_snapshot) for r in runs] == [
+        ("2026-03-05", "toy|2026-03-05|missing", True)
+    ]
+    assert sorted(cursor) == ["missing|toy|2026-03-04", "missing|toy|2026-03-05"]
+    assert plan_missing_runs(contracts, cursor, now=now, has_run=has_run)[0] == []
+    # Not before its evaluation time (end of day + 6 h): 03-06 is due at 03-07 06:00.
+    before = dt.datetime(2026, 3, 7, 5, 59, tzinfo=dt.UTC)
+    assert [
+        r.day for r in plan_missing_runs(contracts, cursor, now=before, has_run=has_run)[0]
+    ] == []
+    after = dt.datetime(2026, 3, 7, 6, tzinfo=dt.UTC)
+    assert [r.day for r in plan_missing_runs(contracts, cursor, now=after, has_run=has_run)[0]] == [
+        "2026-03-06"
+    ]
+
+
+def test_a_missing_snapshot_becomes_a_recorded_breach_by_schedule_and_by_sensor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    contract_path = write_model(tmp_path, days=1)  # a file for 2026-03-02 only
+    for path in (tmp_path / "toy").rglob("*.parquet"):
+        os.utime(path, (time.time() - 120, time.time() - 120))
+    loaded = build_definitions(
+        settings_for(tmp_path, str(contract_path), now="2026-03-05T07:00:00+00:00")
+    )
+    instance = dg.DagsterInstance.ephemeral()
+    # The schedule's tick for 2026-03-03 runs 2026-03-03, though no file arrived.
+    schedule = loaded.resolve_schedule_def("toy_daily")
+    tick = dt.datetime(2026, 3, 4, 6, tzinfo=dt.UTC)
+    with dg.build_schedule_context(
+        scheduled_execution_time=tick, repository_def=loaded.get_repository_def()
+    ) as context:
+        (request,) = schedule.evaluate_tick(context).run_requests or []
+    assert request.partition_key == "2026-03-03|toy"
+    job = loaded.resolve_job_def(JOB_NAME)
+    result = job.execute_in_process(
+        partition_key=request.partition_key, instance=instance, raise_on_error=False
+    )
+    assert not result.success  # ingest_ok is blocking
+    store = SliStore(tmp_path / "s.duckdb")
+    assert store.fetchall("select partition, status from runs") == [("2026-03-03", "failed")]
+    assert store.fetchall(
+        "select value, ok, detail from sli_results where sli = 'ingest_ok' "
+        "and feature = 'features'"
+    ) == [(0.0, False, f"{tmp_path / 'toy' / 'features' / '2026-03-03.parquet'}: "
+           "snapshot file not found")]  # fmt: skip
+
+    # The sensor requests the due days that never got a file and never ran: 03-04 only
+    # (03-02 has its file, 03-03 ran above, 03-05 is due at 03-06 06:00).
+    monkeypatch.setenv("DATASRE_NOW", "2026-03-05T07:00:00+00:00")
+    sensor = loaded.resolve_sensor_def("new_snapshot_sensor")
+    with dg.build_sensor_context(instance=instance, definitions=loaded) as context:
+        first = sensor.evaluate_tick(context)
+    missing = [r for r in first.run_requests or [] if MISSING_SNAPSHOT_TAG in r.tags]
+    assert [(r.partition_key, r.run_key) for r in missing] == [
+        ("2026-03-04|toy", "toy|2026-03-04|missing")
+    ]
+    assert missing[0].tags["datasre/kind"] == "sensor"
+    with dg.build_sensor_context(
+        cursor=first.cursor, instance=instance, definitions=loaded
+    ) as context:
+        assert not sensor.evaluate_tick(context).run_requests  # once

@@ -140,10 +140,47 @@ def test_degenerate_current_inputs_are_input_errors_or_named(
     frame.with_columns(pl.col("x").cast(pl.String)).write_parquet(text)
     frame.drop("c").write_parquet(narrow)
     assert datasre(["drift", str(base), str(empty)]) == 2
-    assert capsys.readouterr().err == f"datasre: error: {empty}: snapshot has no rows\n"
+    assert capsys.readouterr().err == (
+        f"datasre: error: {empty}: snapshot has no rows: no feature can have a verdict "
+        "(each needs at least 30 non-null values)\n"
+    )
     assert datasre(["drift", str(base), str(text)]) == 2
     assert "column 'x': String (categorical) here, numeric in the baseline" in (
         capsys.readouterr().err
     )
     assert datasre(["drift", str(base), str(narrow)]) == 0
     assert "missing from CURRENT, not compared: c" in capsys.readouterr().err
+
+
+def test_no_verdict_for_any_feature_is_said_plainly_and_exits_2(
+    files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    small = _write(tmp_path / "small.parquet", 20, 4)  # under 30 values: insufficient_data
+    from pipelines.cli import main as datasre
+
+    assert datasre(["drift", str(files["base"]), str(small)]) == 2
+    captured = capsys.readouterr()
+    summary = (
+        "no feature had a verdict: all 2 had insufficient data (fewer than 30 non-null "
+        "values on a side): amount usd, kind/code"
+    )
+    assert captured.out.splitlines()[-1] == summary
+    assert "drifted" not in captured.out.splitlines()[-1]
+    assert captured.err == f"datasre: error: {small}: {summary}\n"
+    assert datasre(["drift", str(files["base"]), str(small), "--format", "json"]) == 2
+    rows = json.loads(capsys.readouterr().out)
+    assert {r["status"] for r in rows} == {"insufficient_data"}
+
+
+def test_a_mix_counts_only_the_judged_features_and_names_the_others(
+    files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sparse = tmp_path / "sparse.parquet"
+    pl.read_parquet(files["shifted"]).with_columns(
+        pl.when(pl.int_range(pl.len()) < 10).then(pl.col("kind/code")).alias("kind/code")
+    ).write_parquet(sparse)  # 10 non-null categories: no verdict; amount usd shifted
+    assert run(_args(str(files["base"]), str(sparse))) == 1
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "1 of 1 features with a verdict drifted: amount usd; 1 had insufficient data "
+        "(fewer than 30 non-null values on a side): kind/code"
+    )

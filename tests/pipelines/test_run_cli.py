@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import polars as pl
@@ -61,7 +62,7 @@ def test_a_corrupt_snapshot_is_a_failed_run_recorded_while_other_days_go_on(
     db = tmp_path / "s.duckdb"
     assert run_cli(toy_contract_path, db, "--all") == 0
     captured = capsys.readouterr()
-    assert "toy 2026-03-03: input unreadable" in captured.err
+    assert "toy 2026-03-03: input missing or unreadable" in captured.err
     store = SliStore(db)
     runs = store.query("select partition, status, error from runs order by partition")
     assert runs["status"].to_list() == ["succeeded", "failed", "succeeded"]
@@ -151,9 +152,85 @@ def test_usage_errors_exit_2(
     assert not (tmp_path / "s.duckdb").exists()
 
 
-def test_the_default_is_the_newest_day_with_a_snapshot(
+def test_the_default_is_the_newest_day_due_by_the_clock(
     toy_contract_path: Path, tmp_path: Path
 ) -> None:
+    # 2026-03-04 is evaluated at 2026-03-05 06:00 UTC (end of day + 6 h, the default).
     db = tmp_path / "s.duckdb"
-    assert run_cli(toy_contract_path, db) == 0
-    assert SliStore(db).fetchall("select distinct partition from runs") == [("2026-03-04",)]
+    base = ["run", "--config", str(toy_contract_path), "--db", str(db), "--quiet"]
+    assert main([*base, "--now", "2026-03-05T05:59:00+00:00"]) == 0
+    assert main([*base, "--now", "2026-03-05T06:00:00+00:00"]) == 0
+    runs = SliStore(db).fetchall("select partition, status from runs order by partition")
+    assert runs == [("2026-03-03", "succeeded"), ("2026-03-04", "succeeded")]
+
+
+def test_latest_with_the_newest_features_file_missing_records_that_day_as_failed(
+    toy_contract_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It used to run the day before quietly and exit 0 as if all was well."""
+    missing = feature_file(toy_contract_path, FIRST_DAY + dt.timedelta(days=2))
+    missing.unlink()
+    db = tmp_path / "s.duckdb"
+    args = ["run", "--config", str(toy_contract_path), "--db", str(db), "--latest"]
+    assert main([*args, "--now", "2026-03-05T12:00:00+00:00", "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert "toy    2026-03-04  failed" in captured.out
+    assert "ingest_ok[features]" in captured.out
+    assert (
+        f"datasre: toy 2026-03-04: input missing or unreadable: {missing}: snapshot file "
+        "not found" in captured.err
+    )
+    store = SliStore(db)
+    assert store.fetchall("select partition, status from runs") == [("2026-03-04", "failed")]
+    ingest = store.fetchall(
+        "select value, ok, blocking from sli_results where sli = 'ingest_ok' "
+        "and feature = 'features'"
+    )
+    assert ingest == [(0.0, False, True)]
+    assert main([*args, "--now", "2026-03-05T12:00:00+00:00", "--quiet", "--fail-on-breach"]) == 1
+
+
+def test_latest_records_a_due_day_with_no_file_of_any_source(
+    toy_contract_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The typo guard of --partition does not apply: the day is due, its absence is data."""
+    monkeypatch.setenv("DATASRE_NOW", "2026-03-10T07:00:00+00:00")
+    db = tmp_path / "s.duckdb"
+    assert main(["run", "--config", str(toy_contract_path), "--db", str(db), "--quiet"]) == 0
+    assert SliStore(db).fetchall("select partition, status from runs") == [("2026-03-09", "failed")]
+
+
+def test_latest_before_any_day_is_due_says_when_the_first_one_is(
+    toy_contract_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["run", "--config", str(toy_contract_path), "--db", str(tmp_path / "s.duckdb")]
+    assert main([*args, "--now", "2026-03-03T05:00:00+00:00"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        "datasre: toy: no day is due yet at 2026-03-03T05:00:00+00:00 (the first, "
+        "2026-03-02, is evaluated at 2026-03-03T06:00:00+00:00)" in err
+    )
+    assert err.endswith("datasre: error: nothing to run: no day due yet for the selected models\n")
+
+
+def test_worst_breach_surfaces_the_accuracy_incident_not_a_drift_statistic(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On the sample's accuracy-incident days a chi2 statistic (hundreds) was ranked
+    against the JS threshold (0.1) and a chronic drift row hid the accuracy breach."""
+    db = tmp_path / "s.duckdb"
+    for day in ("2026-11-09", "2026-11-12"):
+        code = main(
+            ["run", "--db", str(db), "--model", "fraud_detection", "--partition", day,
+             "--now", "2026-11-30T00:00:00+00:00", "--quiet", "--format", "json"]
+        )  # fmt: skip
+        assert code == 0
+        document = json.loads(capsys.readouterr().out)
+        (partition,) = document["partitions"]
+        assert partition["blocking"] == 0
+        assert str(partition["worst_breach"]).startswith("accuracy{country=")
+    drift_rows = SliStore(db).fetchall(
+        "select count(*) from sli_latest where category = 'drift' and method is not null "
+        "and ok = false and value > 10 * objective"
+    )
+    assert drift_rows[0][0] > 0  # the statistics that used to win are still there

@@ -1,0 +1,57 @@
+"""Usage errors: one line on stderr naming the problem and where the help is, exit 2."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipelines.cli import main
+from pipelines.commands.drift import main as drift_main
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (
+            ["run", "--bogus"],
+            "datasre: error: unrecognized arguments: --bogus (see `datasre run --help`)",
+        ),
+        (
+            ["gate"],
+            "datasre: error: the following arguments are required: --model "
+            "(see `datasre gate --help`)",
+        ),
+        (
+            ["run", "--format", "xml"],
+            "datasre: error: argument --format: invalid choice: 'xml' (choose from 'table', "
+            "'json') (see `datasre run --help`)",
+        ),
+        (
+            [],
+            "datasre: error: the following arguments are required: COMMAND (see `datasre --help`)",
+        ),
+    ],
+)
+def test_a_usage_error_is_one_line_and_exit_2(
+    argv: list[str], line: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.err == line + "\n"
+    assert captured.out == ""
+
+
+def test_the_standalone_drift_entry_point_says_it_in_one_line_too(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert drift_main(["only-baseline.parquet"]) == 2
+    assert capsys.readouterr().err == (
+        "datasre: error: the following arguments are required: CURRENT "
+        "(see `datasre drift --help`)\n"
+    )
+
+
+def test_help_still_prints_the_usage_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["gate", "--help"])
+    assert stopped.value.code == 0
+    assert "--model MODEL" in capsys.readouterr().out
