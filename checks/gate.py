@@ -41,6 +41,7 @@ from checks.slo import (
     ErrorBudget,
     SloDefinition,
     as_definitions,
+    declared_definitions,
     error_budgets,
     evaluate_partitions,
 )
@@ -596,7 +597,7 @@ def decide(
     limit = options.max_evidence_rows
 
     by_check: dict[CheckName, list[Reason]] = {name: [] for name in CheckName}
-    by_check[CheckName.CONTRACT] = _check_contract(contract, as_definitions(contract))
+    by_check[CheckName.CONTRACT] = _check_contract(contract, declared_definitions(contract))
     by_check[CheckName.EVIDENCE_FRESH] = _check_evidence(
         runs, model=model, version=version, now=now, options=options, runbook=runbook
     )
