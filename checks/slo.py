@@ -63,6 +63,7 @@ import polars as pl
 from checks.contract import SLO_CATALOG, Contract, ModelType, Slos, SloSpec, Track
 
 __all__ = [
+    "BUILT_IN_TEMPLATES",
     "DEFAULT_LONG_WINDOW_DAYS",
     "DEFAULT_SHORT_WINDOW_DAYS",
     "EPSILON",
