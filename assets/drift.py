@@ -34,7 +34,8 @@ from checks.profile import (
     is_categorical_dtype,
     is_numeric_dtype,
 )
-from checks.sli import empty_sli_frame
+from checks.sli import empty_sli_frame, sli_frame
+from checks.unseen import unseen_category_rows
 
 __all__ = [
     "SIGNATURE_FILE",
@@ -179,7 +180,9 @@ def prediction_drift_rows(
 def drift_rows(
     contract: Contract, current: pl.LazyFrame | pl.DataFrame, profiles_dir: str | Path
 ) -> pl.DataFrame:
-    """Drift SLI rows of a feature frame against the model version's stored profile."""
+    """Drift SLI rows of a feature frame against the model version's stored profile, and
+    its ``unseen_category_rate`` rows (categories the profile never had; category
+    ``schema``, computed here because the profile is at hand)."""
     schema = current.collect_schema() if isinstance(current, pl.LazyFrame) else current.schema
     # A missing or wrongly typed column is schema_valid's breach; drift skips it.
     numeric = [n for n in contract.numeric_features if n in schema and is_numeric_dtype(schema[n])]
@@ -187,14 +190,12 @@ def drift_rows(
         n for n in contract.categorical_features if n in schema and is_categorical_dtype(schema[n])
     ]
     overrides = {name: spec.drift for name, spec in contract.features.items()}
+    profile = ensure_profile(contract, profiles_dir)
     drift = compute_drift(
-        ensure_profile(contract, profiles_dir),
-        current,
-        numeric=numeric,
-        categorical=categorical,
-        overrides=overrides,
+        profile, current, numeric=numeric, categorical=categorical, overrides=overrides
     )
-    return drift_sli_rows(drift, contract)
+    unseen = sli_frame(unseen_category_rows(contract, profile, current, categorical))
+    return pl.concat([drift_sli_rows(drift, contract), unseen], how="vertical")
 
 
 def _scan_if_readable(contract: Contract, pattern: str | None, day: dt.date) -> pl.LazyFrame | None:
@@ -232,7 +233,8 @@ def build_drift_asset(
         group_name="validation",
         kinds={"polars", "scipy"},
         description="PSI, KS, chi-square, Jensen-Shannon and Wasserstein of every feature "
-        "against the stored training baseline profile, with BH q-values and the drift rule.",
+        "against the stored training baseline profile, with BH q-values and the drift rule; "
+        "the share of rows whose category training never had (unseen_category_rate).",
     )
     def drift_asset(
         context: dg.AssetExecutionContext, datasre: DatasreConfig

@@ -153,6 +153,13 @@ _BASE_CATALOG: Mapping[str, SloCatalogEntry] = {
     "duplicate_id_rate": SloCatalogEntry(
         Track.MODEL, "<=", "fraction", "share of rows whose id repeats another row's", _FRACTION
     ),
+    "unseen_category_rate": SloCatalogEntry(
+        Track.MODEL,
+        "<=",
+        "fraction",
+        "share of a categorical feature's non-null rows with a category training never had",
+        _FRACTION,
+    ),
     "completeness": SloCatalogEntry(
         Track.MODEL, ">=", "fraction", "non-null share of all feature cells", _FRACTION
     ),

@@ -54,6 +54,7 @@ from checks.slo import (
     ErrorBudget,
     SloDefinition,
     as_definitions,
+    declared_definitions,
     error_budgets,
     evaluate_partitions,
 )
@@ -756,7 +757,7 @@ def decide(
     limit = options.max_evidence_rows
 
     by_check: dict[CheckName, list[Reason]] = {name: [] for name in CheckName}
-    by_check[CheckName.CONTRACT] = _check_contract(contract, as_definitions(contract))
+    by_check[CheckName.CONTRACT] = _check_contract(contract, declared_definitions(contract))
     labels = _check_labels(my_runs, evaluated_at, defs, now=now, runbook=runbook)
     by_check[CheckName.EVIDENCE_FRESH] = [
         *_check_evidence(

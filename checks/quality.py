@@ -52,6 +52,7 @@ import polars as pl
 
 from checks import fairness
 from checks.contract import Contract, ModelType
+from checks.ids import ID_TYPES, comparable_ids, is_id_dtype
 from checks.sli import SliRow, sli_frame, slo_row
 from checks.slices import SliceMetric, measure, measurement_row, slice_metric, slice_sli_rows
 
@@ -478,6 +479,10 @@ def _join(
     for frame, name in ((predictions, "predictions"), (labels, "labels")):
         if id_column not in frame.schema:
             missing[id_column] = f"id column {id_column!r} missing from {name}"
+        elif not is_id_dtype(frame.schema[id_column]):
+            missing[id_column] = (
+                f"id column {id_column!r} of {name} is {frame.schema[id_column]}, not {ID_TYPES}"
+            )
     if pc.target is None or pc.target not in labels.schema:
         missing["__target"] = f"target column {pc.target!r} missing from labels"
     if missing:
@@ -492,10 +497,8 @@ def _join(
     if pc.ranking_group is not None and pc.ranking_group not in predictions.schema:
         label_columns.append(pc.ranking_group)
     label_columns = [c for c in dict.fromkeys(label_columns) if c in labels.schema]
-    if predictions.schema[id_column] != labels.schema[id_column]:
-        # e.g. Int64 ids in one file and String in the other: compare as strings.
-        predictions = predictions.with_columns(pl.col(id_column).cast(pl.String))
-        labels = labels.with_columns(pl.col(id_column).cast(pl.String))
+    # e.g. Int64 ids in one file and String in the other: compared as strings.
+    predictions, labels = comparable_ids(predictions, labels, id_column)
     joined = predictions.select(id_column, *pred_columns).join(
         _dedupe(labels.select(id_column, *label_columns), id_column),
         on=id_column,
@@ -522,10 +525,9 @@ def _join(
                     maintain_order="left",
                 )
             universes[column] = predictions.get_column(column)
-    if features is not None and from_features and id_column in features.schema:
-        if features.schema[id_column] != joined.schema[id_column]:
-            features = features.with_columns(pl.col(id_column).cast(pl.String))
-            joined = joined.with_columns(pl.col(id_column).cast(pl.String))
+    feature_ids = features.schema.get(id_column) if features is not None else None
+    if features is not None and from_features and feature_ids and is_id_dtype(feature_ids):
+        joined, features = comparable_ids(joined, features, id_column)
         joined = joined.join(
             _dedupe(features.select(id_column, *from_features), id_column),
             on=id_column,
@@ -533,8 +535,13 @@ def _join(
             maintain_order="left",
         )
     elif from_features:
+        why = (
+            f"id column {id_column!r} missing from features"
+            if feature_ids is None
+            else f"id column {id_column!r} of features is {feature_ids}, not {ID_TYPES}"
+        )
         for column in from_features:
-            missing[column] = f"id column {id_column!r} missing from features"
+            missing[column] = why
             universes.pop(column, None)
     return _Joined(joined, universes, missing)
 

@@ -14,6 +14,9 @@ SLIs produced (category ``schema``, track ``model``):
 - ``schema_violation_rate`` per feature is not an SLO of its own; per-column failures are
   reported in ``detail`` of the ``schema_validity`` row and in :class:`SchemaReport`.
 - ``duplicate_id_rate`` (fraction of rows): rows whose id repeats an earlier row's id.
+
+The id column may be of any integer or string type (:mod:`checks.ids`): databases hand out
+``Int64`` keys as often as text ones, and a type the ids can take is not a breach.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import pandera.polars as pa
 import polars as pl
 
 from checks.contract import Contract, FeatureSpec
+from checks.ids import ID_TYPES, is_id_dtype
 from checks.sli import SliRow, slo_row
 
 __all__ = [
@@ -67,7 +71,13 @@ def polars_dtype(name: str) -> pl.DataType | type[pl.Datetime]:
     return _DTYPES[name]
 
 
+#: The expected "dtype" of the id column: any type :func:`checks.ids.is_id_dtype` accepts.
+_ID: Final = ID_TYPES
+
+
 def _dtype_matches(expected: str, actual: pl.DataType) -> bool:
+    if expected == _ID:
+        return is_id_dtype(actual)
     if expected == "Datetime":
         return isinstance(actual, pl.Datetime)
     return actual == _DTYPES[expected]
@@ -101,7 +111,8 @@ def build_schema(contract: Contract, *, columns: set[str] | None = None) -> pa.D
     id_column = contract.sources.id_column
     schema_columns: dict[str, pa.Column] = {}
     if columns is None or id_column in columns:
-        schema_columns[id_column] = pa.Column(pl.String, nullable=False, unique=True)
+        # No dtype: the id's type is checked by validate_snapshot (any integer or string).
+        schema_columns[id_column] = pa.Column(None, nullable=False, unique=True)
     for name, spec in contract.features.items():
         if columns is not None and name not in columns:
             continue
@@ -162,7 +173,7 @@ def validate_snapshot(contract: Contract, frame: pl.DataFrame) -> SchemaReport:
     """Validate a collected feature snapshot against the contract; never raises on bad data."""
     sources = contract.sources
     actual = frame.schema
-    expected: dict[str, str] = {sources.id_column: "String", sources.timestamp_column: "Datetime"}
+    expected: dict[str, str] = {sources.id_column: _ID, sources.timestamp_column: "Datetime"}
     expected.update({name: spec.dtype for name, spec in contract.features.items()})
     missing = tuple(name for name in expected if name not in actual)
     wrong = tuple(
@@ -257,8 +268,8 @@ def schema_sli_rows(contract: Contract, report: SchemaReport) -> list[SliRow]:
 
 def prediction_schema_row(contract: Contract, predictions: pl.DataFrame) -> SliRow:
     """``schema_valid`` of the prediction log (``feature = "predictions"``): the id and every
-    column the contract names are present, numeric where a number is expected (score,
-    latency, cost), text for the status."""
+    column the contract names are present, the id of an integer or string type, numeric
+    where a number is expected (score, latency, cost), text for the status."""
     pc = contract.predictions
     expected: dict[str, str] = {contract.sources.id_column: "id"}
     expected.update({c: "numeric" for c in (pc.score, pc.latency_ms, pc.cost) if c})
@@ -271,6 +282,8 @@ def prediction_schema_row(contract: Contract, predictions: pl.DataFrame) -> SliR
         dtype = predictions.schema.get(column)
         if dtype is None:
             problems.append(f"column {column}: missing")
+        elif kind == "id" and not is_id_dtype(dtype):
+            problems.append(f"column {column}: expected {ID_TYPES}, got {dtype}")
         elif kind == "numeric" and not dtype.is_numeric():
             problems.append(f"column {column}: expected a number, got {dtype}")
         elif kind == "text" and dtype not in (pl.String(), pl.Categorical()):

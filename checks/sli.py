@@ -15,6 +15,7 @@ from typing import Final
 import polars as pl
 
 from checks.contract import SLO_CATALOG, Comparator, Contract, Track
+from checks.slo import slos_in_force
 
 __all__ = [
     "SLI_SCHEMA",
@@ -163,8 +164,11 @@ def sli_frame(rows: Iterable[SliRow]) -> pl.DataFrame:
 
 
 def slo_definitions_frame(contract: Contract) -> pl.DataFrame:
-    """The contract's SLOs as rows (``slo_definitions`` table): the views and the gate
-    judge budgets from what the contract said when the run happened."""
+    """The SLOs in force as rows (``slo_definitions`` table): the views and the gate
+    judge budgets from what the contract said when the run happened. Built-in SLOs the
+    contract does not declare (:func:`checks.slo.slos_in_force`) are rows too, so their
+    breaches spend a budget."""
+    slos = slos_in_force(contract)
     records = [
         {
             "track": track,
@@ -173,11 +177,11 @@ def slo_definitions_frame(contract: Contract) -> pl.DataFrame:
             "comparator": spec.comparator or SLO_CATALOG[name].comparator,
             "target": spec.target,
             "blocking": spec.blocking,
-            "window_days": contract.slos.window_days,
+            "window_days": slos.window_days,
             "evidence_delay_days": contract.evidence_delay_days(name),
         }
-        for track, slos in (("infra", contract.slos.infra), ("model", contract.slos.model))
-        for name, spec in slos.items()
+        for track, specs in (("infra", slos.infra), ("model", slos.model))
+        for name, spec in specs.items()
     ]
     schema = {
         "track": pl.String(),

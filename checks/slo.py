@@ -74,6 +74,7 @@ import polars as pl
 from checks.contract import SLO_CATALOG, Contract, ModelType, Slos, SloSpec, Track
 
 __all__ = [
+    "BUILT_IN_TEMPLATES",
     "DEFAULT_LONG_WINDOW_DAYS",
     "DEFAULT_SHORT_WINDOW_DAYS",
     "EPSILON",
@@ -90,11 +91,14 @@ __all__ = [
     "apply_slo_defaults",
     "as_definitions",
     "budget_arithmetic",
+    "built_in_slos",
     "burn_rate",
+    "declared_definitions",
     "default_slos",
     "error_budget_frame",
     "error_budgets",
     "evaluate_partitions",
+    "slos_in_force",
 ]
 
 DEFAULT_SHORT_WINDOW_DAYS: Final = 1
@@ -158,7 +162,7 @@ class SloDefinition:
     evidence_delay_days: float = 0.0
 
 
-def _definitions_from_contract(contract: Contract) -> list[SloDefinition]:
+def _definitions_from_contract(contract: Contract, slos: Slos) -> list[SloDefinition]:
     return [
         SloDefinition(
             track=track,
@@ -167,24 +171,31 @@ def _definitions_from_contract(contract: Contract) -> list[SloDefinition]:
             comparator=spec.comparator or SLO_CATALOG[name].comparator,
             target=spec.target,
             blocking=spec.blocking,
-            window_days=contract.slos.window_days,
+            window_days=slos.window_days,
             model=contract.model,
             model_version=contract.version,
             evidence_delay_days=contract.evidence_delay_days(name),
         )
-        for track, slos in (("infra", contract.slos.infra), ("model", contract.slos.model))
-        for name, spec in slos.items()
+        for track, specs in (("infra", slos.infra), ("model", slos.model))
+        for name, spec in specs.items()
     ]
+
+
+def declared_definitions(contract: Contract) -> list[SloDefinition]:
+    """Only the SLOs the contract declares itself (not the built-in ones): what the
+    gate's contract check asks of a contract."""
+    return _definitions_from_contract(contract, contract.slos)
 
 
 def as_definitions(
     source: Contract | pl.DataFrame | Iterable[SloDefinition],
 ) -> list[SloDefinition]:
-    """SLO definitions from a contract, a frame shaped like ``slo_definitions`` (the
+    """SLO definitions from a contract (the SLOs in force: declared and built-in, see
+    :func:`slos_in_force`), a frame shaped like ``slo_definitions`` (the
     ``model``/``model_version`` columns are optional: without them a definition applies
     to every model in the SLI rows), or definitions already."""
     if isinstance(source, Contract):
-        return _definitions_from_contract(source)
+        return _definitions_from_contract(source, slos_in_force(source))
     if isinstance(source, pl.DataFrame):
         fields = SloDefinition.__dataclass_fields__
         return [
@@ -651,6 +662,40 @@ def default_slos(model_type: ModelType | str, tier: int = 2, *, window_days: int
         track = SLO_CATALOG[template.sli].track
         (infra if track == Track.INFRA else model)[template.sli] = spec
     return Slos(window_days=window_days, infra=infra, model=model)
+
+
+#: SLOs in force for every model that can measure them, whether its contract declares
+#: them or not (a declared SLO of the same name wins). Each judges a check datasre always
+#: runs: ``unseen_category_rate`` at 0 flags a category the training data never had on
+#: the first day it appears (``slos.model.unseen_category_rate`` may tolerate more).
+BUILT_IN_TEMPLATES: Final = (SloTemplate("unseen_category_rate", 0.0),)
+
+
+def _measurable(contract: Contract, sli: str) -> bool:
+    """Whether a built-in SLO has anything to judge in this model."""
+    if sli == "unseen_category_rate":
+        return bool(contract.categorical_features)
+    return True
+
+
+def built_in_slos(contract: Contract) -> dict[str, SloSpec]:
+    """The built-in SLOs (:data:`BUILT_IN_TEMPLATES`) the contract does not declare and can
+    measure, at the target of its tier (:data:`TIER_TARGETS`) and not blocking, so
+    they spend an error budget like any declared SLO."""
+    target = TIER_TARGETS[contract.tier]
+    return {
+        template.sli: SloSpec(objective=template.objective, target=target)
+        for template in BUILT_IN_TEMPLATES
+        if contract.slo(template.sli) is None and _measurable(contract, template.sli)
+    }
+
+
+def slos_in_force(contract: Contract) -> Slos:
+    """The contract's SLOs plus the built-in ones it does not declare (all model track)."""
+    built_in = built_in_slos(contract)
+    if not built_in:
+        return contract.slos
+    return contract.slos.model_copy(update={"model": {**contract.slos.model, **built_in}})
 
 
 def apply_slo_defaults(contract: Contract) -> Contract:

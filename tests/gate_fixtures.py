@@ -20,6 +20,7 @@ from assets.store import RunRecord, SliStore
 from assets.store.store import _CONFIG as _STORE_CONFIG
 from checks.contract import SLO_CATALOG, Contract
 from checks.sli import SliRow, sli_frame, slo_definitions_frame
+from checks.slo import slos_in_force
 from tests.fixtures import contract_dict
 
 __all__ = [
@@ -89,11 +90,13 @@ def day_rows(
     unjudged: Iterable[str] = (),
     blocking_override: Mapping[str, bool] | None = None,
 ) -> list[SliRow]:
-    """One judged row per declared SLO of ``contract`` (plus two per-feature null_rate
-    rows when declared); ``bad`` SLOs miss their objective, ``unjudged`` have ok = NULL."""
+    """One judged row per SLO in force for ``contract`` (declared and built-in, as the
+    pipeline writes them; plus two per-feature null_rate rows when declared); ``bad`` SLOs
+    miss their objective, ``unjudged`` have ok = NULL."""
     bad_set, unjudged_set = set(bad), set(unjudged)
     rows: list[SliRow] = []
-    for track, slos in (("infra", contract.slos.infra), ("model", contract.slos.model)):
+    in_force = slos_in_force(contract)
+    for track, slos in (("infra", in_force.infra), ("model", in_force.model)):
         for name, spec in slos.items():
             blocking = (blocking_override or {}).get(name, spec.blocking)
             comparator = spec.comparator or SLO_CATALOG[name].comparator

@@ -95,7 +95,7 @@ def mixed_store(tmp_path_factory: pytest.TempPathFactory) -> SliStore:
 def test_error_budget_view_agrees_with_checks_slo(mixed_store: SliStore) -> None:
     sql = mixed_store.query("select * from error_budget")
     python = _python_budgets(mixed_store)
-    assert sql.height == 4 + 4 + 3
+    assert sql.height == 5 + 5 + 4  # declared + the built-in unseen_category_rate
     _same(sql, python, ["model", "model_version", "slo"])
 
 
