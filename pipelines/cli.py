@@ -16,7 +16,7 @@ from typing import Final
 from checks.errors import ContractError, InputError
 from pipelines.settings import DEFAULT_CONFIG, DEFAULT_DB
 
-__all__ = ["EXIT_ERROR", "EXIT_NO", "EXIT_OK", "build_parser", "main"]
+__all__ = ["EXIT_ERROR", "EXIT_NO", "EXIT_OK", "add_state_dir_option", "build_parser", "main"]
 
 EXIT_OK: Final = 0
 EXIT_NO: Final = 1
@@ -34,6 +34,17 @@ COMMAND_MODULES: Final = (
 
 class UsageError(Exception):
     """Bad command-line usage detected after parsing (conflicting options...)."""
+
+
+def add_state_dir_option(parser: argparse.ArgumentParser) -> None:
+    """``--state-dir``, for the commands that read or write baseline profiles and
+    manifests (``run``, ``validate-candidate``)."""
+    parser.add_argument(
+        "--state-dir",
+        default=None,
+        help="baseline profiles and validated-snapshot manifests (default "
+        "$DATASRE_STATE_DIR or <db directory>/<db stem>.state)",
+    )
 
 
 def _add_common_options(parser: argparse.ArgumentParser) -> None:
