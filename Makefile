@@ -47,4 +47,4 @@ samples: $(STAMP)
 	$(BIN)/python data/samples/generate.py
 
 clean:
-	rm -rf .dagster data/datasre.duckdb data/datasre.duckdb.wal
+	rm -rf .dagster data/datasre.duckdb data/datasre.duckdb.wal data/datasre.state

@@ -1,10 +1,11 @@
 """Drift of one (model, day) partition against the stored baseline profile.
 
 The baseline profile (cut points, category counts, sorted values) is built once per model
-version from the training parquet and stored under ``<profiles_dir>/<model>/<version>/``.
-It is rebuilt only when its source signature changes: the training files (path, size,
-mtime), the contract's feature section and the PSI bins (or once when it was stored with
-an older :data:`PROFILE_LAYOUT`). Building reads the training data
+version from the training parquet and stored under ``<profiles_dir>/<model>/<version>/``
+(the state directory's ``profiles``, :mod:`assets.state`). It is rebuilt only when its
+source signature changes: the training files' content (a BLAKE2b hash of their bytes,
+never their size and mtime), the contract's feature section and the PSI bins (or once when
+it was stored with an older :data:`PROFILE_LAYOUT`). Building reads the training data
 one column at a time; every later run only reads the profile.
 """
 
@@ -64,17 +65,32 @@ def _bins(contract: Contract) -> dict[str, int]:
     }
 
 
-def _file_stats(pattern: str) -> list[tuple[str, int, float]]:
-    """(path, bytes, mtime) of each file of a pattern: a cheap change detector."""
-    return [(f, os.path.getsize(f), os.path.getmtime(f)) for f in resolve_files(pattern)]
+def _content_digests(pattern: str) -> list[tuple[int, str]]:
+    """(bytes, BLAKE2b-256 of the bytes) of each file of a pattern, in path order.
+
+    Why the content and not (size, mtime): copy tools keep the mtime (``cp -p``,
+    ``rsync -t``, ``tar`` extraction), and a same-size rewrite within one mtime tick is
+    invisible to it, so a profile of other data would be reused silently. Hashing every
+    byte on every run is the sound key, at a cost linear in the training file's bytes
+    (measured on a shared 2-core VM: 0.6 ms for the 0.5 MB fraud sample, where loading its
+    profile takes 8.6 ms; 34 ms for 1M rows of it, 23 MB; 1.4 s for 1M x 50 random
+    float64 columns, 384 MB). Paths are left out: the same data moved keeps its profile.
+    """
+    digests = []
+    for file in resolve_files(pattern):
+        with open(file, "rb") as handle:
+            digest = hashlib.file_digest(handle, lambda: hashlib.blake2b(digest_size=32))
+        digests.append((os.path.getsize(file), digest.hexdigest()))
+    return digests
 
 
 def baseline_signature(contract: Contract) -> str:
-    """A cheap key of what the profile is built from; a change means a rebuild."""
-    stats = _file_stats(contract.resolve(contract.sources.training))
+    """Key of what the profile is built from (the training data's content, the feature
+    section, the bins); a change means a rebuild."""
+    digests = _content_digests(contract.resolve(contract.sources.training))
     features = {name: spec.model_dump(mode="json") for name, spec in contract.features.items()}
     payload = json.dumps(
-        {"files": stats, "features": features, "bins": _bins(contract)}, sort_keys=True
+        {"files": digests, "features": features, "bins": _bins(contract)}, sort_keys=True
     )
     return hashlib.sha256(payload.encode()).hexdigest()
 
@@ -145,9 +161,9 @@ def ensure_prediction_profile(
         return None
     path = contract.resolve(contract.sources.prediction_baseline)
     numeric, categorical = _prediction_columns(contract)
-    stats = _file_stats(path)
+    digests = _content_digests(path)
     signature = hashlib.sha256(
-        json.dumps({"files": stats, "columns": [numeric, categorical]}).encode()
+        json.dumps({"files": digests, "columns": [numeric, categorical]}).encode()
     ).hexdigest()
 
     def build() -> BaselineProfile:
@@ -223,9 +239,7 @@ def drift_slis(contract: Contract, day: dt.date, profiles_dir: str | Path) -> pl
     return pl.concat(frames, how="vertical") if frames else empty_sli_frame()
 
 
-def build_drift_asset(
-    partitions_def: dg.PartitionsDefinition, profiles_dir: str
-) -> dg.AssetsDefinition:
+def build_drift_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     @dg.asset(
         name="drift_slis",
         partitions_def=partitions_def,
@@ -240,7 +254,7 @@ def build_drift_asset(
         context: dg.AssetExecutionContext, datasre: DatasreConfig
     ) -> dg.Output[pl.DataFrame]:
         model, day = split_partition_key(context.partition_key)
-        frame = drift_slis(datasre.contract(model), day, profiles_dir)
+        frame = drift_slis(datasre.contract(model), day, datasre.profiles_dir())
         drifted = frame.filter(
             (pl.col("ok") == pl.lit(value=False)) & pl.col("feature").is_not_null()
         )

@@ -2,9 +2,9 @@
 
 When every blocking check of a partition passed, this asset publishes a manifest of the
 day's snapshot files (path, bytes, rows, modification time) under
-``<published_dir>/<model>/<day>.json``. Consumers (retraining, feature backfills, BI)
-read only manifested snapshots, so a day whose data broke a blocking SLO never flows on:
-Dagster skips this asset when a blocking check fails.
+``<state_dir>/validated/<model>/<day>.json`` (:mod:`assets.state`). Consumers (retraining,
+feature backfills, BI) read only manifested snapshots, so a day whose data broke a
+blocking SLO never flows on: Dagster skips this asset when a blocking check fails.
 """
 
 import datetime as dt
@@ -24,7 +24,7 @@ from checks.errors import InputError
 __all__ = ["build_publish_asset", "manifest_path", "snapshot_manifest"]
 
 
-def manifest_path(published_dir: str, model: str, day: dt.date) -> Path:
+def manifest_path(published_dir: str | Path, model: str, day: dt.date) -> Path:
     """Where the partition's manifest lives: ``<published_dir>/<model>/<day>.json``."""
     return Path(published_dir) / model / f"{day.isoformat()}.json"
 
@@ -59,9 +59,7 @@ def snapshot_manifest(contract: Contract, day: dt.date) -> dict[str, object]:
     }
 
 
-def build_publish_asset(
-    partitions_def: dg.PartitionsDefinition, published_dir: str
-) -> dg.AssetsDefinition:
+def build_publish_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     @dg.asset(
         name="validated_snapshot",
         partitions_def=partitions_def,
@@ -78,7 +76,7 @@ def build_publish_asset(
         manifest = snapshot_manifest(datasre.contract(model), day)
         manifest["published_at"] = dt.datetime.now(dt.UTC).isoformat()
         manifest["dagster_run_id"] = context.run.run_id
-        path = manifest_path(published_dir, model, day)
+        path = manifest_path(datasre.published_dir(), model, day)
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(".json.tmp")
         temporary.write_text(json.dumps(manifest, indent=2), encoding="utf-8")

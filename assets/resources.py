@@ -1,4 +1,5 @@
-"""Dagster resources: the contracts, the SLI store, and the staging IO manager.
+"""Dagster resources: the contracts and state directory, the SLI store, and the staging
+IO manager.
 
 The polars IO managers of dagster-polars / dagster-duckdb-polars fail on load with
 polars 2 / duckdb 2 (ECOSYSTEM.md), so compute assets hand their SLI frames to the writer
@@ -16,6 +17,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
+from assets.state import profiles_dir, published_dir
 from assets.store import SliStore
 from checks.contract import Contract, load_contracts
 
@@ -35,14 +37,25 @@ def _mtime_key(config_path: str) -> float:
 
 
 class DatasreConfig(dg.ConfigurableResource):  # type: ignore[type-arg]
-    """Where the contracts are, and the clock.
+    """Where the contracts and the state directory are, and the clock.
 
-    ``now`` (ISO 8601 with offset) pins the evaluation clock for reproducible runs and
-    tests; empty means the wall clock.
+    ``state_dir`` holds the baseline profiles and the validated-snapshot manifests
+    (:mod:`assets.state`; the settings put it beside the SLI store by default). ``now``
+    (ISO 8601 with offset) pins the evaluation clock for reproducible runs and tests;
+    empty means the wall clock.
     """
 
     config_path: str
+    state_dir: str
     now: str = ""
+
+    def profiles_dir(self) -> Path:
+        """Stored baseline profiles: ``<state_dir>/profiles``."""
+        return profiles_dir(self.state_dir)
+
+    def published_dir(self) -> Path:
+        """Manifests of validated snapshots: ``<state_dir>/validated``."""
+        return published_dir(self.state_dir)
 
     def contracts(self) -> dict[str, Contract]:
         loaded = _load(self.config_path, _mtime_key(self.config_path))

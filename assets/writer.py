@@ -40,7 +40,7 @@ def _started_at(context: dg.AssetExecutionContext) -> dt.datetime:
 
 
 def build_writer_asset(
-    partitions_def: dg.PartitionsDefinition, upstream: list[str], published_dir: str
+    partitions_def: dg.PartitionsDefinition, upstream: list[str]
 ) -> dg.AssetsDefinition:
     """The ``sli_results`` asset, fed by the staged SLI frames of ``upstream`` assets.
 
@@ -68,7 +68,7 @@ def build_writer_asset(
     ) -> dg.MaterializeResult:  # type: ignore[type-arg]
         model, day = split_partition_key(context.partition_key)
         contract = datasre.contract(model)
-        manifest_path(published_dir, model, day).unlink(missing_ok=True)
+        manifest_path(datasre.published_dir(), model, day).unlink(missing_ok=True)
         slis = pl.concat(
             [frame.select(list(SLI_SCHEMA)) for frame in frames.values()], how="vertical"
         )

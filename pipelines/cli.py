@@ -22,6 +22,7 @@ __all__ = [
     "EXIT_OK",
     "CommandLineError",
     "DatasreArgumentParser",
+    "add_state_dir_option",
     "build_parser",
     "main",
     "parse_arguments",
@@ -59,6 +60,17 @@ class DatasreArgumentParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise CommandLineError(f"{message} (see `{self.prog} --help`)")
+
+
+def add_state_dir_option(parser: argparse.ArgumentParser) -> None:
+    """``--state-dir``, for the commands that read or write baseline profiles and
+    manifests (``run``, ``validate-candidate``)."""
+    parser.add_argument(
+        "--state-dir",
+        default=None,
+        help="baseline profiles and validated-snapshot manifests (default "
+        "$DATASRE_STATE_DIR or <db directory>/<db stem>.state)",
+    )
 
 
 def _add_common_options(parser: argparse.ArgumentParser) -> None:

@@ -30,7 +30,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     partitions = model_day_partitions(contracts)
     compute = [
         build_validation_asset(partitions),
-        build_drift_asset(partitions, settings.profiles_dir),
+        build_drift_asset(partitions),
         build_quality_asset(partitions),
     ]
     upstream = [a.key.path[-1] for a in compute]
@@ -38,14 +38,16 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=[
             *compute,
-            build_writer_asset(partitions, upstream, settings.published_dir),
-            build_publish_asset(partitions, settings.published_dir),
+            build_writer_asset(partitions, upstream),
+            build_publish_asset(partitions),
         ],
         jobs=[job],
         schedules=build_schedules(contracts, job),
         sensors=[build_snapshot_sensor(contracts, job)],
         resources={
-            "datasre": DatasreConfig(config_path=settings.config_path, now=settings.now),
+            "datasre": DatasreConfig(
+                config_path=settings.config_path, state_dir=settings.state_dir, now=settings.now
+            ),
             "sli_store": SliStoreResource(database=settings.database),
             "sli_staging": SliStagingIOManager(base_dir=settings.staging_dir),
         },

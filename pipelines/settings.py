@@ -2,9 +2,11 @@
 
 - ``DATASRE_CONFIG``: a contract file or a directory of them (default the samples').
 - ``DATASRE_DB``: the DuckDB SLI store (default ``data/datasre.duckdb``).
-- ``DATASRE_STAGING``: staged SLI frames between assets (default ``.dagster/staging``).
-- ``DATASRE_PROFILES``: stored baseline profiles (default ``data/profiles``).
-- ``DATASRE_PUBLISHED``: manifests of validated snapshots (default ``data/validated``).
+- ``DATASRE_STATE_DIR``: baseline profiles and manifests of validated snapshots (default
+  beside the store: ``<db directory>/<db stem>.state``, see :mod:`assets.state`), so a
+  different ``--db`` is a completely separate installation.
+- ``DATASRE_STAGING``: staged SLI frames between assets (default ``.dagster/staging``;
+  keyed by Dagster run id, so two stores never read each other's frames).
 - ``DATASRE_EXECUTOR``: ``default``, ``in_process``, ``multiprocess`` or ``k8s``: how the
   daemon and UI execute a run's steps (``datasre run`` always runs in-process).
 - ``DATASRE_NOW``: pin the evaluation clock (ISO 8601), for reproducible runs.
@@ -16,35 +18,52 @@ import os
 from dataclasses import dataclass
 from typing import Final
 
-__all__ = ["DEFAULT_CONFIG", "DEFAULT_DB", "DEFAULT_PUBLISHED", "DEFAULT_STAGING", "Settings"]
+from assets.state import default_state_dir, profiles_dir, published_dir
+
+__all__ = ["DEFAULT_CONFIG", "DEFAULT_DB", "DEFAULT_STAGING", "Settings"]
 
 DEFAULT_CONFIG: Final = "data/samples/contracts"
 DEFAULT_DB: Final = "data/datasre.duckdb"
 DEFAULT_STAGING: Final = ".dagster/staging"
-DEFAULT_PUBLISHED: Final = "data/validated"
-DEFAULT_PROFILES: Final = "data/profiles"
 
 
 @dataclass(frozen=True)
 class Settings:
+    """Paths and clock of one installation; ``state_dir`` empty means beside ``database``."""
+
     config_path: str
     database: str
     staging_dir: str
-    published_dir: str = DEFAULT_PUBLISHED
-    profiles_dir: str = DEFAULT_PROFILES
+    state_dir: str = ""
     now: str = ""
     executor: str = "default"
 
+    def __post_init__(self) -> None:
+        if not self.state_dir:
+            object.__setattr__(self, "state_dir", str(default_state_dir(self.database)))
+
+    @property
+    def profiles_dir(self) -> str:
+        return str(profiles_dir(self.state_dir))
+
+    @property
+    def published_dir(self) -> str:
+        return str(published_dir(self.state_dir))
+
     @classmethod
     def from_env(
-        cls, *, config_path: str | None = None, database: str | None = None, now: str | None = None
+        cls,
+        *,
+        config_path: str | None = None,
+        database: str | None = None,
+        now: str | None = None,
+        state_dir: str | None = None,
     ) -> Settings:
         return cls(
             config_path=config_path or os.environ.get("DATASRE_CONFIG", DEFAULT_CONFIG),
             database=database or os.environ.get("DATASRE_DB", DEFAULT_DB),
             staging_dir=os.environ.get("DATASRE_STAGING", DEFAULT_STAGING),
-            published_dir=os.environ.get("DATASRE_PUBLISHED", DEFAULT_PUBLISHED),
-            profiles_dir=os.environ.get("DATASRE_PROFILES", DEFAULT_PROFILES),
+            state_dir=state_dir or os.environ.get("DATASRE_STATE_DIR", ""),
             now=now if now is not None else os.environ.get("DATASRE_NOW", ""),
             executor=os.environ.get("DATASRE_EXECUTOR", "default"),
         )

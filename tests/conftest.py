@@ -17,8 +17,7 @@ def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
     monkeypatch.delenv("DATASRE_DB", raising=False)
     monkeypatch.delenv("DATASRE_NOW", raising=False)
     monkeypatch.setenv("DATASRE_STAGING", str(tmp_path / "staging"))
-    monkeypatch.setenv("DATASRE_PUBLISHED", str(tmp_path / "published"))
-    monkeypatch.setenv("DATASRE_PROFILES", str(tmp_path / "profiles"))
+    monkeypatch.setenv("DATASRE_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.delenv("DATASRE_EXECUTOR", raising=False)
     yield
 

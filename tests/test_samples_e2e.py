@@ -31,8 +31,7 @@ def sample_db_path(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("DAGSTER_HOME", raising=False)
         patch.setenv("DATASRE_STAGING", str(root / "staging"))
-        patch.setenv("DATASRE_PUBLISHED", str(root / "published"))
-        patch.setenv("DATASRE_PROFILES", str(root / "profiles"))
+        patch.delenv("DATASRE_STATE_DIR", raising=False)  # beside the db: root/datasre.state
         code = main(
             ["run", "--all", "--db", str(db), "--config", "data/samples/contracts",
              "--now", AS_OF, "--quiet"]

@@ -10,10 +10,34 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["SCHEMA_VERSION", "TABLES", "VIEWS"]
+__all__ = ["SCHEMA_VERSION", "SLI_COLUMNS", "TABLES", "VIEWS"]
 
-#: Bumped when a table changes shape; stored in ``datasre_meta``.
-SCHEMA_VERSION: Final = 1
+#: Bumped when a table changes shape; stored in ``datasre_meta``. 2 adds ``sli_history``
+#: (created on the first write to an older file: no existing table changes).
+SCHEMA_VERSION: Final = 2
+
+#: Columns of one SLI row, shared by ``sli_results`` and ``sli_history`` (one home).
+SLI_COLUMNS: Final = """run_id varchar not null,
+        model varchar not null,
+        model_version varchar not null,
+        partition varchar not null,
+        track varchar not null,           -- infra | model
+        category varchar not null,        -- schema, completeness, freshness, drift, ...
+        sli varchar not null,
+        feature varchar,
+        slice varchar,
+        method varchar,
+        value double,
+        p_value double,
+        q_value double,
+        objective double,
+        comparator varchar,               -- <=, >=, <, >
+        ok boolean,                       -- NULL when no objective applies
+        blocking boolean not null default false,
+        n_rows bigint not null,
+        status varchar not null default 'ok',  -- ok | insufficient_data | skipped | error
+        detail varchar,
+        measured_at timestamp with time zone not null"""
 
 TABLES: Final[tuple[str, ...]] = (
     """
@@ -38,29 +62,19 @@ TABLES: Final[tuple[str, ...]] = (
         n_labels bigint                   -- labelled rows the quality SLIs used
     )
     """,
-    """
+    f"""
     create table if not exists sli_results (
-        run_id varchar not null,
-        model varchar not null,
-        model_version varchar not null,
-        partition varchar not null,
-        track varchar not null,           -- infra | model
-        category varchar not null,        -- schema, completeness, freshness, drift, ...
-        sli varchar not null,
-        feature varchar,
-        slice varchar,
-        method varchar,
-        value double,
-        p_value double,
-        q_value double,
-        objective double,
-        comparator varchar,               -- <=, >=, <, >
-        ok boolean,                       -- NULL when no objective applies
-        blocking boolean not null default false,
-        n_rows bigint not null,
-        status varchar not null default 'ok',  -- ok | insufficient_data | skipped | error
-        detail varchar,
-        measured_at timestamp with time zone not null
+        {SLI_COLUMNS}
+    )
+    """,
+    # The rows a re-run replaced (a restatement when late labels land, a manual re-run):
+    # moved here by the replacing run's transaction, so "what changed" stays answerable
+    # while sli_results (and sli_latest) keep exactly one set of rows per partition.
+    f"""
+    create table if not exists sli_history (
+        {SLI_COLUMNS},
+        replaced_at timestamp with time zone not null,  -- when the replacing run finished
+        replaced_by varchar not null                     -- run_id of the replacing run
     )
     """,
     """
@@ -87,6 +101,10 @@ TABLES: Final[tuple[str, ...]] = (
     """
     create index if not exists sli_results_partition
         on sli_results (model, model_version, partition)
+    """,
+    """
+    create index if not exists sli_history_partition
+        on sli_history (model, model_version, partition)
     """,
 )
 

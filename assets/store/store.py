@@ -160,8 +160,10 @@ class SliStore:
         """Record one run and replace its partition's SLI rows, in one transaction.
 
         ``slis`` has the columns of :data:`checks.sli.SLI_SCHEMA`. Rows of earlier runs of
-        the same (model, version, partition) are deleted in the same transaction, so a
-        re-run leaves exactly one set of rows, and a failure leaves the old set intact.
+        the same (model, version, partition) move to ``sli_history`` (stamped with this
+        run's id and finish time) in the same transaction, so a re-run leaves exactly one
+        set of rows in ``sli_results``, a restatement stays auditable, and a failure leaves
+        the old set intact.
         ``before_commit`` lets tests fail on purpose inside the transaction.
 
         Returns the number of SLI rows written.
@@ -172,11 +174,7 @@ class SliStore:
         frame = slis.select(list(SLI_SCHEMA)).cast(pl.Schema(SLI_SCHEMA))
         n_breaches = frame.select((pl.col("ok") == pl.lit(value=False)).sum()).item()
         with self.transaction() as con:
-            _run(
-                con,
-                "delete from sli_results where model = ? and model_version = ? and partition = ?",
-                [run.model, run.model_version, run.partition],
-            )
+            _move_replaced_rows_to_history(con, run)
             _run(
                 con,
                 "insert or replace into runs (run_id, model, model_version, partition, "
@@ -231,6 +229,27 @@ def _run(
 ) -> list[Any]:
     """Execute and drain the result: DuckDB 2 refuses new work while a result is open."""
     return con.execute(sql, list(parameters or [])).fetchall()
+
+
+def _move_replaced_rows_to_history(con: duckdb.DuckDBPyConnection, run: RunRecord) -> None:
+    """Move the partition's current SLI rows to ``sli_history``, replaced by ``run``.
+
+    Rows of ``run`` itself (a retried writer step of the same Dagster run) are dropped,
+    not kept: they are not an earlier measurement.
+    """
+    key = [run.model, run.model_version, run.partition]
+    _run(
+        con,
+        "insert into sli_history by name "
+        "select *, ? as replaced_at, ? as replaced_by from sli_results "
+        "where model = ? and model_version = ? and partition = ? and run_id <> ?",
+        [run.finished_at, run.run_id, *key, run.run_id],
+    )
+    _run(
+        con,
+        "delete from sli_results where model = ? and model_version = ? and partition = ?",
+        key,
+    )
 
 
 def _create_schema(con: duckdb.DuckDBPyConnection) -> None:

@@ -21,6 +21,8 @@ __all__ = ["candidate_breach_lines", "register", "run"]
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from pipelines.cli import add_state_dir_option
+
     parser = subparsers.add_parser(
         "validate-candidate",
         help="validate a candidate model version on an evaluation set (before it ships)",
@@ -44,6 +46,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--fail-on-breach", action="store_true", help="exit 1 when any SLO was breached"
     )
+    add_state_dir_option(parser)
     parser.set_defaults(func=run)
 
 
@@ -87,7 +90,9 @@ def run(args: argparse.Namespace) -> int:
     from pipelines.cli import EXIT_NO, EXIT_OK, UsageError
     from pipelines.settings import Settings
 
-    settings = Settings.from_env(config_path=args.config, database=args.db)
+    settings = Settings.from_env(
+        config_path=args.config, database=args.db, state_dir=args.state_dir
+    )
     contracts = {c.model: c for c in load_contracts(settings.config_path)}
     if args.model not in contracts:
         raise UsageError(

@@ -44,6 +44,8 @@ QUIET_LOGS: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "C
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from pipelines.cli import add_state_dir_option
+
     parser = subparsers.add_parser(
         "run",
         help="validate partitions (model x day) and write SLI rows to DuckDB",
@@ -80,6 +82,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--format", choices=("table", "json"), default="table")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    add_state_dir_option(parser)
     parser.set_defaults(func=run)
 
 
@@ -404,7 +407,9 @@ def run(args: argparse.Namespace) -> int:
     from checks.contract import load_contracts
     from pipelines.cli import EXIT_NO, EXIT_OK, UsageError
 
-    settings = Settings.from_env(config_path=args.config, database=args.db, now=args.now)
+    settings = Settings.from_env(
+        config_path=args.config, database=args.db, now=args.now, state_dir=args.state_dir
+    )
     now = dt.datetime.now(dt.UTC)
     if settings.now:
         try:

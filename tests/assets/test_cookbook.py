@@ -13,7 +13,7 @@ import pytest
 from assets.store import RunRecord, SliStore
 from assets.store.gate_store import GateStore
 from checks.gate import Waiver
-from checks.sli import SliRow, sli_frame, slo_definitions_frame
+from checks.sli import SLI_SCHEMA, SliRow, sli_frame, slo_definitions_frame
 from tests.gate_fixtures import DAY0, FINISHED, gate_contract, write_history
 
 COOKBOOK = Path(__file__).resolve().parents[2] / "docs" / "cookbook.md"
@@ -57,6 +57,26 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
         status="succeeded",
     )
     store.write_run(run, sli_frame(drift), slo_definitions=slo_definitions_frame(eta))
+    # Day 5 of toy restated (its labels landed late): accuracy moved, stayed bad.
+    day5 = _d(5).isoformat()
+    rows = store.query("select * from sli_latest where model = 'toy' and partition = ?", [day5])
+    restated = rows.select(list(SLI_SCHEMA)).with_columns(
+        pl.when(pl.col("sli") == "accuracy")
+        .then(pl.col("value") - 0.01)
+        .otherwise(pl.col("value"))
+        .alias("value")
+    )
+    restatement = RunRecord(
+        run_id="toy-day-5-restated",
+        model="toy",
+        model_version=toy.version,
+        partition=day5,
+        started_at=FINISHED + dt.timedelta(days=2),
+        finished_at=FINISHED + dt.timedelta(days=2, minutes=1),
+        status="succeeded",
+        kind="restatement",
+    )
+    store.write_run(restatement, restated, slo_definitions=slo_definitions_frame(toy))
     gate_store = GateStore(store)
     gate_store.add_waiver(
         Waiver(model="toy", slo="accuracy", reason="r", expires=dt.date(2999, 1, 1))
@@ -71,7 +91,7 @@ def _run(database: Path, sql: str) -> pl.DataFrame:
 
 
 def test_the_cookbook_has_its_queries() -> None:
-    assert len(QUERIES) == 7
+    assert len(QUERIES) == 9
 
 
 @pytest.mark.parametrize("index", range(len(QUERIES)))
@@ -80,7 +100,9 @@ def test_every_cookbook_query_runs(database: Path, index: int) -> None:
 
 
 def test_the_cookbook_answers_are_right(database: Path) -> None:
-    budget, drift, started, episodes, split, _, waivers = (_run(database, q) for q in QUERIES)
+    budget, drift, started, episodes, split, _, waivers, restated, values = (
+        _run(database, q) for q in QUERIES
+    )
     toy_model = budget.filter((pl.col("model") == "toy") & (pl.col("track") == "model"))
     assert toy_model["exhausted_slos"].item() == 1
     assert toy_model["tightest_slo"].item() == "accuracy"
@@ -93,3 +115,15 @@ def test_the_cookbook_answers_are_right(database: Path) -> None:
     assert split["model"].to_list() == ["toy"]
     assert split["red_model_slos"].to_list() == [["accuracy"]]
     assert waivers["slo"].to_list() == ["accuracy"]
+    # The restatement of toy's day 5: only accuracy changed, both values are there.
+    change = restated.row(0, named=True)
+    assert restated.height == 1
+    assert (change["model"], change["partition"], change["sli"]) == (
+        "toy",
+        _d(5).isoformat(),
+        "accuracy",
+    )
+    assert change["value_after"] == pytest.approx(change["value_before"] - 0.01)
+    assert (change["run_after"], change["kind"]) == ("toy-day-5-restated", "restatement")
+    assert values["state"].to_list() == ["replaced", "current"]
+    assert values["run_id"].to_list()[1] == "toy-day-5-restated"

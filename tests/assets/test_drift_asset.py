@@ -10,8 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pyarrow.parquet as pq
 
-from assets.drift import PROFILE_LAYOUT, SIGNATURE_FILE, drift_slis, ensure_profile
+from assets.drift import PROFILE_LAYOUT, SIGNATURE_FILE, drift_rows, drift_slis, ensure_profile
 from checks.contract import load_contract
 from tests.fixtures import FIRST_DAY, contract_dict, write_model
 
@@ -48,6 +49,41 @@ def test_the_profile_is_built_once_and_rebuilt_when_the_training_data_changes(
     stamp = built_at(profiles)
     ensure_profile(contract, profiles)
     assert built_at(profiles) == stamp
+
+
+def _write_fixed_layout(frame: pl.DataFrame, path: Path) -> None:
+    """Parquet whose byte size depends only on the schema and row count: no compression,
+    no dictionary, no statistics (so the same size holds other values)."""
+    pq.write_table(
+        frame.to_arrow(), path, compression="none", use_dictionary=False, write_statistics=False
+    )
+
+
+def test_training_data_replaced_with_the_same_size_and_mtime_rebuilds_the_profile(
+    tmp_path: Path,
+) -> None:
+    contract = load_contract(write_model(tmp_path, days=1))
+    training = tmp_path / "toy" / "training.parquet"
+    original = pl.read_parquet(training)
+    _write_fixed_layout(original, training)
+    stamp = training.stat()
+    profiles = tmp_path / "profiles"
+    current = pl.read_parquet(tmp_path / "toy" / "features" / f"{FIRST_DAY.isoformat()}.parquet")
+    drift_rows(contract, current, profiles)  # stores the profile of the original data
+    # The same bytes count, other values, the old mtime (as `cp -p` or `rsync -t` leave it).
+    _write_fixed_layout(original.with_columns(pl.col("x") + 3.0), training)
+    os.utime(training, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    assert training.stat().st_size == stamp.st_size
+    assert training.stat().st_mtime_ns == stamp.st_mtime_ns
+
+    def ks_of_x(profiles_dir: Path) -> float:
+        rows = drift_rows(contract, current, profiles_dir)
+        return float(rows.filter((pl.col("sli") == "ks") & (pl.col("feature") == "x"))["value"][0])
+
+    reused = ks_of_x(profiles)
+    fresh = ks_of_x(tmp_path / "fresh-profiles")
+    assert reused == fresh
+    assert fresh > 0.5  # x moved by 1.5 standard deviations: a stale profile says ~0
 
 
 def test_a_shifted_score_distribution_is_prediction_drift(tmp_path: Path) -> None:

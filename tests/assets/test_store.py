@@ -91,6 +91,58 @@ def test_a_failure_inside_the_transaction_leaves_no_rows_of_its_own(tmp_path: Pa
     assert count(store, "select count(*) from sli_results where run_id = 'bad'") == 0
     assert count(store, "select count(*) from runs where run_id = 'bad'") == 0
     assert count(store, "select count(*) from sli_results where run_id = 'good'") == 3
+    assert count(store, "select count(*) from sli_history") == 0
+
+
+def test_a_rerun_moves_the_replaced_rows_to_history_in_its_transaction(tmp_path: Path) -> None:
+    store = SliStore(tmp_path / "s.duckdb")
+    store.write_run(run_record("first"), slis(2, value=0.5))
+    second = run_record("second", finished_at=T0 + dt.timedelta(days=2), kind="restatement")
+    store.write_run(second, slis(2, value=0.01))
+    history = store.query(
+        "select run_id, feature, value, ok, replaced_by, replaced_at from sli_history "
+        "order by feature"
+    )
+    assert history.rows() == [
+        ("first", "f0", 0.5, False, "second", second.finished_at),
+        ("first", "f1", 0.5, False, "second", second.finished_at),
+    ]
+    latest = store.query("select run_id, feature, value from sli_latest order by feature")
+    assert latest.rows() == [("second", "f0", 0.01), ("second", "f1", 0.01)]
+    # A retried writer step of the same run replaces its own rows without history.
+    store.write_run(second, slis(2, value=0.02))
+    assert count(store, "select count(*) from sli_history") == 2
+    assert count(store, "select count(*) from sli_results") == 2
+
+
+def test_a_store_written_before_sli_history_upgrades_on_the_next_run(tmp_path: Path) -> None:
+    from assets.store.schema import SCHEMA_VERSION, TABLES
+
+    path = tmp_path / "old.duckdb"
+    with duckdb.connect(str(path)) as con:  # as version 1 wrote it: no sli_history
+        for statement in TABLES:
+            if "sli_history" not in statement:
+                con.execute(statement)
+        con.execute("insert into datasre_meta values ('schema_version', '1')")
+        con.execute(
+            "insert into runs (run_id, model, model_version, partition, started_at, status) "
+            "values ('old', 'toy', '1.0.0', '2026-03-02', ?, 'succeeded')",
+            [T0],
+        )
+        con.execute(
+            "insert into sli_results (run_id, model, model_version, partition, track, "
+            "category, sli, feature, value, n_rows, measured_at) values ('old', 'toy', "
+            "'1.0.0', '2026-03-02', 'model', 'completeness', 'null_rate', 'f0', 0.3, 100, ?)",
+            [T0],
+        )
+    store = SliStore(path)
+    store.write_run(run_record("new", finished_at=T0 + dt.timedelta(days=1)), slis(1))
+    assert store.fetchall("select run_id, value, replaced_by from sli_history") == [
+        ("old", 0.3, "new")
+    ]
+    assert store.fetchall("select value from datasre_meta where key = 'schema_version'") == [
+        (str(SCHEMA_VERSION),)
+    ]
 
 
 def test_breach_counts_and_slo_definitions_are_recorded(tmp_path: Path) -> None:

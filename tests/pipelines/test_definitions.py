@@ -32,8 +32,7 @@ def settings_for(tmp_path: Path, config: str = SAMPLES, now: str = "") -> Settin
         config_path=config,
         database=str(tmp_path / "s.duckdb"),
         staging_dir=str(tmp_path / "staging"),
-        published_dir=str(tmp_path / "published"),
-        profiles_dir=str(tmp_path / "profiles"),
+        state_dir=str(tmp_path / "state"),
         now=now,
     )
 
@@ -164,7 +163,7 @@ def test_a_failed_blocking_check_skips_downstream_and_fails_the_dagster_run(
     good = job.execute_in_process(partition_key="2026-03-02|toy", raise_on_error=False)
     bad = job.execute_in_process(partition_key="2026-03-03|toy", raise_on_error=False)
     assert good.success
-    assert (tmp_path / "published" / "toy" / "2026-03-02.json").exists()
+    assert (tmp_path / "state" / "validated" / "toy" / "2026-03-02.json").exists()
     assert not bad.success
     skipped = {e.step_key for e in bad.all_events if e.event_type_value == "STEP_SKIPPED"}
     failed = {e.step_key for e in bad.all_events if e.is_step_failure}
@@ -179,9 +178,9 @@ def test_a_failed_blocking_check_skips_downstream_and_fails_the_dagster_run(
     assert rows[0][0] > 0
     assert "validated_snapshot" not in {e.step_key for e in bad.all_events if e.is_step_success}
     assert skipped <= {"validated_snapshot"}
-    assert not (tmp_path / "published" / "toy" / "2026-03-03.json").exists()
+    assert not (tmp_path / "state" / "validated" / "toy" / "2026-03-03.json").exists()
     # A day validated earlier and broken on a re-run is withdrawn, not left "validated".
-    published = tmp_path / "published" / "toy" / "2026-03-02.json"
+    published = tmp_path / "state" / "validated" / "toy" / "2026-03-02.json"
     assert published.exists()
     first_day = tmp_path / "toy" / "features" / "2026-03-02.parquet"
     pl.read_parquet(first_day).drop("k").write_parquet(first_day)
