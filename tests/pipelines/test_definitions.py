@@ -171,7 +171,7 @@ def test_a_failed_blocking_check_skips_downstream_and_fails_the_dagster_run(
     [failure] = [e.step_failure_data for e in bad.all_events if e.is_step_failure]
     assert failure.error is not None and failure.error.cls_name == "Failure"
     assert failure.user_failure_data is not None
-    assert failure.user_failure_data.description.startswith("1 blocking SLO breached: ")
+    assert str(failure.user_failure_data.description).startswith("1 blocking SLO breached: ")
     rows = SliStore(tmp_path / "s.duckdb").fetchall(
         "select count(*) from sli_results where partition = '2026-03-03'"
     )

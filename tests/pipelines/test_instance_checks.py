@@ -122,7 +122,7 @@ def test_a_blocking_breach_and_an_unreadable_input_fail_their_check_with_error(
 def test_the_failed_step_says_why_in_one_line_without_a_stack_trace_class(
     backfill: Backfill,
 ) -> None:
-    reasons = {}
+    reasons: dict[str, str] = {}
     with _instance(backfill) as instance:
         for run in instance.get_runs():
             failures = [
@@ -143,7 +143,9 @@ def test_the_failed_step_says_why_in_one_line_without_a_stack_trace_class(
             message = data.error.message.strip()
             assert "\n" not in message and "Traceback" not in message
             assert "DagsterAssetCheckFailedError" not in message
-            reasons[run.tags["dagster/partition"]] = data.user_failure_data.description
+            description = data.user_failure_data.description
+            assert description is not None
+            reasons[run.tags["dagster/partition"]] = description
             materialized = instance.get_records_for_run(
                 run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
             ).records
