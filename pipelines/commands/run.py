@@ -160,7 +160,7 @@ def _check_manual_day(contract: Contract, day: dt.date) -> None:
 def _instance() -> Any:
     """The persistent Dagster instance when DAGSTER_HOME is set (so the UI sees the runs),
     else an ephemeral one; one per process and place, reused by every partition it runs
-    (an instance per partition left sqlite connections for the garbage collector)."""
+    instead of a new set of sqlite engines (and, ephemeral, held connections) each time."""
     home = os.environ.get("DAGSTER_HOME")
     persistent = bool(home) and Path(str(home), "dagster.yaml").exists()
     return _instance_at(home if persistent else None, os.getcwd())
