@@ -4,14 +4,28 @@ Compute assets stage their frames as parquet; this fan-in asset runs in the ``du
 pool (``dagster.yaml`` limits the pool to one step at a time), so parallel partitions
 never fight over DuckDB's single-writer lock, and a run's rows appear all at once or not
 at all. Re-running a partition replaces its rows; its history stays in ``runs``.
+
+``runs.status`` and the Dagster run mean the same thing by "failed":
+
+- ``succeeded``: no blocking SLO breached; the Dagster run succeeds.
+- ``breached``: a blocking SLO breached; the rows are evidence all the same, and the
+  Dagster run fails on its blocking checks (``validated_snapshot`` is skipped).
+- ``failed``: an input could not be read, so there is no evidence for the day; the
+  Dagster run fails the same way.
+
+A run that ends ``breached`` or ``failed`` commits its rows and reports its check results
+first, then ends the step with :class:`dagster.Failure` carrying one line of reason
+(:func:`assets.checks.blocking_reason`), so the run page says why instead of showing
+Dagster's ``DagsterAssetCheckFailedError`` stack trace.
 """
 
 import datetime as dt
+from collections.abc import Iterator
 
 import dagster as dg
 import polars as pl
 
-from assets.checks import category_check_results, category_check_specs
+from assets.checks import UNREADABLE, blocking_reason, category_check_results, category_check_specs
 from assets.partitions import split_partition_key
 from assets.publish import manifest_path
 from assets.resources import DatasreConfig, SliStoreResource
@@ -25,10 +39,13 @@ KIND_TAG = "datasre/kind"
 
 
 def run_status(slis: pl.DataFrame) -> tuple[str, str | None]:
-    """``failed`` with the reasons when any source could not be read, else ``succeeded``."""
-    unreadable = slis.filter((pl.col("sli") == "ingest_ok") & (pl.col("status") == "error"))
+    """``failed`` with the reasons when any source could not be read, ``breached`` when a
+    blocking SLO breached, else ``succeeded`` (see the module docstring)."""
+    unreadable = slis.filter(UNREADABLE)
     if unreadable.height:
         return "failed", "; ".join(d for d in unreadable["detail"].to_list() if d)
+    if slis.filter((pl.col("ok") == pl.lit(value=False)) & pl.col("blocking")).height:
+        return "breached", None
     return "succeeded", None
 
 
@@ -54,7 +71,7 @@ def build_writer_asset(
         partitions_def=partitions_def,
         ins={name: dg.AssetIn(name) for name in upstream},
         pool="duckdb",
-        check_specs=category_check_specs(),
+        check_specs=category_check_specs(partitions_def),
         group_name="store",
         kinds={"duckdb"},
         description="Writes the partition's SLI rows and its run to DuckDB in one "
@@ -65,7 +82,7 @@ def build_writer_asset(
         datasre: DatasreConfig,
         sli_store: SliStoreResource,
         **frames: pl.DataFrame,
-    ) -> dg.MaterializeResult:  # type: ignore[type-arg]
+    ) -> Iterator[dg.MaterializeResult]:  # type: ignore[type-arg]
         model, day = split_partition_key(context.partition_key)
         contract = datasre.contract(model)
         manifest_path(datasre.published_dir(), model, day).unlink(missing_ok=True)
@@ -90,16 +107,18 @@ def build_writer_asset(
             run, slis, slo_definitions=slo_definitions_frame(contract)
         )
         breaches = slis.filter(pl.col("ok") == pl.lit(value=False))
-        return dg.MaterializeResult(
-            check_results=category_check_results(slis),
-            metadata={
-                "run_status": status,
-                "sli_rows": written,
-                "breaches": breaches.height,
-                "blocking_breaches": breaches.filter(pl.col("blocking")).height,
-                "database": sli_store.database,
-                **({"error": error} if error else {}),
-            },
-        )
+        summary: dict[str, dg.RawMetadataValue] = {
+            "run_status": status,
+            "sli_rows": written,
+            "breaches": breaches.height,
+            "blocking_breaches": breaches.filter(pl.col("blocking")).height,
+            "database": sli_store.database,
+            **({"error": error} if error else {}),
+        }
+        yield dg.MaterializeResult(check_results=category_check_results(slis), metadata=summary)
+        reason = blocking_reason(slis)
+        if reason is not None:
+            # Rows and check results are recorded; end the step with the reason only.
+            raise dg.Failure(description=reason, metadata=summary, allow_retries=False)
 
     return writer_asset

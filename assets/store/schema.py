@@ -54,7 +54,9 @@ TABLES: Final[tuple[str, ...]] = (
         partition varchar not null,
         started_at timestamp with time zone not null,
         finished_at timestamp with time zone,
-        status varchar not null,          -- succeeded | failed (input unreadable, recorded)
+        -- succeeded: no blocking SLO breached | breached: a blocking SLO breached (rows are
+        -- evidence; the Dagster run failed on its checks) | failed: input unreadable
+        status varchar not null,
         error varchar,                    -- one line, when status = failed
         kind varchar not null default 'scheduled',  -- scheduled | backfill | candidate | ...
         n_slis bigint,

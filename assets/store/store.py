@@ -29,7 +29,7 @@ from checks.sli import SLI_SCHEMA
 
 __all__ = ["RUN_STATUSES", "RunRecord", "SliStore", "StoreLockedError"]
 
-RUN_STATUSES: Final = ("succeeded", "failed")
+RUN_STATUSES: Final = ("succeeded", "breached", "failed")
 
 _CONFIG: Final[dict[str, Any]] = {
     "autoinstall_known_extensions": False,

@@ -88,9 +88,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 @dataclass(frozen=True)
 class PartitionOutcome:
-    """How one partition went: ``status`` is the recorded run's (``succeeded``, or
-    ``failed`` when an input was unreadable), or ``error`` when the job itself crashed and
-    nothing was recorded."""
+    """How one partition went: ``status`` is the recorded run's (``succeeded``,
+    ``breached`` when a blocking SLO breached, or ``failed`` when an input was unreadable),
+    or ``error`` when the job itself crashed and nothing was recorded."""
 
     model: str
     day: dt.date
@@ -189,11 +189,20 @@ def _check_manual_day(contract: Contract, day: dt.date) -> None:
 
 def _instance() -> Any:
     """The persistent Dagster instance when DAGSTER_HOME is set (so the UI sees the runs),
-    else an ephemeral one."""
+    else an ephemeral one; one per process and place, reused by every partition it runs
+    instead of a new set of sqlite engines (and, ephemeral, held connections) each time."""
+    home = os.environ.get("DAGSTER_HOME")
+    persistent = bool(home) and Path(str(home), "dagster.yaml").exists()
+    return _instance_at(home if persistent else None, os.getcwd())
+
+
+@functools.cache
+def _instance_at(home: str | None, cwd: str) -> Any:
+    """Cached by DAGSTER_HOME and working directory (dagster.yaml's storage paths are
+    relative to it)."""
     import dagster as dg
 
-    home = os.environ.get("DAGSTER_HOME")
-    if home and Path(home, "dagster.yaml").exists():
+    if home is not None:
         return dg.DagsterInstance.get()
     return dg.DagsterInstance.ephemeral()
 
@@ -270,6 +279,9 @@ def run_partitions(
         for contract, day in pairs:
             report(execute_partition(settings, contract.model, day, kind, debug))
         return outcomes
+    # Create the instance's storage here, once: workers that each found it missing would
+    # race to create the same sqlite tables ("table runs already exists").
+    _instance()
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=parallel, mp_context=context) as pool:
         futures = [
@@ -282,10 +294,13 @@ def run_partitions(
 
 
 def _only_blocked_by_checks(result: Any) -> bool:
+    """The run failed only because the writer ended its step on a blocking breach or an
+    unreadable input (``dagster.Failure`` after its rows were committed): data, not a crash."""
     failures = [e for e in result.all_events if e.is_step_failure]
     return bool(failures) and all(
-        e.step_failure_data.error is not None
-        and e.step_failure_data.error.cls_name == "DagsterAssetCheckFailedError"
+        e.step_key == "sli_results"
+        and e.step_failure_data.error is not None
+        and e.step_failure_data.error.cls_name in ("Failure", "DagsterAssetCheckFailedError")
         for e in failures
     )
 

@@ -13,8 +13,9 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from assets.checks import CHECKED_CATEGORIES, evaluate_categories
+from assets.checks import CHECKED_CATEGORIES, blocking_reason, evaluate_categories
 from assets.store import SliStore
+from assets.writer import run_status
 from checks.contract import load_contract, load_contracts
 from checks.sli import SliRow, sli_frame
 from pipelines.definitions import build_definitions, defs
@@ -168,10 +169,12 @@ def test_a_failed_blocking_check_skips_downstream_and_fails_the_dagster_run(
     skipped = {e.step_key for e in bad.all_events if e.event_type_value == "STEP_SKIPPED"}
     failed = {e.step_key for e in bad.all_events if e.is_step_failure}
     # The checks run in the writer's step, after its transaction committed: the rows are
-    # recorded (a breach is data), then the blocking ERROR fails the step.
+    # recorded (a breach is data), then the step ends with one line saying why.
     assert failed == {"sli_results"}
-    errors = [e.step_failure_data.error for e in bad.all_events if e.is_step_failure]
-    assert [e.cls_name for e in errors if e is not None] == ["DagsterAssetCheckFailedError"]
+    [failure] = [e.step_failure_data for e in bad.all_events if e.is_step_failure]
+    assert failure.error is not None and failure.error.cls_name == "Failure"
+    assert failure.user_failure_data is not None
+    assert str(failure.user_failure_data.description).startswith("1 blocking SLO breached: ")
     rows = SliStore(tmp_path / "s.duckdb").fetchall(
         "select count(*) from sli_results where partition = '2026-03-03'"
     )
@@ -191,6 +194,7 @@ def test_a_failed_blocking_check_skips_downstream_and_fails_the_dagster_run(
         for e in bad.all_events
         if e.event_type_value == "ASSET_CHECK_EVALUATION"
     }
+    assert {e.partition for e in evaluations.values()} == {"2026-03-03|toy"}
     schema = evaluations["schema_valid"]
     assert not schema.passed and schema.severity == dg.AssetCheckSeverity.ERROR
     assert "column k: missing" in str(schema.metadata["breached"].value)
@@ -283,3 +287,36 @@ def test_a_missing_snapshot_becomes_a_recorded_breach_by_schedule_and_by_sensor(
         cursor=first.cursor, instance=instance, definitions=loaded
     ) as context:
         assert not sensor.evaluate_tick(context).run_requests  # once
+
+
+def test_an_unreadable_input_fails_its_check_with_error_even_when_not_blocking() -> None:
+    unreadable = SliRow("model", "ingest", "ingest_ok", 0.0, 0, feature="features", objective=1,
+                        comparator=">=", ok=False, blocking=False, status="error",
+                        detail="f.parquet: not a readable parquet file")  # fmt: skip
+    result = evaluate_categories(sli_frame([unreadable]), CHECKED_CATEGORIES["schema_valid"])
+    assert (result.passed, result.severity) == (False, dg.AssetCheckSeverity.ERROR)
+    assert run_status(sli_frame([unreadable])) == (
+        "failed",
+        "f.parquet: not a readable parquet file",
+    )
+    assert blocking_reason(sli_frame([unreadable])) == (
+        "input unreadable: f.parquet: not a readable parquet file"
+    )
+
+
+def test_run_status_and_reason_say_breached_only_for_a_blocking_breach() -> None:
+    def row(sli: str, value: float, ok: bool, blocking: bool, feature: str | None) -> SliRow:
+        return SliRow("model", "schema", sli, value, 10, feature=feature, objective=1,
+                      comparator=">=", ok=ok, blocking=blocking)  # fmt: skip
+
+    warned = sli_frame([row("schema_validity", 0.5, False, False, None)])
+    assert run_status(warned) == ("succeeded", None) and blocking_reason(warned) is None
+    breached = sli_frame(
+        [row("schema_valid", 0.0, False, True, "k"), row("schema_valid", 1.0, True, True, "x")]
+        + [row("ingest_ok", 0.0, False, True, f"f{i}") for i in range(4)]
+    )
+    assert run_status(breached) == ("breached", None)
+    assert blocking_reason(breached) == (
+        "5 blocking SLOs breached: schema_valid[k] = 0 (objective >= 1), "
+        "ingest_ok[f0] = 0 (objective >= 1), ingest_ok[f1] = 0 (objective >= 1) and 2 more"
+    )
