@@ -60,6 +60,7 @@ def store_path(generated: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         patch.setenv("DATASRE_STAGING", str(root / "staging"))
         patch.setenv("DATASRE_PUBLISHED", str(root / "published"))
         patch.setenv("DATASRE_PROFILES", str(root / "profiles"))
+        patch.delenv("DATASRE_STATE_DIR", raising=False)  # issue 10's state dir: beside the db
         code = main(
             ["run", "--all", "--db", str(db), "--config", str(generated), "--now", AS_OF,
              "--quiet"]
