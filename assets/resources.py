@@ -2,7 +2,7 @@
 IO manager.
 
 The polars IO managers of dagster-polars / dagster-duckdb-polars fail on load with
-polars 2 / duckdb 2 (ECOSYSTEM.md), so compute assets hand their SLI frames to the writer
+polars 2 / duckdb 2 (docs/design.md, stack), so compute assets hand their SLI frames to the writer
 through :class:`SliStagingIOManager`, which writes one parquet file per asset and
 partition (atomically: temp file, then rename).
 """

@@ -1,4 +1,4 @@
-"""Reference for the drift benchmark: a per-column scipy loop computing DESIGN.md's statistics.
+"""Reference for the drift benchmark: a per-column scipy loop computing docs/design.md's statistics.
 
 The straightforward implementation a team would write first: read both files, then for
 each column call scipy directly (``ks_2samp``, ``chi2_contingency``, ``jensenshannon``)

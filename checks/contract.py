@@ -411,7 +411,7 @@ class _Frozen(BaseModel):
 
 
 class DriftOverride(_Frozen):
-    """Per-feature drift settings that replace the defaults of DESIGN.md's drift rule.
+    """Per-feature drift settings that replace the defaults of docs/design.md's drift rule.
 
     ``threshold`` maps a method (``psi``, ``ks``, ``chi2``, ``js``, ``wasserstein``) to the
     effect size above which that method's rule fires.

@@ -1,6 +1,6 @@
 """Feature drift against a baseline: PSI, KS, chi-square, Jensen-Shannon, Wasserstein.
 
-:func:`compute_drift` is DESIGN.md's stable API. It does the whole-column work (one column
+:func:`compute_drift` is docs/design.md's stable API. It does the whole-column work (one column
 of each input at a time, nulls and NaN dropped in polars, counting with numpy), hands small
 arrays to the kernels of :mod:`checks.stats`, puts every KS and chi2 p-value of the call in
 one Benjamini-Hochberg family, and applies the drift rule:
@@ -92,7 +92,7 @@ __all__ = [
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-#: Methods DESIGN.md runs by default.
+#: Methods docs/design.md runs by default.
 DEFAULT_METHODS: Final = ("psi", "ks", "chi2")
 #: Every method the engine knows.
 METHODS: Final = ("psi", "ks", "chi2", "js", "wasserstein")

@@ -58,7 +58,7 @@ __all__ = [
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-#: PSI bins when neither the caller nor the contract says otherwise (DESIGN.md).
+#: PSI bins when neither the caller nor the contract says otherwise (docs/design.md).
 DEFAULT_BINS: Final = 10
 #: Quantile levels of the sketch grid (k / SKETCH_LEVELS, k = 0..SKETCH_LEVELS). With 4096
 #: levels each grid cell holds ~1/4096 of the baseline, which bounds the sketch-mode KS

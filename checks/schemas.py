@@ -2,7 +2,7 @@
 
 What a schema *is* (:func:`build_schema`) is kept apart from how it *runs*
 (:func:`validate_snapshot`). pandera checks only names and dtypes on a LazyFrame
-(ECOSYSTEM.md), so validation runs on a collected ``DataFrame`` and the data checks
+(docs/design.md, stack), so validation runs on a collected ``DataFrame`` and the data checks
 (nullability, range, allowed values, unique id) really execute. Failures are summarised as
 counts per column and check with a few examples, never raised: a bad day is data.
 

@@ -121,7 +121,7 @@ def slice_label(column: str, value: str | None) -> str:
 def usable_rows(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
     """The rows where every one of ``columns`` is non-null and, for float columns, not NaN.
 
-    Why: a prediction without a label (or a score) cannot be scored; DESIGN.md drops nulls
+    Why: a prediction without a label (or a score) cannot be scored; docs/design.md drops nulls
     and NaN before any statistic and counts them elsewhere (completeness SLIs).
     """
     conditions: list[pl.Expr] = []

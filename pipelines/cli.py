@@ -1,6 +1,6 @@
 """The ``datasre`` command line: ``run``, ``drift``, ``gate``, ...
 
-Exit codes (DESIGN.md): 0 success; 1 the command's "no" (drift found, gate blocked,
+Exit codes (docs/design.md): 0 success; 1 the command's "no" (drift found, gate blocked,
 breach with ``--fail-on-breach``); 2 a usage, config or input error, printed as one line
 on stderr naming the file and field, with no traceback unless ``--debug``.
 """

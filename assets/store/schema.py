@@ -1,8 +1,8 @@
 """DDL of the DuckDB SLI store: tables and views users and CI query by name.
 
-Names and columns follow DESIGN.md (``runs``, ``sli_results``, ``sli_latest``) and are a
+Names and columns follow docs/design.md (``runs``, ``sli_results``, ``sli_latest``) and are a
 public contract: change them only on purpose, with a README changelog entry. Columns beyond
-DESIGN.md's (``method``, ``comparator``, ``q_value``, ``blocking``, ``status``, ``detail``)
+docs/design.md's (``method``, ``comparator``, ``q_value``, ``blocking``, ``status``, ``detail``)
 are additive: every drift row says which method and comparator produced it.
 """
 

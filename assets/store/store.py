@@ -1,7 +1,7 @@
 """The DuckDB SLI store: one transaction per run, parameterised SQL only.
 
 DuckDB admits one read-write *process* per file, and a read-only holder (a data SRE's
-ad-hoc session) blocks writers too (ECOSYSTEM.md). So connections are short-lived, opened
+ad-hoc session) blocks writers too (docs/design.md, stack). So connections are short-lived, opened
 per operation, and opening retries with exponential backoff for up to ``lock_timeout_s``
 seconds: a held lock delays a run instead of failing it. Extension auto-install is off, so
 a query that needs a network extension fails fast instead of hanging offline.

@@ -2,7 +2,7 @@
 
 Each module holds one kernel and states its preconditions; :mod:`checks.drift` does the
 whole-column work (reading, null handling, counting) and calls these on small arrays.
-Every kernel is tested against the scipy function it must equal (see DESIGN.md,
+Every kernel is tested against the scipy function it must equal (see docs/design.md,
 "Statistic definitions").
 
 scipy itself is only imported on the paths that need it: ``scipy.stats`` (about one

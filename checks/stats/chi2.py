@@ -1,10 +1,10 @@
 """Chi-square test of homogeneity on a 2 x K table of category counts.
 
-DESIGN.md: ``scipy.stats.chi2_contingency(table, correction=False)`` on the table whose
+docs/design.md: ``scipy.stats.chi2_contingency(table, correction=False)`` on the table whose
 rows are the baseline and current counts over the *union* of categories (a category seen
 on one side only is a column with a zero). A two-sample test, not a goodness-of-fit test
 against baseline proportions: the latter treats the baseline as exact and flags unshifted
-features at large n (ECOSYSTEM.md section 6).
+features at large n (docs/design.md, "The stack as it behaves").
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Jensen-Shannon distance between two binned distributions, base 2.
 
-DESIGN.md: ``scipy.spatial.distance.jensenshannon(b, c, base=2)`` on the PSI bins (or the
+docs/design.md: ``scipy.spatial.distance.jensenshannon(b, c, base=2)`` on the PSI bins (or the
 category union), raw proportions without PSI's 1e-4 floor. In base 2 the distance lies in
 [0, 1] (1 = disjoint supports), which is why chi2's effect-size rule can use a fixed 0.1.
 """

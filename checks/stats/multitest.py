@@ -1,7 +1,7 @@
 """Benjamini-Hochberg q-values (false discovery rate adjusted p-values).
 
 Why: a drift run tests dozens of features at once; at a 5% level, one in twenty unshifted
-features would be flagged by chance. DESIGN.md puts all KS and chi2 p-values of one run in
+features would be flagged by chance. docs/design.md puts all KS and chi2 p-values of one run in
 one family and compares q-values, not p-values, with 0.05.
 """
 

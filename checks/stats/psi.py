@@ -1,6 +1,6 @@
 """Population Stability Index on quantile bins of the baseline.
 
-DESIGN.md: cut points ``numpy.unique(numpy.quantile(baseline, numpy.linspace(0, 1, B + 1)
+docs/design.md: cut points ``numpy.unique(numpy.quantile(baseline, numpy.linspace(0, 1, B + 1)
 [1:-1]))`` (linear rule, B = 10 by default); right-closed bins ``(e_{i-1}, e_i]`` with open
 ends; a proportion that is exactly 0 becomes 1e-4 (no renormalisation);
 ``PSI = sum((c_i - b_i) * ln(c_i / b_i))``, natural log, unitless. Categorical PSI is the
@@ -31,7 +31,7 @@ __all__ = [
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 
-#: A bin proportion that is exactly zero is replaced by this (DESIGN.md).
+#: A bin proportion that is exactly zero is replaced by this (docs/design.md).
 PSI_FLOOR = 1e-4
 
 

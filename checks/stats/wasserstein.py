@@ -1,6 +1,6 @@
 """Wasserstein-1 distance between two samples, normalised by the baseline's spread.
 
-DESIGN.md: ``scipy.stats.wasserstein_distance(baseline, current) / max(numpy.std(baseline),
+docs/design.md: ``scipy.stats.wasserstein_distance(baseline, current) / max(numpy.std(baseline),
 0.001)`` (population std, ddof 0). Dividing by the baseline's standard deviation makes the
 number unitless ("how many baseline standard deviations of mass moved"), so one threshold
 can serve features in different units; the 0.001 floor keeps a constant baseline from

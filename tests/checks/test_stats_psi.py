@@ -1,4 +1,4 @@
-"""PSI binning rule and value (DESIGN.md), against numpy and a hand computation."""
+"""PSI binning rule and value (docs/design.md), against numpy and a hand computation."""
 
 from __future__ import annotations
 
