@@ -8,12 +8,14 @@ an SRE's ad-hoc query and the gate never disagree:
   judged row ok), ``bad`` (any ok = false) or ``not_evaluated`` (no judged row).
 - ``error_budget``: one row per model, version, track and SLO over the rolling window of
   ``window_days`` days ending at the reference day (the newest partition of that model
-  version): evaluations, good, bad, budget = (1 - target) × evaluations (in bad days),
-  consumed/remaining (bad days and fractions), exhausted (bad > budget), burn rates over
-  1 and 7 days, alert level (``page`` when both burn >= 2, ``ticket`` when both >= 1;
-  see :mod:`checks.slo` for why), the bad days and when the open breach started.
+  version; for an SLO whose evidence arrives late, its newest evaluated day while that is
+  within ``evidence_delay_days``): evaluations, good, bad, budget = (1 - target) ×
+  evaluations (in bad days), consumed/remaining (bad days and fractions), exhausted (bad >
+  budget), burn rates over 1 and 7 days, alert level (``page`` when both burn >= 2,
+  ``ticket`` when both >= 1; see :mod:`checks.slo` for why), the bad days, when the open
+  breach started, the last evaluated day and whether recent evidence is missing.
 - ``slo_status``: the dashboard projection of ``error_budget``: one word ``state``
-  (``exhausted``, ``breached``, ``not_evaluated``, ``ok``) per SLO.
+  (``exhausted``, ``breached``, ``no_evidence``, ``ok``) per SLO.
 
 The burn-rate windows (1, 7 days), thresholds (2, 1) and tolerance (1e-9) are literals
 below because a view cannot take parameters; they equal :class:`checks.slo.AlertPolicy`'s
