@@ -364,19 +364,12 @@ _BASE_CATALOG: Mapping[str, SloCatalogEntry] = {
     ),
 }
 
-#: Quality metrics that are also measured per slice value (``contract.slices``).
-SLICED_METRICS: tuple[str, ...] = (
-    "accuracy",
-    "precision",
-    "recall",
-    "f1",
-    "roc_auc",
-    "log_loss",
-    "calibration_error",
-    "rmse",
-    "mae",
-    "mape",
-    "ndcg",
+#: Quality metrics that are also measured per slice value (``contract.slices``): every
+#: label-fed metric but the fairness gaps, which compare groups already.
+SLICED_METRICS: tuple[str, ...] = tuple(
+    name
+    for name, entry in _BASE_CATALOG.items()
+    if entry.needs_labels and Needs.SENSITIVE_ATTRIBUTES not in entry.needs
 )
 
 
