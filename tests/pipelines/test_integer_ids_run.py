@@ -53,7 +53,7 @@ def test_int64_ids_in_features_and_predictions_with_text_ids_in_labels(tmp_path:
     )
     assert accuracy == [(float(accuracy_score(truth, predicted)), ROWS)]
     slices = store.fetchall(
-        "select sum(n_rows) from sli_latest where sli = 'accuracy' and slice like 'c=%'"
+        "select sum(n_rows) from sli_latest where sli = 'slice_accuracy' and slice like 'c=%'"
     )
     assert slices == [(ROWS,)]  # every labelled row found its feature row (Int64 ids)
     assert store.fetchall("select status from runs") == [("succeeded",)]
