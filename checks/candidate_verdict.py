@@ -33,11 +33,11 @@ from checks.gate import (
     Severity,
     Verdict,
     Waiver,
-    _check,
-    _evidence,
-    _fmt,
-    _runbook_text,
-    _waive,
+    apply_waiver,
+    check_result,
+    evidence_rows,
+    format_value,
+    runbook_text,
 )
 from checks.slo import DayStatus, SloDefinition, as_definitions, evaluate_partitions
 
@@ -90,7 +90,7 @@ def _candidate_reasons(
             f"{{{head['slice']}}}" if head["slice"] else ""
         )
         others = ranked.height - 1
-        evidence, truncated = _evidence(ranked.drop("miss"), limit)
+        evidence, truncated = evidence_rows(ranked.drop("miss"), limit)
         reasons.append(
             Reason(
                 code="candidate_breach",
@@ -99,11 +99,11 @@ def _candidate_reasons(
                 message=f"candidate {verdict.model} {verdict.model_version} breaches "
                 + ("blocking " if blocking else "")
                 + f"SLO {slo} on its evaluation set (recorded as {partition}): "
-                f"{slo}{where} = {_fmt(head['value'])} vs objective "
-                f"{head['comparator'] or ''} {_fmt(head['objective'])}"
+                f"{slo}{where} = {format_value(head['value'])} vs objective "
+                f"{head['comparator'] or ''} {format_value(head['objective'])}"
                 + (f"; {others} more {slo} rows breached" if others > 0 else "")
                 + "; "
-                + _runbook_text(runbook),
+                + runbook_text(runbook),
                 slo=slo,
                 track="model",
                 days=(partition,),
@@ -143,7 +143,7 @@ def as_candidate_verdict(
         verdict, mine, defs, partition=partition, limit=verdict.options.max_evidence_rows
     )
     today = now.astimezone(dt.UTC).date()
-    fresh = [_waive(r, waivers, verdict.model, verdict.model_version, today) for r in fresh]
+    fresh = [apply_waiver(r, waivers, verdict.model, verdict.model_version, today) for r in fresh]
     ok_summaries = {
         CheckName.LATEST_RUN: f"no blocking SLO breached on the evaluation set ({partition})",
         CheckName.MODEL_BUDGET: "every other model-track SLO met on the evaluation set",
@@ -156,7 +156,7 @@ def as_candidate_verdict(
             continue
         kept = [r for r in check.reasons if not _replaced(r)]
         reasons = kept + [r for r in fresh if r.check == check.name]
-        rewritten = _check(check.name, reasons, ok_summaries[check.name])
+        rewritten = check_result(check.name, reasons, ok_summaries[check.name])
         checks.append(replace(rewritten, title=CANDIDATE_TITLES[check.name]))
     reasons = [r for c in checks for r in c.reasons]
     return replace(

@@ -71,7 +71,12 @@ __all__ = [
     "Severity",
     "Verdict",
     "Waiver",
+    "apply_waiver",
+    "check_result",
     "decide",
+    "evidence_rows",
+    "format_value",
+    "runbook_text",
 ]
 
 DEFAULT_MAX_EVIDENCE_AGE_HOURS: Final = 36.0
@@ -269,7 +274,7 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def _evidence(rows: pl.DataFrame, limit: int) -> tuple[tuple[dict[str, Any], ...], bool]:
+def evidence_rows(rows: pl.DataFrame, limit: int) -> tuple[tuple[dict[str, Any], ...], bool]:
     columns = [c for c in EVIDENCE_COLUMNS if c in rows.columns]
     ordered = rows.sort(["partition", "sli", "feature", "slice"], nulls_last=False)
     picked = ordered.head(limit).select(columns)
@@ -277,7 +282,7 @@ def _evidence(rows: pl.DataFrame, limit: int) -> tuple[tuple[dict[str, Any], ...
     return out, rows.height > limit
 
 
-def _runbook_text(runbook: str | None) -> str:
+def runbook_text(runbook: str | None) -> str:
     return f"runbook: {runbook}" if runbook else "runbook: none declared in the contract"
 
 
@@ -289,7 +294,7 @@ def _days_text(days: Sequence[str]) -> str:
     return f"{', '.join(days[:3])}, ... {', '.join(days[-2:])} ({len(days)} days)"
 
 
-def _fmt(value: float | None, digits: int = 6) -> str:
+def format_value(value: float | None, digits: int = 6) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "null"
     return f"{value:.{digits}g}"
@@ -300,7 +305,7 @@ def _pct(fraction: float | None) -> str:
     return "n/a" if fraction is None else f"{round(fraction, 4) + 0.0:.0%}"
 
 
-def _waive(
+def apply_waiver(
     reason: Reason, waivers: Sequence[Waiver], model: str, version: str, today: dt.date
 ) -> Reason:
     """The reason, downgraded to ``waived`` when an active waiver covers its SLO."""
@@ -319,7 +324,7 @@ def _waive(
     return reason
 
 
-def _check(name: CheckName, reasons: list[Reason], ok_summary: str) -> CheckResult:
+def check_result(name: CheckName, reasons: list[Reason], ok_summary: str) -> CheckResult:
     severities = {r.severity for r in reasons}
     if Severity.BLOCK in severities:
         status = CheckStatus.FAIL
@@ -350,7 +355,7 @@ def _check_contract(contract: Contract, definitions: Sequence[SloDefinition]) ->
             severity=Severity.BLOCK,
             message=f"contract {contract.path.name} declares no {track}-track SLO with "
             f"an objective (slos.{track}); `checks.slo.default_slos` has templates; "
-            + _runbook_text(runbook),
+            + runbook_text(runbook),
             track=track,
             runbook=runbook,
         )
@@ -419,7 +424,7 @@ def _check_evidence(
                 message=f"no validation run of {model} {version} that read its inputs is "
                 f"recorded for a partition evaluated by {now.isoformat()}{hidden}; run "
                 f"`datasre run --model {model}` (or validate-candidate) first; "
-                + _runbook_text(runbook),
+                + runbook_text(runbook),
                 runbook=runbook,
             )
         ]
@@ -439,7 +444,7 @@ def _check_evidence(
             f"evaluated at {at.isoformat()}: {_hours(age)} before the decision time "
             f"{now.isoformat()}, more than the {options.max_evidence_age_hours:g} h allowed; "
             f"stale since {(at + limit).isoformat()} (no newer partition validated: check "
-            "the schedule and the snapshot sources); " + _runbook_text(runbook),
+            "the schedule and the snapshot sources); " + runbook_text(runbook),
             days=(newest,),
             runbook=runbook,
             evidence=(row,),
@@ -488,7 +493,7 @@ def _check_labels(
             "each partition's evaluation (sources.max_label_delay_days), the oldest since "
             f"{(evaluated_at[unlabelled[0]] + delay).isoformat()}; the label-fed SLOs "
             f"({slos}) are judged without them; check the label pipeline; "
-            + _runbook_text(runbook),
+            + runbook_text(runbook),
             days=tuple(unlabelled),
             runbook=runbook,
         )
@@ -541,18 +546,18 @@ def _check_latest_run(
             if len(days) > 1
             else "first bad day"
         )
-        evidence, truncated = _evidence(breached, limit)
+        evidence, truncated = evidence_rows(breached, limit)
         reasons.append(
             Reason(
                 code="blocking_breach",
                 check=CheckName.LATEST_RUN,
                 severity=Severity.BLOCK,
                 message=f"blocking SLO {sli} ({track} track) breached on {latest}, the newest "
-                f"partition ({since}): {what} = {_fmt(first['value'])}, objective "
-                f"{first['comparator'] or ''} {_fmt(first['objective'])}"
+                f"partition ({since}): {what} = {format_value(first['value'])}, objective "
+                f"{first['comparator'] or ''} {format_value(first['objective'])}"
                 + (f", {breached.height} rows breached" if breached.height > 1 else "")
                 + "; "
-                + _runbook_text(runbook),
+                + runbook_text(runbook),
                 slo=sli,
                 track=track,
                 days=days,
@@ -604,7 +609,7 @@ def _budget_reasons(
                     message=f"{track}-track SLO {budget.slo} has no recent evidence: {since}, "
                     f"the newest partition is {budget.reference_day} ({allowed});"
                     f" find out why it is not measured (a missing source, too "
-                    "few rows) before trusting it; " + _runbook_text(runbook),
+                    "few rows) before trusting it; " + runbook_text(runbook),
                     slo=budget.slo,
                     track=track,
                     runbook=runbook,
@@ -617,7 +622,7 @@ def _budget_reasons(
                 & (pl.col("ok") == pl.lit(value=False))
                 & pl.col("partition").is_in(list(budget.bad_days))
             )
-            evidence, truncated = _evidence(bad_rows, limit)
+            evidence, truncated = evidence_rows(bad_rows, limit)
             reasons.append(
                 Reason(
                     code=f"{track}_budget_exhausted",
@@ -627,7 +632,7 @@ def _budget_reasons(
                     f"{budget.bad} bad days ({_days_text(budget.bad_days)}) of "
                     f"{budget.evaluations} evaluated in the {window}, budget "
                     f"{budget.budget:.2f} bad days at target {budget.target:g} "
-                    f"(remaining {_pct(budget.remaining_fraction)}); " + _runbook_text(runbook),
+                    f"(remaining {_pct(budget.remaining_fraction)}); " + runbook_text(runbook),
                     slo=budget.slo,
                     track=track,
                     days=budget.bad_days,
@@ -643,11 +648,12 @@ def _budget_reasons(
                     check=check,
                     severity=Severity.WARN,
                     message=f"{track}-track SLO {budget.slo} burns its error budget fast "
-                    f"({budget.alert_level.value}): burn rate {_fmt(budget.burn_rate_short, 3)} "
-                    f"over 1 day and {_fmt(budget.burn_rate_long, 3)} over 7 days ending "
+                    f"({budget.alert_level.value}): burn rate "
+                    f"{format_value(budget.burn_rate_short, 3)} over 1 day and "
+                    f"{format_value(budget.burn_rate_long, 3)} over 7 days ending "
                     f"{budget.reference_day}, bad days {_days_text(budget.bad_days)}; "
                     f"remaining {_pct(budget.remaining_fraction)} of the {window}; "
-                    + _runbook_text(runbook),
+                    + runbook_text(runbook),
                     slo=budget.slo,
                     track=track,
                     days=budget.bad_days,
@@ -815,7 +821,7 @@ def decide(
     waivable = (CheckName.LATEST_RUN, CheckName.MODEL_BUDGET, CheckName.INFRA_BUDGET)
     for name in waivable:
         by_check[name] = [
-            _waive(r, waivers, model, version, today) if r.severity == Severity.BLOCK else r
+            apply_waiver(r, waivers, model, version, today) if r.severity == Severity.BLOCK else r
             for r in by_check[name]
         ]
 
@@ -828,7 +834,7 @@ def decide(
         CheckName.MODEL_BUDGET: no_data or "every model-track budget has room",
         CheckName.INFRA_BUDGET: no_data or "every infra-track budget has room",
     }
-    checks = [_check(name, by_check[name], ok_summaries[name]) for name in CheckName]
+    checks = [check_result(name, by_check[name], ok_summaries[name]) for name in CheckName]
     reasons = [r for name in CheckName for r in by_check[name]]
     relevant = [w for w in waivers if w.model == model and w.model_version in (None, version)]
     return Verdict(
