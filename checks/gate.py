@@ -492,8 +492,7 @@ def _check_labels(
             f"({_days_text(unlabelled)}): due {delay.total_seconds() / 86400:g} days after "
             "each partition's evaluation (sources.max_label_delay_days), the oldest since "
             f"{(evaluated_at[unlabelled[0]] + delay).isoformat()}; the label-fed SLOs "
-            f"({slos}) are judged without them; check the label pipeline; "
-            + runbook_text(runbook),
+            f"({slos}) are judged without them; check the label pipeline; " + runbook_text(runbook),
             days=tuple(unlabelled),
             runbook=runbook,
         )
