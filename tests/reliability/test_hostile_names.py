@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -192,3 +193,13 @@ def test_gate_markdown_escapes_markup_and_keeps_table_cells(hostile_run: dict[st
     # The owner's "|" and the value's "a\|b" render as themselves.
     assert "team &lt;b&gt;sre&lt;/b&gt; | ops" in html
     assert "a|b a\\|b <code>" not in html and "a|b a\\|b `tick` &amp; co" in html
+
+
+def test_contract_check_prints_an_owner_with_control_characters_escaped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    contract = write_model(tmp_path, days=1, contract=contract_dict(owner="ops\x1b[2J\nteam"))
+    assert main(["contract", "check", str(contract)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and "\x1b" not in out
+    assert out.rstrip("\n").endswith("owner ops\\x1b[2J\\nteam")
