@@ -25,6 +25,7 @@ from assets.baseline_store import is_profile_dir, load_profile, save_profile
 from assets.io import resolve_files, scan_snapshot
 from assets.partitions import split_partition_key
 from assets.resources import DatasreConfig
+from assets.state import inside
 from checks.contract import Contract
 from checks.drift import compute_drift, compute_prediction_drift, drift_sli_rows
 from checks.errors import InputError
@@ -142,7 +143,7 @@ def ensure_profile(contract: Contract, profiles_dir: str | Path) -> BaselineProf
             features={n: s.model_dump(mode="json") for n, s in contract.features.items()},
         )
 
-    directory = Path(profiles_dir) / contract.model / contract.version
+    directory = inside(profiles_dir, contract.model, contract.version)
     return _cached_profile(directory, baseline_signature(contract), build)
 
 
@@ -174,7 +175,7 @@ def ensure_prediction_profile(
             raise InputError(f"{path}: prediction baseline lacks columns {missing}")
         return build_profile(reference, numeric=numeric, categorical=categorical)
 
-    directory = Path(profiles_dir) / contract.model / contract.version / "predictions"
+    directory = inside(profiles_dir, contract.model, contract.version, "predictions")
     return _cached_profile(directory, signature, build)
 
 

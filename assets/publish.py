@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 from assets.io import resolve_files
 from assets.partitions import split_partition_key
 from assets.resources import DatasreConfig
+from assets.state import inside
 from checks.contract import Contract
 from checks.errors import InputError
 
@@ -26,7 +27,7 @@ __all__ = ["build_publish_asset", "manifest_path", "snapshot_manifest"]
 
 def manifest_path(published_dir: str | Path, model: str, day: dt.date) -> Path:
     """Where the partition's manifest lives: ``<published_dir>/<model>/<day>.json``."""
-    return Path(published_dir) / model / f"{day.isoformat()}.json"
+    return inside(published_dir, model, f"{day.isoformat()}.json")
 
 
 def snapshot_manifest(contract: Contract, day: dt.date) -> dict[str, object]:

@@ -19,7 +19,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
-__all__ = ["PROFILES", "VALIDATED", "default_state_dir", "profiles_dir", "published_dir"]
+from checks.errors import InputError
+
+__all__ = [
+    "PROFILES",
+    "VALIDATED",
+    "default_state_dir",
+    "inside",
+    "profiles_dir",
+    "published_dir",
+]
 
 #: Subdirectories of the state directory.
 PROFILES: Final = "profiles"
@@ -40,3 +49,24 @@ def profiles_dir(state_dir: str | Path) -> Path:
 def published_dir(state_dir: str | Path) -> Path:
     """Where manifests of validated snapshots live: ``<state_dir>/validated``."""
     return Path(state_dir) / VALIDATED
+
+
+def inside(root: str | Path, *names: str) -> Path:
+    """``root/names...``, refused unless it stays under ``root`` once resolved.
+
+    The contract already refuses a model name or version that could leave the state
+    directory (``checks.contract.is_safe_path_name``); this is the second line of defence
+    at the place a path is built, so no contract value can make datasre write, lock or
+    delete files elsewhere (``../../tmp/x``, an absolute path, a symlink out).
+
+    Raises
+    ------
+    InputError
+        Naming the root and the names when the path escapes.
+    """
+    base = Path(root).resolve()
+    path = base.joinpath(*names).resolve()
+    if not path.is_relative_to(base) or path == base:
+        joined = "/".join(names)
+        raise InputError(f"{base}: {joined!r} leaves the state directory; refused")
+    return base.joinpath(*names)

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -26,7 +26,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from checks.errors import ContractError
 
 __all__ = [
+    "MODEL_NAME_RULE",
+    "SAFE_PATH_NAME",
     "SLO_CATALOG",
+    "VERSION_RULE",
     "Comparator",
     "Contract",
     "ContractError",
@@ -40,6 +43,7 @@ __all__ = [
     "Slos",
     "Sources",
     "Track",
+    "is_safe_path_name",
     "load_contract",
     "load_contracts",
 ]
@@ -171,6 +175,14 @@ _BASE_CATALOG: Mapping[str, SloCatalogEntry] = {
         "<=",
         "s",
         "evaluation time minus newest event timestamp",
+        _NON_NEGATIVE,
+        needs_serving=True,
+    ),
+    "clock_skew_seconds": SloCatalogEntry(
+        Track.MODEL,
+        "<=",
+        "s",
+        "newest event timestamp minus evaluation time (0 when none is later)",
         _NON_NEGATIVE,
         needs_serving=True,
     ),
@@ -400,7 +412,11 @@ SLO_CATALOG: Mapping[str, SloCatalogEntry] = {
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    """Strings are kept verbatim: a feature named ``"b\\t"`` or an allowed value ``"b\\t"``
+    is the data's own name, and stripping it would flag the real value as not allowed.
+    Names that become paths are checked by :data:`SAFE_PATH_NAME` instead."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class DriftOverride(_Frozen):
@@ -577,7 +593,23 @@ class ScheduleSpec(_Frozen):
         return value
 
 
-_MODEL_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+#: A model name: it names the model's state directories and files, its Dagster asset
+#: keys and partitions. 63 characters at most (a DNS label, a Kubernetes name).
+_MODEL_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}\Z")
+MODEL_NAME_RULE: Final = "must be 1 to 63 lowercase letters, digits and '_', starting with a letter"
+#: A model version: it is a directory name under the state directory
+#: (``profiles/<model>/<version>/``), so it can never be ``..`` or hold a ``/``.
+SAFE_PATH_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,62}\Z")
+VERSION_RULE: Final = (
+    "must be 1 to 63 letters, digits, '.', '_', '+' or '-', starting with a letter or "
+    "digit and without '..' (it names a directory of the state dir)"
+)
+
+
+def is_safe_path_name(value: str) -> bool:
+    """Whether ``value`` may be one path component under the state directory: matches
+    :data:`SAFE_PATH_NAME` and holds no ``..`` (so never ``.``, ``..`` or a separator)."""
+    return bool(SAFE_PATH_NAME.match(value)) and ".." not in value
 
 
 class Contract(_Frozen):
@@ -607,7 +639,14 @@ class Contract(_Frozen):
     @classmethod
     def _model_name(cls, value: str) -> str:
         if not _MODEL_NAME.match(value):
-            raise ValueError("must be lowercase letters, digits and '_', starting with a letter")
+            raise ValueError(f"{value!r} {MODEL_NAME_RULE}")
+        return value
+
+    @field_validator("version")
+    @classmethod
+    def _version_name(cls, value: str) -> str:
+        if not is_safe_path_name(value):
+            raise ValueError(f"{value!r} {VERSION_RULE}")
         return value
 
     @field_validator("features")

@@ -4,6 +4,11 @@
   snapshot. A day's snapshot is evaluated as of ``day + 1 day + evaluation_delay_hours``
   (the schedule's contract), capped at the wall clock, so a backfill judges each day as
   the daily run would have.
+- ``clock_skew_seconds``: how far the newest event timestamp lies after the evaluation
+  time (0 when none does). An event from the future is not fresh data: it is a producer
+  clock or time-zone error, so it is its own breach (a built-in blocking SLO with
+  objective :data:`CLOCK_SKEW_TOLERANCE_SECONDS`, see :mod:`checks.slo`), and staleness
+  is measured from the newest event not beyond that tolerance, never negative.
 - ``model_age_days``: evaluation time minus the newest training timestamp.
 
 ``now`` is always a parameter: nothing here reads the clock.
@@ -18,8 +23,11 @@ import polars as pl
 
 from checks.contract import Contract
 from checks.sli import SliRow, slo_row
+from checks.slo import CLOCK_SKEW_SLI, CLOCK_SKEW_TOLERANCE_SECONDS, built_in_slos
 
 __all__ = [
+    "CLOCK_SKEW_TOLERANCE_SECONDS",
+    "clock_skew_limit_seconds",
     "evaluation_time",
     "freshness_sli_rows",
     "newest_timestamp",
@@ -47,15 +55,46 @@ def evaluation_time(contract: Contract, day: dt.date, now: dt.datetime) -> dt.da
     return min(scheduled_evaluation_time(contract, day), now).astimezone(dt.UTC)
 
 
-def newest_timestamp(frame: pl.DataFrame, column: str) -> dt.datetime | None:
-    """Largest non-null timestamp of ``column`` as an aware UTC datetime (naive = UTC)."""
-    if column not in frame.schema or not isinstance(frame.schema[column], pl.Datetime):
-        return None
-    value = frame.select(pl.col(column).max()).item()
+def _utc(value: object) -> dt.datetime | None:
     if value is None:
         return None
     assert isinstance(value, dt.datetime)
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def newest_timestamp(
+    frame: pl.DataFrame, column: str, *, not_after: dt.datetime | None = None
+) -> dt.datetime | None:
+    """Largest non-null timestamp of ``column`` as an aware UTC datetime (naive = UTC);
+    with ``not_after``, the largest one at or before it."""
+    if column not in frame.schema or not isinstance(frame.schema[column], pl.Datetime):
+        return None
+    times = pl.col(column)
+    if not_after is not None:
+        times = times.filter(times <= _instant(frame, column, not_after))
+    return _utc(frame.select(times.max()).item())
+
+
+def _instant(frame: pl.DataFrame, column: str, at: dt.datetime) -> pl.Expr:
+    """``at`` as a literal comparable with the Datetime ``column`` (naive = UTC)."""
+    dtype = frame.schema[column]
+    zone = dtype.time_zone if isinstance(dtype, pl.Datetime) else None
+    utc = at.astimezone(dt.UTC)
+    if zone is None:
+        return pl.lit(utc.replace(tzinfo=None))
+    return pl.lit(utc).dt.convert_time_zone(zone)
+
+
+def clock_skew_limit_seconds(contract: Contract) -> float:
+    """Seconds an event may lie after the evaluation time and still count as fresh: the
+    ``clock_skew_seconds`` objective in force (declared, else the built-in one)."""
+    spec = contract.slo(CLOCK_SKEW_SLI) or built_in_slos(contract).get(CLOCK_SKEW_SLI)
+    return spec.objective if spec is not None else CLOCK_SKEW_TOLERANCE_SECONDS
+
+
+def _future_rows(frame: pl.DataFrame, column: str, as_of: dt.datetime) -> int:
+    """Rows whose event timestamp lies after ``as_of`` (whole column)."""
+    return int(frame.select((pl.col(column) > _instant(frame, column, as_of)).sum()).item() or 0)
 
 
 def freshness_sli_rows(
@@ -65,11 +104,29 @@ def freshness_sli_rows(
     as_of: dt.datetime,
     trained_until: dt.datetime | None,
 ) -> list[SliRow]:
-    """``data_staleness_seconds`` of the snapshot and ``model_age_days`` of the model."""
+    """``data_staleness_seconds`` of the snapshot, ``model_age_days`` of the model and
+    ``clock_skew_seconds`` of the snapshot, in that order (see the module docstring)."""
     column = contract.sources.timestamp_column
-    newest = newest_timestamp(frame, column)
-    staleness = (as_of - newest).total_seconds() if newest is not None else None
+    newest_any = newest_timestamp(frame, column)
+    limit = clock_skew_limit_seconds(contract)
+    newest = newest_timestamp(frame, column, not_after=as_of + dt.timedelta(seconds=limit))
+    staleness = max((as_of - newest).total_seconds(), 0.0) if newest is not None else None
+    skew = max((newest_any - as_of).total_seconds(), 0.0) if newest_any is not None else None
     age = (as_of - trained_until).total_seconds() / SECONDS_PER_DAY if trained_until else None
+    if newest is not None:
+        stale_detail = None
+    elif newest_any is not None:
+        stale_detail = f"every timestamp in column {column} is after {as_of.isoformat()}"
+    else:
+        stale_detail = f"no usable timestamps in column {column}"
+    skew_detail = None
+    if skew is not None and skew > limit and newest_any is not None:
+        skew_detail = (
+            f"{_future_rows(frame, column, as_of)} rows of column {column} are after the "
+            f"evaluation time {as_of.isoformat()}, the newest {newest_any.isoformat()} "
+            f"({skew / SECONDS_PER_DAY:.2f} days ahead): a producer clock or time-zone "
+            "error; they are left out of data_staleness_seconds"
+        )
     return [
         slo_row(
             contract,
@@ -79,7 +136,7 @@ def freshness_sli_rows(
             frame.height,
             feature=column,
             status="ok" if newest is not None else "error",
-            detail=None if newest is not None else f"no usable timestamps in column {column}",
+            detail=stale_detail,
         ),
         slo_row(
             contract,
@@ -89,5 +146,17 @@ def freshness_sli_rows(
             frame.height,
             status="ok" if trained_until is not None else "error",
             detail=None if trained_until is not None else "training timestamp unknown",
+        ),
+        slo_row(
+            contract,
+            CLOCK_SKEW_SLI,
+            "freshness",
+            skew,
+            frame.height,
+            feature=column,
+            objective=limit,
+            # No timestamps at all is data_staleness_seconds's error, not a second one.
+            status="ok" if newest_any is not None else "skipped",
+            detail=skew_detail if newest_any is not None else stale_detail,
         ),
     ]

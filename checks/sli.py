@@ -15,7 +15,7 @@ from typing import Final
 import polars as pl
 
 from checks.contract import SLO_CATALOG, Comparator, Contract, Track
-from checks.slo import slos_in_force
+from checks.slo import built_in_slos, slos_in_force
 
 __all__ = [
     "SLI_SCHEMA",
@@ -113,13 +113,15 @@ def slo_row(
     p_value: float | None = None,
     q_value: float | None = None,
 ) -> SliRow:
-    """An SLI row judged against the contract's SLO of the same name, if it declares one.
+    """An SLI row judged against the contract's SLO of the same name, if it declares one
+    or it is built in.
 
     ``objective``/``comparator`` given here win over the contract's (per-feature limits).
     The track comes from :data:`checks.contract.SLO_CATALOG`.
     """
     entry = SLO_CATALOG[sli]
-    spec = contract.slo(sli)
+    # A built-in SLO (checks.slo.BUILT_IN_TEMPLATES) judges and blocks like a declared one.
+    spec = contract.slo(sli) or built_in_slos(contract).get(sli)
     if objective is None and spec is not None:
         objective = spec.objective
     if comparator is None:

@@ -664,11 +664,23 @@ def default_slos(model_type: ModelType | str, tier: int = 2, *, window_days: int
     return Slos(window_days=window_days, infra=infra, model=model)
 
 
+#: The SLI of events later than their evaluation time (``checks.freshness``).
+CLOCK_SKEW_SLI: Final = "clock_skew_seconds"
+#: Seconds an event timestamp may lie after the evaluation time (clocks of producer and
+#: scheduler disagree a little): beyond it the event is from the future.
+CLOCK_SKEW_TOLERANCE_SECONDS: Final = 300.0
+
 #: SLOs in force for every model that can measure them, whether its contract declares
 #: them or not (a declared SLO of the same name wins). Each judges a check datasre always
 #: runs: ``unseen_category_rate`` at 0 flags a category the training data never had on
 #: the first day it appears (``slos.model.unseen_category_rate`` may tolerate more).
-BUILT_IN_TEMPLATES: Final = (SloTemplate("unseen_category_rate", 0.0),)
+#: ``clock_skew_seconds`` at :data:`CLOCK_SKEW_TOLERANCE_SECONDS` blocks on every tier:
+#: events from the future mean the producer's clock or time zone is wrong, so no
+#: freshness or data-time judgement of that day can be trusted.
+BUILT_IN_TEMPLATES: Final = (
+    SloTemplate("unseen_category_rate", 0.0),
+    SloTemplate(CLOCK_SKEW_SLI, CLOCK_SKEW_TOLERANCE_SECONDS, frozenset(TIER_TARGETS)),
+)
 
 
 def _measurable(contract: Contract, sli: str) -> bool:
@@ -680,11 +692,15 @@ def _measurable(contract: Contract, sli: str) -> bool:
 
 def built_in_slos(contract: Contract) -> dict[str, SloSpec]:
     """The built-in SLOs (:data:`BUILT_IN_TEMPLATES`) the contract does not declare and can
-    measure, at the target of its tier (:data:`TIER_TARGETS`) and not blocking, so
-    they spend an error budget like any declared SLO."""
+    measure, at the target of its tier (:data:`TIER_TARGETS`) and blocking on the tiers
+    the template names, so they spend an error budget like any declared SLO."""
     target = TIER_TARGETS[contract.tier]
     return {
-        template.sli: SloSpec(objective=template.objective, target=target)
+        template.sli: SloSpec(
+            objective=template.objective,
+            target=target,
+            blocking=contract.tier in template.blocking_tiers,
+        )
         for template in BUILT_IN_TEMPLATES
         if contract.slo(template.sli) is None and _measurable(contract, template.sli)
     }

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Final, NoReturn
 
 from checks.errors import ContractError, InputError
+from pipelines.escape import terminal
 from pipelines.settings import DEFAULT_CONFIG, DEFAULT_DB
 
 __all__ = [
@@ -138,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "debug", False):
             raise
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"datasre: error: {message}", file=sys.stderr)
+        print(f"datasre: error: {terminal(message)}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("datasre: interrupted", file=sys.stderr)

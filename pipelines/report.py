@@ -9,17 +9,22 @@
   in ``<system-out>``.
 - ``markdown``: for ``$GITHUB_STEP_SUMMARY``; kept under GitHub's 1 MiB limit by dropping
   evidence tables first (see :data:`MARKDOWN_LIMIT_BYTES`).
+
+Names and values (features, slices, owners, messages) are verbatim in the verdict and
+escaped here per format by :mod:`pipelines.escape`.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 from checks.gate import CheckStatus, Reason, Severity, Verdict
+from pipelines.escape import markdown, terminal, xml_text
 
 __all__ = [
     "FORMATS",
@@ -187,7 +192,8 @@ def to_text(verdict: Verdict) -> str:
                 f"  {w.slo} ({w.model_version or 'all versions'}) until {w.expires} "
                 f"[{state}]: {w.reason}" + (f" (by {w.created_by})" if w.created_by else "")
             )
-    return "\n".join(lines) + "\n"
+    # One record per line, whatever the values hold: no raw ESC, no embedded newline.
+    return "\n".join(terminal(line) for line in lines) + "\n"
 
 
 # --- JUnit XML --------------------------------------------------------------------------
@@ -257,6 +263,10 @@ def to_junit(verdict: Verdict) -> str:
         others = [r for r in check.reasons if r.severity != Severity.BLOCK]
         out = ET.SubElement(case, "system-out")
         out.text = "\n".join([check.summary, *(_reason_text(r) for r in others)])
+    for element in root.iter():
+        element.text = None if element.text is None else xml_text(element.text)
+        for key, value in element.attrib.items():
+            element.attrib[key] = xml_text(value)
     ET.indent(root)
     body = ET.tostring(root, encoding="unicode")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
@@ -279,18 +289,30 @@ def _cell(text: object) -> str:
         text = "true" if text else "false"
     elif isinstance(text, float):
         text = f"{text:.6g}"
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    return markdown(str(text))
+
+
+#: A runbook shown as a link: an http(s) URL with nothing Markdown or HTML would read.
+_PLAIN_URL: Final = re.compile(r"https?://[^\s<>()\[\]|`\\\"']+\Z")
+
+
+def _runbook_link(runbook: str | None) -> str:
+    if not runbook:
+        return "none"
+    if _PLAIN_URL.match(runbook):
+        return f"[{runbook}]({runbook})"
+    return _cell(runbook)
 
 
 def _markdown(verdict: Verdict, *, evidence: bool) -> str:
     icon = "✅" if verdict.ready else "❌"
     word = "ready to ship" if verdict.ready else "blocked"
     lines = [
-        f"## {icon} datasre gate: `{verdict.model}` {verdict.model_version} is {word}",
+        f"## {icon} datasre gate: `{verdict.model}` {_cell(verdict.model_version)} is {word}",
         "",
         f"{_counts(verdict)}. Newest partition {verdict.reference_day or '-'}; owner "
-        f"{verdict.owner or '-'}; runbook "
-        + (f"[{verdict.runbook}]({verdict.runbook})" if verdict.runbook else "none")
+        f"{_cell(verdict.owner or '-')}; runbook "
+        + _runbook_link(verdict.runbook)
         + f"; decided at {verdict.decided_at.isoformat() if verdict.decided_at else '-'}.",
         "",
         "| | check | result |",
@@ -307,7 +329,7 @@ def _markdown(verdict: Verdict, *, evidence: bool) -> str:
                 columns = list(r.evidence[0])
                 lines += [
                     "",
-                    "  | " + " | ".join(columns) + " |",
+                    "  | " + " | ".join(_cell(c) for c in columns) + " |",
                     "  | " + " | ".join("---" for _ in columns) + " |",
                 ]
                 lines += [
@@ -331,7 +353,7 @@ def _markdown(verdict: Verdict, *, evidence: bool) -> str:
         lines += ["", "### Waivers", "", "| slo | version | expires | state | reason |"]
         lines.append("| --- | --- | --- | --- | --- |")
         lines += [
-            f"| {w.slo} | {w.model_version or 'all'} | {w.expires} | "
+            f"| {_cell(w.slo)} | {_cell(w.model_version or 'all')} | {w.expires} | "
             f"{'active' if today is not None and w.active_on(today) else 'expired'} | "
             f"{_cell(w.reason)} |"
             for w in verdict.waivers

@@ -14,6 +14,8 @@ import sys
 import uuid
 from typing import TYPE_CHECKING
 
+from pipelines.escape import terminal
+
 if TYPE_CHECKING:
     import polars as pl
 
@@ -142,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
     if breaches.height:
         print("candidate breaches (blocking first, then the largest miss):")
     for line in candidate_breach_lines(breaches):
-        print(f"  {line}")
+        print(f"  {terminal(line)}")
     print(
         f"next: datasre gate --model {contract.model} --version {contract.version}",
         file=sys.stderr,

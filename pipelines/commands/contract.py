@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from pipelines.escape import terminal
 from pipelines.settings import Settings
 
 if TYPE_CHECKING:
@@ -48,5 +49,5 @@ def run(args: argparse.Namespace) -> int:
     ]
     for path in paths:
         for contract in load_contracts(path):
-            print(f"ok  {contract.path}: {describe(contract)}")
+            print(terminal(f"ok  {contract.path}: {describe(contract)}"))
     return 0

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from checks.errors import InputError
+from pipelines.escape import terminal
 
 if TYPE_CHECKING:
     import polars as pl
@@ -474,7 +475,8 @@ def _print(result: pl.DataFrame, fmt: str, summary: str) -> None:
     if fmt == "csv":
         sys.stdout.write(result.write_csv())
         return
-    rows = [[_format_value(v) for v in row] for row in result.select(_TABLE_COLUMNS).iter_rows()]
+    table = result.select(_TABLE_COLUMNS).iter_rows()
+    rows = [[terminal(_format_value(v)) for v in row] for row in table]
     header = list(_TABLE_COLUMNS)
     widths = [
         max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)

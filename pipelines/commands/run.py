@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pipelines.escape import terminal
 from pipelines.settings import Settings
 
 if TYPE_CHECKING:
@@ -409,7 +410,10 @@ def breached_worst_slices(database: str, pairs: list[tuple[Contract, dt.date]]) 
 
 def _print_table(frame: pl.DataFrame) -> None:
     columns = ["model", "partition", "run_status", "slis", "breaches", "blocking", "worst_breach"]
-    cells = [[("" if v is None else str(v)) for v in row] for row in frame.select(columns).rows()]
+    cells = [
+        [("" if v is None else terminal(str(v))) for v in row]
+        for row in frame.select(columns).rows()
+    ]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
     print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
     for row in cells:
@@ -467,19 +471,20 @@ def run(args: argparse.Namespace) -> int:
             print("\nworst slice per SLI, where it breached:")
             for row in slices.iter_rows(named=True):
                 print(
-                    f"  {row['model']} {row['partition']} {row['sli']}: {row['slice']} = "
+                    f"  {row['model']} {row['partition']} {row['sli']}: {terminal(row['slice'])} = "
                     f"{row['value']:.4g} (objective {row['comparator']} {row['objective']:g})"
                 )
     for outcome in outcomes:
         if outcome.status == "error":
             print(
-                f"datasre: {outcome.model} {outcome.day}: job failed: {outcome.message}",
+                f"datasre: {outcome.model} {outcome.day}: job failed: "
+                f"{terminal(str(outcome.message))}",
                 file=sys.stderr,
             )
     for row in summary.filter(pl.col("run_status") == "failed").iter_rows(named=True):
         print(
             f"datasre: {row['model']} {row['partition']}: input missing or unreadable: "
-            f"{row['error']}",
+            f"{terminal(str(row['error']))}",
             file=sys.stderr,
         )
     failed_jobs = any(o.status == "error" for o in outcomes)

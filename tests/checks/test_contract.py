@@ -63,7 +63,10 @@ def test_the_issue_example_objective_out_of_range_names_file_and_key_path(
             "slos.model.latency_p99_ms: belongs to the infra track",
         ),
         (lambda b: b.update(slices=["nope"]), "slices: 'nope' is not a declared feature"),
-        (lambda b: b.update(model="Fraud Model"), "model: must be lowercase"),
+        (
+            lambda b: b.update(model="Fraud Model"),
+            "model: 'Fraud Model' must be 1 to 63 lowercase letters, digits and '_'",
+        ),
         (lambda b: b.update(schedule={"timezone": "Mars/Base"}), "schedule.timezone: unknown"),
         (lambda b: b["slos"]["model"]["ingest_ok"].update(target=1.5), "target: Input should"),
         (lambda b: b["sources"].update(start_date="2026-13-01"), "sources.start_date: Input"),
@@ -86,6 +89,47 @@ def test_every_error_is_one_line_naming_file_and_key(
     message = error_of(path)
     assert message.startswith(f"{path}: ")
     assert expected in message
+
+
+@pytest.mark.parametrize(
+    "version",
+    ["../../../../tmp/x", "/tmp/x", "..", ".", "a/b", "1.0..2", "1.0\n", " 1.0", "", "v" * 64],
+)
+def test_a_version_that_could_leave_the_state_directory_is_refused_naming_the_rule(
+    tmp_path: Path, version: str
+) -> None:
+    # The version names profiles/<model>/<version>/ under the state dir: "../.." or an
+    # absolute path made the profile store write, lock and delete files elsewhere.
+    path = write(tmp_path, contract_dict(version=version))
+    assert error_of(path) == (
+        f"{path}: version: {version!r} must be 1 to 63 letters, digits, '.', '_', '+' or "
+        "'-', starting with a letter or digit and without '..' (it names a directory of "
+        "the state dir)"
+    )
+
+
+@pytest.mark.parametrize("version", ["1", "1.0.0", "2026-11-30", "v2.1.0+build_7", "V" * 63])
+def test_ordinary_versions_load(tmp_path: Path, version: str) -> None:
+    assert load_contract(write(tmp_path, contract_dict(version=version))).version == version
+
+
+def test_the_model_name_rule_names_the_63_character_limit(tmp_path: Path) -> None:
+    assert load_contract(write(tmp_path, contract_dict(model="m" * 63))).model == "m" * 63
+    message = error_of(write(tmp_path, contract_dict(model="m" * 64)))
+    assert "must be 1 to 63 lowercase letters" in message
+    # A trailing newline is no longer stripped into a valid name, and the error shows it.
+    assert "model: 'toy\\n' must be" in error_of(write(tmp_path, contract_dict(model="toy\n")))
+
+
+def test_feature_names_and_allowed_values_are_kept_verbatim(tmp_path: Path) -> None:
+    # Stripping made "b\t" into "b", and then the data's real "b\t" was not allowed.
+    body = contract_dict()
+    body["features"]["c\t"] = {"dtype": "String", "allowed_values": ["b\t", " a", "<b>|"]}
+    body["slices"] = ["c\t"]
+    contract = load_contract(write(tmp_path, body))
+    assert "c\t" in contract.features
+    assert contract.features["c\t"].allowed_values == ("b\t", " a", "<b>|")
+    assert contract.slices == ("c\t",)
 
 
 def test_valid_cron_forms_load(tmp_path: Path) -> None:

@@ -50,7 +50,8 @@ def test_a_clean_fresh_history_is_ready() -> None:
     assert all(c.status == CheckStatus.PASS for c in verdict.checks)
     assert verdict.reference_day == _d(14)
     assert verdict.model_version == contract.version
-    assert len(verdict.budgets) == 5  # 4 declared + the built-in unseen_category_rate
+    # 4 declared + the built-in unseen_category_rate and clock_skew_seconds
+    assert len(verdict.budgets) == 6
 
 
 @pytest.mark.parametrize(

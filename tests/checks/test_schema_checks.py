@@ -167,7 +167,7 @@ def test_staleness_and_model_age_in_seconds_and_days(
     as_of = newest + dt.timedelta(hours=30)
     trained = as_of - dt.timedelta(days=100, hours=12)
     rows = freshness_sli_rows(contract, clean, as_of=as_of, trained_until=trained)
-    staleness, age = rows
+    staleness, age, _skew = rows
     assert (staleness.value, staleness.ok) == (30 * 3600.0, True)  # <= 129600 s
     assert (age.value, age.ok) == (100.5, False)  # > 90 days
     stale = freshness_sli_rows(

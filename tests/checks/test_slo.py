@@ -234,6 +234,7 @@ def test_definitions_come_from_a_contract_or_a_slo_definitions_frame() -> None:
         ("model", "completeness"),
         ("model", "accuracy"),
         ("model", "unseen_category_rate"),  # built in: the model has categorical features
+        ("model", "clock_skew_seconds"),  # built in for every model
     }
     from checks.sli import slo_definitions_frame
 
@@ -336,7 +337,7 @@ def test_error_budget_frame_has_one_row_per_slo() -> None:
     contract = gate_contract()
     slis = history_frame(contract, 3)
     frame = error_budget_frame(error_budgets(slis, contract))
-    assert frame.height == 5  # 4 declared + the built-in unseen_category_rate
+    assert frame.height == 6  # 4 declared + the built-in unseen_category_rate, clock skew
     assert frame.filter(pl.col("slo") == "accuracy")["evaluations"].item() == 3
     assert set(frame["state"]) == {"ok"}
 
