@@ -58,7 +58,16 @@ def _drift_under_limit(
     def limit_address_space() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
-    env = dict(os.environ, POLARS_MAX_THREADS="2", RUST_BACKTRACE="1")
+    # Thread pools reserve address space per thread: pin them so that the figures do not
+    # depend on the machine's core count (RUST_BACKTRACE=1 is what made aborts print
+    # backtraces, and what the message must not show).
+    env = dict(
+        os.environ,
+        POLARS_MAX_THREADS="2",
+        OPENBLAS_NUM_THREADS="1",
+        OMP_NUM_THREADS="1",
+        RUST_BACKTRACE="1",
+    )
     return subprocess.run(
         [sys.executable, "-m", "pipelines.cli", "drift", *argv],
         cwd=ROOT,
