@@ -416,7 +416,9 @@ def _share_work(
     All sides take the next item from one queue (costliest first), so the work balances
     whatever the workers' start-up time: a worker gets items only once it is ready, at
     most two in flight. A worker that dies has its unanswered items put back for the
-    others; an exception raised by an item is raised here.
+    others, unless it died of memory exhaustion (aborted or killed: see
+    :class:`checks.drift_workers.WorkerCrashError`), which is raised here as a
+    ``MemoryError`` at once; an exception raised by an item is raised here.
     """
     from checks.drift_workers import DriftWorker, DriftWorkers, WorkerCrashError
 
@@ -452,9 +454,12 @@ def _share_work(
                     return
                 results[pending[0]] = worker.receive()
                 pending.popleft()
-        except WorkerCrashError:
+        except WorkerCrashError as crash:
             with lock:
-                queue.extendleft(reversed(pending))  # this thread or another redoes them
+                if crash.out_of_memory:  # redoing it here would run out of memory too
+                    errors.append(MemoryError(f"a drift worker process ran out of memory: {crash}"))
+                else:
+                    queue.extendleft(reversed(pending))  # this thread or another redoes them
         except BaseException as exc:
             with lock:
                 errors.append(exc)

@@ -20,6 +20,7 @@ import importlib
 import os
 import pickle
 import queue
+import signal
 import struct
 import subprocess
 import sys
@@ -36,8 +37,26 @@ _HEADER = struct.Struct("<Q")
 _BOOT = "import sys; from checks.drift_workers import serve; serve(sys.argv[1:])"
 
 
+#: Exit statuses of a worker that ran out of memory: a failed allocation in polars' Rust
+#: code aborts (SIGABRT, or 134 through a shell), the kernel's OOM killer sends SIGKILL.
+_OUT_OF_MEMORY_STATUSES: Final = frozenset({-signal.SIGABRT, -signal.SIGKILL, 134, 137})
+#: Seconds to wait for a worker whose pipe closed to report its exit status.
+_EXIT_WAIT_SECONDS: Final = 5.0
+
+
 class WorkerCrashError(Exception):
-    """A worker process died or its pipe broke; its unanswered calls can be retried."""
+    """A worker process died or its pipe broke; its unanswered calls can be retried,
+    except when it most likely ran out of memory (:attr:`out_of_memory`): the same call
+    in another process would run out too."""
+
+    def __init__(self, message: str, returncode: int | None = None) -> None:
+        super().__init__(message)
+        #: The worker's exit status (negative: killed by that signal); None if unknown.
+        self.returncode = returncode
+
+    @property
+    def out_of_memory(self) -> bool:
+        return self.returncode in _OUT_OF_MEMORY_STATUSES
 
 
 def _write(stream: IO[bytes], obj: object) -> None:
@@ -134,7 +153,13 @@ class DriftWorker:
         try:
             ok, value = _read(self._recv)
         except (EOFError, OSError) as exc:
-            raise WorkerCrashError(f"drift worker {self.pid} stopped: {exc!r}") from None
+            try:  # the pipe closes as the process ends: its status says why
+                code: int | None = self._proc.wait(timeout=_EXIT_WAIT_SECONDS)
+            except subprocess.TimeoutExpired:
+                code = None
+            raise WorkerCrashError(
+                f"drift worker {self.pid} stopped (exit status {code}): {exc!r}", code
+            ) from None
         if not ok:
             raise value
         return value

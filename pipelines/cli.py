@@ -2,7 +2,8 @@
 
 Exit codes (docs/design.md): 0 success; 1 the command's "no" (drift found, gate blocked,
 breach with ``--fail-on-breach``); 2 a usage, config or input error, printed as one line
-on stderr naming the file and field, with no traceback unless ``--debug``.
+on stderr naming the file and field, with no traceback unless ``--debug``; memory
+exhaustion that reaches here as ``MemoryError`` is such a line and exit 2 too.
 """
 
 from __future__ import annotations
@@ -140,6 +141,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"datasre: error: {terminal(message)}", file=sys.stderr)
+        return EXIT_ERROR
+    except MemoryError as exc:
+        if getattr(args, "debug", False):
+            raise
+        detail = str(exc).splitlines()[0] if str(exc) else "an allocation failed"
+        print(f"datasre: error: out of memory: {detail}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("datasre: interrupted", file=sys.stderr)
