@@ -23,7 +23,7 @@ from assets.store.errors import StoreError, is_storage_failure
 from assets.store.schema import SCHEMA_VERSION, TABLES, VIEWS
 from assets.store.slo_views import GATE_TABLES, SLO_VIEWS
 
-__all__ = ["SCHEMA_STATEMENTS", "check_store", "remember_verified"]
+__all__ = ["SCHEMA_STATEMENTS", "check_store", "is_verified", "remember_verified"]
 
 #: Every statement that creates or upgrades the schema, in order (one list for the
 #: store and for the shape it expects).
@@ -81,6 +81,11 @@ def _identity(path: Path) -> tuple[int, int, int] | None:
     return stat.st_ino, stat.st_size, stat.st_mtime_ns
 
 
+def is_verified(path: Path) -> bool:
+    """This process checked (or wrote) the file and nothing changed it since."""
+    return _VERIFIED.get(path.resolve()) == _identity(path)
+
+
 def remember_verified(path: Path) -> None:
     """Record the file as sound as it is now (after this process wrote it)."""
     identity = _identity(path)
@@ -91,14 +96,17 @@ def remember_verified(path: Path) -> None:
 def check_store(con: duckdb.DuckDBPyConnection, path: Path, *, read_rows: bool) -> None:
     """Raise :class:`StoreError` when ``con``'s file is foreign or damaged.
 
-    ``read_rows`` also reads every row of datasre's tables (before a write), unless this
-    process already verified the file in its present state.
+    ``read_rows`` also reads every row of datasre's tables (before a write). A file this
+    process already verified, in its present state, is not checked again.
     """
+    if is_verified(path):
+        return
     try:
         _check_shape(con, path)
-        if read_rows and _VERIFIED.get(path.resolve()) != _identity(path):
+        if read_rows:
+            present = _objects(con)
             for table in _expected()[1]:
-                if table in _objects(con):
+                if table in present:
                     # hash() of the whole row makes DuckDB load, and checksum, every block.
                     con.execute(f'select count(hash("{table}")) from "{table}"').fetchall()
             remember_verified(path)

@@ -25,7 +25,12 @@ import duckdb
 import polars as pl
 
 from assets.store.errors import StoreError, StoreLockedError, is_storage_failure
-from assets.store.integrity import SCHEMA_STATEMENTS, check_store, remember_verified
+from assets.store.integrity import (
+    SCHEMA_STATEMENTS,
+    check_store,
+    is_verified,
+    remember_verified,
+)
 from assets.store.schema import SCHEMA_VERSION
 from checks.sli import SLI_SCHEMA
 
@@ -160,7 +165,7 @@ class SliStore:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise StoreError.of(self.path.parent, "create the directory", exc) from None
-            if self.path.exists():
+            if self.path.exists() and not is_verified(self.path):
                 checker = self._open(read_only=True)
                 try:
                     check_store(checker, self.path, read_rows=True)
@@ -171,8 +176,10 @@ class SliStore:
             if read_only:
                 check_store(con, self.path, read_rows=False)
             yield con
-        except BaseException:
+        except BaseException as exc:
             _close_quietly(con)
+            if is_storage_failure(exc):
+                raise StoreError.of(self.path, "read" if read_only else "write", exc) from exc
             raise
         try:
             con.close()
@@ -276,24 +283,14 @@ class SliStore:
         Like the writer, it waits (up to ``lock_timeout_s``) while a run holds the file.
         """
         with self.connect(read_only=True) as con:
-            try:
-                relation = con.sql(sql, params=list(parameters or []))
-                result: pl.DataFrame = relation.pl() if relation is not None else pl.DataFrame()
-            except duckdb.Error as exc:
-                if is_storage_failure(exc):
-                    raise StoreError.of(self.path, "read", exc) from exc
-                raise
+            relation = con.sql(sql, params=list(parameters or []))
+            result: pl.DataFrame = relation.pl() if relation is not None else pl.DataFrame()
             return result
 
     def fetchall(self, sql: str, parameters: Sequence[object] | None = None) -> list[Any]:
         """Like :meth:`query`, as tuples."""
         with self.connect(read_only=True) as con:
-            try:
-                return con.execute(sql, list(parameters or [])).fetchall()
-            except duckdb.Error as exc:
-                if is_storage_failure(exc):
-                    raise StoreError.of(self.path, "read", exc) from exc
-                raise
+            return con.execute(sql, list(parameters or [])).fetchall()
 
 
 def _run(
