@@ -307,12 +307,15 @@ def test_run_and_gate_refuse_a_damaged_or_foreign_store_with_exit_2(
     damage(db)
     before = digest(db)
     capsys.readouterr()
-    for command in (
-        lambda: gate(toy_contract_path, db),
-        lambda: gate(toy_contract_path, db, "--no-record"),
-        *([lambda: run_toy(toy_contract_path, db)] if case == "foreign runs" else []),
-    ):
-        assert command() == 2
+    commands = [["gate"], ["gate", "--no-record"], *([["run"]] if case == "foreign runs" else [])]
+    for command in commands:
+        extra = command[1:]
+        code = (
+            gate(toy_contract_path, db, *extra)
+            if command[0] == "gate"
+            else run_toy(toy_contract_path, db)
+        )
+        assert code == 2, command
         out, err = capsys.readouterr()
         line = one_error_line(err)
         assert line.startswith(f"{db}: ") and re.search(message, line), line
