@@ -369,3 +369,25 @@ def test_a_sound_store_passes_the_check_and_takes_the_write(tmp_path: Path) -> N
         "select run_id, count(*) from sli_results where partition = '2026-03-01' group by 1"
     )
     assert rows == [("again", 5)]
+
+
+def test_a_snapshot_is_a_consistent_copy_an_sre_may_hold_open_while_runs_write(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "s.duckdb"
+    store = _store_with_history(db)
+    with held(db, read_only_=False, seconds=2):  # a run is writing: the copy waits for it
+        copy = store.snapshot(tmp_path / "copies" / "sli.duckdb")
+    sql = "select run_id, partition, count(*) from sli_latest group by all order by all"
+    assert SliStore(copy).fetchall(sql) == store.fetchall(sql)
+    session = duckdb.connect(str(copy), read_only=True)  # the SRE's long session
+    try:
+        started = time.monotonic()
+        store.write_run(run_record("during", partition="2026-05-01"), slis(2))
+        assert time.monotonic() - started < 5  # the run did not wait for the session
+        assert session.execute("select count(*) from runs").fetchall() == [(6,)]
+    finally:
+        session.close()
+    assert not list((tmp_path / "copies").glob(".*partial"))
+    with pytest.raises(StoreError, match="cannot snapshot the store onto itself"):
+        store.snapshot(db)
