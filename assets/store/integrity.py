@@ -31,8 +31,9 @@ SCHEMA_STATEMENTS: Final = (*TABLES, *GATE_TABLES, *VIEWS, *SLO_VIEWS)
 
 _CONFIG: Final = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 
-#: Files this process verified or wrote: resolved path -> (inode, size, mtime in ns).
-_VERIFIED: dict[Path, tuple[int, int, int]] = {}
+#: Files this process checked or wrote: resolved path -> ((inode, size, mtime in ns),
+#: whether every row was read too).
+_VERIFIED: dict[Path, tuple[tuple[int, int, int], bool]] = {}
 
 _OBJECTS_SQL: Final = (
     "select table_name, 'table' from duckdb_tables() "
@@ -81,16 +82,18 @@ def _identity(path: Path) -> tuple[int, int, int] | None:
     return stat.st_ino, stat.st_size, stat.st_mtime_ns
 
 
-def is_verified(path: Path) -> bool:
-    """This process checked (or wrote) the file and nothing changed it since."""
-    return _VERIFIED.get(path.resolve()) == _identity(path)
+def is_verified(path: Path, *, rows: bool = True) -> bool:
+    """This process checked (or wrote) the file, its rows too when ``rows``, and nothing
+    changed it since."""
+    known = _VERIFIED.get(path.resolve())
+    return known is not None and known[0] == _identity(path) and (known[1] or not rows)
 
 
-def remember_verified(path: Path) -> None:
-    """Record the file as sound as it is now (after this process wrote it)."""
+def remember_verified(path: Path, *, rows: bool = True) -> None:
+    """Record the file as sound as it is now (after this process checked or wrote it)."""
     identity = _identity(path)
     if identity is not None:
-        _VERIFIED[path.resolve()] = identity
+        _VERIFIED[path.resolve()] = (identity, rows)
 
 
 def check_store(con: duckdb.DuckDBPyConnection, path: Path, *, read_rows: bool) -> None:
@@ -99,7 +102,7 @@ def check_store(con: duckdb.DuckDBPyConnection, path: Path, *, read_rows: bool) 
     ``read_rows`` also reads every row of datasre's tables (before a write). A file this
     process already verified, in its present state, is not checked again.
     """
-    if is_verified(path):
+    if is_verified(path, rows=read_rows):
         return
     try:
         _check_shape(con, path)
@@ -109,7 +112,7 @@ def check_store(con: duckdb.DuckDBPyConnection, path: Path, *, read_rows: bool) 
                 if table in present:
                     # hash() of the whole row makes DuckDB load, and checksum, every block.
                     con.execute(f'select count(hash("{table}")) from "{table}"').fetchall()
-            remember_verified(path)
+        remember_verified(path, rows=read_rows)
     except duckdb.Error as exc:
         if is_storage_failure(exc):
             raise StoreError.of(path, "read", exc) from exc
