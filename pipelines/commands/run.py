@@ -363,22 +363,16 @@ def summary_frame(
             "recorded": [(c.model, d) not in set(unrecorded) for c, d in pairs],
         }
     )
-    if not keys["recorded"].any():
+    if not keys["recorded"].any():  # nothing to read (the store may not even exist)
         return keys.select(
             "model",
             "partition",
-            pl.lit("error").alias("run_status"),
-            *(pl.lit(None, dtype=pl.String).alias(c) for c in ("error", "worst_breach")),
-            *(pl.lit(None, dtype=pl.UInt32).alias(c) for c in ("slis", "breaches", "blocking")),
-        ).select(
-            "model",
-            "partition",
-            "run_status",
-            "error",
-            "slis",
-            "breaches",
-            "blocking",
-            "worst_breach",
+            run_status=pl.lit("error"),
+            error=pl.lit(None, dtype=pl.String),
+            slis=pl.lit(None, dtype=pl.UInt32),
+            breaches=pl.lit(None, dtype=pl.UInt32),
+            blocking=pl.lit(None, dtype=pl.UInt32),
+            worst_breach=pl.lit(None, dtype=pl.String),
         )
     rows = SliStore(database).query(
         "select s.model, s.model_version, s.partition, r.status, r.error, s.category, s.sli, "
