@@ -75,10 +75,11 @@ class DatasreConfig(dg.ConfigurableResource):  # type: ignore[type-arg]
 
 
 class SliStoreResource(dg.ConfigurableResource):  # type: ignore[type-arg]
-    """The DuckDB SLI store (``database`` is the file path)."""
+    """The DuckDB SLI store (``database`` is the file path; ``lock_timeout_s`` unset:
+    ``$DATASRE_LOCK_TIMEOUT_S`` or 120 s)."""
 
     database: str
-    lock_timeout_s: float = 120.0
+    lock_timeout_s: float | None = None
 
     def store(self) -> SliStore:
         return SliStore(self.database, lock_timeout_s=self.lock_timeout_s)

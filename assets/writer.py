@@ -13,6 +13,10 @@ at all. Re-running a partition replaces its rows; its history stays in ``runs``.
 - ``failed``: an input could not be read, so there is no evidence for the day; the
   Dagster run fails the same way.
 
+When the store itself cannot be used (full disk, read-only file or mount, a lock held
+past the timeout, a damaged or foreign file) nothing is written: the step fails with the
+store's one line and ``store_error`` metadata, which the CLI turns into exit 2.
+
 A run that ends ``breached`` or ``failed`` commits its rows and reports its check results
 first, then ends the step with :class:`dagster.Failure` carrying one line of reason
 (:func:`assets.checks.blocking_reason`), so the run page says why instead of showing
@@ -29,13 +33,15 @@ from assets.checks import UNREADABLE, blocking_reason, category_check_results, c
 from assets.partitions import split_partition_key
 from assets.publish import manifest_path
 from assets.resources import DatasreConfig, SliStoreResource
-from assets.store import RunRecord
+from assets.store import RunRecord, StoreError
 from checks.sli import SLI_SCHEMA, slo_definitions_frame
 
-__all__ = ["KIND_TAG", "build_writer_asset", "run_status"]
+__all__ = ["KIND_TAG", "STORE_ERROR_KEY", "build_writer_asset", "run_status"]
 
 #: Run tag saying why a run happened (scheduled, backfill, manual, candidate, ...).
 KIND_TAG = "datasre/kind"
+#: Metadata key of the writer's failure when the store could not be used (nothing written).
+STORE_ERROR_KEY = "store_error"
 
 
 def run_status(slis: pl.DataFrame) -> tuple[str, str | None]:
@@ -103,9 +109,16 @@ def build_writer_asset(
             kind=context.run.tags.get(KIND_TAG, "scheduled"),
             n_labels=n_labels.item(),
         )
-        written = sli_store.store().write_run(
-            run, slis, slo_definitions=slo_definitions_frame(contract)
-        )
+        try:
+            written = sli_store.store().write_run(
+                run, slis, slo_definitions=slo_definitions_frame(contract)
+            )
+        except StoreError as exc:
+            # One line naming the file and the OS error, on the run page and for the CLI
+            # (exit 2), instead of Dagster's "Error occurred while executing op".
+            raise dg.Failure(
+                description=str(exc), metadata={STORE_ERROR_KEY: str(exc)}, allow_retries=False
+            ) from None
         breaches = slis.filter(pl.col("ok") == pl.lit(value=False))
         summary: dict[str, dg.RawMetadataValue] = {
             "run_status": status,

@@ -3,7 +3,10 @@
 Exit codes (docs/design.md): 0 success; 1 the command's "no" (drift found, gate blocked,
 breach with ``--fail-on-breach``); 2 a usage, config or input error, printed as one line
 on stderr naming the file and field, with no traceback unless ``--debug``; memory
-exhaustion that reaches here as ``MemoryError`` is such a line and exit 2 too.
+exhaustion that reaches here as ``MemoryError`` is such a line and exit 2 too. A store
+that cannot be used (``assets.store.StoreError``: full disk, read-only, locked past the
+timeout, damaged or foreign) is an input error: exit 2, one line naming the file and the
+OS error; ``run`` re-raises its writer's store error here.
 """
 
 from __future__ import annotations

@@ -12,10 +12,11 @@ No Dagster import here: the CLI gate and ad-hoc tools reuse the store directly.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -23,11 +24,25 @@ from typing import Any, Final
 import duckdb
 import polars as pl
 
-from assets.store.schema import SCHEMA_VERSION, TABLES, VIEWS
-from checks.errors import InputError
+from assets.store.errors import StoreError, StoreLockedError, is_storage_failure
+from assets.store.integrity import (
+    SCHEMA_STATEMENTS,
+    check_store,
+    is_verified,
+    remember_verified,
+)
+from assets.store.schema import SCHEMA_VERSION
 from checks.sli import SLI_SCHEMA
 
-__all__ = ["RUN_STATUSES", "RunRecord", "SliStore", "StoreLockedError"]
+__all__ = [
+    "LOCK_TIMEOUT_ENV",
+    "RUN_STATUSES",
+    "RunRecord",
+    "SliStore",
+    "StoreError",
+    "StoreLockedError",
+    "default_lock_timeout_s",
+]
 
 RUN_STATUSES: Final = ("succeeded", "breached", "failed")
 
@@ -37,13 +52,24 @@ _CONFIG: Final[dict[str, Any]] = {
 }
 _FIRST_BACKOFF_S: Final = 0.05
 _MAX_BACKOFF_S: Final = 2.0
+#: Environment variable: seconds to wait for a locked file (default 120), for writers and
+#: for datasre's readers alike.
+LOCK_TIMEOUT_ENV: Final = "DATASRE_LOCK_TIMEOUT_S"
+_DEFAULT_LOCK_TIMEOUT_S: Final = 120.0
 
 
-class StoreLockedError(InputError):
-    """The database file stayed locked by another process for the whole timeout.
-
-    An input problem for the CLI (exit 2): the file is not usable now, nothing was written.
-    """
+def default_lock_timeout_s() -> float:
+    """``$DATASRE_LOCK_TIMEOUT_S`` seconds, else 120."""
+    raw = os.environ.get(LOCK_TIMEOUT_ENV, "").strip()
+    if not raw:
+        return _DEFAULT_LOCK_TIMEOUT_S
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise StoreError(f"${LOCK_TIMEOUT_ENV}: {raw!r} is not a number of seconds") from None
+    if not seconds >= 0:
+        raise StoreError(f"${LOCK_TIMEOUT_ENV}: must be 0 or more seconds, not {raw}")
+    return seconds
 
 
 @dataclass(frozen=True)
@@ -85,33 +111,30 @@ class SliStore:
         How long (seconds) to keep retrying while another process holds the file.
     """
 
-    def __init__(self, path: str | Path, *, lock_timeout_s: float = 120.0) -> None:
+    def __init__(self, path: str | Path, *, lock_timeout_s: float | None = None) -> None:
         self.path = Path(path)
-        self.lock_timeout_s = lock_timeout_s
+        self.lock_timeout_s = default_lock_timeout_s() if lock_timeout_s is None else lock_timeout_s
 
     # --- connections -----------------------------------------------------------------
-    @contextmanager
-    def connect(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A short-lived connection, retried with backoff while the file is locked."""
-        if read_only and not self.path.exists():
-            raise FileNotFoundError(f"{self.path}: no SLI database yet (run `datasre run` first)")
-        if not read_only:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+    def _open(self, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+        """Open the file, retrying with backoff while another process holds it.
+
+        Storage failures (permissions, a read-only mount, a damaged or foreign file)
+        become one-line :class:`StoreError`; a lock held for the whole timeout becomes
+        :class:`StoreLockedError`.
+        """
+        existed = self.path.exists()
         deadline = time.monotonic() + self.lock_timeout_s
         delay = _FIRST_BACKOFF_S
         announced = False
         while True:
             try:
-                con = duckdb.connect(str(self.path), read_only=read_only, config=dict(_CONFIG))
-                break
+                return duckdb.connect(str(self.path), read_only=read_only, config=dict(_CONFIG))
             except duckdb.Error as exc:
                 if not _is_lock_error(exc):
-                    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-                    raise InputError(
-                        f"{self.path}: cannot open the SLI database ({first})"
-                    ) from None
+                    raise StoreError.of(self.path, "open" if existed else "create", exc) from None
                 if not announced:
-                    # One line, so a data SRE sees why the run pauses (their session).
+                    # One line, so a data SRE sees why the command pauses (their session).
                     print(
                         f"datasre: waiting up to {self.lock_timeout_s:g} s for {self.path}: "
                         "another process holds it (close read-only sessions to let it go on)",
@@ -120,32 +143,74 @@ class SliStore:
                     announced = True
                 if time.monotonic() + delay > deadline:
                     raise StoreLockedError(
-                        f"{self.path}: still locked by another process after "
-                        f"{self.lock_timeout_s:g} s ({exc})"
+                        f"{self.path}: cannot open: still locked by another process after "
+                        f"{self.lock_timeout_s:g} s (${LOCK_TIMEOUT_ENV} sets the wait)"
                     ) from exc
                 time.sleep(delay)
                 delay = min(delay * 2, _MAX_BACKOFF_S)
+
+    @contextmanager
+    def connect(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A short-lived connection, retried with backoff while the file is locked.
+
+        The file is checked first (:func:`assets.store.integrity.check_store`): a foreign
+        or damaged store is refused before anything is written, from a read-only open;
+        before a write every row is read once. Closing checkpoints the file, so a full
+        disk may only show then: that is a :class:`StoreError` too.
+        """
+        if read_only and not self.path.exists():
+            raise FileNotFoundError(f"{self.path}: no SLI database yet (run `datasre run` first)")
+        if not read_only:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError.of(self.path.parent, "create the directory", exc) from None
+            if self.path.exists() and not is_verified(self.path):
+                checker = self._open(read_only=True)
+                try:
+                    check_store(checker, self.path, read_rows=True)
+                finally:
+                    checker.close()
+        con = self._open(read_only=read_only)
         try:
+            if read_only:
+                check_store(con, self.path, read_rows=False)
             yield con
-        finally:
+        except BaseException as exc:
+            _close_quietly(con)
+            if is_storage_failure(exc):
+                raise StoreError.of(self.path, "read" if read_only else "write", exc) from exc
+            raise
+        try:
             con.close()
+        except duckdb.Error as exc:
+            raise StoreError.of(self.path, "write", exc) from exc
+        if not read_only:
+            remember_verified(self.path)
 
     def ensure_schema(self) -> None:
-        with self.connect() as con:
-            _create_schema(con)
+        """Create missing tables and views (one transaction)."""
+        with self.transaction():
+            pass
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-write connection inside one transaction: committed when the block ends,
-        rolled back (nothing written) when it raises. The schema is ensured first."""
+        rolled back (nothing written) when it raises. The schema is ensured inside it.
+
+        A storage failure (full disk, read-only mount, damaged block) raises
+        :class:`StoreError` naming the file and the OS error.
+        """
         with self.connect() as con:
-            _create_schema(con)
-            con.begin()
             try:
+                con.begin()
+                _create_schema(con)
                 yield con
                 con.commit()
-            except BaseException:
-                con.rollback()
+            except BaseException as exc:
+                _rollback_quietly(con)
+                if is_storage_failure(exc):
+                    raise StoreError.of(self.path, "write", exc) from exc
                 raise
 
     # --- writes ----------------------------------------------------------------------
@@ -213,13 +278,47 @@ class SliStore:
 
     # --- reads -----------------------------------------------------------------------
     def query(self, sql: str, parameters: Sequence[object] | None = None) -> pl.DataFrame:
-        """Run a read-only parameterised query and return a polars frame."""
+        """Run a read-only parameterised query and return a polars frame.
+
+        Like the writer, it waits (up to ``lock_timeout_s``) while a run holds the file.
+        """
         with self.connect(read_only=True) as con:
             relation = con.sql(sql, params=list(parameters or []))
             result: pl.DataFrame = relation.pl() if relation is not None else pl.DataFrame()
             return result
 
+    def snapshot(self, destination: str | Path) -> Path:
+        """Copy the store, consistently, to ``destination`` for long ad-hoc sessions.
+
+        A DuckDB session open on the live file blocks every run, and opening it while a
+        run writes fails at once; a snapshot is a separate file a data SRE may keep open
+        as long as they like. The copy is made by DuckDB under a read-only open (so it
+        waits for a writing run, like every datasre reader, and never copies a
+        half-written file), into a temporary file that replaces ``destination`` only
+        when complete. Seconds: about 3.5 per million SLI rows on a 2-core machine.
+        """
+        target = Path(destination)
+        if target.resolve() == self.path.resolve():
+            raise StoreError(f"{target}: cannot snapshot the store onto itself")
+        partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+        with self.connect(read_only=True) as con:
+            source = _run(con, "select current_database()")[0][0]
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                partial.unlink(missing_ok=True)
+                # ATTACH takes no parameters: the path is a quoted literal.
+                literal = str(partial).replace("'", "''")
+                _run(con, f"attach '{literal}' as datasre_snapshot (read_only false)")
+                _run(con, f'copy from database "{source}" to datasre_snapshot')
+                _run(con, "detach datasre_snapshot")
+                partial.replace(target)
+            except (OSError, duckdb.Error) as exc:
+                partial.unlink(missing_ok=True)
+                raise StoreError.of(target, "write", exc) from exc
+        return target
+
     def fetchall(self, sql: str, parameters: Sequence[object] | None = None) -> list[Any]:
+        """Like :meth:`query`, as tuples."""
         with self.connect(read_only=True) as con:
             return con.execute(sql, list(parameters or [])).fetchall()
 
@@ -253,15 +352,28 @@ def _move_replaced_rows_to_history(con: duckdb.DuckDBPyConnection, run: RunRecor
 
 
 def _create_schema(con: duckdb.DuckDBPyConnection) -> None:
-    from assets.store.slo_views import GATE_TABLES, SLO_VIEWS
-
-    for statement in (*TABLES, *GATE_TABLES, *VIEWS, *SLO_VIEWS):
+    """Create what is missing; the schema version is written only when it changes."""
+    for statement in SCHEMA_STATEMENTS:
         _run(con, statement)
-    _run(
-        con,
-        "insert or replace into datasre_meta values ('schema_version', ?)",
-        [str(SCHEMA_VERSION)],
-    )
+    stored = _run(con, "select value from datasre_meta where key = 'schema_version'")
+    if not stored or stored[0][0] != str(SCHEMA_VERSION):
+        _run(
+            con,
+            "insert or replace into datasre_meta values ('schema_version', ?)",
+            [str(SCHEMA_VERSION)],
+        )
+
+
+def _rollback_quietly(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back, ignoring a failure: after a fatal I/O error DuckDB has already
+    invalidated the database, and the original error is the one to report."""
+    with suppress(duckdb.Error):
+        con.rollback()
+
+
+def _close_quietly(con: duckdb.DuckDBPyConnection) -> None:
+    with suppress(duckdb.Error):
+        con.close()
 
 
 def _replace_slo_definitions(

@@ -16,6 +16,7 @@ import multiprocessing
 import os
 import sys
 import time
+from collections.abc import Collection
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,7 +92,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 class PartitionOutcome:
     """How one partition went: ``status`` is the recorded run's (``succeeded``,
     ``breached`` when a blocking SLO breached, or ``failed`` when an input was unreadable),
-    or ``error`` when the job itself crashed and nothing was recorded."""
+    or ``error`` when the job itself crashed and nothing was recorded. ``store_error`` is
+    the store's one line when the SLI store could not be used (the CLI exits 2)."""
 
     model: str
     day: dt.date
@@ -100,6 +102,7 @@ class PartitionOutcome:
     message: str | None = None
     breaches: int = 0
     blocking: int = 0
+    store_error: str | None = None
 
     def describe(self) -> str:
         if self.status == "error":
@@ -247,7 +250,9 @@ def execute_partition(
                 breaches=int(meta.get("breaches", 0)),
                 blocking=int(meta.get("blocking_breaches", 0)),
             )
-    return PartitionOutcome(model, day, "error", seconds, _failure_message(result))
+    store_error = _store_error(result)
+    message = store_error or _failure_message(result)
+    return PartitionOutcome(model, day, "error", seconds, message, store_error=store_error)
 
 
 def run_partitions(
@@ -298,12 +303,28 @@ def _only_blocked_by_checks(result: Any) -> bool:
     """The run failed only because the writer ended its step on a blocking breach or an
     unreadable input (``dagster.Failure`` after its rows were committed): data, not a crash."""
     failures = [e for e in result.all_events if e.is_step_failure]
-    return bool(failures) and all(
-        e.step_key == "sli_results"
-        and e.step_failure_data.error is not None
-        and e.step_failure_data.error.cls_name in ("Failure", "DagsterAssetCheckFailedError")
-        for e in failures
+    return (
+        bool(failures)
+        and _store_error(result) is None
+        and all(
+            e.step_key == "sli_results"
+            and e.step_failure_data.error is not None
+            and e.step_failure_data.error.cls_name in ("Failure", "DagsterAssetCheckFailedError")
+            for e in failures
+        )
     )
+
+
+def _store_error(result: Any) -> str | None:
+    """The writer's one line when the SLI store could not be used, else None."""
+    from assets.writer import STORE_ERROR_KEY
+
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data.user_failure_data is not None:
+            value = event.step_failure_data.user_failure_data.metadata.get(STORE_ERROR_KEY)
+            if value is not None:
+                return str(value.value)
+    return None
 
 
 def _failure_message(result: Any) -> str:
@@ -315,10 +336,19 @@ def _failure_message(result: Any) -> str:
     return "job failed"
 
 
-def summary_frame(database: str, pairs: list[tuple[Contract, dt.date]]) -> pl.DataFrame:
+def summary_frame(
+    database: str,
+    pairs: list[tuple[Contract, dt.date]],
+    unrecorded: Collection[tuple[str, dt.date]] = (),
+) -> pl.DataFrame:
     """One row per partition from ``sli_latest``: SLIs, breaches, the worst breach
     (:func:`checks.breach_rank.rank_breaches`: blocking first, then the largest miss of
-    a row against its own objective)."""
+    a row against its own objective).
+
+    Partitions in ``unrecorded`` (model, day), whose job failed before writing, show
+    ``run_status`` ``error`` and no counts: never an earlier run's rows as if this run
+    had written them.
+    """
     import polars as pl
 
     from assets.store import SliStore
@@ -331,8 +361,20 @@ def summary_frame(database: str, pairs: list[tuple[Contract, dt.date]]) -> pl.Da
             "model": [c.model for c, _ in pairs],
             "model_version": [c.version for c, _ in pairs],
             "partition": [d.isoformat() for _, d in pairs],
+            "recorded": [(c.model, d) not in set(unrecorded) for c, d in pairs],
         }
     )
+    if not keys["recorded"].any():  # nothing to read (the store may not even exist)
+        return keys.select(
+            "model",
+            "partition",
+            run_status=pl.lit("error"),
+            error=pl.lit(None, dtype=pl.String),
+            slis=pl.lit(None, dtype=pl.UInt32),
+            breaches=pl.lit(None, dtype=pl.UInt32),
+            blocking=pl.lit(None, dtype=pl.UInt32),
+            worst_breach=pl.lit(None, dtype=pl.String),
+        )
     rows = SliStore(database).query(
         "select s.model, s.model_version, s.partition, r.status, r.error, s.category, s.sli, "
         "s.method, s.feature, s.slice, s.value, s.objective, s.comparator, s.ok, s.blocking "
@@ -340,7 +382,9 @@ def summary_frame(database: str, pairs: list[tuple[Contract, dt.date]]) -> pl.Da
         "where s.model in (select unnest(?::varchar[]))",
         [sorted({c.model for c, _ in pairs})],
     )
-    rows = rows.join(keys, on=["model", "model_version", "partition"], how="semi")
+    rows = rows.join(
+        keys.filter("recorded"), on=["model", "model_version", "partition"], how="semi"
+    )
     # Worst first: blocking, then the largest miss of a row against its own objective;
     # drift test rows (a chi2 statistic is not comparable with the JS threshold) last.
     breaches = rank_breaches(
@@ -367,9 +411,13 @@ def summary_frame(database: str, pairs: list[tuple[Contract, dt.date]]) -> pl.Da
         ((pl.col("ok") == pl.lit(value=False)) & pl.col("blocking")).sum().alias("blocking"),
     )
     return (
-        keys.select("model", "partition")
+        keys.select("model", "partition", "recorded")
         .join(counts, on=["model", "partition"], how="left")
         .join(worst, on=["model", "partition"], how="left")
+        .with_columns(
+            run_status=pl.when("recorded").then(pl.col("run_status")).otherwise(pl.lit("error"))
+        )
+        .drop("recorded")
         .sort("model", "partition")
     )
 
@@ -423,6 +471,7 @@ def _print_table(frame: pl.DataFrame) -> None:
 def run(args: argparse.Namespace) -> int:
     import polars as pl
 
+    from assets.store import StoreError
     from checks.contract import load_contracts
     from pipelines.cli import EXIT_NO, EXIT_OK, UsageError
 
@@ -460,8 +509,14 @@ def run(args: argparse.Namespace) -> int:
         debug=args.debug,
         parallel=args.parallel,
     )
-    summary = summary_frame(settings.database, pairs)
-    slices = breached_worst_slices(settings.database, pairs)
+    store_errors = [o.store_error for o in outcomes if o.store_error is not None]
+    if store_errors:
+        # The store is unusable: nothing of this run is in it, so no summary from it.
+        raise StoreError(store_errors[0])
+    unrecorded = {(o.model, o.day) for o in outcomes if o.status == "error"}
+    summary = summary_frame(settings.database, pairs, unrecorded)
+    recorded = [(c, d) for c, d in pairs if (c.model, d) not in unrecorded]
+    slices = breached_worst_slices(settings.database, recorded)
     if args.format == "json":
         document = {"partitions": summary.to_dicts(), "breached_worst_slices": slices.to_dicts()}
         print(json.dumps(document, indent=2, default=str))

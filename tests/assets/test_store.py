@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import pytest
 
-from assets.store import RunRecord, SliStore, StoreLockedError
+from assets.store import RunRecord, SliStore, StoreError, StoreLockedError
 from checks.contract import Contract
 from checks.sli import SliRow, sli_frame, slo_definitions_frame
 from tests.fixtures import contract_dict
@@ -216,3 +217,34 @@ def test_a_lock_held_past_the_timeout_is_a_clear_error(tmp_path: Path) -> None:
 def test_reading_a_database_that_does_not_exist_says_so(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="no SLI database yet"):
         SliStore(tmp_path / "absent.duckdb").query("select 1")
+
+
+def _fail_with(failure: BaseException) -> Callable[[duckdb.DuckDBPyConnection], None]:
+    def fail(con: duckdb.DuckDBPyConnection) -> None:
+        del con
+        raise failure
+
+    return fail
+
+
+def test_a_full_disk_inside_the_transaction_is_one_line_and_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    """Where the reliability suite may not mount a small disk, DuckDB's own error."""
+    path = tmp_path / "s.duckdb"
+    store = SliStore(path)
+    store.write_run(run_record("r1"), slis(2))
+    disk_full = duckdb.IOException(
+        f'IO Error: Could not write file "{path}.wal": No space left on device'
+    )
+    with pytest.raises(StoreError) as caught:
+        store.write_run(run_record("r2"), slis(3), before_commit=_fail_with(disk_full))
+    assert str(caught.value) == f"{path}: cannot write: No space left on device"
+    assert store.fetchall("select run_id, count(*) from sli_results group by 1") == [("r1", 2)]
+
+
+def test_a_query_bug_inside_the_transaction_is_not_called_a_store_error(tmp_path: Path) -> None:
+    store = SliStore(tmp_path / "s.duckdb")
+    bug = duckdb.BinderException('Binder Error: Referenced column "nope" not found')
+    with pytest.raises(duckdb.BinderException):
+        store.write_run(run_record("r1"), slis(1), before_commit=_fail_with(bug))
