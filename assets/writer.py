@@ -32,10 +32,13 @@ from assets.resources import DatasreConfig, SliStoreResource
 from assets.store import RunRecord
 from checks.sli import SLI_SCHEMA, slo_definitions_frame
 
-__all__ = ["KIND_TAG", "build_writer_asset", "run_status"]
+__all__ = ["DUCKDB_POOL", "KIND_TAG", "build_writer_asset", "run_status"]
 
 #: Run tag saying why a run happened (scheduled, backfill, manual, candidate, ...).
 KIND_TAG = "datasre/kind"
+
+#: The Dagster pool of every DuckDB writer step (``dagster.yaml`` gives it one slot).
+DUCKDB_POOL = "duckdb"
 
 
 def run_status(slis: pl.DataFrame) -> tuple[str, str | None]:
@@ -70,7 +73,7 @@ def build_writer_asset(
         name="sli_results",
         partitions_def=partitions_def,
         ins={name: dg.AssetIn(name) for name in upstream},
-        pool="duckdb",
+        pool=DUCKDB_POOL,
         check_specs=category_check_specs(partitions_def),
         group_name="store",
         kinds={"duckdb"},

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Final, NoReturn
 
 from checks.errors import ContractError, InputError
+from pipelines.pool_slots import PoolBusyError
 from pipelines.settings import DEFAULT_CONFIG, DEFAULT_DB
 
 __all__ = [
@@ -134,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     try:
         code = int(args.func(args))
-    except (ContractError, InputError, UsageError, FileNotFoundError) as exc:
+    except (ContractError, InputError, UsageError, PoolBusyError, FileNotFoundError) as exc:
         if getattr(args, "debug", False):
             raise
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

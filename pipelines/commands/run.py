@@ -9,13 +9,17 @@ breach exit 1.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import functools
 import json
 import multiprocessing
 import os
+import signal
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -219,19 +223,28 @@ def _job(settings: Settings) -> Any:
 def execute_partition(
     settings: Settings, model: str, day: dt.date, kind: str, debug: bool = False
 ) -> PartitionOutcome:
-    """Run the job for one partition in this process; never raises for a failed run."""
+    """Run the job for one partition in this process; never raises for a failed run, but
+    raises :class:`KeyboardInterrupt` when SIGINT/SIGTERM interrupted it (Dagster records
+    the run as failed and returns) so the caller stops instead of going on to the next
+    partition, and :class:`~pipelines.pool_slots.PoolBusyError` when the ``duckdb`` pool
+    stayed busy (:func:`~pipelines.pool_slots.wait_for_pool_slot`)."""
     from assets.partitions import partition_key
-    from assets.writer import KIND_TAG
+    from assets.writer import DUCKDB_POOL, KIND_TAG
+    from pipelines.pool_slots import PROCESS_TAG, process_identity, wait_for_pool_slot
 
     started = time.perf_counter()
+    instance = _instance()
+    wait_for_pool_slot(instance, DUCKDB_POOL, settings.pool_wait_seconds)
     result = _job(settings).execute_in_process(
         partition_key=partition_key(model, day),
-        instance=_instance(),
+        instance=instance,
         raise_on_error=False,
-        tags={KIND_TAG: kind},
+        tags={KIND_TAG: kind, PROCESS_TAG: process_identity()},
         run_config={} if debug else QUIET_LOGS,
     )
     seconds = time.perf_counter() - started
+    if _interrupted(result):
+        raise KeyboardInterrupt
     if result.success or _only_blocked_by_checks(result):
         # A failed blocking check is a breach (data, already recorded), not a crash.
         recorded = result.asset_materializations_for_node("sli_results")
@@ -288,9 +301,26 @@ def run_partitions(
             pool.submit(execute_partition, settings, contract.model, day, kind, debug)
             for contract, day in pairs
         ]
-        for future in as_completed(futures):
-            report(future.result())
+        try:
+            for future in as_completed(futures):
+                report(future.result())
+        except BaseException:
+            # Interrupted (or a worker raised): queued partitions never start; the ones
+            # running finish or are interrupted with the process group.
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
     return sorted(outcomes, key=lambda o: (o.model, o.day))
+
+
+def _interrupted(result: Any) -> bool:
+    """Dagster caught a SIGINT/SIGTERM (mapped to SIGINT) inside a step and ended the run."""
+    return any(
+        e.is_step_failure
+        and e.step_failure_data.error is not None
+        and e.step_failure_data.error.cls_name
+        in ("DagsterExecutionInterruptedError", "KeyboardInterrupt")
+        for e in result.all_events
+    )
 
 
 def _only_blocked_by_checks(result: Any) -> bool:
@@ -416,6 +446,21 @@ def _print_table(frame: pl.DataFrame) -> None:
         print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
 
 
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM ends the run like Ctrl-C (KeyboardInterrupt: exit 130 from the CLI), between
+    partitions or while waiting for the pool, instead of killing the process with no
+    message or being ignored. Inside a step Dagster maps SIGTERM to SIGINT itself."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def run(args: argparse.Namespace) -> int:
     import polars as pl
 
@@ -448,14 +493,15 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"nothing to run: no {found} for the selected models")
     if args.parallel < 1:
         raise UsageError(f"--parallel: must be at least 1, not {args.parallel}")
-    outcomes = run_partitions(
-        pairs,
-        settings=settings,
-        kind="backfill" if args.all else "manual",
-        progress=not args.quiet,
-        debug=args.debug,
-        parallel=args.parallel,
-    )
+    with _sigterm_interrupts():
+        outcomes = run_partitions(
+            pairs,
+            settings=settings,
+            kind="backfill" if args.all else "manual",
+            progress=not args.quiet,
+            debug=args.debug,
+            parallel=args.parallel,
+        )
     summary = summary_frame(settings.database, pairs)
     slices = breached_worst_slices(settings.database, pairs)
     if args.format == "json":
