@@ -16,10 +16,11 @@ import json
 import multiprocessing
 import os
 import signal
+import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -270,12 +271,14 @@ def run_partitions(
     progress: bool,
     debug: bool = False,
     parallel: int = 1,
+    after_each: Callable[[], None] | None = None,
 ) -> list[PartitionOutcome]:
     """Execute the job once per partition; failures don't stop the others.
 
     ``parallel`` > 1 runs that many partitions at once in worker processes (spawned, so
     each has its own DuckDB and Dagster state); their writers take turns on the DuckDB
-    file through the store's lock retry, so no SLI row is lost or doubled.
+    file through the store's lock retry, so no SLI row is lost or doubled. ``after_each``
+    runs after every partition (the CLI's check for a signal Dagster swallowed).
     """
     outcomes: list[PartitionOutcome] = []
 
@@ -287,6 +290,8 @@ def run_partitions(
                 f"{outcome.describe()} in {outcome.seconds:.1f} s",
                 file=sys.stderr,
             )
+        if after_each is not None:
+            after_each()
 
     if parallel <= 1 or len(pairs) == 1:
         for contract, day in pairs:
@@ -447,18 +452,40 @@ def _print_table(frame: pl.DataFrame) -> None:
 
 
 @contextlib.contextmanager
-def _sigterm_interrupts() -> Iterator[None]:
-    """SIGTERM ends the run like Ctrl-C (KeyboardInterrupt: exit 130 from the CLI), between
-    partitions or while waiting for the pool, instead of killing the process with no
-    message or being ignored. Inside a step Dagster maps SIGTERM to SIGINT itself."""
+def _interrupts_stop_the_run() -> Iterator[Callable[[], None]]:
+    """SIGINT and SIGTERM end the whole run (KeyboardInterrupt: exit 130 from the CLI).
+
+    Outside Dagster, SIGTERM raises like Ctrl-C. While a partition executes, Dagster's own
+    handler takes both signals: inside a step it fails the run and returns, elsewhere it
+    only sets a flag it clears when the run ends, so the signal would be lost and the next
+    partition would start. A wakeup fd (written by Python for every handled signal,
+    whoever's handler runs) keeps the evidence; the function yielded raises
+    KeyboardInterrupt when it holds SIGINT or SIGTERM: call it after each partition.
+    """
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield lambda: None
         return
-    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    previous_handler = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    previous_fd = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+
+    def raise_if_signalled() -> None:
+        try:
+            received = reader.recv(4096)
+        except BlockingIOError:
+            return
+        if {signal.SIGINT, signal.SIGTERM} & set(received):
+            raise KeyboardInterrupt
+
     try:
-        yield
+        yield raise_if_signalled
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        signal.set_wakeup_fd(previous_fd)
+        signal.signal(signal.SIGTERM, previous_handler)
+        reader.close()
+        writer.close()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -493,7 +520,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"nothing to run: no {found} for the selected models")
     if args.parallel < 1:
         raise UsageError(f"--parallel: must be at least 1, not {args.parallel}")
-    with _sigterm_interrupts():
+    with _interrupts_stop_the_run() as raise_if_signalled:
         outcomes = run_partitions(
             pairs,
             settings=settings,
@@ -501,6 +528,7 @@ def run(args: argparse.Namespace) -> int:
             progress=not args.quiet,
             debug=args.debug,
             parallel=args.parallel,
+            after_each=raise_if_signalled,
         )
     summary = summary_frame(settings.database, pairs)
     slices = breached_worst_slices(settings.database, pairs)
