@@ -217,11 +217,17 @@ def test_sigterm_stops_the_whole_run_at_once(tmp_path: Path) -> None:
     installation = _installation(tmp_path / "home", write_model(tmp_path / "model", days=2))
     victim = installation.start("--all")
     with installation.instance() as instance:
-        _wait_until(
-            lambda: bool(instance.get_runs()) or victim.poll() is not None,
-            BOUND_SECONDS,
-            "the first partition's Dagster run starting",
-        )
+
+        def a_step_started() -> bool:
+            return victim.poll() is not None or any(
+                instance.get_records_for_run(
+                    run_id, of_type=dg.DagsterEventType.STEP_START, limit=1
+                ).records
+                for run_id in instance.get_run_ids()
+            )
+
+        # Inside the first partition's steps, where Dagster's own handler has the signal.
+        _wait_until(a_step_started, BOUND_SECONDS, "the first partition's first step")
     assert victim.poll() is None, "the run ended before SIGTERM"
     victim.send_signal(signal.SIGTERM)
     sent = time.monotonic()
