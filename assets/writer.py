@@ -36,12 +36,15 @@ from assets.resources import DatasreConfig, SliStoreResource
 from assets.store import RunRecord, StoreError
 from checks.sli import SLI_SCHEMA, slo_definitions_frame
 
-__all__ = ["KIND_TAG", "STORE_ERROR_KEY", "build_writer_asset", "run_status"]
+__all__ = ["DUCKDB_POOL", "KIND_TAG", "STORE_ERROR_KEY", "build_writer_asset", "run_status"]
 
 #: Run tag saying why a run happened (scheduled, backfill, manual, candidate, ...).
 KIND_TAG = "datasre/kind"
 #: Metadata key of the writer's failure when the store could not be used (nothing written).
 STORE_ERROR_KEY = "store_error"
+
+#: The Dagster pool of every DuckDB writer step (``dagster.yaml`` gives it one slot).
+DUCKDB_POOL = "duckdb"
 
 
 def run_status(slis: pl.DataFrame) -> tuple[str, str | None]:
@@ -76,7 +79,7 @@ def build_writer_asset(
         name="sli_results",
         partitions_def=partitions_def,
         ins={name: dg.AssetIn(name) for name in upstream},
-        pool="duckdb",
+        pool=DUCKDB_POOL,
         check_specs=category_check_specs(partitions_def),
         group_name="store",
         kinds={"duckdb"},

@@ -19,6 +19,7 @@ from typing import Final, NoReturn
 
 from checks.errors import ContractError, InputError
 from pipelines.escape import terminal
+from pipelines.pool_slots import PoolBusyError
 from pipelines.settings import DEFAULT_CONFIG, DEFAULT_DB
 
 __all__ = [
@@ -139,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     try:
         code = int(args.func(args))
-    except (ContractError, InputError, UsageError, FileNotFoundError) as exc:
+    except (ContractError, InputError, UsageError, PoolBusyError, FileNotFoundError) as exc:
         if getattr(args, "debug", False):
             raise
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

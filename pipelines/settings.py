@@ -10,6 +10,8 @@
 - ``DATASRE_EXECUTOR``: ``default``, ``in_process``, ``multiprocess`` or ``k8s``: how the
   daemon and UI execute a run's steps (``datasre run`` always runs in-process).
 - ``DATASRE_NOW``: pin the evaluation clock (ISO 8601), for reproducible runs.
+- ``DATASRE_POOL_WAIT_SECONDS``: how long ``datasre run`` waits for the ``duckdb`` pool slot
+  held by another live run before it gives up with exit 2 (default 900).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ __all__ = ["DEFAULT_CONFIG", "DEFAULT_DB", "DEFAULT_STAGING", "Settings"]
 DEFAULT_CONFIG: Final = "data/samples/contracts"
 DEFAULT_DB: Final = "data/datasre.duckdb"
 DEFAULT_STAGING: Final = ".dagster/staging"
+DEFAULT_POOL_WAIT_SECONDS: Final = 900.0
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class Settings:
     state_dir: str = ""
     now: str = ""
     executor: str = "default"
+    pool_wait_seconds: float = DEFAULT_POOL_WAIT_SECONDS
 
     def __post_init__(self) -> None:
         if not self.state_dir:
@@ -66,4 +70,21 @@ class Settings:
             state_dir=state_dir or os.environ.get("DATASRE_STATE_DIR", ""),
             now=now if now is not None else os.environ.get("DATASRE_NOW", ""),
             executor=os.environ.get("DATASRE_EXECUTOR", "default"),
+            pool_wait_seconds=_seconds("DATASRE_POOL_WAIT_SECONDS", DEFAULT_POOL_WAIT_SECONDS),
         )
+
+
+def _seconds(variable: str, default: float) -> float:
+    """A non-negative number of seconds from the environment, else a one-line usage error."""
+    from pipelines.cli import UsageError
+
+    text = os.environ.get(variable, "")
+    if not text:
+        return default
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:
+        raise UsageError(f"${variable}: {text!r} is not a number of seconds >= 0")
+    return seconds

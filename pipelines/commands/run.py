@@ -9,14 +9,18 @@ breach exit 1.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import functools
 import json
 import multiprocessing
 import os
+import signal
+import socket
 import sys
+import threading
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -223,19 +227,28 @@ def _job(settings: Settings) -> Any:
 def execute_partition(
     settings: Settings, model: str, day: dt.date, kind: str, debug: bool = False
 ) -> PartitionOutcome:
-    """Run the job for one partition in this process; never raises for a failed run."""
+    """Run the job for one partition in this process; never raises for a failed run, but
+    raises :class:`KeyboardInterrupt` when SIGINT/SIGTERM interrupted it (Dagster records
+    the run as failed and returns) so the caller stops instead of going on to the next
+    partition, and :class:`~pipelines.pool_slots.PoolBusyError` when the ``duckdb`` pool
+    stayed busy (:func:`~pipelines.pool_slots.wait_for_pool_slot`)."""
     from assets.partitions import partition_key
-    from assets.writer import KIND_TAG
+    from assets.writer import DUCKDB_POOL, KIND_TAG
+    from pipelines.pool_slots import PROCESS_TAG, process_identity, wait_for_pool_slot
 
     started = time.perf_counter()
+    instance = _instance()
+    wait_for_pool_slot(instance, DUCKDB_POOL, settings.pool_wait_seconds)
     result = _job(settings).execute_in_process(
         partition_key=partition_key(model, day),
-        instance=_instance(),
+        instance=instance,
         raise_on_error=False,
-        tags={KIND_TAG: kind},
+        tags={KIND_TAG: kind, PROCESS_TAG: process_identity()},
         run_config={} if debug else QUIET_LOGS,
     )
     seconds = time.perf_counter() - started
+    if _interrupted(result):
+        raise KeyboardInterrupt
     if result.success or _only_blocked_by_checks(result):
         # A failed blocking check is a breach (data, already recorded), not a crash.
         recorded = result.asset_materializations_for_node("sli_results")
@@ -263,12 +276,14 @@ def run_partitions(
     progress: bool,
     debug: bool = False,
     parallel: int = 1,
+    after_each: Callable[[], None] | None = None,
 ) -> list[PartitionOutcome]:
     """Execute the job once per partition; failures don't stop the others.
 
     ``parallel`` > 1 runs that many partitions at once in worker processes (spawned, so
     each has its own DuckDB and Dagster state); their writers take turns on the DuckDB
-    file through the store's lock retry, so no SLI row is lost or doubled.
+    file through the store's lock retry, so no SLI row is lost or doubled. ``after_each``
+    runs after every partition (the CLI's check for a signal Dagster swallowed).
     """
     outcomes: list[PartitionOutcome] = []
 
@@ -280,6 +295,8 @@ def run_partitions(
                 f"{outcome.describe()} in {outcome.seconds:.1f} s",
                 file=sys.stderr,
             )
+        if after_each is not None:
+            after_each()
 
     if parallel <= 1 or len(pairs) == 1:
         for contract, day in pairs:
@@ -294,9 +311,26 @@ def run_partitions(
             pool.submit(execute_partition, settings, contract.model, day, kind, debug)
             for contract, day in pairs
         ]
-        for future in as_completed(futures):
-            report(future.result())
+        try:
+            for future in as_completed(futures):
+                report(future.result())
+        except BaseException:
+            # Interrupted (or a worker raised): queued partitions never start; the ones
+            # running finish or are interrupted with the process group.
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
     return sorted(outcomes, key=lambda o: (o.model, o.day))
+
+
+def _interrupted(result: Any) -> bool:
+    """Dagster caught a SIGINT/SIGTERM (mapped to SIGINT) inside a step and ended the run."""
+    return any(
+        e.is_step_failure
+        and e.step_failure_data.error is not None
+        and e.step_failure_data.error.cls_name
+        in ("DagsterExecutionInterruptedError", "KeyboardInterrupt")
+        for e in result.all_events
+    )
 
 
 def _only_blocked_by_checks(result: Any) -> bool:
@@ -468,6 +502,43 @@ def _print_table(frame: pl.DataFrame) -> None:
         print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
 
 
+@contextlib.contextmanager
+def _interrupts_stop_the_run() -> Iterator[Callable[[], None]]:
+    """SIGINT and SIGTERM end the whole run (KeyboardInterrupt: exit 130 from the CLI).
+
+    Outside Dagster, SIGTERM raises like Ctrl-C. While a partition executes, Dagster's own
+    handler takes both signals: inside a step it fails the run and returns, elsewhere it
+    only sets a flag it clears when the run ends, so the signal would be lost and the next
+    partition would start. A wakeup fd (written by Python for every handled signal,
+    whoever's handler runs) keeps the evidence; the function yielded raises
+    KeyboardInterrupt when it holds SIGINT or SIGTERM: call it after each partition.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: None
+        return
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    previous_handler = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    previous_fd = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+
+    def raise_if_signalled() -> None:
+        try:
+            received = reader.recv(4096)
+        except BlockingIOError:
+            return
+        if {signal.SIGINT, signal.SIGTERM} & set(received):
+            raise KeyboardInterrupt
+
+    try:
+        yield raise_if_signalled
+    finally:
+        signal.set_wakeup_fd(previous_fd)
+        signal.signal(signal.SIGTERM, previous_handler)
+        reader.close()
+        writer.close()
+
+
 def run(args: argparse.Namespace) -> int:
     import polars as pl
 
@@ -501,14 +572,16 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"nothing to run: no {found} for the selected models")
     if args.parallel < 1:
         raise UsageError(f"--parallel: must be at least 1, not {args.parallel}")
-    outcomes = run_partitions(
-        pairs,
-        settings=settings,
-        kind="backfill" if args.all else "manual",
-        progress=not args.quiet,
-        debug=args.debug,
-        parallel=args.parallel,
-    )
+    with _interrupts_stop_the_run() as raise_if_signalled:
+        outcomes = run_partitions(
+            pairs,
+            settings=settings,
+            kind="backfill" if args.all else "manual",
+            progress=not args.quiet,
+            debug=args.debug,
+            parallel=args.parallel,
+            after_each=raise_if_signalled,
+        )
     store_errors = [o.store_error for o in outcomes if o.store_error is not None]
     if store_errors:
         # The store is unusable: nothing of this run is in it, so no summary from it.

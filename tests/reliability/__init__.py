@@ -1,0 +1,1 @@
+"""Fault-injection tests: real processes killed, stores broken, hostile input (issue 11)."""
