@@ -46,9 +46,14 @@ __all__ = [
 
 RUN_STATUSES: Final = ("succeeded", "breached", "failed")
 
+#: Files are written in the storage format of DuckDB 1.5, so the DuckDB CLI data SREs
+#: install today (PyPI's ``duckdb-cli`` 1.5.x) and older Python clients can open them;
+#: DuckDB 2.0's default format is unreadable there. An existing file keeps its format.
+STORAGE_COMPATIBILITY_VERSION: Final = "v1.5.0"
 _CONFIG: Final[dict[str, Any]] = {
     "autoinstall_known_extensions": False,
     "autoload_known_extensions": False,
+    "storage_compatibility_version": STORAGE_COMPATIBILITY_VERSION,
 }
 _FIRST_BACKOFF_S: Final = 0.05
 _MAX_BACKOFF_S: Final = 2.0
