@@ -221,13 +221,14 @@ def _bad_checksum(db: Path) -> None:
     the header and catalog stay readable, so only reading the rows finds it."""
     con = duckdb.connect(str(db), read_only=True)
     blocks = con.execute(
-        "select max(block_id) from pragma_storage_info('sli_results') "
-        "where persistent and block_id >= 0"
+        "select block_id, min(block_offset) from pragma_storage_info('sli_results') "
+        "where persistent and block_id >= 0 group by block_id order by block_id desc limit 1"
     ).fetchall()
     con.close()
-    block = int(blocks[0][0])
+    block, offset = (int(v) for v in blocks[0])
     with db.open("r+b") as out:  # 3 header blocks of 4 KiB, then 256 KiB blocks
-        out.seek(3 * 4096 + block * 262144 + 8 + 1000)
+        # 8 bytes of block checksum, then the segment's own bytes (storage_info's offset).
+        out.seek(3 * 4096 + block * 262144 + 8 + offset)
         out.write(b"\xa5" * 64)
 
 
