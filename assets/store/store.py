@@ -196,7 +196,7 @@ class SliStore:
     def ensure_schema(self) -> None:
         """Create missing tables and views (one transaction)."""
         with self.transaction():
-            pass
+            pass  # transaction() checks the file and creates the schema; nothing else to do
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
