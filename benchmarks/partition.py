@@ -1,0 +1,241 @@
+"""Whole-job benchmark: one partition of ``datasre run`` against the read floor of its files.
+
+Builds N-row days of the sample ``fraud_detection`` model (19 features, predictions,
+labels, country slices) by tiling a clean sample day (default 2026-11-03) with unique
+ids, written in row groups of at most 1M rows so that even a 100M-row day is generated
+within memory, into ``benchmarks/out/partition/`` (git-ignored), with a copy of the
+sample contract pointing at them. Then, in one run and interleaved, it times whole
+processes (``benchmarks/process_meter.py``: wall, CPU, peak RSS summed over workers):
+
+* ``floor``: read the day's three files whole (features, predictions, labels), the least
+  any job that looks at every value must do;
+* ``datasre``: ``datasre run --model fraud_detection --partition DAY`` into a scratch
+  store, the stored baseline profile warm (one untimed run first, as in production
+  where the profile is built once per model version);
+* ``reference`` (``--reference``, on by default up to 5M rows): what a user writes by
+  hand with pandas + pandera + scipy per column (``benchmarks/partition_reference.py``).
+
+Medians of ``--repeat`` runs (default 3) with ratios to the floor, and the job's cost per
+row at each size (linear cost: the per-row times within 1.5x of each other).
+Usage: ``python benchmarks/partition.py [--rows 1000000,5000000] [--huge] [--repeat 3]
+[--day 2026-11-03] [--no-reference] [--markdown]``; ``--huge`` adds a 100M-row day
+(about 12 GB of parquet; run once, no reference).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import math
+import os
+import shutil
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow.parquet as pq
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.process_meter import Measure, timed
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "data" / "samples"
+OUT = ROOT / "benchmarks" / "out" / "partition"
+MODEL = "fraud_detection"
+ID_COLUMN = "transaction_id"
+#: One row group (and one generation chunk) holds at most this many rows.
+CHUNK_ROWS = 1_000_000
+HUGE_ROWS = 100_000_000
+#: The sources a day has; each is tiled the same way so ids keep matching across them.
+SOURCES = ("features", "predictions", "labels")
+
+
+def _tiled_chunk(sample: pl.DataFrame, offset: int, rows: int) -> pl.DataFrame:
+    """Rows ``offset .. offset+rows`` of the sample repeated end to end; every id gets the
+    row's position in the day as a suffix, so ids stay unique and equal across sources."""
+    start = offset % sample.height
+    reps = math.ceil((start + rows) / sample.height)
+    tiled = pl.concat([sample] * reps).slice(start, rows)
+    position = pl.int_range(offset, offset + rows, dtype=pl.Int64)
+    return tiled.with_columns(
+        pl.format("{}-{}", pl.col(ID_COLUMN), position.cast(pl.String)).alias(ID_COLUMN)
+    )
+
+
+def build_day(rows: int, day: dt.date) -> Path:
+    """The contract of an N-row copy of ``day`` (built once per size, reused after)."""
+    folder = OUT / f"rows-{rows}"
+    contract_path = folder / "contracts" / f"{MODEL}.yaml"
+    done = folder / ".complete"
+    if done.exists():
+        return contract_path
+    shutil.rmtree(folder, ignore_errors=True)
+    for source in SOURCES:
+        sample = pl.read_parquet(SAMPLES / MODEL / source / f"{day.isoformat()}.parquet")
+        target = folder / MODEL / source / f"{day.isoformat()}.parquet"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        writer: pq.ParquetWriter | None = None
+        try:
+            for offset in range(0, rows, CHUNK_ROWS):
+                table = _tiled_chunk(sample, offset, min(CHUNK_ROWS, rows - offset)).to_arrow()
+                if writer is None:
+                    writer = pq.ParquetWriter(target, table.schema, compression="zstd")
+                writer.write_table(table, row_group_size=CHUNK_ROWS)
+        finally:
+            if writer is not None:
+                writer.close()
+    contract: dict[str, Any] = yaml.safe_load((SAMPLES / "contracts" / f"{MODEL}.yaml").read_text())
+    sources = contract["sources"]
+    for key in ("training", "prediction_baseline"):
+        sources[key] = str(SAMPLES / MODEL / Path(sources[key]).name)
+    for source in SOURCES:
+        sources[source] = str(folder / MODEL / source / "{date}.parquet")
+    contract_path.parent.mkdir(parents=True, exist_ok=True)
+    contract_path.write_text(yaml.safe_dump(contract, sort_keys=False))
+    done.touch()
+    return contract_path
+
+
+def _day_files(contract_path: Path, day: dt.date) -> list[str]:
+    folder = contract_path.parent.parent / MODEL
+    return [str(folder / source / f"{day.isoformat()}.parquet") for source in SOURCES]
+
+
+FLOOR_CODE = "import sys, polars as pl; frames = [pl.read_parquet(p) for p in sys.argv[1:]]"
+
+
+def _commands(contract_path: Path, day: dt.date, db: Path, reference: bool) -> dict[str, list[str]]:
+    datasre = str(Path(sys.executable).with_name("datasre"))
+    commands = {
+        "floor": [sys.executable, "-c", FLOOR_CODE, *_day_files(contract_path, day)],
+        "datasre": [
+            datasre,
+            "run",
+            "--config",
+            str(contract_path),
+            "--db",
+            str(db),
+            "--model",
+            MODEL,
+            "--partition",
+            day.isoformat(),
+            "--quiet",
+        ],
+    }
+    if reference:
+        commands["reference"] = [
+            sys.executable,
+            str(ROOT / "benchmarks" / "partition_reference.py"),
+            str(contract_path),
+            day.isoformat(),
+        ]
+    return commands
+
+
+def _environment() -> dict[str, str]:
+    """An ephemeral Dagster instance (no DAGSTER_HOME), no telemetry."""
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    env["DAGSTER_DISABLE_TELEMETRY"] = "1"
+    return env
+
+
+def _median(measures: list[Measure]) -> tuple[float, float]:
+    return (
+        statistics.median(m.wall for m in measures),
+        statistics.median(m.rss_mib for m in measures),
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
+    parser.add_argument("--rows", default="1000000,5000000", help="comma-separated day sizes")
+    parser.add_argument("--huge", action="store_true", help=f"also a {HUGE_ROWS:,}-row day")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--day", default="2026-11-03", help="the clean sample day to tile")
+    parser.add_argument(
+        "--no-reference", action="store_true", help="skip the pandas+pandera+scipy job"
+    )
+    parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    args = parser.parse_args()
+    day = dt.date.fromisoformat(args.day)
+    sizes = [int(x) for x in args.rows.split(",") if x]
+    if args.huge:
+        sizes.append(HUGE_ROWS)
+    env = _environment()
+    results: list[tuple[int, dict[str, tuple[float, float]]]] = []
+    for rows in sizes:
+        print(f"building a {rows:,}-row day ...", file=sys.stderr, flush=True)
+        contract_path = build_day(rows, day)
+        db = contract_path.parent.parent / "bench.duckdb"
+        for stale in (db, db.with_name(db.name + ".wal")):
+            stale.unlink(missing_ok=True)
+        shutil.rmtree(db.with_suffix(".state"), ignore_errors=True)
+        reference = not args.no_reference and rows <= 5_000_000
+        commands = _commands(contract_path, day, db, reference)
+        # Warm: the first run builds the stored baseline profile (once per version).
+        timed(commands["datasre"], cwd=ROOT, env=env)
+        repeat = 1 if rows >= HUGE_ROWS else args.repeat
+        measures: dict[str, list[Measure]] = {name: [] for name in commands}
+        for _ in range(repeat):
+            for name, cmd in commands.items():
+                print(f"  {rows:,} rows: {name} ...", file=sys.stderr, flush=True)
+                measures[name].append(timed(cmd, cwd=ROOT, env=env))
+        results.append((rows, {name: _median(m) for name, m in measures.items()}))
+    _print(results, markdown=args.markdown)
+    return 0
+
+
+def _print(results: list[tuple[int, dict[str, tuple[float, float]]]], *, markdown: bool) -> None:
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    header = (
+        "rows",
+        "floor s",
+        "floor GiB",
+        "datasre s",
+        "datasre GiB",
+        "x floor",
+        "datasre µs/row",
+        "reference s",
+        "reference GiB",
+        "reference x datasre",
+    )
+    lines = []
+    for rows, m in results:
+        floor_s, floor_mib = m["floor"]
+        job_s, job_mib = m["datasre"]
+        ref = m.get("reference")
+        lines.append(
+            (
+                f"{rows:,}",
+                f"{floor_s:.2f}",
+                f"{floor_mib / 1024:.2f}",
+                f"{job_s:.2f}",
+                f"{job_mib / 1024:.2f}",
+                f"{job_s / floor_s:.1f}",
+                f"{job_s / rows * 1e6:.2f}",
+                f"{ref[0]:.2f}" if ref else "-",
+                f"{ref[1] / 1024:.2f}" if ref else "-",
+                f"{ref[0] / job_s:.1f}" if ref else "-",
+            )
+        )
+    if markdown:
+        print("| " + " | ".join(header) + " |")
+        print("|" + " --- |" * len(header))
+        for line in lines:
+            print("| " + " | ".join(line) + " |")
+    else:
+        widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(header)]
+        print("  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True)))
+        for line in lines:
+            print("  ".join(c.rjust(w) for c, w in zip(line, widths, strict=True)))
+    per_row = [m["datasre"][0] / rows for rows, m in results]
+    if len(per_row) > 1:
+        print(f"per-row cost spread (max/min): {max(per_row) / min(per_row):.2f}x (target <= 1.5x)")
+    print(f"load average {load}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
