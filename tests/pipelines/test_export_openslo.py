@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
-from jsonschema import Draft7Validator
+from jsonschema import Draft7Validator  # type: ignore[import-untyped]
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
@@ -66,7 +66,7 @@ def documents(capsys: pytest.CaptureFixture[str]) -> Iterator[list[dict[str, Any
 
 def test_the_vendored_schemas_reject_what_openslo_forbids() -> None:
     # The validator is not vacuous: each of these breaks one rule of the published schema.
-    good = {
+    good: dict[str, Any] = {
         "apiVersion": "openslo/v1",
         "kind": "SLO",
         "metadata": {"name": "m-accuracy"},
