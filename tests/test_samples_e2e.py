@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,19 +24,8 @@ DAYS = [(dt.date(2026, 11, 1) + dt.timedelta(days=i)).isoformat() for i in range
 
 
 @pytest.fixture(scope="module")
-def sample_db_path(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    root = tmp_path_factory.mktemp("samples")
-    db = root / "datasre.duckdb"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.delenv("DAGSTER_HOME", raising=False)
-        patch.setenv("DATASRE_STAGING", str(root / "staging"))
-        patch.delenv("DATASRE_STATE_DIR", raising=False)  # beside the db: root/datasre.state
-        code = main(
-            ["run", "--all", "--db", str(db), "--config", "data/samples/contracts",
-             "--now", AS_OF, "--quiet"]
-        )  # fmt: skip
-    assert code == 0
-    yield db
+def sample_db_path(sample_store_path: Path) -> Path:
+    return sample_store_path  # tests/conftest.py: one `datasre run --all` per session
 
 
 @pytest.fixture(scope="module")

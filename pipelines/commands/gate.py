@@ -20,10 +20,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from assets.store.gate_store import Evidence, GateStore
     from checks.contract import Contract
+    from checks.gate import GateOptions, Verdict
 
 
-__all__ = ["register", "run", "run_waive"]
+__all__ = ["register", "review", "run", "run_waive"]
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -120,33 +122,21 @@ def _actor() -> str | None:
         return None
 
 
-def run(args: argparse.Namespace) -> int:
-    from assets.store import SliStore
-    from assets.store.gate_store import GateStore
+def review(
+    gate_store: GateStore,
+    contract: Contract,
+    version: str,
+    *,
+    now: dt.datetime,
+    options: GateOptions,
+) -> tuple[Evidence, Verdict]:
+    """The evidence of one model version and the gate's verdict on it at ``now`` (a
+    candidate-only version is judged as a candidate); reads the store, records nothing.
+    ``datasre gate`` and ``datasre export prometheus`` decide through it alike."""
     from checks.candidate_verdict import as_candidate_verdict, is_candidate_only
-    from checks.gate import DEFAULT_MAX_EVIDENCE_AGE_HOURS, GateOptions, decide
+    from checks.gate import decide
     from checks.slo import as_definitions
-    from pipelines.cli import EXIT_NO, EXIT_OK, UsageError
-    from pipelines.report import render, to_json
-    from pipelines.settings import Settings
 
-    settings = Settings.from_env(config_path=args.config, database=args.db)
-    now = _as_of(args.as_of or settings.now)
-    age = args.max_evidence_age_hours
-    if age is not None and age <= 0:
-        raise UsageError("--max-evidence-age-hours: must be a positive number of hours")
-    if args.window_days is not None and not 1 <= args.window_days <= 366:
-        raise UsageError("--window-days: must be between 1 and 366")
-    contract = _contract(settings.config_path, args.model)
-    version = args.version or contract.version
-    options = GateOptions(
-        max_evidence_age_hours=age if age is not None else DEFAULT_MAX_EVIDENCE_AGE_HOURS,
-        block_on_infra_budget=args.block_on_infra_budget,
-        window_days=args.window_days,
-    )
-    gate_store = GateStore(SliStore(settings.database))
-    if not args.no_record:
-        gate_store.ensure_schema()  # read-write; --no-record only reads
     evidence = gate_store.load_evidence(contract.model, version)
     verdict = decide(
         contract,
@@ -169,6 +159,35 @@ def run(args: argparse.Namespace) -> int:
             waivers=evidence.waivers,
             now=now,
         )
+    return evidence, verdict
+
+
+def run(args: argparse.Namespace) -> int:
+    from assets.store import SliStore
+    from assets.store.gate_store import GateStore
+    from checks.gate import DEFAULT_MAX_EVIDENCE_AGE_HOURS, GateOptions
+    from pipelines.cli import EXIT_NO, EXIT_OK, UsageError
+    from pipelines.report import render, to_json
+    from pipelines.settings import Settings
+
+    settings = Settings.from_env(config_path=args.config, database=args.db)
+    now = _as_of(args.as_of or settings.now)
+    age = args.max_evidence_age_hours
+    if age is not None and age <= 0:
+        raise UsageError("--max-evidence-age-hours: must be a positive number of hours")
+    if args.window_days is not None and not 1 <= args.window_days <= 366:
+        raise UsageError("--window-days: must be between 1 and 366")
+    contract = _contract(settings.config_path, args.model)
+    version = args.version or contract.version
+    options = GateOptions(
+        max_evidence_age_hours=age if age is not None else DEFAULT_MAX_EVIDENCE_AGE_HOURS,
+        block_on_infra_budget=args.block_on_infra_budget,
+        window_days=args.window_days,
+    )
+    gate_store = GateStore(SliStore(settings.database))
+    if not args.no_record:
+        gate_store.ensure_schema()  # read-write; --no-record only reads
+    _, verdict = review(gate_store, contract, version, now=now, options=options)
     if not args.no_record:
         gate_store.append_decision(verdict, to_json(verdict), actor=_actor())
     report = render(verdict, args.format)

@@ -49,3 +49,22 @@ def test_the_store_opens_in_the_duckdb_1_5_cli_with_its_views(tmp_path: Path) ->
     )
     assert (rows, slos, exhausted) == expected[0]
     assert rows > 0 and slos > 0
+
+
+def test_the_duckdb_cli_queries_the_store_the_sample_run_writes(sample_store_path: Path) -> None:
+    # The file `make run` (`datasre run --all` on data/samples) writes, opened read-only
+    # by the 1.5 CLI a data SRE installs from PyPI.
+    cli = _duckdb_cli()
+    out = subprocess.run(
+        [cli, "-readonly", "-csv", str(sample_store_path), "-c",
+         "select count(*) as n from sli_latest"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    header, value = out.stdout.strip().splitlines()
+    assert header == "n"
+    expected = SliStore(sample_store_path).fetchall("select count(*) from sli_latest")[0][0]
+    assert int(value) == expected
+    assert expected > 2000  # 14 days of two models (README: 59 and 163 rows a day)

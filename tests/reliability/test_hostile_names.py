@@ -22,6 +22,7 @@ import pytest
 from assets.store import SliStore
 from pipelines.cli import main
 from tests.fixtures import FIRST_DAY, contract_dict, write_model
+from tests.promtool import parse_samples, run_promtool
 
 NOW = "2026-04-01T00:00:00+00:00"
 AS_OF = "2026-03-03T12:00:00+00:00"
@@ -69,7 +70,7 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     db = root / "s.duckdb"
     common = ["--config", str(contract), "--db", str(db)]
     # mypy: capsys is function-scoped, so output goes through files here.
-    out: dict[str, Any] = {"db": db}
+    out: dict[str, Any] = {"db": db, "contract": contract}
     import contextlib
     import io
 
@@ -203,3 +204,26 @@ def test_contract_check_prints_an_owner_with_control_characters_escaped(
     out = capsys.readouterr().out
     assert out.count("\n") == 1 and "\x1b" not in out
     assert out.rstrip("\n").endswith("owner ops\\x1b[2J\\nteam")
+
+
+def test_prometheus_export_keeps_hostile_names_as_escaped_label_values(
+    hostile_run: dict[str, Any], tmp_path: Path
+) -> None:
+    out = tmp_path / "datasre.prom"
+    code = main(
+        ["export", "prometheus", "--config", str(hostile_run["contract"]),
+         "--db", str(hostile_run["db"]), "--as-of", AS_OF, "--output", str(out)]
+    )  # fmt: skip
+    assert code == 0
+    text = out.read_text(encoding="utf-8")
+    checked = run_promtool("check", "metrics", stdin=text)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    # A newline in a value is escaped: every line is a comment or one sample.
+    assert all(line.startswith(("# ", "datasre_")) for line in text.splitlines())
+    samples = parse_samples(text)
+    series = [labels for name, labels, _ in samples if name == "datasre_sli_value"]
+    # Unescaped by the format's rules, each name is exactly the data's.
+    assert {s["slice"] for s in series if s["slice"]} == {
+        f"{FEATURE}={value}" for value in HOSTILE.values()
+    }
+    assert FEATURE in {s["feature"] for s in series}

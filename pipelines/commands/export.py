@@ -1,0 +1,180 @@
+"""``datasre export prometheus|alerts|openslo``: datasre's state in the formats SRE tools
+read.
+
+- ``prometheus``: the text exposition for node_exporter's textfile collector (gate
+  readiness, SLO state, error budgets, burn rates, newest SLI values), from the store, as
+  the gate sees it at ``--as-of`` (default ``$DATASRE_NOW`` or the wall clock);
+- ``alerts``: multi-window, multi-burn-rate alert rules over those metrics, as
+  PrometheusRule resources (default) or one plain Prometheus rule file;
+- ``openslo``: OpenSLO v1 documents of every contract SLO.
+
+``--output FILE`` is written atomically: into a temporary file of the same directory
+(a dot file ending in ``.tmp``, which the textfile collector ignores, as it reads only
+``*.prom``), then renamed over ``FILE``, so a scrape never reads half a file. Without it
+the text goes to stdout. Exit 0, or 2 on a usage, config or store error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from checks.contract import Contract
+
+__all__ = ["register", "run_alerts", "run_openslo", "run_prometheus", "write_atomically"]
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from pipelines.cli import _add_common_options
+    from pipelines.exports.alert_rules import RULE_FORMATS
+
+    parser = subparsers.add_parser(
+        "export",
+        help="write Prometheus metrics, alert rules or OpenSLO documents",
+        description="Export datasre's SLOs and their state for Prometheus, Alertmanager "
+        "and OpenSLO tooling.",
+    )
+    targets = parser.add_subparsers(dest="target", metavar="TARGET")
+    targets.required = True
+    prometheus = targets.add_parser(
+        "prometheus",
+        help="metrics for node_exporter's textfile collector",
+        description="Gate readiness, SLO state, error budgets, burn rates and the newest "
+        "SLI values of each contract's current version, in the Prometheus text format.",
+    )
+    prometheus.add_argument(
+        "--as-of",
+        default=None,
+        metavar="ISO",
+        help="judge as the gate would at this time, ISO 8601 (default $DATASRE_NOW or now)",
+    )
+    prometheus.set_defaults(func=run_prometheus)
+    alerts = targets.add_parser(
+        "alerts",
+        help="multi-window, multi-burn-rate alert rules over the exported metrics",
+        description="Page and ticket alerts per contract SLO (docs/alerting.md), as "
+        "PrometheusRule resources or one Prometheus rule file.",
+    )
+    alerts.add_argument(
+        "--format",
+        choices=RULE_FORMATS,
+        default=RULE_FORMATS[0],
+        help="prometheus-rule: Kubernetes resources (default); rules: a plain rule file",
+    )
+    alerts.set_defaults(func=run_alerts)
+    openslo = targets.add_parser(
+        "openslo",
+        help="OpenSLO v1 documents of every contract SLO",
+        description="Service, SLI, SLO, AlertPolicy and AlertNotificationTarget objects.",
+    )
+    openslo.set_defaults(func=run_openslo)
+    for target in (prometheus, alerts, openslo):
+        target.add_argument("--output", default=None, help="write here (atomically), not stdout")
+        target.add_argument(
+            "--model",
+            action="append",
+            default=None,
+            help="only this model (repeatable; default every contract)",
+        )
+        _add_common_options(target)
+
+
+def write_atomically(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file of the same directory and a
+    rename, so a reader sees the old file or the new one, never a part; mode 0644."""
+    from pipelines.cli import UsageError
+
+    target = Path(path)
+    temporary: str | None = None
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(
+            dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+        )
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, target)
+    except OSError as exc:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
+        raise UsageError(f"--output: {target}: cannot write ({exc.strerror or exc})") from None
+
+
+def _contracts(config_path: str, models: list[str] | None) -> list[Contract]:
+    from checks.contract import load_contracts
+    from pipelines.cli import UsageError
+
+    contracts = load_contracts(config_path)
+    if not models:
+        return contracts
+    known = {c.model for c in contracts}
+    unknown = [m for m in models if m not in known]
+    if unknown:
+        raise UsageError(
+            f"--model: unknown model {unknown[0]!r} in {config_path} "
+            f"(known: {', '.join(sorted(known))})"
+        )
+    return [c for c in contracts if c.model in models]
+
+
+def _emit(args: argparse.Namespace, text: str, what: str) -> int:
+    from pipelines.cli import EXIT_OK
+
+    if args.output:
+        write_atomically(args.output, text)
+        print(f"datasre export {args.target}: {what} -> {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def run_prometheus(args: argparse.Namespace) -> int:
+    from assets.store import SliStore
+    from assets.store.gate_store import GateStore
+    from checks.gate import GateOptions
+    from pipelines.commands.gate import _as_of, review
+    from pipelines.exports.prometheus import exposition, model_state
+    from pipelines.settings import Settings
+
+    settings = Settings.from_env(config_path=args.config, database=args.db)
+    now = _as_of(args.as_of or settings.now)
+    contracts = _contracts(settings.config_path, args.model)
+    options = GateOptions()
+    gate_store = GateStore(SliStore(settings.database))
+    states = []
+    for contract in contracts:
+        evidence, verdict = review(gate_store, contract, contract.version, now=now, options=options)
+        states.append(model_state(verdict, evidence.slis, evidence.runs))
+    text = exposition(states, options.policy)
+    samples = sum(1 for line in text.splitlines() if line and not line.startswith("#"))
+    return _emit(args, text, f"{samples} samples of {len(states)} model versions")
+
+
+def run_alerts(args: argparse.Namespace) -> int:
+    from checks.gate import GateOptions
+    from pipelines.exports.alert_rules import render_rules
+    from pipelines.settings import Settings
+
+    settings = Settings.from_env(config_path=args.config, database=args.db)
+    contracts = _contracts(settings.config_path, args.model)
+    text = render_rules(contracts, args.format, GateOptions().policy)
+    return _emit(args, text, f"{args.format} for {len(contracts)} contracts")
+
+
+def run_openslo(args: argparse.Namespace) -> int:
+    from checks.gate import GateOptions
+    from pipelines.exports.openslo import render_openslo
+    from pipelines.settings import Settings
+
+    settings = Settings.from_env(config_path=args.config, database=args.db)
+    contracts = _contracts(settings.config_path, args.model)
+    text = render_openslo(contracts, GateOptions().policy)
+    return _emit(args, text, f"OpenSLO documents of {len(contracts)} contracts")

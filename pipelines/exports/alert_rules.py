@@ -1,0 +1,187 @@
+"""Multi-window, multi-burn-rate alert rules over the exported SLO metrics: a plain
+Prometheus rule file and a PrometheusRule (``monitoring.coreos.com/v1``) per contract.
+
+The rules read the burn rates datasre exports (``datasre_slo_burn_rate{window=...}``,
+:mod:`pipelines.exports.prometheus`) instead of recomputing them in PromQL: a daily batch
+has one evaluation per day, so a range query over scrapes would count scrapes, not days,
+and label-delayed SLOs would be judged on days whose labels have not arrived. The windows
+and thresholds are :class:`checks.slo.AlertPolicy`'s, the policy the gate and the SQL
+views use; docs/alerting.md says how the SRE workbook's hour-scale windows map to it.
+
+Per SLO in force (declared and built-in) two rules: ``DatasreErrorBudgetBurnPage``
+(severity ``page``) when both windows burn at or above the page threshold, and
+``DatasreErrorBudgetBurnTicket`` (severity ``ticket``) when both burn at or above the
+ticket threshold but not the page one, the same levels as ``checks.slo.alert_level``.
+Per contract one more: ``DatasreEvidenceStale`` (``ticket``) when no run recorded evidence
+for longer than the gate tolerates, because a dead pipeline freezes every gauge above.
+Each rule carries the contract's runbook as ``runbook_url``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+import yaml
+
+from checks.contract import Contract
+from checks.gate import DEFAULT_MAX_EVIDENCE_AGE_HOURS
+from checks.slo import AlertPolicy, SloDefinition, as_definitions
+from pipelines.escape import prometheus_label
+from pipelines.exports import metrics
+from pipelines.exports.names import rfc1123_name
+
+__all__ = [
+    "PAGE_ALERT",
+    "RULE_FORMATS",
+    "STALE_ALERT",
+    "TICKET_ALERT",
+    "prometheus_rule_documents",
+    "render_rules",
+    "rule_groups",
+]
+
+PAGE_ALERT: Final = "DatasreErrorBudgetBurnPage"
+TICKET_ALERT: Final = "DatasreErrorBudgetBurnTicket"
+STALE_ALERT: Final = "DatasreEvidenceStale"
+#: ``--format`` values: a PrometheusRule resource per contract, or one plain rule file.
+RULE_FORMATS: Final = ("prometheus-rule", "rules")
+
+
+def _selector(family: metrics.Family, matchers: Mapping[str, str]) -> str:
+    inner = ",".join(f'{name}="{prometheus_label(value)}"' for name, value in matchers.items())
+    return f"{family.name}{{{inner}}}"
+
+
+def _both_windows_at_least(slo: Mapping[str, str], threshold: float, policy: AlertPolicy) -> str:
+    """PromQL: both burn-rate windows of one SLO at or above ``threshold``."""
+    short = _selector(
+        metrics.SLO_BURN_RATE,
+        {**slo, metrics.WINDOW_LABEL: metrics.window_label(policy.short_window_days)},
+    )
+    long = _selector(
+        metrics.SLO_BURN_RATE,
+        {**slo, metrics.WINDOW_LABEL: metrics.window_label(policy.long_window_days)},
+    )
+    both = f"ignoring({metrics.WINDOW_LABEL})"
+    return f"({short} >= {threshold:g} and {both} {long} >= {threshold:g})"
+
+
+def _comparator_words(definition: SloDefinition) -> str:
+    return f"{definition.sli} {definition.comparator} {definition.objective:g}"
+
+
+def _burn_rules(
+    contract: Contract, definition: SloDefinition, policy: AlertPolicy
+) -> list[dict[str, Any]]:
+    # No version matcher: the rules stay valid when the contract's version changes.
+    slo = {"model": contract.model, "sli": definition.sli}
+    page = _both_windows_at_least(slo, policy.page_burn_rate, policy)
+    ticket = _both_windows_at_least(slo, policy.ticket_burn_rate, policy)
+    windows = f"{policy.short_window_days} and {policy.long_window_days} days"
+    objective = (
+        f"SLO {_comparator_words(definition)} on {definition.target:.4g} of the days of a "
+        f"{definition.window_days}-day window ({definition.track} track"
+        f"{', blocks deployment' if definition.blocking else ''})."
+    )
+    rules: list[dict[str, Any]] = []
+    for alert, expr, severity, threshold in (
+        (PAGE_ALERT, page, "page", policy.page_burn_rate),
+        (TICKET_ALERT, f"{ticket} unless {page}", "ticket", policy.ticket_burn_rate),
+    ):
+        annotations = {
+            "summary": f"{contract.model}: {definition.sli} burns its error budget at "
+            f">= {threshold:g}x over {windows}",
+            "description": f"{objective} At this pace the budget lasts "
+            f"{definition.window_days / threshold:g} days or less.",
+        }
+        if contract.runbook:
+            annotations["runbook_url"] = contract.runbook
+        rules.append(
+            {
+                "alert": alert,
+                "expr": expr,
+                # model and sli repeat the series' labels: they make each rule's label
+                # set unique (promtool rejects duplicates) and route without the expr.
+                "labels": {
+                    "severity": severity,
+                    "model": contract.model,
+                    "track": definition.track,
+                    "sli": definition.sli,
+                },
+                "annotations": annotations,
+            }
+        )
+    return rules
+
+
+def _stale_rule(contract: Contract) -> dict[str, Any]:
+    hours = DEFAULT_MAX_EVIDENCE_AGE_HOURS
+    last = _selector(metrics.LAST_COMPLETED_RUN, {"model": contract.model})
+    annotations = {
+        "summary": f"{contract.model}: no run recorded evidence for more than {hours:g} h",
+        "description": "The daily validation did not complete: every datasre gauge of this "
+        "model shows old evidence, and the deployment gate blocks on it.",
+    }
+    if contract.runbook:
+        annotations["runbook_url"] = contract.runbook
+    return {
+        "alert": STALE_ALERT,
+        "expr": f"time() - {last} > {hours * 3600:g}",
+        "labels": {"severity": "ticket", "model": contract.model},
+        "annotations": annotations,
+    }
+
+
+def rule_groups(
+    contracts: Sequence[Contract], policy: AlertPolicy | None = None
+) -> list[dict[str, Any]]:
+    """One rule group per contract (``datasre-<model>``), in the contracts' order; the
+    windows and thresholds of ``policy`` (default :class:`checks.slo.AlertPolicy`)."""
+    policy = policy or AlertPolicy()
+    groups: list[dict[str, Any]] = []
+    for contract in contracts:
+        rules = [
+            rule
+            for definition in as_definitions(contract)
+            for rule in _burn_rules(contract, definition, policy)
+        ]
+        rules.append(_stale_rule(contract))
+        groups.append({"name": f"datasre-{contract.model}", "rules": rules})
+    return groups
+
+
+def prometheus_rule_documents(
+    contracts: Sequence[Contract], policy: AlertPolicy | None = None
+) -> list[dict[str, Any]]:
+    """One PrometheusRule resource per contract, holding that contract's rule group."""
+    return [
+        {
+            "apiVersion": "monitoring.coreos.com/v1",
+            "kind": "PrometheusRule",
+            "metadata": {
+                "name": rfc1123_name("datasre", contract.model),
+                "labels": {"app.kubernetes.io/name": "datasre"},
+            },
+            "spec": {"groups": [group]},
+        }
+        for contract, group in zip(contracts, rule_groups(contracts, policy), strict=True)
+    ]
+
+
+def render_rules(
+    contracts: Sequence[Contract], rule_format: str, policy: AlertPolicy | None = None
+) -> str:
+    """YAML of the rules: ``rules`` is one Prometheus rule file (``groups:``), the input of
+    ``promtool check rules``; ``prometheus-rule`` is a stream of PrometheusRule resources
+    for ``kubectl apply -f``."""
+    if rule_format == "rules":
+        return _yaml({"groups": rule_groups(contracts, policy)})
+    if rule_format == "prometheus-rule":
+        documents = prometheus_rule_documents(contracts, policy)
+        return "---\n".join(_yaml(document) for document in documents)
+    raise ValueError(f"rule format must be one of {RULE_FORMATS}, not {rule_format!r}")
+
+
+def _yaml(document: Mapping[str, Any]) -> str:
+    return yaml.safe_dump(dict(document), sort_keys=False, allow_unicode=True, width=10_000)

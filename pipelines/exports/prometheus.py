@@ -1,0 +1,199 @@
+"""The Prometheus text exposition of datasre's state, for node_exporter's textfile
+collector (``--collector.textfile.directory``): pure text, no I/O.
+
+What one model version shows (families and units in :mod:`pipelines.exports.metrics`):
+the gate's readiness at export time, the newest completed run and partition, per SLO its
+state, reference-day status, target, remaining error budget and burn rates over the alert
+policy's two windows, and per SLI row its newest value, objective and verdict. The SLO
+numbers are the gate's own (:func:`checks.gate.decide` computes them with
+:func:`checks.slo.error_budgets`), so the alert rules page on exactly what the gate reads.
+
+The textfile collector does not accept timestamps, so a sample carries none: each scrape
+shows the state of the newest export. Label values are escaped by
+:func:`pipelines.escape.prometheus_label` (backslash, double quote, newline); every other
+character, tabs and control characters included, is legal inside the quotes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import polars as pl
+
+from checks.gate import EVIDENCE_RUN_STATUSES, Severity, Verdict
+from checks.slo import AlertPolicy, DayStatus, ErrorBudget
+from pipelines.escape import prometheus_label
+from pipelines.exports import metrics
+from pipelines.exports.metrics import Family
+
+__all__ = ["SLI_SERIES_KEY", "ModelState", "exposition", "model_state", "newest_sli_rows"]
+
+#: Columns that tell one SLI series from another within a model version.
+SLI_SERIES_KEY: Final = ("track", "category", "sli", "feature", "slice", "method")
+
+
+@dataclass(frozen=True)
+class ModelState:
+    """What the export shows of one model version (see the module docstring).
+
+    ``slis`` holds the newest row with a value of each SLI series
+    (:func:`newest_sli_rows`); ``budgets`` the gate's error budgets.
+    """
+
+    model: str
+    version: str
+    ready: bool
+    blocking_reasons: int
+    budgets: tuple[ErrorBudget, ...]
+    slis: pl.DataFrame
+    last_completed_run: dt.datetime | None
+    newest_partition: dt.date | None
+
+
+def newest_sli_rows(slis: pl.DataFrame) -> pl.DataFrame:
+    """The row of the newest partition that measured each SLI series (a value not null).
+
+    Label-fed SLIs (accuracy...) have no value on the newest partitions while labels are
+    on their way: their newest value is the one of their newest labelled day.
+    """
+    measured = slis.filter(pl.col("value").is_not_null())
+    if measured.height == 0:
+        return measured
+    return (
+        measured.sort("partition")
+        .group_by(list(SLI_SERIES_KEY), maintain_order=True)
+        .last()
+        .sort(list(SLI_SERIES_KEY), nulls_last=False)
+    )
+
+
+def model_state(verdict: Verdict, slis: pl.DataFrame, runs: pl.DataFrame) -> ModelState:
+    """The export's view of one verdict and the evidence it judged.
+
+    ``slis`` are the version's ``sli_latest`` rows and ``runs`` its ``runs`` rows; only
+    partitions up to the verdict's reference day count (the gate's data time), so an
+    export at an earlier ``--as-of`` shows nothing the gate could not see then.
+    """
+    reference = verdict.reference_day
+    visible = slis
+    if reference is not None and slis.height:
+        visible = slis.filter(pl.col("partition") <= reference.isoformat())
+    elif reference is None:
+        visible = slis.clear()
+    completed = runs.filter(pl.col("status").is_in(list(EVIDENCE_RUN_STATUSES)))
+    if reference is not None and completed.height:
+        completed = completed.filter(pl.col("partition") <= reference.isoformat())
+    last_run = completed["finished_at"].max() if completed.height else None
+    return ModelState(
+        model=verdict.model,
+        version=verdict.model_version,
+        ready=verdict.ready,
+        blocking_reasons=sum(r.severity == Severity.BLOCK for r in verdict.reasons),
+        budgets=tuple(verdict.budgets),
+        slis=newest_sli_rows(visible),
+        last_completed_run=last_run if isinstance(last_run, dt.datetime) else None,
+        newest_partition=reference,
+    )
+
+
+def _number(value: float) -> str:
+    """A sample value as the exposition format spells it (Go's ParseFloat reads it)."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    return repr(float(value))
+
+
+def _sample(family: Family, labels: Mapping[str, str | None], value: float) -> str:
+    pairs = ",".join(
+        f'{name}="{prometheus_label(labels.get(name) or "")}"' for name in family.labels
+    )
+    return f"{family.name}{{{pairs}}} {_number(value)}"
+
+
+def _unix_seconds(moment: dt.datetime) -> float:
+    return moment.timestamp()
+
+
+def _day_start_seconds(day: dt.date) -> float:
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp()
+
+
+def _model_samples(state: ModelState) -> Iterable[tuple[Family, dict[str, str | None], float]]:
+    labels: dict[str, str | None] = {"model": state.model, "version": state.version}
+    yield metrics.GATE_READY, labels, float(state.ready)
+    yield metrics.GATE_BLOCKING_REASONS, labels, float(state.blocking_reasons)
+    if state.last_completed_run is not None:
+        yield metrics.LAST_COMPLETED_RUN, labels, _unix_seconds(state.last_completed_run)
+    if state.newest_partition is not None:
+        yield metrics.NEWEST_PARTITION, labels, _day_start_seconds(state.newest_partition)
+
+
+def _slo_samples(
+    state: ModelState, policy: AlertPolicy
+) -> Iterable[tuple[Family, dict[str, str | None], float]]:
+    for budget in state.budgets:
+        labels: dict[str, str | None] = {
+            "model": state.model,
+            "version": state.version,
+            "track": budget.track,
+            "sli": budget.slo,
+        }
+        yield metrics.SLO_OK, labels, float(budget.state == "ok")
+        if budget.latest_status != DayStatus.NOT_EVALUATED:
+            yield metrics.SLO_DAY_GOOD, labels, float(budget.latest_status == DayStatus.GOOD)
+        yield metrics.SLO_TARGET, labels, budget.target
+        if budget.remaining_fraction is not None:
+            yield metrics.SLO_ERROR_BUDGET_REMAINING, labels, budget.remaining_fraction
+        windows = (
+            (policy.short_window_days, budget.burn_rate_short),
+            (policy.long_window_days, budget.burn_rate_long),
+        )
+        for days, burn in windows:
+            if burn is not None:
+                window = {**labels, metrics.WINDOW_LABEL: metrics.window_label(days)}
+                yield metrics.SLO_BURN_RATE, window, burn
+
+
+def _sli_samples(state: ModelState) -> Iterable[tuple[Family, dict[str, str | None], float]]:
+    # Rendering, not computation: one text line per series of the newest partition.
+    for row in state.slis.iter_rows(named=True):
+        labels: dict[str, str | None] = {
+            "model": state.model,
+            "version": state.version,
+            **{key: row[key] for key in SLI_SERIES_KEY},
+        }
+        yield metrics.SLI_VALUE, labels, float(row["value"])
+        if row["objective"] is not None:
+            yield metrics.SLI_OBJECTIVE, labels, float(row["objective"])
+        if row["ok"] is not None:
+            yield metrics.SLI_OK, labels, float(row["ok"])
+
+
+def exposition(states: Sequence[ModelState], policy: AlertPolicy | None = None) -> str:
+    """The text exposition (format 0.0.4) of every model version's state: per family a
+    ``# HELP`` and ``# TYPE ... gauge`` line, then its samples; ends with a newline.
+
+    ``policy`` names the burn-rate windows (the ``window`` label); it must be the policy
+    the budgets were computed with (default :class:`checks.slo.AlertPolicy`).
+    """
+    policy = policy or AlertPolicy()
+    lines_of: dict[str, list[str]] = {family.name: [] for family in metrics.FAMILIES}
+    for state in states:
+        for family, labels, value in (
+            *_model_samples(state),
+            *_slo_samples(state, policy),
+            *_sli_samples(state),
+        ):
+            lines_of[family.name].append(_sample(family, labels, value))
+    out: list[str] = []
+    for family in metrics.FAMILIES:
+        out.append(f"# HELP {family.name} {family.help}")
+        out.append(f"# TYPE {family.name} gauge")
+        out.extend(lines_of[family.name])
+    return "\n".join(out) + "\n"

@@ -1,0 +1,158 @@
+"""``datasre export prometheus`` on the store the sample run writes: promtool accepts the
+exposition, the SLO numbers are the gate's (and the SQL views'), the file is replaced
+atomically, and usage errors are one line with exit 2."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import pytest
+
+from assets.store import SliStore
+from pipelines.cli import main
+from tests.conftest import SAMPLE_AS_OF
+from tests.promtool import parse_samples, run_promtool
+
+CONTRACTS = "data/samples/contracts"
+
+
+def _export(db: Path, out: Path, *extra: str) -> int:
+    return main(
+        ["export", "prometheus", "--db", str(db), "--config", CONTRACTS,
+         "--as-of", SAMPLE_AS_OF, "--output", str(out), *extra]
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def sample_exposition(sample_store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    out = tmp_path_factory.mktemp("export") / "datasre.prom"
+    assert _export(sample_store_path, out) == 0
+    return out.read_text(encoding="utf-8")
+
+
+def test_promtool_accepts_the_exposition_of_the_sample_run(sample_exposition: str) -> None:
+    checked = run_promtool("check", "metrics", stdin=sample_exposition)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert checked.stdout + checked.stderr == ""
+
+
+def test_every_family_has_help_and_gauge_type_and_no_series_repeats(
+    sample_exposition: str,
+) -> None:
+    lines = sample_exposition.splitlines()
+    names = {name for name, _, _ in parse_samples(sample_exposition)}
+    for name in names:
+        assert f"# TYPE {name} gauge" in lines
+        assert any(line.startswith(f"# HELP {name} ") for line in lines)
+        assert name.startswith("datasre_")
+    series = [(n, tuple(sorted(ls.items()))) for n, ls, _ in parse_samples(sample_exposition)]
+    assert len(series) == len(set(series))
+
+
+def test_gate_readiness_is_the_gates_decision(sample_exposition: str) -> None:
+    ready = {
+        labels["model"]: value
+        for name, labels, value in parse_samples(sample_exposition)
+        if name == "datasre_gate_ready"
+    }
+    # data/samples/README.md: delivery_eta passes the gate, fraud_detection is blocked.
+    assert ready == {"delivery_eta": 1.0, "fraud_detection": 0.0}
+
+
+def test_budgets_and_burn_rates_equal_the_error_budget_view(
+    sample_exposition: str, sample_store_path: Path
+) -> None:
+    rows = SliStore(sample_store_path).fetchall(
+        "select model, slo, remaining_fraction, burn_rate_short, burn_rate_long, state "
+        "from error_budget"
+    )
+    samples = parse_samples(sample_exposition)
+
+    def value(name: str, model: str, sli: str, **extra: str) -> float | None:
+        found = [
+            v
+            for n, ls, v in samples
+            if n == name
+            and ls["model"] == model
+            and ls["sli"] == sli
+            and all(ls[k] == x for k, x in extra.items())
+        ]
+        assert len(found) <= 1
+        return found[0] if found else None
+
+    assert rows
+    for model, slo, remaining, short, long, state in rows:
+        assert value("datasre_slo_ok", model, slo) == float(state == "ok")
+        got = value("datasre_slo_error_budget_remaining_ratio", model, slo)
+        assert (got is None) == (remaining is None)
+        if remaining is not None:
+            assert got == pytest.approx(remaining)
+        for window, expected in (("1d", short), ("7d", long)):
+            got = value("datasre_slo_burn_rate", model, slo, window=window)
+            assert (got is None) == (expected is None), (model, slo, window)
+            if expected is not None and got is not None:
+                assert got == pytest.approx(expected) or (math.isinf(got) and math.isinf(expected))
+    # The incident of 11-12 (accuracy, concept drift) burns fast in both windows.
+    assert value("datasre_slo_burn_rate", "fraud_detection", "accuracy", window="1d") == (
+        pytest.approx(10.0)
+    )
+
+
+def test_newest_sli_values_are_the_newest_measured_rows(
+    sample_exposition: str, sample_store_path: Path
+) -> None:
+    samples = parse_samples(sample_exposition)
+    values = {
+        (ls["model"], ls["sli"], ls["feature"], ls["slice"], ls["method"]): v
+        for n, ls, v in samples
+        if n == "datasre_sli_value"
+    }
+    # Labels of 11-13 and 11-14 have not arrived: accuracy is the one of 11-12.
+    accuracy = SliStore(sample_store_path).fetchall(
+        "select value from sli_latest where model = 'fraud_detection' and sli = 'accuracy' "
+        "and partition = '2026-11-12' and feature is null and slice is null"
+    )
+    assert values[("fraud_detection", "accuracy", "", "", "")] == pytest.approx(accuracy[0][0])
+    psi = [
+        v
+        for (model, sli, feature, _, method), v in values.items()
+        if model == "fraud_detection" and feature == "avg_amount_30d" and method == "psi"
+    ]
+    assert psi and psi[0] > 1  # incident (a): PSI 4.9-5.0 on 11-14
+
+
+def test_the_output_file_is_replaced_atomically(
+    sample_store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "textfile" / "datasre.prom"
+    out.parent.mkdir()
+    out.write_text("# the previous export\n", encoding="utf-8")
+
+    def failing_replace(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "replace", failing_replace)
+        assert _export(sample_store_path, out) == 2
+    # A failed export leaves the previous file whole and no temporary file behind.
+    assert out.read_text(encoding="utf-8") == "# the previous export\n"
+    assert sorted(p.name for p in out.parent.iterdir()) == ["datasre.prom"]
+    assert _export(sample_store_path, out) == 0
+    assert out.read_text(encoding="utf-8").startswith("# HELP datasre_")
+    assert sorted(p.name for p in out.parent.iterdir()) == ["datasre.prom"]
+    assert out.stat().st_mode & 0o777 == 0o644
+
+
+def test_an_unknown_model_or_a_missing_store_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "none.duckdb"
+    assert _export(missing, tmp_path / "a.prom") == 2
+    assert _export(missing, tmp_path / "a.prom", "--model", "nope") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2
+    assert "no SLI database yet" in err[0] and str(missing) in err[0]
+    assert "--model: unknown model 'nope'" in err[1]
+    assert not (tmp_path / "a.prom").exists()
