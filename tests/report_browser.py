@@ -165,15 +165,16 @@ def open_page(
 
     report = PageReport()
     with tempfile.TemporaryDirectory(prefix="datasre-chromium-") as profile:
-        # The shell puts the pipe ends on fds 3 and 4, where the browser expects them,
-        # then becomes the browser (exec): no preexec_fn, which is unsafe with threads.
+        # bash puts the pipe ends on fds 3 and 4, where the browser expects them, then
+        # becomes the browser (exec): no preexec_fn, which is unsafe with threads (and
+        # not /bin/sh: dash cannot name a descriptor above 9).
         placement = (
             f'exec "$0" "$@" 3<&{commands_read} 4>&{answers_write} '
             f"{commands_read}<&- {answers_write}>&-"
         )
         process = subprocess.Popen(
             [
-                "/bin/sh",
+                "/bin/bash",
                 "-c",
                 placement,
                 chromium,

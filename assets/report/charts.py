@@ -139,7 +139,7 @@ def _numeric(d: NumericDistribution) -> tuple[float, float, str]:
         bars.bar(i, i + 0.4, float(d.current_share[i]), CURRENT_COLOUR, css="bar current")
     bars.x_axis(list(range(bins)), [_short(label, 16) for label in d.bin_labels], rotate=True)
     bars.legend([("baseline", BASELINE_COLOUR), ("current", CURRENT_COLOUR)])
-    bars.title(_short(f"{d.feature}: share of rows per PSI bin", 56))
+    bars.title(_short(f"{d.feature}: PSI-bin shares", 40))
     lo, hi = d.x_range
     inside = (d.ecdf_x >= lo) & (d.ecdf_x <= hi)
     xs = [float(x) for x in d.ecdf_x[inside]]
@@ -180,7 +180,7 @@ def _categorical(d: CategoricalDistribution) -> tuple[float, float, str]:
         current.append(d.other_current_share)
         new.append(False)
     count = len(labels)
-    width, height = min(700.0, max(340.0, 140.0 + 40.0 * count)), 240.0
+    width, height = min(700.0, max(400.0, 140.0 + 40.0 * count)), 240.0
     top = max([*base, *current, 0.01])
     plot = Plot(width, height, -0.5, count - 0.5, 0.0, top * 1.15, margin=(44, 10, 22, 62))
     plot.y_axis()
@@ -204,7 +204,7 @@ def _categorical(d: CategoricalDistribution) -> tuple[float, float, str]:
     if any(new):
         keys.append(("new category", NEW_COLOUR))
     plot.legend(keys)
-    plot.title(_short(f"{d.feature}: share of rows per category", 60))
+    plot.title(_short(f"{d.feature}: category shares", 34))
     return width, height, plot.render()
 
 

@@ -100,11 +100,12 @@ _NUMERIC_COLUMNS: Final = {"value", "p_value", "q_value", "statistic", "objectiv
 _VERDICT_COLUMNS: Final = ("ok", "status")
 
 
-def _shown_columns(frame: pl.DataFrame) -> list[str]:
-    """Columns worth a column: not all empty, and ``category`` only when it varies."""
+def _shown_columns(frame: pl.DataFrame, hide: Sequence[str] = ()) -> list[str]:
+    """Columns worth a column: not hidden, not all empty, ``category`` only when it
+    varies."""
     shown = []
     for column in frame.columns:
-        if column in _VERDICT_COLUMNS:
+        if column in _VERDICT_COLUMNS or column in hide:
             continue
         values = frame.get_column(column)
         if values.null_count() == frame.height:
@@ -117,12 +118,15 @@ def _shown_columns(frame: pl.DataFrame) -> list[str]:
     return shown
 
 
-def _frame_table(frame: pl.DataFrame, *, empty: str) -> str:
-    """A table of SLI rows; a breached row is tinted and its verdict says so. Empty
-    columns are left out; ``detail`` (the stored examples) is set small."""
+def _frame_table(
+    frame: pl.DataFrame, *, empty: str, hide: Sequence[str] = (), detail_as_tooltip: bool = False
+) -> str:
+    """A table of SLI rows; a breached row is tinted and its verdict says so. Empty and
+    ``hide`` columns are left out; ``detail`` (the stored examples) is set small, or shown
+    on hovering the verdict when ``detail_as_tooltip``."""
     if frame.height == 0:
         return f"<p class='note'>{text(empty)}</p>"
-    columns = _shown_columns(frame)
+    columns = _shown_columns(frame, (*hide, "detail") if detail_as_tooltip else hide)
     head = "".join(f"<th>{text(c)}</th>" for c in columns) + "<th>verdict</th>"
     body = []
     for row in frame.iter_rows(named=True):
@@ -137,7 +141,10 @@ def _frame_table(frame: pl.DataFrame, *, empty: str) -> str:
                 cells.append(f"<td>{'' if value is None else _num(value)}</td>")
         ok = row.get("ok")
         klass = " class='bad'" if ok is False else ""
-        body.append(f"<tr{klass}>{''.join(cells)}{_ok_cell(ok, row.get('status'))}</tr>")
+        verdict = _ok_cell(ok, row.get("status"))
+        if detail_as_tooltip and row.get("detail"):
+            verdict = verdict.replace("<td", f"<td title='{text(row['detail'])}'", 1)
+        body.append(f"<tr{klass}>{''.join(cells)}{verdict}</tr>")
     return (
         f"<div class='table'><table><thead><tr>{head}</tr></thead>"
         f"<tbody>{''.join(body)}</tbody></table></div>"
@@ -286,7 +293,27 @@ def _drift(report: Report) -> str:
         parts.append(f"<p>Drifted: {names}.</p>")
     else:
         parts.append("<p>No feature drifted.</p>")
-    parts.append(_frame_table(report.drift, empty="No drift rows for this partition."))
+    share = report.drift.filter(pl.col("sli") == "drifted_feature_share")
+    for row in share.iter_rows(named=True):
+        klass = "state-bad" if row["ok"] is False else "state-ok"
+        parts.append(
+            f"<p>Drifted feature share: <span class='{klass}'>{_num(row['value'])}</span> "
+            f"(objective {text(row['comparator'] or '')} {_num(row['objective'])}; "
+            f"{text(row['detail'] or '')}).</p>"
+        )
+    per_feature = report.drift.filter(pl.col("sli") != "drifted_feature_share")
+    parts.append(
+        _frame_table(
+            per_feature,
+            empty="No drift rows for this partition.",
+            hide=("sli", "slice", "blocking"),
+            detail_as_tooltip=True,
+        )
+    )
+    parts.append(
+        "<p class='note'>value: what the method measured (hover a verdict for the "
+        "method's rule); breached rows first.</p>"
+    )
     if report.distributions:
         parts.append(
             "<h3>Baseline vs current</h3><p class='note'>Drifted features, then the features "

@@ -240,16 +240,17 @@ class Plot:
             f"fill='{colour}'>{text(label)}</text>"
         )
 
-    def legend(self, entries: Sequence[tuple[str, str]], *, right: bool = True) -> None:
-        """Small colour keys in the top corner of the plotting rectangle."""
-        x0, y0, x1, _ = self.inner
-        x = x1 - 80 if right else x0 + 6
+    def legend(self, entries: Sequence[tuple[str, str]]) -> None:
+        """Colour keys in one row right of the title, above the plotting rectangle (so
+        they never hide a mark)."""
+        _, _, x1, _ = self.inner
+        x = x1 - 78 * len(entries)
         for i, (label, colour) in enumerate(entries):
-            y = y0 + 4 + 12 * i
+            left = x + 78 * i
             self.parts.append(
-                f"<rect x='{_f(x)}' y='{_f(y)}' width='9' height='9' fill='{colour}'/>"
-                f"<text x='{_f(x + 13)}' y='{_f(y + 8)}' font-size='9' fill='{AXIS_COLOUR}'>"
-                f"{text(label)}</text>"
+                f"<rect x='{_f(left)}' y='{_f(self.top + 5)}' width='9' height='9' "
+                f"fill='{colour}'/><text x='{_f(left + 12)}' y='{_f(self.top + 13)}' "
+                f"font-size='9' fill='{AXIS_COLOUR}'>{text(label)}</text>"
             )
 
     def note(self, label: str) -> None:
