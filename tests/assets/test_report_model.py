@@ -19,6 +19,7 @@ from assets.report.load import ReportRequest, load_inputs
 from assets.report.model import Report, build_report, distribution_distance
 from assets.store import SliStore
 from assets.store.store import RunRecord
+from checks.contract import Contract
 from checks.freshness import scheduled_evaluation_time
 from checks.gate import decide
 from checks.profile import build_profile
@@ -29,7 +30,7 @@ DAYS = [dt.date(2026, 1, 1) + dt.timedelta(days=i) for i in range(4)]
 NULL_RATE = {DAYS[0]: 0.01, DAYS[1]: 0.2, DAYS[2]: 0.3, DAYS[3]: 0.0}
 
 
-def _contract():  # type: ignore[no-untyped-def]
+def _contract() -> Contract:
     return minimal_contract(
         sources={"predictions": "p/{date}.parquet"},
         predictions={"latency_ms": "latency_ms"},
