@@ -49,7 +49,9 @@ def tick_label(value: float, step: float) -> str:
         return "0"
     if abs(value) >= 1e6 or abs(value) < 1e-3:
         return f"{value:.2g}"
-    decimals = max(0, -math.floor(math.log10(step))) if step > 0 else 0
+    decimals = 0  # the fewest that write the step exactly (0.25 needs 2, 0.5 one)
+    while decimals < 6 and abs(round(step, decimals) - step) > 1e-9 * max(1.0, abs(step)):
+        decimals += 1
     return f"{value:.{decimals}f}"
 
 
