@@ -132,7 +132,7 @@ def _numeric(d: NumericDistribution) -> tuple[float, float, str]:
     width, height = 700.0, 240.0
     bins = len(d.bin_labels)
     top = float(max(np.max(d.baseline_share, initial=0), np.max(d.current_share, initial=0)))
-    bars = Plot(400, height, -0.5, bins - 0.5, 0.0, max(top * 1.15, 0.01), margin=(44, 10, 22, 62))
+    bars = Plot(400, height, -0.5, bins - 0.5, 0.0, max(top * 1.15, 0.01), margin=(44, 10, 32, 62))
     bars.y_axis()
     for i in range(bins):
         bars.bar(i - 0.4, i, float(d.baseline_share[i]), BASELINE_COLOUR, css="bar baseline")
@@ -143,7 +143,7 @@ def _numeric(d: NumericDistribution) -> tuple[float, float, str]:
     lo, hi = d.x_range
     inside = (d.ecdf_x >= lo) & (d.ecdf_x <= hi)
     xs = [float(x) for x in d.ecdf_x[inside]]
-    ecdf = Plot(300, height, lo, hi, -0.02, 1.02, left=400, margin=(36, 10, 22, 62))
+    ecdf = Plot(300, height, lo, hi, -0.02, 1.02, left=400, margin=(36, 10, 32, 62))
     ecdf.y_axis([0.0, 0.25, 0.5, 0.75, 1.0])
     ticks = nice_ticks(lo, hi, 4)
     ecdf.x_axis(ticks, [f"{t:.4g}" for t in ticks])
@@ -182,7 +182,7 @@ def _categorical(d: CategoricalDistribution) -> tuple[float, float, str]:
     count = len(labels)
     width, height = min(700.0, max(400.0, 140.0 + 40.0 * count)), 240.0
     top = max([*base, *current, 0.01])
-    plot = Plot(width, height, -0.5, count - 0.5, 0.0, top * 1.15, margin=(44, 10, 22, 62))
+    plot = Plot(width, height, -0.5, count - 0.5, 0.0, top * 1.15, margin=(44, 10, 32, 62))
     plot.y_axis()
     for i in range(count):
         plot.bar(i - 0.4, i, base[i], BASELINE_COLOUR, css="bar baseline")

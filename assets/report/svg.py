@@ -243,15 +243,16 @@ class Plot:
         )
 
     def legend(self, entries: Sequence[tuple[str, str]]) -> None:
-        """Colour keys in one row right of the title, above the plotting rectangle (so
-        they never hide a mark)."""
+        """Colour keys in one row under the title, right-aligned above the plotting
+        rectangle (so they never hide a mark or the title; give the plot a top margin of
+        32 px)."""
         _, _, x1, _ = self.inner
         x = x1 - 78 * len(entries)
         for i, (label, colour) in enumerate(entries):
             left = x + 78 * i
             self.parts.append(
-                f"<rect x='{_f(left)}' y='{_f(self.top + 5)}' width='9' height='9' "
-                f"fill='{colour}'/><text x='{_f(left + 12)}' y='{_f(self.top + 13)}' "
+                f"<rect x='{_f(left)}' y='{_f(self.top + 18)}' width='9' height='9' "
+                f"fill='{colour}'/><text x='{_f(left + 12)}' y='{_f(self.top + 26)}' "
                 f"font-size='9' fill='{AXIS_COLOUR}'>{text(label)}</text>"
             )
 
