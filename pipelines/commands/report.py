@@ -13,6 +13,10 @@ import argparse
 import datetime as dt
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from checks.contract import Contract
 
 __all__ = ["register", "run"]
 
@@ -76,11 +80,34 @@ def _day(text: str | None) -> dt.date | None:
         raise UsageError(f"--partition: {text!r} is not a YYYY-MM-DD day") from None
 
 
+def _moment(text: str | None) -> dt.datetime | None:
+    from pipelines.cli import UsageError
+
+    if text is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--as-of: {text!r} is not an ISO 8601 time") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+def _contract(config_path: str, model: str) -> Contract:
+    from checks.contract import load_contracts
+    from pipelines.cli import UsageError
+
+    contracts = load_contracts(config_path)
+    for contract in contracts:
+        if contract.model == model:
+            return contract
+    known = ", ".join(sorted(c.model for c in contracts))
+    raise UsageError(f"--model: unknown model {model!r} in {config_path} (known: {known})")
+
+
 def run(args: argparse.Namespace) -> int:
     from assets.report.load import ReportRequest
     from assets.report.render import write_report
     from pipelines.cli import EXIT_OK, UsageError
-    from pipelines.commands.gate import _as_of, _contract
     from pipelines.escape import terminal
     from pipelines.settings import Settings
 
@@ -97,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
         version=args.version,
         partition=_day(args.partition),
         window_days=args.window_days,
-        as_of=_as_of(args.as_of) if args.as_of else None,
+        as_of=_moment(args.as_of),
     )
     written = write_report(
         request,

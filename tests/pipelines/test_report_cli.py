@@ -148,6 +148,7 @@ def test_the_default_output_is_in_the_state_directory(toy: dict[str, Any]) -> No
         (["--partition", "2026-13-01"], "--partition: '2026-13-01' is not a YYYY-MM-DD day"),
         (["--partition", "2026-01-01"], "--partition: 2026-01-01: no SLI rows for 'toy'"),
         (["--window-days", "0"], "--window-days: must be between 1 and 366"),
+        (["--as-of", "yesterday"], "--as-of: 'yesterday' is not an ISO 8601 time"),
     ],
 )
 def test_bad_options_are_one_line_and_exit_2(
