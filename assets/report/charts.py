@@ -32,6 +32,7 @@ __all__ = [
     "NEW_COLOUR",
     "burn_down_svg",
     "distribution_svg",
+    "summary_size",
     "summary_svg",
     "trend_svg",
 ]
@@ -214,6 +215,16 @@ def distribution_svg(d: NumericDistribution | CategoricalDistribution) -> str:
     return svg_document(width, height, body, f"distribution of {d.feature}")
 
 
+#: One burn-down of the summary picture (CSS px).
+SUMMARY_CELL: Final = (300.0, 150.0)
+
+
+def summary_size(panels: int, columns: int = 4) -> tuple[float, float]:
+    """(width, height) in CSS px of the summary picture of ``panels`` SLOs."""
+    rows = max(1, math.ceil(panels / columns))
+    return SUMMARY_CELL[0] * columns + 20, 40 + SUMMARY_CELL[1] * rows
+
+
 def summary_svg(
     title: str,
     panels: Sequence[SloPanel],
@@ -225,9 +236,8 @@ def summary_svg(
     """The verdict as a title line and every SLO's burn-down, SLOs not ``ok`` first
     (their titles red): the picture for a CI job summary."""
     ordered = sorted(panels, key=lambda p: (p.budget.state == "ok", p.budget.track, p.budget.slo))
-    cell_w, cell_h = 300.0, 150.0
-    rows = max(1, math.ceil(len(ordered) / columns))
-    width, height = cell_w * columns + 20, 40 + cell_h * rows
+    cell_w, cell_h = SUMMARY_CELL
+    width, height = summary_size(len(ordered), columns)
     parts = [
         f"<rect width='{width}' height='{height}' fill='#ffffff'/>",
         f"<text x='12' y='26' font-size='17' font-weight='bold' "

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from assets.report.charts import summary_svg
+from assets.report.charts import summary_size, summary_svg
 from assets.report.html import render_html
 from assets.report.load import ReportRequest, default_report_path, load_inputs, write_atomically
 from assets.report.model import Report, build_report
@@ -18,13 +17,15 @@ __all__ = ["WrittenReport", "summary", "summary_title", "write_report"]
 
 @dataclass(frozen=True)
 class WrittenReport:
-    """Where the report went, its size in bytes and how long it took (seconds)."""
+    """Where the report went, its size in bytes, how long reading, building and writing
+    the HTML took and how long the PNG took (seconds; 0 without one)."""
 
     report: Report
     html_path: Path
     html_bytes: int
     png_path: Path | None
     seconds: float
+    png_seconds: float = 0.0
 
 
 def summary_title(report: Report) -> str:
@@ -54,11 +55,15 @@ def write_report(
         request.state_dir, report.model, report.version, report.partition
     )
     write_atomically(target, page)
+    seconds = time.perf_counter() - started
     if png is not None:
-        svg = summary(report)
-        size = re.match(r"<svg[^>]* width='([0-9.]+)' height='([0-9.]+)'", svg)
-        assert size is not None  # svg_document always writes both
-        svg_to_png(svg, float(size.group(1)), float(size.group(2)), png)
+        panels = sum(len(p) for p in report.tracks.values())
+        svg_to_png(summary(report), *summary_size(panels), png)
     return WrittenReport(
-        report, target, len(page.encode("utf-8")), png, time.perf_counter() - started
+        report,
+        target,
+        len(page.encode("utf-8")),
+        png,
+        seconds,
+        time.perf_counter() - started - seconds if png is not None else 0.0,
     )

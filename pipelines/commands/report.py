@@ -133,12 +133,12 @@ def run(args: argparse.Namespace) -> int:
     )
     report = written.report
     word = "ready" if report.verdict.ready else "blocked"
-    extra = f", {written.png_path}" if written.png_path else ""
+    extra = f", {written.png_path} ({written.png_seconds:.1f} s)" if written.png_path else ""
     print(
         terminal(
             f"datasre report: {report.model} {report.version} {report.partition} ({word}): "
-            f"{written.html_path}{extra} ({written.html_bytes / 1e6:.2f} MB, "
-            f"{written.seconds:.1f} s)"
+            f"{written.html_path} ({written.html_bytes / 1e6:.2f} MB, {written.seconds:.1f} s)"
+            f"{extra}"
         ),
         file=sys.stderr,
     )
