@@ -46,6 +46,7 @@ COMMAND_MODULES: Final = (
     "pipelines.commands.candidate",
     "pipelines.commands.contract",
     "pipelines.commands.export",
+    "pipelines.commands.report",
 )
 
 

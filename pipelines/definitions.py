@@ -10,6 +10,7 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.drift import build_drift_asset
+from assets.model_report import build_model_report_asset
 from assets.partitions import model_day_partitions
 from assets.publish import build_publish_asset
 from assets.quality import build_quality_asset
@@ -40,6 +41,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             *compute,
             build_writer_asset(partitions, upstream),
             build_publish_asset(partitions),
+            build_model_report_asset(partitions),
         ],
         jobs=[job],
         schedules=build_schedules(contracts, job),

@@ -1,0 +1,145 @@
+"""``datasre report``: one model's self-contained HTML report (and a PNG for CI).
+
+Reads the SLI store, the stored baseline profiles and the partition's snapshots; writes
+one HTML file that opens from disk with no network (docs/report.md). Exit 0 when the
+report is written, 2 on a usage or input error (unknown model, no such partition, a
+store that does not exist yet, an unwritable output). The verdict it shows does not
+change the exit code: ``datasre gate`` is the command that says no.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from checks.contract import Contract
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from pipelines.cli import add_state_dir_option
+
+    parser = subparsers.add_parser(
+        "report",
+        help="write one model's self-contained HTML report (verdict, budgets, trends, drift)",
+        description="One HTML file per model and partition: the gate's verdict with its "
+        "reasons, each SLO's budget and burn-down, SLI trends over the window, the "
+        "partition's drift with baseline vs current distributions, findings, quality, "
+        "fairness and prediction-log SLIs. No script, no network: it opens from disk.",
+    )
+    parser.add_argument("--model", required=True, help="model name (as in its contract)")
+    parser.add_argument("--version", default=None, help="model version (default the contract's)")
+    parser.add_argument(
+        "--partition",
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="the day to report (default the newest partition in the store)",
+    )
+    parser.add_argument(
+        "--window-days",
+        type=int,
+        default=None,
+        metavar="N",
+        help="trend and error-budget window in days (default the contract's slos.window_days)",
+    )
+    parser.add_argument(
+        "--output",
+        default=None,
+        metavar="FILE",
+        help="HTML file to write (default <state dir>/reports/<model>/<version>/<day>.html)",
+    )
+    parser.add_argument(
+        "--png",
+        default=None,
+        metavar="FILE",
+        help="also write a PNG of the verdict and every SLO's burn-down (for a CI job summary)",
+    )
+    parser.add_argument(
+        "--as-of",
+        default=None,
+        metavar="ISO",
+        help="gate decision time, ISO 8601 (default the partition's scheduled evaluation time)",
+    )
+    add_state_dir_option(parser)
+    parser.set_defaults(func=run)
+
+
+def _day(text: str | None) -> dt.date | None:
+    from pipelines.cli import UsageError
+
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--partition: {text!r} is not a YYYY-MM-DD day") from None
+
+
+def _moment(text: str | None) -> dt.datetime | None:
+    from pipelines.cli import UsageError
+
+    if text is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--as-of: {text!r} is not an ISO 8601 time") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+def _contract(config_path: str, model: str) -> Contract:
+    from checks.contract import load_contracts
+    from pipelines.cli import UsageError
+
+    contracts = load_contracts(config_path)
+    for contract in contracts:
+        if contract.model == model:
+            return contract
+    known = ", ".join(sorted(c.model for c in contracts))
+    raise UsageError(f"--model: unknown model {model!r} in {config_path} (known: {known})")
+
+
+def run(args: argparse.Namespace) -> int:
+    from assets.report.load import ReportRequest
+    from assets.report.render import write_report
+    from pipelines.cli import EXIT_OK, UsageError
+    from pipelines.escape import terminal
+    from pipelines.settings import Settings
+
+    settings = Settings.from_env(
+        config_path=args.config, database=args.db, state_dir=args.state_dir
+    )
+    if args.window_days is not None and not 1 <= args.window_days <= 366:
+        raise UsageError("--window-days: must be between 1 and 366")
+    contract = _contract(settings.config_path, args.model)
+    request = ReportRequest(
+        contract=contract,
+        database=Path(settings.database),
+        state_dir=Path(settings.state_dir),
+        version=args.version,
+        partition=_day(args.partition),
+        window_days=args.window_days,
+        as_of=_moment(args.as_of),
+    )
+    written = write_report(
+        request,
+        Path(args.output) if args.output else None,
+        Path(args.png) if args.png else None,
+    )
+    report = written.report
+    word = "ready" if report.verdict.ready else "blocked"
+    extra = f", {written.png_path} ({written.png_seconds:.1f} s)" if written.png_path else ""
+    print(
+        terminal(
+            f"datasre report: {report.model} {report.version} {report.partition} ({word}): "
+            f"{written.html_path} ({written.html_bytes / 1e6:.2f} MB, {written.seconds:.1f} s)"
+            f"{extra}"
+        ),
+        file=sys.stderr,
+    )
+    return EXIT_OK
