@@ -251,8 +251,8 @@ class Plot:
         for i, (label, colour) in enumerate(entries):
             left = x + 78 * i
             self.parts.append(
-                f"<rect x='{_f(left)}' y='{_f(self.top + 18)}' width='9' height='9' "
-                f"fill='{colour}'/><text x='{_f(left + 12)}' y='{_f(self.top + 26)}' "
+                f"<rect x='{_f(left)}' y='{_f(self.top + 20)}' width='9' height='9' "
+                f"fill='{colour}'/><text x='{_f(left + 12)}' y='{_f(self.top + 28)}' "
                 f"font-size='9' fill='{AXIS_COLOUR}'>{text(label)}</text>"
             )
 
