@@ -624,9 +624,7 @@ class Contract(_Frozen):
     runbook: str | None = None
     #: The model's own runbook per incident class (``checks.runbooks``), replacing the
     #: shipped one of ``docs/runbooks/``; keys must be incident class names.
-    runbooks: dict[IncidentClass, Annotated[str, Field(min_length=1)]] = Field(
-        default_factory=dict
-    )
+    runbooks: dict[IncidentClass, Annotated[str, Field(min_length=1)]] = Field(default_factory=dict)
     description: str | None = None
     sources: Sources
     features: dict[str, FeatureSpec]
