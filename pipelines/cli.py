@@ -46,6 +46,7 @@ COMMAND_MODULES: Final = (
     "pipelines.commands.candidate",
     "pipelines.commands.contract",
     "pipelines.commands.init",
+    "pipelines.commands.explain",
 )
 
 
