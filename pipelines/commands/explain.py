@@ -52,10 +52,17 @@ def _drift_effects(training: pl.DataFrame, day: pl.DataFrame, contract: Contract
     rows = compute_drift(
         training, day, numeric=numeric, categorical=categorical, methods=("ks", "chi2")
     )
-    effects = rows.filter(pl.col("method").is_in(["ks", "chi2"])).select(
+    return rows.filter(pl.col("method").is_in(["ks", "chi2"])).select(
         "feature", "method", pl.col("effect").fill_null(0.0)
     )
-    # A declared feature the day's file lacks changed completely (effect 1).
+
+
+def _with_missing(effects: pl.DataFrame, day: pl.DataFrame, contract: Contract) -> pl.DataFrame:
+    """``effects`` plus an effect-1 row per declared feature the day's file lacks: for
+    "what changed", a column that vanished changed completely (drift ranks only the
+    features present)."""
+    import polars as pl
+
     missing = [f for f in contract.features if f not in day.columns]
     gone = pl.DataFrame(
         {"feature": missing, "method": ["missing"] * len(missing), "effect": [1.0] * len(missing)},
@@ -92,7 +99,11 @@ def explain(contract: Contract, slis: pl.DataFrame, partition: str, slo: str) ->
             else day_features(contract, dt.date.fromisoformat(streak.first_day))
         )
         changes = (
-            rank.distribution_changes(training, onset, _drift_effects(training, onset, contract))
+            rank.distribution_changes(
+                training,
+                onset,
+                _with_missing(_drift_effects(training, onset, contract), onset, contract),
+            )
             if onset is not None
             else []
         )
