@@ -108,6 +108,8 @@ def explain(contract: Contract, slis: pl.DataFrame, partition: str, slo: str) ->
             else []
         )
         result["since"] = {**rank.as_plain(streak), "changes": rank.as_plain(changes)}
+        if onset is None and streak.first_day != partition:
+            result["unavailable"].append(f"features of {streak.first_day} (unreadable or missing)")
     drifted_rows = slis.filter(
         (pl.col("partition") == partition)
         & (pl.col("category") == "drift")
@@ -196,6 +198,8 @@ def _print_table(result: dict[str, Any]) -> None:
         say(f"since: {since['slo']} breached since {since['first_day']} "
             f"({since['days']} evaluated day(s) through {since['last_day']})")  # fmt: skip
         say(f"  what changed on {since['first_day']} against training:")
+        if not since["changes"]:
+            say("    not known: that day's features could not be read")
         for change in since["changes"]:
             say(f"    {change['feature']:<24} effect {change['effect']:.3f}  {change['change']}")
     quality = result["quality"]
@@ -241,6 +245,8 @@ def run(args: argparse.Namespace) -> int:
     from pipelines.commands.gate import _contract
     from pipelines.settings import Settings
 
+    if args.slo is not None and args.slo not in SLO_CATALOG:
+        raise UsageError(f"--slo: unknown SLO {args.slo!r}")
     settings = Settings.from_env(config_path=args.config, database=args.db)
     contract = _contract(settings.config_path, args.model)
     slis = model_slis(SliStore(settings.database), contract)
@@ -256,8 +262,6 @@ def run(args: argparse.Namespace) -> int:
             f"--partition: no rows of {contract.model} on {partition} "
             f"(days in the store: {days[0]} .. {days[-1]})"
         )
-    if args.slo is not None and args.slo not in SLO_CATALOG:
-        raise UsageError(f"--slo: unknown SLO {args.slo!r}")
     slo = args.slo or rank.choose_slo(slis, partition)
     result = explain(contract, slis, partition, slo)
     if args.format == "json":

@@ -177,3 +177,21 @@ def test_every_inferred_feature_line_says_where_it_came_from() -> None:
     text = draft_contract(_inputs(_training()))
     feature_lines = [line for line in text.splitlines() if "{dtype:" in line]
     assert feature_lines and all("  # " in line for line in feature_lines)
+
+
+def test_a_ranking_model_gets_its_query_column_and_an_ndcg_slo() -> None:
+    training = _training()
+    n = 300
+    ids = pl.Series("row_id", [f"r-{i}" for i in range(n)])
+    predictions = pl.DataFrame(
+        [ids, _events(n, DAY), pl.Series("query_id", [i // 10 for i in range(n)]),
+         pl.Series("rank_score", np.linspace(0, 1, n))]
+    )  # fmt: skip
+    labels = pl.DataFrame([ids, training.get_column("target").head(n)])
+    inputs = _inputs(
+        training, model_type=ModelType.RANKING, predictions=predictions, labels=labels
+    )
+    raw = _load(draft_contract(inputs))
+    assert raw["predictions"]["ranking_group"] == "query_id"
+    assert raw["predictions"]["score"] == "rank_score"
+    assert raw["slos"]["model"]["ndcg"]["objective"] == 0.8
