@@ -188,9 +188,7 @@ def test_a_ranking_model_gets_its_query_column_and_an_ndcg_slo() -> None:
          pl.Series("rank_score", np.linspace(0, 1, n))]
     )  # fmt: skip
     labels = pl.DataFrame([ids, training.get_column("target").head(n)])
-    inputs = _inputs(
-        training, model_type=ModelType.RANKING, predictions=predictions, labels=labels
-    )
+    inputs = _inputs(training, model_type=ModelType.RANKING, predictions=predictions, labels=labels)
     raw = _load(draft_contract(inputs))
     assert raw["predictions"]["ranking_group"] == "query_id"
     assert raw["predictions"]["score"] == "rank_score"
