@@ -86,7 +86,7 @@ MODEL_AGE_DAYS: Final = 120.0
 EVALUATION_DELAY_HOURS: Final = 6.0
 
 _ID_NAME = re.compile(r"(^id$|_id$|^id_|uuid)", re.IGNORECASE)
-_SCORE_NAME = re.compile(r"score|prob|pred|estimate|eta", re.IGNORECASE)
+_SCORE_NAME = re.compile(r"score|prob|pred", re.IGNORECASE)
 _LABEL_NAME = re.compile(r"label|pred|class|decision", re.IGNORECASE)
 _PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-/]*\Z")
 _YAML_WORDS = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"})

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from checks.contract import Contract
+    from checks.explain import BreachStreak
 
 __all__ = ["explain", "register", "run"]
 
@@ -150,7 +151,7 @@ def _quality(
     slis: pl.DataFrame,
     partition: str,
     metric: str,
-    streak: Any,
+    streak: BreachStreak | None,
     drift: dict[str, Any] | None,
 ) -> dict[str, Any]:
     import polars as pl
