@@ -24,6 +24,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from checks.errors import ContractError
+from checks.runbooks import IncidentClass
 
 __all__ = [
     "MODEL_NAME_RULE",
@@ -621,6 +622,9 @@ class Contract(_Frozen):
     owner: str
     tier: Annotated[int, Field(ge=1, le=3)] = 2
     runbook: str | None = None
+    #: The model's own runbook per incident class (``checks.runbooks``), replacing the
+    #: shipped one of ``docs/runbooks/``; keys must be incident class names.
+    runbooks: dict[IncidentClass, Annotated[str, Field(min_length=1)]] = Field(default_factory=dict)
     description: str | None = None
     sources: Sources
     features: dict[str, FeatureSpec]

@@ -47,6 +47,8 @@ COMMAND_MODULES: Final = (
     "pipelines.commands.contract",
     "pipelines.commands.export",
     "pipelines.commands.report",
+    "pipelines.commands.init",
+    "pipelines.commands.explain",
 )
 
 

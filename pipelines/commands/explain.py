@@ -1,0 +1,272 @@
+"""``datasre explain --model M [--partition DAY] [--slo NAME] [--format table|json]``.
+
+Ranks what drives a breach from the store's SLI rows and the day's files
+(:mod:`checks.explain` says how): since when the SLO breaches and what changed that day,
+the slices carrying the extra errors, the features by importance-weighted drift. Exit 0
+when it explained, 2 for bad input (unknown model, a day with no rows).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from checks.contract import Contract
+    from checks.explain import BreachStreak
+
+__all__ = ["explain", "register", "run"]
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "explain",
+        help="rank what drives a breach: features, slices, since when",
+        description="Explain a model's breach on one day: the first day of the SLO's "
+        "breach streak and what changed that day, the slices with most extra errors vs "
+        "the baseline window, and the features by importance-weighted drift.",
+    )
+    parser.add_argument("--model", required=True)
+    parser.add_argument(
+        "--partition", metavar="DAY", help="YYYY-MM-DD (default the newest day in the store)"
+    )
+    parser.add_argument(
+        "--slo", help="SLO to explain (default the day's breached quality SLO, if any)"
+    )
+    parser.add_argument("--format", choices=["table", "json"], default="table")
+    parser.set_defaults(func=run)
+
+
+def _drift_effects(training: pl.DataFrame, day: pl.DataFrame, contract: Contract) -> pl.DataFrame:
+    """One row per feature: ``feature``, ``method``, ``effect`` (KS D numeric, JS distance
+    categorical) of the day against training."""
+    import polars as pl
+
+    from checks.drift import compute_drift
+
+    numeric = [f for f in contract.numeric_features if f in day.columns]
+    categorical = [f for f in contract.categorical_features if f in day.columns]
+    rows = compute_drift(
+        training, day, numeric=numeric, categorical=categorical, methods=("ks", "chi2")
+    )
+    return rows.filter(pl.col("method").is_in(["ks", "chi2"])).select(
+        "feature", "method", pl.col("effect").fill_null(0.0)
+    )
+
+
+def _with_missing(effects: pl.DataFrame, day: pl.DataFrame, contract: Contract) -> pl.DataFrame:
+    """``effects`` plus an effect-1 row per declared feature the day's file lacks: for
+    "what changed", a column that vanished changed completely (drift ranks only the
+    features present)."""
+    import polars as pl
+
+    missing = [f for f in contract.features if f not in day.columns]
+    gone = pl.DataFrame(
+        {"feature": missing, "method": ["missing"] * len(missing), "effect": [1.0] * len(missing)},
+        schema=effects.schema,
+    )
+    return pl.concat([effects, gone])
+
+
+def explain(contract: Contract, slis: pl.DataFrame, partition: str, slo: str) -> dict[str, Any]:
+    """The explanation of ``slo`` on ``partition`` as plain JSON values."""
+    import polars as pl
+
+    from assets.explain_inputs import day_features, day_scored, training_features
+    from checks import explain as rank
+
+    evaluations = rank.slo_evaluations(slis, slo)
+    streak = rank.breach_streak(evaluations, partition, slo)
+    training = training_features(contract)
+    day = day_features(contract, dt.date.fromisoformat(partition))
+    result: dict[str, Any] = {
+        "model": contract.model,
+        "model_version": contract.version,
+        "partition": partition,
+        "slo": slo,
+        "since": None,
+        "quality": None,
+        "drift": None,
+        "unavailable": [],
+    }
+    if streak is not None:
+        onset = (
+            day
+            if streak.first_day == partition
+            else day_features(contract, dt.date.fromisoformat(streak.first_day))
+        )
+        changes = (
+            rank.distribution_changes(
+                training,
+                onset,
+                _with_missing(_drift_effects(training, onset, contract), onset, contract),
+            )
+            if onset is not None
+            else []
+        )
+        result["since"] = {**rank.as_plain(streak), "changes": rank.as_plain(changes)}
+        if onset is None and streak.first_day != partition:
+            result["unavailable"].append(f"features of {streak.first_day} (unreadable or missing)")
+    drifted_rows = slis.filter(
+        (pl.col("partition") == partition)
+        & (pl.col("category") == "drift")
+        & pl.col("feature").is_not_null()
+    )
+    drifted = {
+        feature: bool(group.get_column("ok").not_().any())
+        for (feature,), group in drifted_rows.group_by("feature")
+    }
+    if day is None:
+        result["unavailable"].append(f"features of {partition} (unreadable or missing)")
+    else:
+        scored = day_scored(contract, dt.date.fromisoformat(partition), day)
+        target = contract.predictions.target
+        if scored is not None:
+            importance = rank.score_importance(scored, "score", list(contract.features))
+            source = "the model's score on the day"
+        elif target is not None and target in training.columns:
+            importance = rank.score_importance(training, target, list(contract.features))
+            source = "the label in training (no score available)"
+        else:
+            importance, source = {}, "none (no score, no label): uniform weights"
+        features, weighted = rank.rank_drift(
+            _drift_effects(training, day, contract), importance, drifted
+        )
+        result["drift"] = {
+            "importance_weighted_drift": weighted,
+            "importance": f"{rank.IMPORTANCE_METHOD}; estimated from {source}",
+            "features": rank.as_plain(features),
+        }
+    metric = rank.quality_metric(slo)
+    if metric is not None:
+        result["quality"] = _quality(slis, partition, metric, streak, result["drift"])
+    return result
+
+
+def _quality(
+    slis: pl.DataFrame,
+    partition: str,
+    metric: str,
+    streak: BreachStreak | None,
+    drift: dict[str, Any] | None,
+) -> dict[str, Any]:
+    import polars as pl
+
+    from checks import explain as rank
+
+    model_wide = metric if slis.filter(pl.col("sli") == metric).height else f"slice_{metric}"
+    evaluations = rank.slo_evaluations(slis, model_wide)
+    start = streak.first_day if streak is not None else partition
+    window = rank.baseline_days(evaluations, start)
+    slice_rows = slis.filter(pl.col("sli") == f"slice_{metric}")
+    today = slice_rows.filter(pl.col("partition") == partition)
+    # A slice that breached on a baseline day is no baseline of itself.
+    baseline = slice_rows.filter(pl.col("partition").is_in(window) & pl.col("ok").ne_missing(False))
+    contributions = rank.slice_contributions(today, baseline, metric)
+    value = slis.filter((pl.col("sli") == metric) & (pl.col("partition") == partition))
+    drifted = [
+        {"feature": f["feature"], "importance": f["importance"], "effect": f["effect"]}
+        for f in sorted(
+            (f for f in (drift or {}).get("features", []) if f["drifted"]),
+            key=lambda f: -f["importance"],
+        )
+    ]
+    return {
+        "metric": metric,
+        "value": value.get_column("value")[0] if value.height else None,
+        "baseline_days": window,
+        "slices": rank.as_plain(contributions),
+        "drifted_features_by_association": drifted,
+    }
+
+
+def _print_table(result: dict[str, Any]) -> None:
+    from pipelines.escape import terminal
+
+    def say(line: str) -> None:
+        print(terminal(line))
+
+    say(f"explain {result['model']} {result['model_version']} {result['partition']}: "
+        f"{result['slo']}")  # fmt: skip
+    since = result["since"]
+    if since is None:
+        say(f"since: {result['slo']} is not breaching on the newest evaluated day")
+    else:
+        say(f"since: {since['slo']} breached since {since['first_day']} "
+            f"({since['days']} evaluated day(s) through {since['last_day']})")  # fmt: skip
+        say(f"  what changed on {since['first_day']} against training:")
+        if not since["changes"]:
+            say("    not known: that day's features could not be read")
+        for change in since["changes"]:
+            say(f"    {change['feature']:<24} effect {change['effect']:.3f}  {change['change']}")
+    quality = result["quality"]
+    if quality is not None:
+        value = quality["value"]
+        shown = f"{value:.4f}" if value is not None else "not measured"
+        window = quality["baseline_days"]
+        span = f"{window[0]} .. {window[-1]}" if window else "no good day before"
+        say(f"quality: {quality['metric']} {shown}; slices by extra errors vs the baseline "
+            f"window ({span}):")  # fmt: skip
+        say(f"    {'slice':<28} {'rows':>6} {'value':>8} {'baseline':>9} {'extra':>8} {'share':>6}")
+        for item in quality["slices"][:10]:
+            base = item["baseline_value"]
+            say(
+                f"    {item['slice']:<28} {item['n_rows']:>6} {item['value']:>8.4f} "
+                f"{(f'{base:.4f}' if base is not None else '-'):>9} "
+                f"{item['extra_errors']:>8.1f} {item['share']:>6.1%}"
+            )
+        names = ", ".join(f["feature"] for f in quality["drifted_features_by_association"])
+        say(f"  drifted features most associated with the score: {names or 'none drifted'}")
+    drift = result["drift"]
+    if drift is not None:
+        say(f"drift: importance_weighted_drift {drift['importance_weighted_drift']:.4f}")
+        say(f"  importance: {drift['importance']}")
+        say(f"    {'feature':<24} {'method':<6} {'effect':>7} {'drifted':>8} "
+            f"{'importance':>10} {'weighted':>9}")  # fmt: skip
+        for item in drift["features"][:10]:
+            say(
+                f"    {item['feature']:<24} {item['method']:<6} {item['effect']:>7.3f} "
+                f"{('yes' if item['drifted'] else 'no'):>8} {item['importance']:>10.3f} "
+                f"{item['weighted_effect']:>9.4f}"
+            )
+    for missing in result["unavailable"]:
+        say(f"not looked at: {missing}")
+
+
+def run(args: argparse.Namespace) -> int:
+    from assets.explain_inputs import model_slis
+    from assets.store import SliStore
+    from checks import explain as rank
+    from checks.contract import SLO_CATALOG
+    from pipelines.cli import UsageError
+    from pipelines.commands.gate import _contract
+    from pipelines.settings import Settings
+
+    if args.slo is not None and args.slo not in SLO_CATALOG:
+        raise UsageError(f"--slo: unknown SLO {args.slo!r}")
+    settings = Settings.from_env(config_path=args.config, database=args.db)
+    contract = _contract(settings.config_path, args.model)
+    slis = model_slis(SliStore(settings.database), contract)
+    if slis.height == 0:
+        raise UsageError(
+            f"{settings.database}: no SLI rows of {contract.model} {contract.version} "
+            "(run `datasre run` first)"
+        )
+    days = sorted(set(slis.get_column("partition").to_list()))
+    partition = args.partition or days[-1]
+    if partition not in days:
+        raise UsageError(
+            f"--partition: no rows of {contract.model} on {partition} "
+            f"(days in the store: {days[0]} .. {days[-1]})"
+        )
+    slo = args.slo or rank.choose_slo(slis, partition)
+    result = explain(contract, slis, partition, slo)
+    if args.format == "json":
+        print(json.dumps(result, indent=2, allow_nan=False, default=str))
+    else:
+        _print_table(result)
+    return 0

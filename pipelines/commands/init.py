@@ -1,0 +1,148 @@
+"""``datasre init``: draft a model's contract from its training file and daily files.
+
+Reads the training file and the first :data:`SAMPLE_DAYS` days of each daily source (the
+globs name the files; their names must carry the day as ``YYYY-MM-DD``), infers the
+contract (:mod:`checks.contract_inference`), writes the commented YAML and loads it back
+as ``contract check`` would. An existing file is kept unless ``--force``. Exit 0 written,
+2 for bad input (one line naming the file and column).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import glob
+import os
+import re
+from pathlib import Path
+from typing import Final
+
+__all__ = ["SAMPLE_DAYS", "daily_pattern", "register", "run"]
+
+#: Daily files read per source: enough to see the id, the columns and a day's volume,
+#: few enough that an incident later in the history does not shape the contract.
+SAMPLE_DAYS: Final = 3
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "init",
+        help="draft a model's contract from its training file and daily files",
+        description="Infer a contract (feature dtypes, ranges, allowed values, id and "
+        "timestamp columns, prediction and label columns, SLOs in the data's own units) "
+        "and write it as commented YAML that `datasre contract check` accepts.",
+    )
+    parser.add_argument("--model", required=True, help="model name (lowercase, digits, _)")
+    parser.add_argument(
+        "--type", required=True, choices=["classification", "regression", "ranking"]
+    )
+    parser.add_argument("--training", required=True, metavar="FILE", help="training parquet")
+    parser.add_argument(
+        "--features",
+        required=True,
+        metavar="GLOB",
+        help="the daily feature files, e.g. 'features/*.parquet' (names carry YYYY-MM-DD)",
+    )
+    parser.add_argument("--predictions", metavar="GLOB", help="the daily prediction log files")
+    parser.add_argument("--labels", metavar="GLOB", help="the daily label files")
+    parser.add_argument("--tier", type=int, choices=[1, 2, 3], default=2)
+    parser.add_argument(
+        "--output", metavar="FILE", help="contract to write (default contracts/MODEL.yaml)"
+    )
+    parser.add_argument("--force", action="store_true", help="overwrite an existing file")
+    parser.set_defaults(func=run)
+
+
+def daily_pattern(option: str, pattern: str) -> tuple[str, dict[dt.date, str]]:
+    """The files a daily glob matches by day, and the ``{date}`` pattern they share.
+
+    A pattern that already holds ``{date}`` is globbed with ``*`` in its place.
+    """
+    from checks.errors import InputError
+
+    files = sorted(glob.glob(pattern.replace("{date}", "*")))
+    if not files:
+        raise InputError(f"{pattern}: {option}: no file matches")
+    by_day: dict[dt.date, str] = {}
+    patterns: set[str] = set()
+    for file in files:
+        name = os.path.basename(file)
+        found = _DAY.findall(name)
+        if len(found) != 1:
+            raise InputError(f"{file}: {option}: file name must carry its day once (YYYY-MM-DD)")
+        try:
+            day = dt.date.fromisoformat(found[0])
+        except ValueError:
+            raise InputError(f"{file}: {option}: {found[0]} is not a date") from None
+        by_day[day] = file
+        patterns.add(os.path.join(os.path.dirname(file), name.replace(found[0], "{date}")))
+    if len(patterns) != 1:
+        raise InputError(f"{pattern}: {option}: files differ beyond their day: {sorted(patterns)}")
+    return patterns.pop(), by_day
+
+
+def _daily(option: str, pattern: str | None, out_dir: Path) -> object | None:
+    from assets.io import read_snapshot
+    from checks.contract_inference import DailyFiles
+
+    if pattern is None:
+        return None
+    shared, by_day = daily_pattern(option, pattern)
+    days = sorted(by_day)[:SAMPLE_DAYS]
+    frames = tuple((day, read_snapshot(by_day[day])) for day in days)
+    return DailyFiles(_relative(shared, out_dir), min(by_day), frames)
+
+
+def _relative(path: str, out_dir: Path) -> str:
+    """``path`` relative to the contract's directory (the contract and its data move
+    together), or absolute when they share no directory but the root."""
+    absolute = os.path.abspath(path)
+    if os.path.commonpath([absolute, out_dir]) == os.path.sep:
+        return Path(absolute).as_posix()
+    return Path(os.path.relpath(absolute, out_dir)).as_posix()
+
+
+def run(args: argparse.Namespace) -> int:
+    from assets.io import read_snapshot
+    from checks.contract import MODEL_NAME_RULE, ModelType, load_contract
+    from checks.contract_inference import DailyFiles, InitInputs, draft_contract
+    from pipelines.cli import UsageError
+    from pipelines.commands.contract import describe
+    from pipelines.escape import terminal
+
+    if not re.match(r"^[a-z][a-z0-9_]{0,62}\Z", args.model):
+        raise UsageError(f"--model: {args.model!r} {MODEL_NAME_RULE}")
+    output = Path(args.output or os.path.join("contracts", f"{args.model}.yaml"))
+    if output.exists() and not args.force:
+        raise UsageError(f"{output}: already exists (pass --force to overwrite it)")
+    out_dir = output.resolve().parent
+    training = read_snapshot(args.training)
+    sources = {
+        name: _daily(f"--{name}", getattr(args, name), out_dir)
+        for name in ("features", "predictions", "labels")
+    }
+    features = sources["features"]
+    assert isinstance(features, DailyFiles)
+    predictions, labels = sources["predictions"], sources["labels"]
+    inputs = InitInputs(
+        model=args.model,
+        model_type=ModelType(args.type),
+        tier=args.tier,
+        training_path=_relative(args.training, out_dir),
+        training=training,
+        features=features,
+        predictions=predictions if isinstance(predictions, DailyFiles) else None,
+        labels=labels if isinstance(labels, DailyFiles) else None,
+        where={
+            "training": args.training,
+            **{k: getattr(args, k) for k in ("features", "predictions", "labels")},
+        },
+    )
+    text = draft_contract(inputs)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    contract = load_contract(output)
+    print(terminal(f"wrote {output}: {describe(contract)}"))
+    print("next: set owner (and read every comment), then `datasre contract check` and a run")
+    return 0

@@ -1,0 +1,140 @@
+"""Ranking what drives a breach (``checks.explain``), on small frames with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+
+from checks.explain import (
+    UNIFORM_WEIGHT_SHARE,
+    baseline_days,
+    breach_streak,
+    choose_slo,
+    distribution_changes,
+    quality_metric,
+    rank_drift,
+    score_importance,
+    slice_contributions,
+    slo_evaluations,
+)
+
+
+def test_the_feature_the_score_depends_on_gets_the_importance() -> None:
+    rng = np.random.default_rng(1)
+    n = 5000
+    driver, noise = rng.normal(size=n), rng.normal(size=n)
+    colour = rng.choice(["a", "b"], n)
+    frame = pl.DataFrame(
+        {"driver": driver, "noise": noise, "colour": colour, "score": 3 * driver + 0.1 * noise}
+    )
+    importance = score_importance(frame, "score", ["driver", "noise", "colour"])
+    assert sum(importance.values()) == pytest.approx(1.0)
+    assert importance["driver"] > 0.95
+    assert importance["noise"] < 0.03 and importance["colour"] < 0.01
+
+
+def test_a_null_group_carries_its_own_mean() -> None:
+    frame = pl.DataFrame(
+        {"x": [1.0, None, 1.0, None] * 50, "other": [1.0, 2.0, 3.0, 4.0] * 50,
+         "score": [0.0, 1.0, 0.0, 1.0] * 50}
+    )  # fmt: skip
+    importance = score_importance(frame, "score", ["x", "other"])
+    assert importance["x"] == pytest.approx(0.5)  # both explain everything: half each
+
+
+def test_drift_is_ranked_by_importance_weighted_effect() -> None:
+    effects = pl.DataFrame(
+        {"feature": ["big_unused", "small_used", "quiet"], "method": ["ks", "ks", "chi2"],
+         "effect": [0.6, 0.05, 0.01]}
+    )  # fmt: skip
+    importance = {"big_unused": 0.0, "small_used": 0.9, "quiet": 0.1}
+    ranked, weighted = rank_drift(effects, importance, {"big_unused": True})
+    assert [r.feature for r in ranked] == ["big_unused", "small_used", "quiet"]
+    uniform = UNIFORM_WEIGHT_SHARE / 3
+    assert ranked[0].weight == pytest.approx(uniform)
+    assert ranked[1].weight == pytest.approx(uniform + 0.5 * 0.9)
+    assert weighted == pytest.approx(sum(r.weight * r.effect for r in ranked))
+    assert ranked[0].drifted and not ranked[1].drifted
+
+
+def _rows(days: dict[str, list[bool | None]], sli: str = "accuracy") -> pl.DataFrame:
+    return pl.DataFrame(
+        [{"partition": d, "sli": sli, "ok": ok} for d, oks in days.items() for ok in oks],
+        schema={"partition": pl.String, "sli": pl.String, "ok": pl.Boolean},
+    )
+
+
+def test_the_breach_streak_starts_after_the_last_good_day_and_skips_unevaluated_days() -> None:
+    slis = _rows(
+        {"11-01": [True], "11-02": [False], "11-03": [True], "11-04": [False],
+         "11-05": [None], "11-06": [False, True], "11-07": [None]}
+    )  # fmt: skip
+    evaluations = slo_evaluations(slis, "accuracy")
+    streak = breach_streak(evaluations, "11-07", "accuracy")
+    assert streak is not None
+    assert (streak.first_day, streak.last_day, streak.days) == ("11-04", "11-06", 2)
+    assert breach_streak(evaluations, "11-03", "accuracy") is None
+    assert baseline_days(evaluations, "11-04") == ["11-01", "11-03"]
+
+
+def test_slices_are_ranked_by_their_extra_errors_against_their_own_baseline() -> None:
+    baseline = pl.DataFrame(
+        {"slice": ["c=A", "c=B", "c=A", "c=B"], "value": [0.9, 0.99, 0.9, 0.99],
+         "n_rows": [100, 100, 100, 100]}
+    )  # fmt: skip
+    today = pl.DataFrame(
+        {"slice": ["c=A", "c=B", "c=NEW"], "value": [0.9, 0.59, 0.5], "n_rows": [100, 100, 10]}
+    )
+    ranked = slice_contributions(today, baseline, "accuracy")
+    assert [r.slice for r in ranked] == ["c=B", "c=NEW", "c=A"]
+    b, new, a = ranked
+    assert b.extra_errors == pytest.approx(41 - 1)  # 41 wrong, 1 expected at 0.99
+    assert a.extra_errors == pytest.approx(0.0, abs=1e-9)
+    # a slice without a baseline uses its column's: 20 + 2 errors in 400 rows
+    assert new.expected_errors == pytest.approx(10 * 22 / 400)
+    assert b.share + new.share == pytest.approx(1.0)
+    assert b.baseline_value == pytest.approx(0.99)
+
+
+def test_rmse_slices_count_squared_error_mass() -> None:
+    baseline = pl.DataFrame({"slice": ["v=car"], "value": [2.0], "n_rows": [100]})
+    today = pl.DataFrame({"slice": ["v=car"], "value": [4.0], "n_rows": [100]})
+    (car,) = slice_contributions(today, baseline, "rmse")
+    assert car.extra_errors == pytest.approx(16 * 100 - 4 * 100)
+    assert car.baseline_value == pytest.approx(2.0)
+
+
+def test_distribution_changes_say_what_moved_in_the_data_units() -> None:
+    training = pl.DataFrame(
+        {"amount": np.arange(1000, dtype=float), "device": ["mobile"] * 900 + ["tablet"] * 100}
+    )
+    day = pl.DataFrame(
+        {
+            "amount": np.arange(1000, dtype=float) + 100,
+            "device": ["mobile"] * 350 + ["tablet"] * 650,
+        }
+    )
+    effects = pl.DataFrame({"feature": ["amount", "device"], "effect": [0.1, 0.55]})
+    device, amount = distribution_changes(training, day, effects)
+    assert device.feature == "device"
+    assert device.change.startswith("tablet 10.0% -> 65.0%; mobile 90.0% -> 35.0%")
+    assert "median 500 -> 600 (+100, +0.35 sd)" in amount.change
+
+
+def test_the_slo_to_explain_prefers_a_breached_slice_then_quality_then_any() -> None:
+    slis = pl.concat(
+        [
+            _rows({"d": [False]}, "slice_accuracy"),
+            _rows({"d": [False]}, "accuracy"),
+            _rows({"d": [False]}, "completeness"),
+            _rows({"e": [False]}, "completeness"),
+            _rows({"e": [True]}, "accuracy"),
+            _rows({"f": [True]}, "rmse"),
+        ]
+    )
+    assert choose_slo(slis, "d") == "slice_accuracy"
+    assert choose_slo(slis, "e") == "completeness"
+    assert choose_slo(slis, "f") == "rmse"
+    assert quality_metric("slice_accuracy") == "accuracy"
+    assert quality_metric("completeness") is None

@@ -1,0 +1,103 @@
+"""``datasre init``: golden contracts drafted from the sample models and the public data
+set, refusing to overwrite, one-line errors.
+
+Regenerate the goldens after a deliberate change with
+``DATASRE_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/pipelines/test_init_cli.py``
+and review the diff. The repository's absolute path is written as ``REPO``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from checks.contract import load_contract
+from pipelines.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
+GOLDEN = REPO / "tests" / "golden" / "init"
+
+MODELS = {
+    "fraud_detection": ("classification", "1", REPO / "data" / "samples" / "fraud_detection"),
+    "delivery_eta": ("regression", "1", REPO / "data" / "samples" / "delivery_eta"),
+    "fair_affairs": ("classification", "2", REPO / "examples" / "public_model" / "fair_affairs"),
+}
+
+
+def init_argv(model: str, output: Path) -> list[str]:
+    """The one ``datasre init`` command line of a bundled model."""
+    kind, tier, data = MODELS[model]
+    return [
+        "init", "--model", model, "--type", kind, "--tier", tier,
+        "--training", str(data / "training.parquet"),
+        "--features", str(data / "features" / "*.parquet"),
+        "--predictions", str(data / "predictions" / "*.parquet"),
+        "--labels", str(data / "labels" / "*.parquet"),
+        "--output", str(output),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("model", sorted(MODELS))
+def test_init_drafts_the_golden_contract_that_contract_check_accepts(
+    model: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = tmp_path / "contracts" / f"{model}.yaml"
+    assert main(init_argv(model, output)) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"wrote {output}: {model} 0.1.0")
+    text = output.read_text(encoding="utf-8").replace(str(REPO), "REPO")
+    golden = GOLDEN / f"{model}.yaml"
+    if os.environ.get("DATASRE_UPDATE_GOLDEN"):
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(text, encoding="utf-8")
+    assert golden.exists(), f"missing golden file {golden}; set DATASRE_UPDATE_GOLDEN=1"
+    assert text == golden.read_text(encoding="utf-8")
+    assert main(["contract", "check", str(output)]) == 0
+    assert load_contract(output).model == model
+
+
+def test_init_writes_paths_relative_to_the_contract_when_they_share_a_directory(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "fair_affairs"
+    shutil.copytree(MODELS["fair_affairs"][2], data)
+    output = tmp_path / "contracts" / "fair.yaml"
+    argv = init_argv("fair_affairs", output)
+    argv = [arg.replace(str(MODELS["fair_affairs"][2]), str(data)) for arg in argv]
+    assert main(argv) == 0
+    contract = load_contract(output)
+    assert contract.sources.training == "../fair_affairs/training.parquet"
+    assert contract.sources.features == "../fair_affairs/features/{date}.parquet"
+
+
+def test_init_refuses_to_overwrite_without_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = tmp_path / "fair.yaml"
+    output.write_text("mine\n", encoding="utf-8")
+    assert main(init_argv("fair_affairs", output)) == 2
+    err = capsys.readouterr().err
+    assert err == f"datasre: error: {output}: already exists (pass --force to overwrite it)\n"
+    assert output.read_text(encoding="utf-8") == "mine\n"
+    assert main([*init_argv("fair_affairs", output), "--force"]) == 0
+    assert load_contract(output).model == "fair_affairs"
+
+
+def test_daily_files_without_a_day_in_their_name_are_one_line_naming_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = MODELS["fair_affairs"][2]
+    odd = tmp_path / "features"
+    odd.mkdir()
+    shutil.copy(data / "features" / "2026-11-01.parquet", odd / "latest.parquet")
+    argv = init_argv("fair_affairs", tmp_path / "c.yaml")
+    argv[argv.index("--features") + 1] = str(odd / "*.parquet")
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"datasre: error: {odd / 'latest.parquet'}: --features: file name must carry its day "
+        "once (YYYY-MM-DD)\n"
+    )
