@@ -31,6 +31,7 @@ from checks.sli import empty_sli_frame
 __all__ = [
     "REFERENCE_DAYS",
     "build_estimated_quality_asset",
+    "calibration_reference",
     "estimated_quality_slis",
     "reference_days",
 ]
@@ -82,6 +83,16 @@ def _labelled(contract: Contract, day: dt.date) -> pl.DataFrame | None:
     ).select(columns.score, columns.target)
 
 
+def calibration_reference(contract: Contract, day: dt.date) -> tuple[pl.DataFrame, str]:
+    """The labelled predictions (score, target) of :func:`reference_days` that exist,
+    and the period's description for the rows' detail."""
+    days = reference_days(contract, day)
+    frames = [frame for d in days if (frame := _labelled(contract, d)) is not None]
+    reference = pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame()
+    period = f"{days[0].isoformat()} .. {days[-1].isoformat()} ({len(frames)} labelled days)"
+    return reference, period
+
+
 def estimated_quality_slis(contract: Contract, day: dt.date) -> pl.DataFrame:
     """Estimated quality rows of an unlabelled day; empty for a labelled day, a model that
     is not a classifier, or a contract without predictions, labels, score or target."""
@@ -99,10 +110,7 @@ def estimated_quality_slis(contract: Contract, day: dt.date) -> pl.DataFrame:
         predictions = read_snapshot(contract.resolve(sources.predictions, day))
     except InputError:
         return empty_sli_frame()  # recorded by validation_slis as ingest_ok = 0
-    days = reference_days(contract, day)
-    frames = [frame for d in days if (frame := _labelled(contract, d)) is not None]
-    reference = pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame()
-    period = f"{days[0].isoformat()} .. {days[-1].isoformat()} ({len(frames)} labelled days)"
+    reference, period = calibration_reference(contract, day)
     return estimated_quality_rows(contract, reference, predictions, reference_days=period)
 
 

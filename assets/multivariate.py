@@ -3,7 +3,7 @@
 The domain classifier's threshold is calibrated on baseline-vs-baseline splits, which
 costs about 6-15 s (18 boosted fits); it depends only on the training data, the feature
 section and the method's settings, so it is computed once per model version and kept in
-the state directory (``<profiles>/<model>/<version>/multivariate/domain_null.json``),
+the state directory (``<profiles>/<model>/<version>/multivariate/domain_null_<rows>.json``),
 keyed by a hash of those inputs (the training files' bytes, never their mtime). Every
 other part (encodings, the PCA on the baseline, ~50 ms) is recomputed per run.
 """
@@ -24,11 +24,14 @@ from assets.resources import DatasreConfig
 from assets.state import inside
 from checks.contract import Contract
 from checks.errors import InputError
-from checks.multivariate import domain_classifier, pca_reconstruction
+from checks.multivariate import domain_classifier
 from checks.multivariate.domain_classifier import NullCalibration
 from checks.multivariate.sli_rows import (
     DOMAIN_MAX_ROWS,
+    MIN_BASELINE_ROWS,
     calibrate_domain_null,
+    calibration_rows,
+    insufficient_rows,
     multivariate_sli_rows,
     prepare_baseline,
 )
@@ -36,7 +39,8 @@ from checks.sli import empty_sli_frame
 
 __all__ = ["NULL_FILE", "build_multivariate_asset", "domain_null", "multivariate_slis"]
 
-NULL_FILE: Final = "domain_null.json"
+#: The stored calibration of ``rows`` rows per side: ``domain_null_<rows>.json``.
+NULL_FILE: Final = "domain_null_{rows}.json"
 
 
 def _signature(contract: Contract) -> str:
@@ -58,13 +62,13 @@ def _signature(contract: Contract) -> str:
 
 
 def domain_null(
-    contract: Contract, training: pl.DataFrame, profiles_dir: str | Path
+    contract: Contract, training: pl.DataFrame, profiles_dir: str | Path, rows: int
 ) -> NullCalibration:
     """The stored baseline-vs-baseline calibration, computed (under a file lock, once for
     parallel workers) when missing or stale."""
     directory = inside(profiles_dir, contract.model, contract.version, "multivariate")
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / NULL_FILE
+    path = directory / NULL_FILE.format(rows=rows)
     signature = _signature(contract)
     with open(directory / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -72,7 +76,7 @@ def domain_null(
             stored = json.loads(path.read_text(encoding="utf-8"))
             if stored.get("signature") == signature:
                 return NullCalibration(rows=int(stored["rows"]), aucs=tuple(stored["aucs"]))
-        null = calibrate_domain_null(training, contract)
+        null = calibrate_domain_null(training, contract, rows)
         record = {
             "signature": signature,
             "rows": null.rows,
@@ -99,9 +103,12 @@ def multivariate_slis(contract: Contract, day: dt.date, profiles_dir: str | Path
     missing = sorted(set(contract.features) - set(training.columns))
     if missing:
         raise InputError(f"{training_path}: training data lacks feature columns {missing}")
-    if training.height < 2 * pca_reconstruction.MIN_BASELINE_CHUNKS:
-        raise InputError(f"{training_path}: {training.height} rows, too few for a baseline")
-    baseline = prepare_baseline(training, contract, domain_null(contract, training, profiles_dir))
+    if training.height < MIN_BASELINE_ROWS:
+        detail = f"{training_path}: {training.height} training rows, fewer than {MIN_BASELINE_ROWS}"
+        return insufficient_rows(contract, current.height, detail)
+    rows = calibration_rows(training.height, min(current.height, DOMAIN_MAX_ROWS))
+    null = domain_null(contract, training, profiles_dir, rows)
+    baseline = prepare_baseline(training, contract, null)
     return multivariate_sli_rows(contract, baseline, current)
 
 

@@ -14,6 +14,7 @@ of the calibrated one and the declared one (a team that only wants large shifts 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Final
 
@@ -48,10 +49,13 @@ from checks.sli import SliRow, sli_frame, slo_row
 __all__ = [
     "DOMAIN_CLASSIFIER_SLI",
     "DOMAIN_MAX_ROWS",
+    "MIN_BASELINE_ROWS",
     "PCA_MAX_ROWS",
     "PCA_SLI",
     "MultivariateBaseline",
     "calibrate_domain_null",
+    "calibration_rows",
+    "insufficient_rows",
     "multivariate_sli_rows",
     "prepare_baseline",
 ]
@@ -60,6 +64,8 @@ DOMAIN_CLASSIFIER_SLI: Final = "domain_classifier_auc"
 PCA_SLI: Final = "pca_reconstruction_error"
 #: Rows per side the domain classifier compares (and calibrates on).
 DOMAIN_MAX_ROWS: Final = 3000
+#: Fewer training rows than this and neither SLI is measured.
+MIN_BASELINE_ROWS: Final = 100
 #: Rows per side the PCA is fitted, held out and judged on.
 PCA_MAX_ROWS: Final = 50_000
 
@@ -85,13 +91,22 @@ def _mask(codes: ColumnCodes) -> npt.NDArray[np.bool_]:
     return np.array([False] * len(codes.numeric) + [True] * len(codes.categorical))
 
 
-def calibrate_domain_null(training: pl.DataFrame, contract: Contract) -> NullCalibration:
-    """Baseline-vs-baseline AUCs (the expensive part: cache it per baseline)."""
+def calibration_rows(training_rows: int, day_rows: int) -> int:
+    """Rows per side of the baseline-vs-baseline splits for a day of ``day_rows`` rows:
+    the day's sample size rounded up to a power of two, at most :data:`DOMAIN_MAX_ROWS`
+    and half the baseline. Buckets keep the number of stored calibrations small (days
+    of 2,425 and 2,500 rows share one) while a small day is not calibrated on 3,000-row
+    splits; :meth:`NullCalibration.threshold` rescales to the exact sizes."""
+    bucket = 1 << max(0, math.ceil(math.log2(max(day_rows, 1))))
+    return max(1, min(DOMAIN_MAX_ROWS, training_rows // 2, bucket))
+
+
+def calibrate_domain_null(training: pl.DataFrame, contract: Contract, rows: int) -> NullCalibration:
+    """Baseline-vs-baseline AUCs at ``rows`` rows per side (the expensive part: cache it
+    per baseline and ``rows``)."""
     codes = _codes(training, contract)
     matrix = ordinal_matrix(training, codes)
-    return calibrate_null(
-        matrix, codes.columns, _mask(codes), rows=DOMAIN_MAX_ROWS, seed=SAMPLE_SEED
-    )
+    return calibrate_null(matrix, codes.columns, _mask(codes), rows=rows, seed=SAMPLE_SEED)
 
 
 def prepare_baseline(
@@ -184,6 +199,14 @@ def _pca_row(contract: Contract, baseline: MultivariateBaseline, day: pl.DataFra
         objective=_objective(contract, PCA_SLI, bounds.upper), comparator="<=",
         method=method, detail=detail,
     )  # fmt: skip
+
+
+def insufficient_rows(contract: Contract, rows: int, detail: str) -> pl.DataFrame:
+    """Both SLIs as ``insufficient_data`` (not judged), e.g. for a tiny baseline."""
+    return sli_frame(
+        slo_row(contract, sli, "drift", None, rows, status="insufficient_data", detail=detail)
+        for sli in (DOMAIN_CLASSIFIER_SLI, PCA_SLI)
+    )
 
 
 def multivariate_sli_rows(
