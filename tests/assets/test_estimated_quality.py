@@ -11,7 +11,7 @@ import polars as pl
 
 from assets.estimated_quality import calibration_reference, estimated_quality_slis, reference_days
 from assets.store import SliStore
-from checks.contract import load_contracts
+from checks.contract import Contract, load_contracts
 from checks.estimated_quality import estimated_quality_rows
 from pipelines.cli import main
 from tests.fixtures import FIRST_DAY, contract_dict, write_model
@@ -19,7 +19,7 @@ from tests.fixtures import FIRST_DAY, contract_dict, write_model
 SAMPLES = Path("data/samples/contracts")
 
 
-def _fraud():  # type: ignore[no-untyped-def]
+def _fraud() -> Contract:
     return {c.model: c for c in load_contracts(SAMPLES)}["fraud_detection"]
 
 
@@ -58,7 +58,8 @@ def test_on_clean_sample_days_the_estimate_is_within_its_band_of_the_realized_ac
         row = rows.row(0, named=True)
         labels = pl.read_parquet(root / "labels" / f"{day}.parquet")
         joined = predictions.join(labels, on="transaction_id").drop_nulls("predicted_label")
-        realized = (joined["predicted_label"] == joined["is_fraud"]).mean()
+        realized = (joined["predicted_label"] == joined["is_fraud"]).cast(pl.Float64).mean()
+        assert isinstance(realized, float)
         low, high = (float(x) for x in row["detail"].split("[")[1].split("]")[0].split(", "))
         assert low <= realized <= high, (day, row["value"], realized)
         assert abs(row["value"] - realized) < 0.005

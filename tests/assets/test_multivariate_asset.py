@@ -12,7 +12,7 @@ import pytest
 
 from assets import multivariate
 from assets.multivariate import multivariate_slis
-from checks.contract import load_contracts
+from checks.contract import Contract, load_contracts
 
 SAMPLES = Path("data/samples/contracts")
 
@@ -22,7 +22,7 @@ def profiles(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("profiles")
 
 
-def _contract(model: str):  # type: ignore[no-untyped-def]
+def _contract(model: str) -> Contract:
     return {c.model: c for c in load_contracts(SAMPLES)}[model]
 
 
