@@ -45,6 +45,7 @@ COMMAND_MODULES: Final = (
     "pipelines.commands.gate",
     "pipelines.commands.candidate",
     "pipelines.commands.contract",
+    "pipelines.commands.chaos",
 )
 
 
