@@ -149,7 +149,9 @@ def _run_tree(
         config_path=str(tree.contract_path),
         database=str(tree.database),
         staging_dir=str(tree.root / "staging"),
-        state_dir=str(tree.root / "state"),
+        # shared by the control and drill trees: the same training bytes give the same
+        # baseline profile and domain-classifier calibration, built once
+        state_dir=str(tree.root.parent / "state"),
         now=now.isoformat(),
     )
     contract = next(c for c in load_contracts(str(tree.contract_path)) if c.model == model)
