@@ -113,25 +113,29 @@ def _folds(
     *,
     seed: int,
     folds: int,
-    importance: bool,
-) -> tuple[list[float], FloatMatrix]:
-    """Held-out AUC of each fold and the permutation AUC drops per column, summed over
-    folds (zeros without ``importance``)."""
-    rng = np.random.default_rng(seed)
+    importance_above: float | None,
+) -> tuple[list[float], FloatMatrix | None]:
+    """Held-out AUC of each fold, and the permutation AUC drops per column summed over
+    folds when the mean AUC exceeds ``importance_above`` (None: never)."""
+    fitted = []
     fold_aucs: list[float] = []
-    drops = np.zeros(n_columns)
     for train, test in fold_indices(labels, folds, seed):
         model = _classifier(categorical_mask, seed)
         model.fit(matrix[train], labels[train])  # type: ignore[attr-defined]
-        held_out = matrix[test]
-        auc = roc_auc(labels[test], model.predict_proba(held_out)[:, 1])  # type: ignore[attr-defined]
+        auc = roc_auc(labels[test], model.predict_proba(matrix[test])[:, 1])  # type: ignore[attr-defined]
         fold_aucs.append(auc)
-        if importance:
-            for index in range(n_columns):
-                shuffled = held_out.copy()
-                shuffled[:, index] = rng.permutation(shuffled[:, index])
-                scores = model.predict_proba(shuffled)[:, 1]  # type: ignore[attr-defined]
-                drops[index] += auc - roc_auc(labels[test], scores)
+        fitted.append((model, test, auc))
+    if importance_above is None or float(np.mean(fold_aucs)) <= importance_above:
+        return fold_aucs, None
+    rng = np.random.default_rng(seed)
+    drops = np.zeros(n_columns)
+    for model, test, auc in fitted:
+        held_out = matrix[test]
+        for index in range(n_columns):
+            shuffled = held_out.copy()
+            shuffled[:, index] = rng.permutation(shuffled[:, index])
+            scores = model.predict_proba(shuffled)[:, 1]  # type: ignore[attr-defined]
+            drops[index] += auc - roc_auc(labels[test], scores)
     return fold_aucs, drops
 
 
@@ -144,10 +148,13 @@ def cross_validated_auc(
     seed: int,
     folds: int = FOLDS,
     importance: bool = True,
+    importance_above: float = 0.0,
 ) -> DomainClassifierResult:
     """Mean held-out ROC AUC of telling ``current`` rows (1) from ``baseline`` rows (0).
 
-    ``importance`` adds the permutation AUC drop of each column, averaged over folds.
+    ``importance`` adds the permutation AUC drop of each column, averaged over folds,
+    when the AUC exceeds ``importance_above`` (a drifted day: on the others the ranking
+    would name noise, and it costs as much as the fits).
     """
     matrix = np.vstack([baseline, current])
     labels = np.concatenate(
@@ -165,13 +172,13 @@ def cross_validated_auc(
             categorical_mask,
             seed=seed,
             folds=folds,
-            importance=importance,
+            importance_above=importance_above if importance else None,
         )
     return DomainClassifierResult(
         auc=float(np.mean(fold_aucs)),
         fold_aucs=tuple(fold_aucs),
         importance={name: float(drops[i] / folds) for i, name in enumerate(columns)}
-        if importance
+        if drops is not None
         else {},
         baseline_rows=baseline.shape[0],
         current_rows=current.shape[0],

@@ -147,20 +147,23 @@ def _domain_row(contract: Contract, baseline: MultivariateBaseline, day: pl.Data
             contract, DOMAIN_CLASSIFIER_SLI, "drift", None, sample.height, method=method,
             status="insufficient_data", detail=f"{sample.height} rows: too few to cross-validate",
         )  # fmt: skip
+    threshold = baseline.null.threshold(baseline.domain_rows.shape[0], sample.height)
     result = cross_validated_auc(
         baseline.domain_rows,
         ordinal_matrix(sample, baseline.codes),
         baseline.codes.columns,
         baseline.categorical_mask,
         seed=SAMPLE_SEED,
+        importance_above=threshold,
     )
-    threshold = baseline.null.threshold(result.baseline_rows, result.current_rows)
     top = result.top_features()
-    separating = (
-        "separates best: " + ", ".join(f"{name} (AUC -{drop:.3f} shuffled)" for name, drop in top)
-        if top
-        else "no feature separates (every shuffle drop < 0.005)"
-    )
+    if not result.importance:
+        separating = "within the threshold (features not ranked)"
+    elif top:
+        shuffled = (f"{name} (AUC -{drop:.3f} shuffled)" for name, drop in top)
+        separating = "separates best: " + ", ".join(shuffled)
+    else:
+        separating = "no single feature separates (every shuffle drop < 0.005)"
     detail = (
         f"{separating}; threshold = baseline-vs-baseline mean {baseline.null.mean:.4f} + "
         f"{NULL_STD_MULTIPLIER:g} x sd {baseline.null.std:.4f} over {len(baseline.null.aucs)} "
