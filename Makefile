@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: run test lint typecheck pytest ui bench bench-evidently samples clean
+.PHONY: run test lint typecheck pytest ui bench bench-evidently bench-nannyml samples clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,14 @@ bench-evidently: $(STAMP)
 	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install --quiet "evidently>=0.7" "pandas<3" "pyarrow>=15"
 	$(BIN)/python benchmarks/drift.py --evidently-python $(BENCH_VENV)/bin/python
+
+## bench-nannyml: datasre's CBPE against NannyML's on generated data, NannyML in a venv
+## of its own (not a datasre dependency)
+NANNYML_VENV := .venv-nannyml
+bench-nannyml: $(STAMP)
+	test -x $(NANNYML_VENV)/bin/python || $(PYTHON) -m venv $(NANNYML_VENV)
+	$(NANNYML_VENV)/bin/python -m pip install --quiet "nannyml==0.13.1" statsmodels
+	$(BIN)/python benchmarks/cbpe_nannyml.py --nannyml-python $(NANNYML_VENV)/bin/python
 
 ## samples: regenerate the bundled sample data deterministically
 samples: $(STAMP)

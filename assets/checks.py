@@ -37,8 +37,8 @@ CHECKED_CATEGORIES: Final[dict[str, tuple[str, ...]]] = {
     "schema_valid": ("ingest", "schema"),
     "complete": ("completeness",),
     "fresh": ("freshness",),
-    "no_drift": ("drift", "prediction_drift"),
-    "quality_met": ("quality", "fairness", "prediction"),
+    "no_drift": ("drift", "prediction_drift"),  # drift: univariate and multivariate
+    "quality_met": ("quality", "fairness", "prediction", "estimated_quality"),
     "serving_healthy": ("latency", "availability", "cost", "throughput"),
 }
 #: Breached rows shown in a check's markdown table.

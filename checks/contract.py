@@ -198,6 +198,22 @@ _BASE_CATALOG: Mapping[str, SloCatalogEntry] = {
     "drifted_feature_share": SloCatalogEntry(
         Track.MODEL, "<=", "fraction", "share of features whose drift rule fired", _FRACTION
     ),
+    # multivariate drift (checks/multivariate): objectives calibrated on the baseline; a
+    # declared objective is a floor on top of the calibrated one
+    "domain_classifier_auc": SloCatalogEntry(
+        Track.MODEL,
+        "<=",
+        "ROC AUC",
+        "cross-validated AUC of a classifier telling the day's rows from the baseline's",
+        (0.5, 1.0),
+    ),
+    "pca_reconstruction_error": SloCatalogEntry(
+        Track.MODEL,
+        "<=",
+        "standardised units",
+        "mean PCA reconstruction error of the day's rows (PCA fitted on the baseline)",
+        _NON_NEGATIVE,
+    ),
     # model track: quality (evaluated when labels arrive)
     "accuracy": SloCatalogEntry(
         Track.MODEL,
@@ -297,6 +313,56 @@ _BASE_CATALOG: Mapping[str, SloCatalogEntry] = {
         _FRACTION,
         model_types=_RANKER,
         needs=(Needs.LABELS, Needs.SCORE, Needs.RANKING_GROUP),
+    ),
+    "estimated_accuracy": SloCatalogEntry(
+        Track.MODEL,
+        ">=",
+        "fraction",
+        "accuracy estimated from calibrated scores before labels arrive (CBPE)",
+        _FRACTION,
+        model_types=_CLASSIFIER,
+        needs=(Needs.PREDICTIONS, Needs.SCORE),
+        needs_serving=True,
+    ),
+    "estimated_precision": SloCatalogEntry(
+        Track.MODEL,
+        ">=",
+        "fraction",
+        "positive precision estimated from calibrated scores before labels arrive (CBPE)",
+        _FRACTION,
+        model_types=_CLASSIFIER,
+        needs=(Needs.PREDICTIONS, Needs.SCORE),
+        needs_serving=True,
+    ),
+    "estimated_recall": SloCatalogEntry(
+        Track.MODEL,
+        ">=",
+        "fraction",
+        "positive recall estimated from calibrated scores before labels arrive (CBPE)",
+        _FRACTION,
+        model_types=_CLASSIFIER,
+        needs=(Needs.PREDICTIONS, Needs.SCORE),
+        needs_serving=True,
+    ),
+    "estimated_f1": SloCatalogEntry(
+        Track.MODEL,
+        ">=",
+        "fraction",
+        "positive-class F1 estimated from calibrated scores before labels arrive (CBPE)",
+        _FRACTION,
+        model_types=_CLASSIFIER,
+        needs=(Needs.PREDICTIONS, Needs.SCORE),
+        needs_serving=True,
+    ),
+    "estimated_roc_auc": SloCatalogEntry(
+        Track.MODEL,
+        ">=",
+        "fraction",
+        "ROC AUC estimated from calibrated scores before labels arrive (CBPE)",
+        _FRACTION,
+        model_types=_CLASSIFIER,
+        needs=(Needs.PREDICTIONS, Needs.SCORE),
+        needs_serving=True,
     ),
     "confidence_p50": SloCatalogEntry(
         Track.MODEL,

@@ -49,6 +49,7 @@ COMMAND_MODULES: Final = (
     "pipelines.commands.report",
     "pipelines.commands.init",
     "pipelines.commands.explain",
+    "pipelines.commands.chaos",
 )
 
 

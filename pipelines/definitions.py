@@ -10,7 +10,9 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.drift import build_drift_asset
+from assets.estimated_quality import build_estimated_quality_asset
 from assets.model_report import build_model_report_asset
+from assets.multivariate import build_multivariate_asset
 from assets.partitions import model_day_partitions
 from assets.publish import build_publish_asset
 from assets.quality import build_quality_asset
@@ -33,6 +35,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         build_validation_asset(partitions),
         build_drift_asset(partitions),
         build_quality_asset(partitions),
+        build_multivariate_asset(partitions),
+        build_estimated_quality_asset(partitions),
     ]
     upstream = [a.key.path[-1] for a in compute]
     job = build_validation_job(executor_by_name(settings.executor))

@@ -51,7 +51,9 @@ def test_asset_keys_and_check_names_are_stable(tmp_path: Path) -> None:
     keys = sorted(key.to_user_string() for key in graph.get_all_asset_keys())
     assert keys == [
         "drift_slis",
+        "estimated_quality_slis",
         "model_report",
+        "multivariate_drift_slis",
         "quality_slis",
         "sli_results",
         "validated_snapshot",

@@ -1,0 +1,119 @@
+"""Estimated quality (CBPE) rows: on an unlabelled day only, calibrated on the days the
+contract guarantees labelled, replaced by the realized metrics when labels land."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from assets.estimated_quality import calibration_reference, estimated_quality_slis, reference_days
+from assets.store import SliStore
+from checks.contract import Contract, load_contracts
+from checks.estimated_quality import estimated_quality_rows
+from pipelines.cli import main
+from tests.fixtures import FIRST_DAY, contract_dict, write_model
+
+SAMPLES = Path("data/samples/contracts")
+
+
+def _fraud() -> Contract:
+    return {c.model: c for c in load_contracts(SAMPLES)}["fraud_detection"]
+
+
+def test_an_unlabelled_sample_day_gets_estimated_rows_and_a_labelled_day_none() -> None:
+    contract = _fraud()
+    rows = estimated_quality_slis(contract, dt.date(2026, 11, 13))
+    assert rows["sli"].to_list() == [
+        "estimated_accuracy", "estimated_precision", "estimated_recall", "estimated_f1",
+        "estimated_roc_auc",
+    ]  # fmt: skip
+    assert set(rows["status"]) == {"estimated"} and set(rows["method"]) == {"cbpe"}
+    assert set(rows["category"]) == {"estimated_quality"}
+    accuracy = rows.row(0, named=True)
+    # judged against the contract's accuracy objective; no estimated SLO is declared
+    assert accuracy["objective"] == 0.94 and accuracy["ok"] is True
+    assert "2026-11-04 .. 2026-11-10 (7 labelled days)" in accuracy["detail"]
+    assert 0.9 < accuracy["value"] < 0.99 and accuracy["n_rows"] > 2400
+    assert estimated_quality_slis(contract, dt.date(2026, 11, 12)).is_empty()
+
+
+def test_the_reference_is_the_days_the_label_delay_guarantees() -> None:
+    days = reference_days(_fraud(), dt.date(2026, 11, 13))  # max_label_delay_days: 3
+    assert days[0] == dt.date(2026, 11, 4) and days[-1] == dt.date(2026, 11, 10)
+    assert len(days) == 7
+
+
+def test_on_clean_sample_days_the_estimate_is_within_its_band_of_the_realized_accuracy() -> None:
+    # 11-04 .. 11-06 and 11-08 have no label incident (the data's README); pretend their
+    # labels are not in and compare with the realized accuracy of their label files.
+    contract = _fraud()
+    root = Path("data/samples/fraud_detection")
+    for day in ("2026-11-04", "2026-11-05", "2026-11-06", "2026-11-08"):
+        predictions = pl.read_parquet(root / "predictions" / f"{day}.parquet")
+        reference, period = calibration_reference(contract, dt.date.fromisoformat(day))
+        rows = estimated_quality_rows(contract, reference, predictions, reference_days=period)
+        row = rows.row(0, named=True)
+        labels = pl.read_parquet(root / "labels" / f"{day}.parquet")
+        joined = predictions.join(labels, on="transaction_id").drop_nulls("predicted_label")
+        realized = (joined["predicted_label"] == joined["is_fraud"]).cast(pl.Float64).mean()
+        assert isinstance(realized, float)
+        low, high = (float(x) for x in row["detail"].split("[")[1].split("]")[0].split(", "))
+        assert low <= realized <= high, (day, row["value"], realized)
+        assert abs(row["value"] - realized) < 0.005
+
+
+def _labels(predictions: pl.DataFrame, seed: int) -> pl.DataFrame:
+    rng = np.random.default_rng(seed)
+    return predictions.select(
+        "id",
+        pl.Series(
+            "label",
+            (rng.uniform(size=predictions.height) < predictions["score"].to_numpy()).astype(
+                np.int64
+            ),
+        ),
+    )
+
+
+def test_late_labels_replace_the_estimate_with_the_realized_accuracy(tmp_path: Path) -> None:
+    body = contract_dict()
+    body["sources"]["labels"] = "toy/labels/{date}.parquet"
+    body["predictions"]["target"] = "label"
+    contract = write_model(tmp_path, days=5, contract=body)
+    toy = tmp_path / "toy"
+    (toy / "labels").mkdir()
+    for offset in range(2):  # the first two days are labelled
+        day = (FIRST_DAY + dt.timedelta(days=offset)).isoformat()
+        predictions = pl.read_parquet(toy / "predictions" / f"{day}.parquet")
+        _labels(predictions, offset).write_parquet(toy / "labels" / f"{day}.parquet")
+    last = (FIRST_DAY + dt.timedelta(days=4)).isoformat()
+    db = tmp_path / "s.duckdb"
+    args = ["run", "--config", str(contract), "--db", str(db), "--partition", last, "--quiet"]
+    assert main([*args, "--now", "2026-03-07T06:00:00+00:00"]) == 0
+    store = SliStore(db)
+    estimated = store.fetchall(
+        "select sli, status, ok from sli_latest where category = 'estimated_quality' order by sli"
+    )
+    assert [(s, st) for s, st, _ in estimated] == [
+        ("estimated_accuracy", "estimated"), ("estimated_f1", "estimated"),
+        ("estimated_precision", "estimated"), ("estimated_recall", "estimated"),
+        ("estimated_roc_auc", "estimated"),
+    ]  # fmt: skip
+    assert store.fetchall("select count(*) from sli_latest where sli = 'accuracy'") == [(0,)]
+
+    predictions = pl.read_parquet(toy / "predictions" / f"{last}.parquet")
+    _labels(predictions, 9).write_parquet(toy / "labels" / f"{last}.parquet")
+    assert main([*args, "--now", "2026-03-10T06:00:00+00:00"]) == 0
+    assert store.fetchall(
+        "select count(*) from sli_latest where category = 'estimated_quality'"
+    ) == [(0,)]
+    assert store.fetchall(
+        "select count(*) from sli_latest where sli = 'accuracy' and slice is null"
+    ) == [(1,)]
+    # the estimate stays auditable in the history of replaced rows
+    assert store.fetchall(
+        "select count(*) from sli_history where sli = 'estimated_accuracy' and status = 'estimated'"
+    ) == [(1,)]
