@@ -3,9 +3,7 @@ the exact and the sketch engines and by categorical features."""
 
 from __future__ import annotations
 
-import numpy as np
-import numpy.typing as npt
-
+from checks.arrays import CountArray
 from checks.drift.methods import PSI_MIN_VALUES, Binning
 from checks.drift.rows import ColumnFacts, Row, Settings, measured
 from checks.stats.js import js_distance
@@ -13,14 +11,12 @@ from checks.stats.psi import psi_from_counts
 
 __all__ = ["binned_rows"]
 
-IntArray = npt.NDArray[np.int64]
-
 
 def binned_rows(
     facts: ColumnFacts,
     settings: Settings,
-    base_counts: IntArray,
-    cur_counts: IntArray,
+    base_counts: CountArray,
+    cur_counts: CountArray,
     *,
     categorical: bool,
 ) -> list[Row]:

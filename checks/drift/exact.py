@@ -14,9 +14,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import numpy.typing as npt
 import polars as pl
 
+from checks.arrays import FloatArray
 from checks.drift.binned import binned_rows
 from checks.drift.methods import Binning
 from checks.drift.rows import ColumnFacts, Row, Settings, measured, unmeasured
@@ -29,7 +29,6 @@ from checks.stats.wasserstein import normalised_wasserstein
 
 __all__ = ["exact_numeric_rows"]
 
-FloatArray = npt.NDArray[np.float64]
 Frame = pl.DataFrame | pl.LazyFrame
 
 

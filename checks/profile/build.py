@@ -10,9 +10,9 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import polars as pl
 
+from checks.arrays import FloatArray
 from checks.errors import InputError
 from checks.profile.columns import (
     categorical_counts_and_missing,
@@ -33,9 +33,6 @@ from checks.stats.ecdf import ks_anchor
 from checks.stats.psi import linear_quantiles, psi_cut_points
 
 __all__ = ["build_profile", "feature_section_hash", "grid_of", "numeric_profile"]
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 
 def grid_of(finite_sorted: FloatArray) -> FloatArray:

@@ -5,8 +5,9 @@ category counts."""
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
 import polars as pl
+
+from checks.arrays import FloatArray
 
 __all__ = [
     "categorical_counts",
@@ -16,8 +17,6 @@ __all__ = [
     "is_numeric_dtype",
     "numeric_values",
 ]
-
-FloatArray = npt.NDArray[np.float64]
 
 
 def is_numeric_dtype(dtype: pl.DataType) -> bool:

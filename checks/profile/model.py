@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from typing import Final, Literal
 
 import numpy as np
-import numpy.typing as npt
 import polars as pl
 
+from checks.arrays import CountArray, FloatArray
 from checks.stats.ecdf import KsAnchor
 from checks.stats.psi import psi_cut_points
 
@@ -25,8 +25,6 @@ __all__ = [
     "sorted_counts",
 ]
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 #: PSI bins when neither the caller nor the contract says otherwise (docs/design.md).
 DEFAULT_BINS: Final = 10
@@ -83,10 +81,10 @@ class NumericProfile:
     std: float
     bins: int
     cuts: FloatArray
-    counts: IntArray
+    counts: CountArray
     grid: FloatArray
-    grid_counts: IntArray
-    grid_atoms: IntArray
+    grid_counts: CountArray
+    grid_atoms: CountArray
     values: FloatArray | None = field(default=None, repr=False)
     loader: Callable[[], FloatArray] | None = field(default=None, repr=False, compare=False)
     anchor: KsAnchor | None = field(default=None, repr=False, compare=False)
@@ -117,7 +115,7 @@ class NumericProfile:
             return self.anchor_loader()
         return None
 
-    def cuts_for(self, bins: int) -> tuple[FloatArray, IntArray] | None:
+    def cuts_for(self, bins: int) -> tuple[FloatArray, CountArray] | None:
         """PSI cut points and baseline bin counts for ``bins``; None if unavailable
         (sketch profile built for another B)."""
         if bins == self.bins:
@@ -137,7 +135,7 @@ class CategoricalProfile:
     n: int
     n_missing: int
     categories: tuple[str, ...]
-    counts: IntArray
+    counts: CountArray
 
     def frame(self) -> pl.DataFrame:
         return pl.DataFrame(
@@ -175,7 +173,7 @@ class BaselineProfile:
         return None
 
 
-def sorted_counts(sorted_values: FloatArray, cuts: FloatArray) -> IntArray:
+def sorted_counts(sorted_values: FloatArray, cuts: FloatArray) -> CountArray:
     """Right-closed bin counts of a sorted array (``searchsorted`` on the cut points)."""
     at_most = np.searchsorted(sorted_values, cuts, side="right")
     return np.diff(np.concatenate([[0], at_most, [sorted_values.shape[0]]])).astype(np.int64)

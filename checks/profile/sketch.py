@@ -11,14 +11,12 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from checks.arrays import CountArray, FloatArray
 from checks.profile.columns import categorical_counts_and_missing, numeric_values
 from checks.profile.model import BaselineProfile
 from checks.stats.psi import binned_counts
 
 __all__ = ["CurrentSketch", "grid_bins", "grid_index", "merge_sketches", "sketch_current"]
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
@@ -36,9 +34,9 @@ class CurrentSketch:
 
     n: Mapping[str, int]
     n_missing: Mapping[str, int]
-    psi_counts: Mapping[str, IntArray]
-    grid_counts: Mapping[str, IntArray]
-    grid_atoms: Mapping[str, IntArray]
+    psi_counts: Mapping[str, CountArray]
+    grid_counts: Mapping[str, CountArray]
+    grid_atoms: Mapping[str, CountArray]
     n_neg_inf: Mapping[str, int]
     n_pos_inf: Mapping[str, int]
     below_sum: Mapping[str, float]
@@ -55,9 +53,9 @@ def sketch_current(
     names = list(features) if features is not None else profile.features
     n: dict[str, int] = {}
     missing: dict[str, int] = {}
-    psi: dict[str, IntArray] = {}
-    grid: dict[str, IntArray] = {}
-    atoms: dict[str, IntArray] = {}
+    psi: dict[str, CountArray] = {}
+    grid: dict[str, CountArray] = {}
+    atoms: dict[str, CountArray] = {}
     neg: dict[str, int] = {}
     pos: dict[str, int] = {}
     below: dict[str, float] = {}
@@ -153,7 +151,7 @@ def grid_index(values: FloatArray, grid: FloatArray) -> npt.NDArray[np.intp]:
     return np.asarray(idx, dtype=np.intp)
 
 
-def grid_bins(values: FloatArray, grid: FloatArray) -> tuple[IntArray, IntArray]:
+def grid_bins(values: FloatArray, grid: FloatArray) -> tuple[CountArray, CountArray]:
     """(counts in the right-closed grid bins, counts exactly at each grid point)."""
     size = grid.shape[0]
     # A small grid (heavy ties) is searched faster directly.
@@ -189,8 +187,8 @@ def merge_sketches(parts: Iterable[CurrentSketch]) -> CurrentSketch:
                 out[k] = out.get(k, 0.0) + v
         return out
 
-    def add_arr(attr: str) -> dict[str, IntArray]:
-        out: dict[str, IntArray] = {}
+    def add_arr(attr: str) -> dict[str, CountArray]:
+        out: dict[str, CountArray] = {}
         for s in items:
             for k, v in getattr(s, attr).items():
                 out[k] = out[k] + v if k in out else v.copy()

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import polars as pl
 
+from checks.arrays import FloatArray
 from checks.errors import InputError
 from checks.profile.model import (
     FORMAT_VERSION,
@@ -20,9 +20,6 @@ from checks.profile.model import (
 )
 
 __all__ = ["profile_from_tables", "profile_to_tables"]
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 
 def _floats(a: FloatArray) -> list[float | str]:

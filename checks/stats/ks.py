@@ -23,8 +23,8 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-import numpy.typing as npt
 
+from checks.arrays import FloatArray
 from checks.stats.kolmogorov import kolmogorov_smirnov_sf
 
 __all__ = [
@@ -38,8 +38,6 @@ __all__ = [
 
 #: scipy's ``MAX_AUTO_N``: 'auto' is exact when both samples have at most this many values.
 MAX_EXACT_N = 10_000
-
-FloatArray = npt.NDArray[np.float64]
 
 
 class KsResult(NamedTuple):

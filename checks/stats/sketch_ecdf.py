@@ -14,12 +14,10 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-import numpy.typing as npt
+
+from checks.arrays import CountArray, FloatArray
 
 __all__ = ["GridSide", "SketchEcdfBounds", "sketch_ecdf_bounds"]
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 
 class GridSide(NamedTuple):
@@ -32,8 +30,8 @@ class GridSide(NamedTuple):
     """
 
     n: int
-    grid_counts: IntArray
-    grid_atoms: IntArray
+    grid_counts: CountArray
+    grid_atoms: CountArray
     n_neg_inf: int
     n_pos_inf: int
     tail_sum: float = 0.0

@@ -7,8 +7,8 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-import numpy.typing as npt
 
+from checks.arrays import FloatArray, IndexArray
 from checks.stats.ecdf.grids import (
     ANCHOR_BUCKETS,
     ANCHOR_MIN_CROWDED,
@@ -20,9 +20,6 @@ from checks.stats.ecdf.grids import (
 )
 
 __all__ = ["KsAnchor", "ks_anchor"]
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.intp]
 
 
 class KsAnchor(NamedTuple):
@@ -50,7 +47,7 @@ class KsAnchor(NamedTuple):
     lo: float
     scale: float
     buckets: int
-    starts: IntArray
+    starts: IndexArray
 
 
 def ks_anchor(finite_sorted: FloatArray) -> KsAnchor | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from checks.arrays import FloatArray, IndexArray
 from checks.stats.ecdf.buckets import (
     counts_at,
     counts_before,
@@ -25,9 +26,6 @@ from checks.stats.ecdf.grids import (
 from checks.stats.ks import ks_statistic_sorted
 
 __all__ = ["BucketedPair"]
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.intp]
 
 
 class BucketedPair:
@@ -109,7 +107,7 @@ class BucketedPair:
         self.flat = True
         return True
 
-    def _index(self, x: FloatArray) -> IntArray:
+    def _index(self, x: FloatArray) -> IndexArray:
         return self.grid.index(x)
 
     def ks_statistic(self) -> float:
@@ -142,7 +140,7 @@ class BucketedPair:
         c2 = counts_at(values, buckets, prev=prev2, sub_sorted=sb, counts=self.cb, selected=refine)
         return float(max(best, float(np.abs(c1 / n1 - c2 / n2).max())))
 
-    def finite_order_statistics(self, ranks: IntArray) -> FloatArray:
+    def finite_order_statistics(self, ranks: IndexArray) -> FloatArray:
         """The ``ranks``-th smallest finite values of ``a`` (0-based), exactly.
 
         Only the buckets holding those ranks are gathered and sorted.

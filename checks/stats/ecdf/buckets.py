@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from checks.arrays import FloatArray, IndexArray
 from checks.stats.ecdf.grids import EqualGrid, Grid
 
 __all__ = [
@@ -18,9 +19,6 @@ __all__ = [
     "select_in",
     "within_bucket_counts",
 ]
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.intp]
 
 
 def finite_part(x: FloatArray) -> tuple[FloatArray, int, int]:
@@ -34,8 +32,8 @@ def finite_part(x: FloatArray) -> tuple[FloatArray, int, int]:
 
 
 def select_in(
-    values: FloatArray, buckets: IntArray, chosen: npt.NDArray[np.bool_]
-) -> tuple[FloatArray, IntArray]:
+    values: FloatArray, buckets: IndexArray, chosen: npt.NDArray[np.bool_]
+) -> tuple[FloatArray, IndexArray]:
     """Values (and their bucket) that fall in the chosen buckets."""
     # Indices first: boolean indexing of two million-value arrays with a scattered mask
     # costs several times more than one flatnonzero and two small gathers.
@@ -44,7 +42,7 @@ def select_in(
 
 
 def within_bucket_counts(
-    values: FloatArray, buckets: IntArray, sub_sorted: FloatArray, before: IntArray
+    values: FloatArray, buckets: IndexArray, sub_sorted: FloatArray, before: IndexArray
 ) -> npt.NDArray[np.int64]:
     """For each value, how many of ``sub_sorted`` in the same bucket are <= it.
 
@@ -55,7 +53,7 @@ def within_bucket_counts(
     return np.searchsorted(sub_sorted, values, side="right") - before[buckets]
 
 
-def counts_before(counts: npt.NDArray[np.int64], selected: npt.NDArray[np.bool_]) -> IntArray:
+def counts_before(counts: npt.NDArray[np.int64], selected: npt.NDArray[np.bool_]) -> IndexArray:
     """Per bucket: values of the selected buckets that lie in earlier selected buckets."""
     sel_counts = np.where(selected, counts, 0)
     return (np.cumsum(sel_counts) - sel_counts).astype(np.intp)
@@ -67,7 +65,7 @@ def ks_bucket_bounds(
     side_a: tuple[int, int],
     side_b: tuple[int, int],
     atoms: npt.NDArray[np.bool_] | None,
-) -> tuple[float, IntArray, IntArray, npt.NDArray[np.bool_]]:
+) -> tuple[float, IndexArray, IndexArray, npt.NDArray[np.bool_]]:
     """What every bucketed KS path starts from: (best, prev1, prev2, refine).
 
     ``side_a``/``side_b`` are (count of -inf, n) of each sample; ``best`` the exact
@@ -93,13 +91,13 @@ def ks_bucket_bounds(
 
 def counts_at(
     values: FloatArray,
-    buckets: IntArray,
+    buckets: IndexArray,
     *,
-    prev: IntArray,
+    prev: IndexArray,
     sub_sorted: FloatArray,
     counts: npt.NDArray[np.int64],
     selected: npt.NDArray[np.bool_],
-) -> IntArray:
+) -> IndexArray:
     """How many values of one sample are <= each of ``values`` (in ``buckets``): those
     before the bucket (``prev``) plus those in it among ``sub_sorted``, the sample's
     values in the ``selected`` buckets, sorted (``counts``: the sample's bucket counts)."""
@@ -111,8 +109,8 @@ def ks_bucketed(
     *,
     fa: FloatArray,
     fb: FloatArray,
-    ia: IntArray,
-    ib: IntArray,
+    ia: IndexArray,
+    ib: IndexArray,
     ca: npt.NDArray[np.int64],
     cb: npt.NDArray[np.int64],
     bmin: FloatArray,

@@ -8,6 +8,7 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from checks.arrays import FloatArray, IndexArray
 from checks.stats.ecdf.buckets import (
     counts_at,
     finite_part,
@@ -18,9 +19,6 @@ from checks.stats.ks import ks_statistic_sorted
 from checks.stats.wasserstein import wasserstein_sorted
 
 __all__ = ["EcdfComparison", "compare_ecdfs"]
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.intp]
 
 
 class EcdfComparison(NamedTuple):
@@ -127,8 +125,8 @@ def _wasserstein_bucketed(
     *,
     fa: FloatArray,
     fb: FloatArray,
-    ia: IntArray,
-    ib: IntArray,
+    ia: IndexArray,
+    ib: IndexArray,
     ca: npt.NDArray[np.int64],
     cb: npt.NDArray[np.int64],
     bmin: FloatArray,

@@ -10,6 +10,8 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
+from checks.arrays import FloatArray, IndexArray
+
 __all__ = [
     "ANCHOR_BUCKETS",
     "ANCHOR_MIN_CROWDED",
@@ -27,8 +29,6 @@ __all__ = [
     "index_ranges",
 ]
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.intp]
 
 #: Below this many values in total, sorting outright is cheaper than bucketing.
 SMALL_N = 4096
@@ -60,7 +60,7 @@ def fine_enough(lo: float, hi: float, n_buckets: int) -> bool:
     return span / n_buckets >= 1e4 * float(np.spacing(max(abs(lo), abs(hi))))
 
 
-def heavy_buckets(ca: IntArray, cb: IntArray) -> npt.NDArray[np.bool_]:
+def heavy_buckets(ca: IndexArray, cb: IndexArray) -> npt.NDArray[np.bool_]:
     """Buckets of a single-level grid whose refinement would sort too many values: both
     samples present and more than ``CROWDED / 2`` times the mean (at least
     ``2 * ANCHOR_MIN_CROWDED``) values, or, for the two end buckets (the tails), more
@@ -85,7 +85,7 @@ class EqualGrid:
         self.lo, self.scale, self.n = lo, scale, n
         self.top = float(np.nextafter(float(n), 0.0))
 
-    def index(self, x: FloatArray) -> IntArray:
+    def index(self, x: FloatArray) -> IndexArray:
         # Far beyond the range (x near ±1.8e308) the product overflows to ±inf, which
         # the clip puts in the end bucket where it belongs.
         with np.errstate(over="ignore"):
@@ -96,8 +96,8 @@ class EqualGrid:
 
 
 def first_at_least(
-    sorted_values: FloatArray, key: Callable[[FloatArray], IntArray], k: int
-) -> IntArray:
+    sorted_values: FloatArray, key: Callable[[FloatArray], IndexArray], k: int
+) -> IndexArray:
     """For t = 0..k, the first index i with ``key(sorted_values[i]) >= t`` (len if none).
 
     ``key`` must be non-decreasing along ``sorted_values``. A branch-free binary search
@@ -118,7 +118,7 @@ def first_at_least(
     return pos
 
 
-def index_ranges(starts: IntArray, stops: IntArray) -> IntArray:
+def index_ranges(starts: IndexArray, stops: IndexArray) -> IndexArray:
     """Concatenation of ``arange(start, stop)`` for each pair, vectorised."""
     lengths = stops - starts
     total = int(lengths.sum())
@@ -144,7 +144,7 @@ class Grid:
     TARGET_PER_BUCKET = 24
     MAX_SPLIT = 1024
 
-    def __init__(self, lo: float, scale: float, split: IntArray) -> None:
+    def __init__(self, lo: float, scale: float, split: IndexArray) -> None:
         self.lo = lo
         self.scale = scale
         self.split = split.astype(np.float64)
@@ -157,7 +157,7 @@ class Grid:
     @classmethod
     def fit_index(
         cls, fa: FloatArray, fb: FloatArray, lo: float, span: float
-    ) -> tuple[Grid, IntArray, IntArray] | None:
+    ) -> tuple[Grid, IndexArray, IndexArray] | None:
         """:meth:`fit` and :meth:`index` of both samples, sharing the scaled values."""
         coarse = cls.COARSE
         if not fine_enough(lo, lo + span, coarse * cls.MAX_SPLIT):
@@ -172,7 +172,7 @@ class Grid:
         grid = cls(lo, scale, split.astype(np.intp))
         return grid, grid._finish(ya, ja), grid._finish(yb, jb)
 
-    def _finish(self, y: FloatArray, j: IntArray) -> IntArray:
+    def _finish(self, y: FloatArray, j: IndexArray) -> IndexArray:
         """Bucket index from scaled values ``y`` and their coarse index ``j`` (consumes y)."""
         y *= self.split[j]
         y += self.shift[j]
@@ -187,10 +187,10 @@ class Grid:
         np.minimum(y, BELOW_COARSE, out=y)
         return y
 
-    def _coarse(self, x: FloatArray) -> IntArray:
+    def _coarse(self, x: FloatArray) -> IndexArray:
         return self._scaled(x).astype(np.intp)
 
-    def index(self, x: FloatArray) -> IntArray:
+    def index(self, x: FloatArray) -> IndexArray:
         y = self._scaled(x)
         return self._finish(y, y.astype(np.intp))
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from checks.arrays import FloatArray
 from checks.stats.ecdf.anchor import KsAnchor
 from checks.stats.ecdf.buckets import counts_at, finite_part, ks_bucket_bounds, select_in
 from checks.stats.ecdf.grids import (
@@ -22,9 +23,6 @@ from checks.stats.ecdf.grids import (
 from checks.stats.ks import ks_statistic_sorted
 
 __all__ = ["SortedBaselinePair"]
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.intp]
 
 
 class SortedBaselinePair:
