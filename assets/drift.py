@@ -22,6 +22,7 @@ import dagster as dg
 import polars as pl
 
 from assets.baseline_store import is_profile_dir, load_profile, save_profile
+from assets.drift_runner import ColumnRunner
 from assets.io import resolve_files, scan_snapshot
 from assets.partitions import split_partition_key
 from assets.resources import DatasreConfig
@@ -187,7 +188,7 @@ def prediction_drift_rows(
     profile = ensure_prediction_profile(contract, profiles_dir)
     if profile is None:
         return empty_sli_frame()
-    drift = compute_prediction_drift(profile, predictions, contract)
+    drift = compute_prediction_drift(profile, predictions, contract, map_columns=ColumnRunner())
     rows = drift_sli_rows(drift, contract)
     return rows.filter(pl.col("feature").is_not_null()).with_columns(
         pl.lit("prediction_drift").alias("category")
@@ -209,7 +210,12 @@ def drift_rows(
     overrides = {name: spec.drift for name, spec in contract.features.items()}
     profile = ensure_profile(contract, profiles_dir)
     drift = compute_drift(
-        profile, current, numeric=numeric, categorical=categorical, overrides=overrides
+        profile,
+        current,
+        numeric=numeric,
+        categorical=categorical,
+        overrides=overrides,
+        map_columns=ColumnRunner(),
     )
     unseen = sli_frame(unseen_category_rows(contract, profile, current, categorical))
     return pl.concat([drift_sli_rows(drift, contract), unseen], how="vertical")

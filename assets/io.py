@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import glob
-from pathlib import Path
 
 import polars as pl
 import pyarrow.parquet as pq
 
+from assets.files import resolve_files
 from checks.contract import Contract
 from checks.errors import InputError
 
@@ -25,17 +25,6 @@ __all__ = [
     "scan_snapshot",
     "snapshot_files",
 ]
-
-
-def resolve_files(pattern: str) -> list[str]:
-    """Files matching an absolute path or glob, sorted; raises if none."""
-    if glob.has_magic(pattern):
-        files = sorted(glob.glob(pattern))
-    else:
-        files = [pattern] if Path(pattern).exists() else []
-    if not files:
-        raise InputError(f"{pattern}: snapshot file not found")
-    return files
 
 
 def _check_parquet(path: str) -> None:

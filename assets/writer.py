@@ -34,7 +34,7 @@ from assets.partitions import split_partition_key
 from assets.publish import manifest_path
 from assets.resources import DatasreConfig, SliStoreResource
 from assets.store import RunRecord, StoreError
-from checks.sli import SLI_SCHEMA, slo_definitions_frame
+from checks.sli import SLI_SCHEMA, attach_runbooks, slo_definitions_frame
 
 __all__ = ["DUCKDB_POOL", "KIND_TAG", "STORE_ERROR_KEY", "build_writer_asset", "run_status"]
 
@@ -95,8 +95,8 @@ def build_writer_asset(
         model, day = split_partition_key(context.partition_key)
         contract = datasre.contract(model)
         manifest_path(datasre.published_dir(), model, day).unlink(missing_ok=True)
-        slis = pl.concat(
-            [frame.select(list(SLI_SCHEMA)) for frame in frames.values()], how="vertical"
+        slis = attach_runbooks(
+            pl.concat([frame.select(list(SLI_SCHEMA)) for frame in frames.values()]), contract
         )
         status, error = run_status(slis)
         n_labels = slis.filter(pl.col("category") == "quality").select(pl.col("n_rows").max())

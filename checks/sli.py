@@ -20,8 +20,10 @@ from checks.slo import built_in_slos, slos_in_force
 __all__ = [
     "SLI_SCHEMA",
     "SliRow",
+    "attach_runbooks",
     "empty_sli_frame",
     "judge",
+    "row_runbook",
     "sli_frame",
     "slo_definitions_frame",
     "slo_row",
@@ -36,25 +38,33 @@ SLI_SCHEMA: Final[Mapping[str, pl.DataType]] = {
     "slice": pl.String(),
     "method": pl.String(),
     "value": pl.Float64(),
+    "statistic": pl.Float64(),
     "p_value": pl.Float64(),
     "q_value": pl.Float64(),
+    "significant": pl.Boolean(),
     "objective": pl.Float64(),
     "comparator": pl.String(),
     "ok": pl.Boolean(),
     "blocking": pl.Boolean(),
     "n_rows": pl.Int64(),
     "status": pl.String(),
+    "runbook": pl.String(),
     "detail": pl.String(),
 }
 
 
 @dataclass(frozen=True)
 class SliRow:
-    """One measurement. ``ok`` is None when no objective applies.
+    """One measurement (row contract v2, docs/design.md "SLI rows").
 
+    ``value`` is what the objective is compared with (for drift: the effect size the rule
+    judges); ``statistic`` the raw test statistic and ``significant`` the q-value
+    decision, both None where no test ran. ``ok`` is None when no objective applies or
+    there is no verdict, else ``(value comparator objective) or significant is False``.
     ``status`` is ``ok`` for a measurement, ``insufficient_data`` or ``skipped`` when the
-    SLI could not be judged, ``error`` when its input could not be read; ``detail`` is a
-    one-line human explanation (the failing columns, the unreadable file...).
+    SLI could not be judged, ``error`` when its input could not be read; ``runbook`` is
+    set for the whole run by :func:`attach_runbooks`; ``detail`` is a one-line human
+    explanation (the failing columns, the unreadable file...).
     """
 
     track: str
@@ -65,13 +75,16 @@ class SliRow:
     feature: str | None = None
     slice: str | None = None
     method: str | None = None
+    statistic: float | None = None
     p_value: float | None = None
     q_value: float | None = None
+    significant: bool | None = None
     objective: float | None = None
     comparator: str | None = None
     ok: bool | None = None
     blocking: bool = False
     status: str = "ok"
+    runbook: str | None = None
     detail: str | None = None
 
 
@@ -150,6 +163,34 @@ def slo_row(
         n_rows=n_rows,
         status=status,
         detail=detail,
+    )
+
+
+def row_runbook(contract: Contract, category: str, sli: str) -> str | None:
+    """The runbook of a row's incident class: for now the contract's runbook for every
+    class. The one place that decides it, so that a per-class catalog (a later issue)
+    replaces only this function."""
+    del category, sli  # every class shares the contract's runbook until the catalog exists
+    return contract.runbook
+
+
+def attach_runbooks(slis: pl.DataFrame, contract: Contract) -> pl.DataFrame:
+    """``slis`` with each row's ``runbook`` (:func:`row_runbook` of its category and SLI)
+    where the row has none: one lookup per distinct (category, sli), then a join."""
+    classes = slis.select("category", "sli").unique()
+    books = classes.with_columns(
+        pl.Series(
+            "runbook_of_class",
+            [row_runbook(contract, c, s) for c, s in classes.iter_rows()],
+            dtype=pl.String(),
+        )
+    )
+    return (
+        slis.join(
+            books, on=["category", "sli"], how="left", nulls_equal=True, maintain_order="left"
+        )
+        .with_columns(pl.coalesce("runbook", "runbook_of_class").alias("runbook"))
+        .select(list(SLI_SCHEMA))
     )
 
 

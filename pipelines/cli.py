@@ -21,6 +21,7 @@ from checks.errors import ContractError, InputError
 from pipelines.escape import terminal
 from pipelines.pool_slots import PoolBusyError
 from pipelines.settings import DEFAULT_CONFIG, DEFAULT_DB
+from pipelines.usage import UsageError
 
 __all__ = [
     "EXIT_ERROR",
@@ -28,6 +29,7 @@ __all__ = [
     "EXIT_OK",
     "CommandLineError",
     "DatasreArgumentParser",
+    "UsageError",
     "add_state_dir_option",
     "build_parser",
     "main",
@@ -51,10 +53,6 @@ COMMAND_MODULES: Final = (
     "pipelines.commands.explain",
     "pipelines.commands.chaos",
 )
-
-
-class UsageError(Exception):
-    """Bad command-line usage detected after parsing (conflicting options...)."""
 
 
 class CommandLineError(Exception):

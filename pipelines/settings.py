@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from assets.state import default_state_dir, profiles_dir, published_dir
+from pipelines.usage import UsageError
 
 __all__ = ["DEFAULT_CONFIG", "DEFAULT_DB", "DEFAULT_STAGING", "Settings"]
 
@@ -76,8 +77,6 @@ class Settings:
 
 def _seconds(variable: str, default: float) -> float:
     """A non-negative number of seconds from the environment, else a one-line usage error."""
-    from pipelines.cli import UsageError
-
     text = os.environ.get(variable, "")
     if not text:
         return default

@@ -294,3 +294,27 @@ def test_a_replay_of_an_early_day_uses_nothing_after_it(
     assert not [day for day in later_days if day in text]
     assert text.count("2026-11-05") == text.count("2026-11-05T12:00:00")
     assert max(b["reference_day"] for b in verdict["budgets"]) <= "2026-11-04"
+
+
+#: docs/design.md's row contract as an SRE writes it in SQL over the stored columns.
+_ROW_CONTRACT_SQL = """
+select count(*) as judged,
+    count(*) filter (where ok is distinct from (
+        (case comparator
+            when '<=' then value <= objective when '<' then value < objective
+            when '>=' then value >= objective when '>' then value > objective end)
+        or significant is false)) as disagreeing,
+    count(*) filter (where sli = 'chi2' and (statistic is null or value > 1)) as chi2_not_v2
+from sli_results
+where ok is not null
+"""
+
+
+def test_every_judged_row_satisfies_the_row_contract_in_sql(sample_db_path: Path) -> None:
+    """ok = (value comparator objective) OR significant IS FALSE for every judged row of
+    the whole sample run, drift rows included (before row contract v2, 130 disagreed:
+    chi2 rows stored the chi-square value as value and their JS threshold as objective)."""
+    judged, disagreeing, chi2_not_v2 = SliStore(sample_db_path).fetchall(_ROW_CONTRACT_SQL)[0]
+    assert judged > 1500
+    assert disagreeing == 0
+    assert chi2_not_v2 == 0  # chi2 rows: the JS distance as value, chi-square as statistic

@@ -1,20 +1,30 @@
 """DDL of the DuckDB SLI store: tables and views users and CI query by name.
 
-Names and columns follow docs/design.md (``runs``, ``sli_results``, ``sli_latest``) and are a
-public contract: change them only on purpose, with a README changelog entry. Columns beyond
-docs/design.md's (``method``, ``comparator``, ``q_value``, ``blocking``, ``status``, ``detail``)
-are additive: every drift row says which method and comparator produced it.
+Names and columns follow docs/design.md (``runs``, ``sli_results``, ``sli_latest``; the row
+contract v2) and are a public contract: change them only on purpose, with a README
+changelog entry. Every drift row says which method and comparator produced it.
+
+Upgrades are idempotent and run inside the first write transaction of a newer datasre:
+version 2 added ``sli_history``; version 3 (row contract v2) adds ``statistic``,
+``significant`` and ``runbook`` to ``sli_results`` and ``sli_history`` (at the end of the
+column list, where ``alter table`` puts them, so old and new files list them alike) and
+rewrites old drift rows with :data:`UPGRADE_TO_3` (only what the stored columns allow).
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["SCHEMA_VERSION", "SLI_COLUMNS", "TABLES", "VIEWS"]
+__all__ = ["SCHEMA_VERSION", "SLI_COLUMNS", "TABLES", "UPGRADE_TO_3", "VIEWS"]
 
 #: Bumped when a table changes shape; stored in ``datasre_meta``. 2 adds ``sli_history``
-#: (created on the first write to an older file: no existing table changes).
-SCHEMA_VERSION: Final = 2
+#: (created on the first write to an older file: no existing table changes); 3 the row
+#: contract v2 columns (``statistic``, ``significant``, ``runbook``).
+SCHEMA_VERSION: Final = 3
+
+#: Columns of row contract v2 that older files lack: (name, type). ``default null`` keeps
+#: a not-yet-upgraded file recognisable as a datasre store (assets.store.integrity).
+_V3_COLUMNS: Final = (("statistic", "double"), ("significant", "boolean"), ("runbook", "varchar"))
 
 #: Columns of one SLI row, shared by ``sli_results`` and ``sli_history`` (one home).
 SLI_COLUMNS: Final = """run_id varchar not null,
@@ -37,7 +47,12 @@ SLI_COLUMNS: Final = """run_id varchar not null,
         n_rows bigint not null,
         status varchar not null default 'ok',  -- ok | insufficient_data | skipped | error
         detail varchar,
-        measured_at timestamp with time zone not null"""
+        measured_at timestamp with time zone not null,
+        -- row contract v2: raw test statistic (KS D, chi-square; NULL: no test), q_value <
+        -- the run's alpha (NULL: no test), the runbook of the row's incident class
+        statistic double default null,
+        significant boolean default null,
+        runbook varchar default null"""
 
 TABLES: Final[tuple[str, ...]] = (
     """
@@ -79,6 +94,11 @@ TABLES: Final[tuple[str, ...]] = (
         replaced_by varchar not null                     -- run_id of the replacing run
     )
     """,
+    *(
+        f"alter table {table} add column if not exists {name} {kind} default null"
+        for table in ("sli_results", "sli_history")
+        for name, kind in _V3_COLUMNS
+    ),
     """
     create table if not exists slo_definitions (
         model varchar not null,
@@ -125,5 +145,43 @@ VIEWS: Final[tuple[str, ...]] = (
     select s.*
     from sli_results s
     join latest using (run_id)
+    """,
+)
+
+#: Rewrites of rows written before version 3 (run once, in the upgrading transaction, on
+#: ``sli_results`` and ``sli_history``; ``{table}`` is one of those two fixed names).
+#: Nothing is recomputed from data the store does not hold:
+#:
+#: * ``ks`` drift rows: ``value`` was already KS D, the effect the rule judges; it is
+#:   also the raw statistic, so ``statistic = value``;
+#: * ``chi2`` drift rows stored the chi-square statistic as ``value``: it moves to
+#:   ``statistic`` and ``value`` becomes the JS distance the rule judged, read from
+#:   ``detail`` (``js_distance=...``, written since the rule text existed); NULL when the
+#:   detail does not hold it (no verdict was reached then either);
+#: * ``significant`` of those test rows from the stored q-value and the rule's alpha 0.05
+#:   (fixed before version 3); NULL without a q-value;
+#: * ``runbook`` stays NULL: which contract's runbook was in force is not stored.
+#:
+#: Each rewritten row says so at the end of ``detail``.
+UPGRADE_TO_3: Final[tuple[str, ...]] = (
+    """
+    update {table} set
+        statistic = value,
+        value = try_cast(regexp_extract(detail, 'js_distance=([-+0-9.eE]+|nan|inf)', 1) as double),
+        detail = coalesce(detail || '; ', '')
+            || 'upgraded to schema 3: statistic was value, '
+            || 'value is the JS distance of detail (4 digits)'
+    where category in ('drift', 'prediction_drift') and sli = 'chi2' and statistic is null
+    """,
+    """
+    update {table} set
+        statistic = value,
+        detail = coalesce(detail || '; ', '') || 'upgraded to schema 3: statistic is value'
+    where category in ('drift', 'prediction_drift') and sli = 'ks' and statistic is null
+    """,
+    """
+    update {table} set significant = q_value < 0.05
+    where category in ('drift', 'prediction_drift') and sli in ('ks', 'chi2')
+        and q_value is not null and significant is null
     """,
 )

@@ -31,7 +31,7 @@ from assets.store.integrity import (
     is_verified,
     remember_verified,
 )
-from assets.store.schema import SCHEMA_VERSION
+from assets.store.schema import SCHEMA_VERSION, UPGRADE_TO_3
 from checks.sli import SLI_SCHEMA
 
 __all__ = [
@@ -357,10 +357,16 @@ def _move_replaced_rows_to_history(con: duckdb.DuckDBPyConnection, run: RunRecor
 
 
 def _create_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create what is missing; the schema version is written only when it changes."""
+    """Create what is missing, rewrite rows an older version wrote
+    (:data:`assets.store.schema.UPGRADE_TO_3`); the schema version is written only when it
+    changes, so each upgrade runs once."""
     for statement in SCHEMA_STATEMENTS:
         _run(con, statement)
     stored = _run(con, "select value from datasre_meta where key = 'schema_version'")
+    if stored and stored[0][0].isdigit() and int(stored[0][0]) < 3:
+        for table in ("sli_results", "sli_history"):  # fixed names, not user input
+            for statement in UPGRADE_TO_3:
+                _run(con, statement.format(table=table))
     if not stored or stored[0][0] != str(SCHEMA_VERSION):
         _run(
             con,

@@ -18,6 +18,8 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from checks.arrays import FloatArray, IndexArray
+
 __all__ = [
     "PSI_FLOOR",
     "PsiResult",
@@ -28,8 +30,6 @@ __all__ = [
     "quantile_levels",
 ]
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.intp]
 
 #: A bin proportion that is exactly zero is replaced by this (docs/design.md).
 PSI_FLOOR = 1e-4
@@ -52,7 +52,7 @@ def quantile_levels(bins: int) -> FloatArray:
 
 
 def linear_quantiles(
-    order_statistic: Callable[[IntArray], FloatArray], n: int, q: FloatArray
+    order_statistic: Callable[[IndexArray], FloatArray], n: int, q: FloatArray
 ) -> FloatArray:
     """``numpy.quantile(x, q)`` (method 'linear') from a function returning order statistics.
 
@@ -93,7 +93,7 @@ def psi_cut_points(
     bins: int,
     *,
     is_sorted: bool = False,
-    order_statistic: Callable[[IntArray], FloatArray] | None = None,
+    order_statistic: Callable[[IndexArray], FloatArray] | None = None,
 ) -> FloatArray:
     """Cut points of the PSI bins: ``unique(quantile(baseline, linspace(0,1,B+1)[1:-1]))``.
 
@@ -121,7 +121,7 @@ def psi_cut_points(
     )
 
 
-def _partition_stats(x: FloatArray, ranks: IntArray) -> FloatArray:
+def _partition_stats(x: FloatArray, ranks: IndexArray) -> FloatArray:
     wanted = np.unique(ranks)
     part = np.partition(x, wanted)
     return np.asarray(part[ranks], dtype=np.float64)

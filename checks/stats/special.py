@@ -20,11 +20,11 @@ import math
 from typing import Final
 
 import numpy as np
-import numpy.typing as npt
+
+from checks.arrays import FloatArray
 
 __all__ = ["chi2_sf", "log_factorial", "rel_entr", "stirling_error"]
 
-FloatArray = npt.NDArray[np.float64]
 
 _HALF_LOG_2PI: Final = 0.5 * math.log(2 * math.pi)
 _HALF_LOG_PI: Final = 0.5 * math.log(math.pi)

@@ -12,11 +12,11 @@ Only finite values enter (see :mod:`checks.stats.ecdf` for why ±inf are exclude
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
+
+from checks.arrays import FloatArray
 
 __all__ = ["STD_FLOOR", "normalised_wasserstein", "wasserstein_sorted"]
 
-FloatArray = npt.NDArray[np.float64]
 
 #: Floor of the normalising standard deviation (in the feature's unit).
 STD_FLOOR = 0.001

@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     from assets.store import RunRecord, SliStore
     from checks.breach_rank import rank_breaches
     from checks.contract import load_contracts
-    from checks.sli import slo_definitions_frame
+    from checks.sli import attach_runbooks, slo_definitions_frame
     from pipelines.cli import EXIT_NO, EXIT_OK, UsageError
     from pipelines.settings import Settings
 
@@ -128,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
         n_labels=labelled,
     )
     SliStore(settings.database).write_run(
-        run_record, slis, slo_definitions=slo_definitions_frame(contract)
+        run_record, attach_runbooks(slis, contract), slo_definitions=slo_definitions_frame(contract)
     )
     if args.features is None:
         print(

@@ -32,8 +32,8 @@ from pipelines.memory_budget import out_of_memory_message
 if TYPE_CHECKING:
     import polars as pl
 
+    from assets.drift_workers import DriftWorkers
     from checks.contract import DriftOverride
-    from checks.drift_workers import DriftWorkers
     from checks.profile import BaselineProfile
 
 __all__ = ["main", "register", "run"]
@@ -116,7 +116,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=int,
         default=None,
         help="processes sharing the per-column work, this one included (default: 2 on "
-        "large inputs, see checks.drift.PROCESS_MIN_CELLS; 1: this process only)",
+        "large inputs, see assets.drift_runner.PROCESS_MIN_CELLS; 1: this process only)",
     )
     parser.set_defaults(func=run)
 
@@ -147,7 +147,9 @@ def run(args: argparse.Namespace) -> int:
     Python, a worker process that aborted or was killed) becomes the one-line
     out-of-memory error; :func:`_check_memory` refuses beforehand what clearly cannot fit.
     """
-    _keep_freed_memory()
+    from assets.drift_workers import keep_freed_memory
+
+    keep_freed_memory()
     workers = _early_workers(args)
     try:
         return _run(args, workers)
@@ -161,8 +163,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _early_workers(args: argparse.Namespace) -> DriftWorkers | None:
     """Start a drift worker process now, before this process imports polars and numpy,
-    when the inputs look large enough for :func:`checks.drift.compute_drift` to share
-    the work (its own rule decides; an unused worker is ended at once).
+    when the inputs look large enough for :class:`assets.drift_runner.ColumnRunner` to
+    share the work (its own rule decides; an unused worker is ended at once).
 
     Why: a worker's start-up (~0.45 s of CPU: interpreter, polars, numpy) then
     runs on the other core while this process does the same imports.
@@ -177,7 +179,7 @@ def _early_workers(args: argparse.Namespace) -> DriftWorkers | None:
         return None  # reported properly later
     if args.processes is None and size < _EARLY_WORKER_BYTES:
         return None
-    from checks.drift_workers import DriftWorkers
+    from assets.drift_workers import DriftWorkers
 
     return DriftWorkers((args.processes or 2) - 1)
 
@@ -185,6 +187,7 @@ def _early_workers(args: argparse.Namespace) -> DriftWorkers | None:
 def _run(args: argparse.Namespace, workers: DriftWorkers | None) -> int:
     import polars as pl
 
+    from assets.drift_runner import ColumnRunner
     from checks.drift import DEFAULT_METHODS, compute_drift, drifted_features
     from checks.profile import DEFAULT_BINS
 
@@ -205,9 +208,10 @@ def _run(args: argparse.Namespace, workers: DriftWorkers | None) -> int:
             raise InputError(f"{args.baseline}: --sketch needs a stored profile as BASELINE")
         wanted = None if numeric is None else [*(numeric or []), *(categorical or [])]
         try:
-            current = sketch_snapshot(
-                baseline, current_frames, wanted, processes=args.processes, pool=workers
-            )
+            # One item at a time in this process (sketching is numpy-bound: threads
+            # would only contend), or shared with worker processes.
+            runner = ColumnRunner(threads=1, processes=args.processes, pool=workers)
+            current = sketch_snapshot(baseline, current_frames, wanted, map_columns=runner)
         except pl.exceptions.PolarsError as exc:
             raise _read_error(args.current, "cannot read", exc) from None
     else:
@@ -221,9 +225,7 @@ def _run(args: argparse.Namespace, workers: DriftWorkers | None) -> int:
             methods=methods,
             bins=bins,
             overrides=overrides,
-            workers=args.workers,
-            processes=args.processes,
-            pool=workers,
+            map_columns=ColumnRunner(threads=args.workers, processes=args.processes, pool=workers),
         )
     except pl.exceptions.PolarsError as exc:
         raise _read_error(args.current, "cannot read", exc) from None
@@ -331,41 +333,16 @@ class FeatureVerdicts:
         )
 
 
-def _keep_freed_memory() -> None:
-    """Keep freed large blocks in the heap instead of returning them to the kernel.
-
-    Why: each column comparison allocates and frees arrays of several MB; glibc serves
-    those with mmap and unmaps them on free, so every column pays fresh page faults
-    (measured: about a third of the run). Raising the mmap and trim thresholds makes the
-    allocator reuse the same pages. Linux/glibc only; silently skipped elsewhere.
-    """
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        m_trim_threshold, m_mmap_threshold = -1, -3
-        libc.mallopt(m_mmap_threshold, 256 * 1024 * 1024)
-        libc.mallopt(m_trim_threshold, 1024 * 1024 * 1024)
-    except (OSError, AttributeError):
-        return
-
-
 def _paths(pattern: str) -> list[Path]:
-    if any(ch in pattern for ch in "*?["):
-        root = Path(pattern).anchor or "."
-        rel = str(Path(pattern).relative_to(root)) if Path(pattern).is_absolute() else pattern
-        found = sorted(Path(root).glob(rel))
-        if not found:
-            raise InputError(f"{pattern}: no file matches")
-        return found
-    path = Path(pattern)
-    if not path.exists():
-        raise InputError(f"{pattern}: file not found")
-    if path.is_dir():
-        raise InputError(f"{pattern}: is a directory, not a parquet file")
-    return [path]
+    """The files of a path or glob, resolved as the assets resolve a contract's sources
+    (:func:`assets.files.resolve_files`); a directory is not a parquet file."""
+    from assets.files import resolve_files
+
+    paths = [Path(file) for file in resolve_files(pattern)]
+    for path in paths:
+        if path.is_dir():
+            raise InputError(f"{path}: is a directory, not a parquet file")
+    return paths
 
 
 def _scan(path: Path) -> pl.LazyFrame:
@@ -383,14 +360,6 @@ def _scan_all(pattern: str) -> list[pl.LazyFrame]:
     return [_scan(p) for p in _paths(pattern)]
 
 
-def _kind_of(dtype: pl.DataType) -> str | None:
-    from checks.profile import is_categorical_dtype, is_numeric_dtype
-
-    if is_numeric_dtype(dtype):
-        return "numeric"
-    return "categorical" if is_categorical_dtype(dtype) else None
-
-
 def _check_current(
     args: argparse.Namespace,
     baseline: pl.LazyFrame | BaselineProfile,
@@ -405,7 +374,7 @@ def _check_current(
     import polars as pl
 
     from checks.drift import MIN_VALUES
-    from checks.profile import BaselineProfile
+    from checks.drift.features import baseline_kinds, feature_kind
 
     rows = sum(int(f.select(pl.len()).collect().item()) for f in current_frames)
     if rows == 0:
@@ -414,15 +383,11 @@ def _check_current(
             f"(each needs at least {MIN_VALUES} non-null values)"
         )
     current = current_frames[0].collect_schema()
-    kinds: dict[str, str | None]
-    if isinstance(baseline, BaselineProfile):
-        kinds = {name: baseline.kind(name) for name in baseline.features}
-    else:
-        kinds = {name: _kind_of(dtype) for name, dtype in baseline.collect_schema().items()}
+    kinds = baseline_kinds(baseline)
     forced = set(args.numeric or []) | set(args.categorical or [])
     for name, kind in kinds.items():
         if name in current and name not in forced and kind is not None:
-            found = _kind_of(current[name])
+            found = feature_kind(current[name])
             if found is not None and found != kind:
                 raise InputError(
                     f"{args.current}: column {name!r}: {current[name]} ({found}) here, "
@@ -461,7 +426,8 @@ def _features(
     current: pl.LazyFrame,
 ) -> tuple[list[str] | None, list[str] | None]:
     """Numeric and categorical feature lists from --columns/--numeric/--categorical."""
-    from checks.profile import BaselineProfile, is_categorical_dtype, is_numeric_dtype
+    from checks.drift.features import baseline_kinds
+    from checks.profile import BaselineProfile
 
     if args.columns is None and args.numeric is None and args.categorical is None:
         return None, None
@@ -472,27 +438,16 @@ def _features(
     if both:
         raise InputError(f"--numeric/--categorical: {sorted(both)} given as both")
     columns = list(args.columns or [*(args.numeric or []), *(args.categorical or [])])
+    kinds = baseline_kinds(baseline)
     numeric: list[str] = []
     categorical: list[str] = []
     for name in columns:
         if name not in cur_schema:
             raise InputError(f"{args.current}: column {name!r}: not found")
-        if isinstance(baseline, BaselineProfile):
-            kind = baseline.kind(name)
-            if kind is None:
-                raise InputError(f"{args.baseline}: column {name!r}: not in the profile")
-        else:
-            base_schema = baseline.collect_schema()
-            if name not in base_schema:
-                raise InputError(f"{args.baseline}: column {name!r}: not found")
-            dtype = base_schema[name]
-            kind = (
-                "numeric"
-                if is_numeric_dtype(dtype)
-                else "categorical"
-                if is_categorical_dtype(dtype)
-                else None
-            )
+        if name not in kinds:
+            where = "not in the profile" if isinstance(baseline, BaselineProfile) else "not found"
+            raise InputError(f"{args.baseline}: column {name!r}: {where}")
+        kind = kinds[name]
         if name in forced_num:
             kind = "numeric"
         elif name in forced_cat:

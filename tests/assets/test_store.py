@@ -248,3 +248,91 @@ def test_a_query_bug_inside_the_transaction_is_not_called_a_store_error(tmp_path
     bug = duckdb.BinderException('Binder Error: Referenced column "nope" not found')
     with pytest.raises(duckdb.BinderException):
         store.write_run(run_record("r1"), slis(1), before_commit=_fail_with(bug))
+
+
+#: sli_results / sli_history as schema version 2 wrote them (before row contract v2).
+_V2_SLI_COLUMNS = """run_id varchar not null, model varchar not null,
+    model_version varchar not null, partition varchar not null, track varchar not null,
+    category varchar not null, sli varchar not null, feature varchar, slice varchar,
+    method varchar, value double, p_value double, q_value double, objective double,
+    comparator varchar, ok boolean, blocking boolean not null default false,
+    n_rows bigint not null, status varchar not null default 'ok', detail varchar,
+    measured_at timestamp with time zone not null"""
+
+_V2_ROWS = [
+    # sli, feature, value, q_value, ok, status, detail
+    ("chi2", "country", 8.9, 0.001, True, "ok",
+     "chi2 via 2x5 contingency table, no continuity correction; "
+     "rule: js_distance=0.04213 > 0.1 and q < 0.05"),
+    ("chi2", "device", 3.1, None, None, "insufficient_data", "chi2 via 2x2 contingency table"),
+    ("ks", "amount", 0.15, 0.2, True, "ok", "ks via exact ECDFs; rule: ks_statistic=0.15 > 0.1"),
+    ("psi", "amount", 0.05, None, True, "ok", "psi via quantile bins B=10"),
+]  # fmt: skip
+
+
+def _v2_store(path: Path) -> None:
+    """A store file exactly as schema version 2 left it, with old-style drift rows."""
+    with duckdb.connect(str(path)) as con:
+        con.execute("create table datasre_meta (key varchar primary key, value varchar not null)")
+        con.execute("insert into datasre_meta values ('schema_version', '2')")
+        con.execute(f"create table sli_results ({_V2_SLI_COLUMNS})")
+        con.execute(
+            f"create table sli_history ({_V2_SLI_COLUMNS}, replaced_at timestamp with time "
+            "zone not null, replaced_by varchar not null)"
+        )
+        for sli, feature, value, q, ok, status, detail in _V2_ROWS:
+            con.execute(
+                "insert into sli_results (run_id, model, model_version, partition, track, "
+                "category, sli, feature, method, value, q_value, objective, comparator, ok, "
+                "n_rows, status, detail, measured_at) values ('old', 'toy', '1.0.0', "
+                "'2026-03-02', 'model', 'drift', ?, ?, ?, ?, ?, 0.1, '<=', ?, 100, ?, ?, ?)",
+                [sli, feature, sli, value, q, ok, status, detail, T0],
+            )
+        con.execute(
+            "insert into sli_history select *, ? as replaced_at, 'old' as replaced_by "
+            "from sli_results where sli = 'chi2'",
+            [T0],
+        )
+
+
+def test_a_version_2_store_upgrades_to_row_contract_v2_once(tmp_path: Path) -> None:
+    """Schema 3: the columns appear, old chi2 rows move the chi-square value to
+    ``statistic`` and take the JS distance of their detail as ``value``, KS rows gain
+    their statistic, test rows their significance; a second upgrade changes nothing."""
+    from assets.store.schema import SCHEMA_VERSION
+
+    path = tmp_path / "v2.duckdb"
+    _v2_store(path)
+    store = SliStore(path)
+    select = (
+        "select sli, feature, value, statistic, significant, runbook from {} order by sli, feature"
+    )
+    store.ensure_schema()
+    upgraded = store.fetchall(select.format("sli_results"))
+    assert upgraded == [
+        ("chi2", "country", 0.04213, 8.9, True, None),
+        ("chi2", "device", None, 3.1, None, None),
+        ("ks", "amount", 0.15, 0.15, False, None),
+        ("psi", "amount", 0.05, None, None, None),
+    ]
+    assert store.fetchall(select.format("sli_history")) == upgraded[:2]
+    details = store.fetchall("select detail from sli_results where sli = 'chi2' order by feature")
+    assert all(d.endswith("value is the JS distance of detail (4 digits)") for (d,) in details)
+    store.ensure_schema()  # idempotent: the second upgrade finds nothing to do
+    assert store.fetchall(select.format("sli_results")) == upgraded
+    assert store.fetchall("select detail from sli_results where sli = 'chi2' order by feature") == (
+        details
+    )
+    assert store.fetchall("select value from datasre_meta where key = 'schema_version'") == [
+        (str(SCHEMA_VERSION),)
+    ]
+    # Every judged row now satisfies the row contract; the views read the new columns.
+    disagreeing = store.fetchall(
+        "select count(*) from sli_results where ok is not null "
+        "and ok is distinct from (value <= objective or significant is false)"
+    )
+    assert disagreeing == [(0,)]
+    assert store.fetchall("select count(statistic) from sli_latest") == [(0,)]  # no runs row
+    store.write_run(run_record("new", finished_at=T0 + dt.timedelta(days=1)), slis(1))
+    assert count(store, "select count(*) from sli_latest where run_id = 'new'") == 1
+    assert count(store, "select count(*) from sli_history where replaced_by = 'new'") == 4

@@ -297,6 +297,45 @@ def test_sli_rows_and_drifted_feature_share() -> None:
     assert share["value"] == 1.0 and share["objective"] == 0.2 and share["ok"] is False
 
 
+def _ok_by_the_row_contract(row: dict[str, Any]) -> bool:
+    """docs/design.md: ok = (value comparator objective) OR significant IS FALSE."""
+    from checks.sli import judge
+
+    return bool(judge(row["value"], row["objective"], row["comparator"])) or (
+        row["significant"] is False
+    )
+
+
+def test_drift_sli_rows_value_is_the_judged_effect_and_satisfy_the_row_contract() -> None:
+    """Row contract v2: a chi2 row's value is the JS distance its rule judges (the
+    chi-square value is its statistic), a KS row's value and statistic are D, PSI has no
+    statistic; significant is the q-value decision; every judged row's ok follows
+    (value comparator objective) OR significant IS FALSE, also when an effect exceeds its
+    threshold without significance."""
+    base, cur = _frames(n=5000, shift=0.5)
+    out = compute_drift(base, cur, methods=ALL)
+    sli = drift_sli_rows(out, _contract()).filter(pl.col("sli") != "drifted_feature_share")
+    chi2 = _row(out, "channel", "chi2")
+    chi2_sli = sli.filter((pl.col("feature") == "channel") & (pl.col("sli") == "chi2")).row(
+        0, named=True
+    )
+    assert chi2_sli["value"] == chi2["effect"] and chi2_sli["statistic"] == chi2["statistic"]
+    assert chi2_sli["value"] < 1.0 < chi2_sli["statistic"]  # JS distance vs chi-square value
+    assert chi2_sli["significant"] is True
+    ks = sli.filter((pl.col("feature") == "age") & (pl.col("sli") == "ks")).row(0, named=True)
+    assert ks["value"] == ks["statistic"] and ks["significant"] is True
+    psi = sli.filter((pl.col("feature") == "age") & (pl.col("sli") == "psi")).row(0, named=True)
+    assert psi["statistic"] is None and psi["significant"] is None
+    # An effect over its threshold that is not significant: ok, and the SQL rule agrees.
+    small_base, small_cur = _frames(n=40, seed=3, shift=0.2)
+    small = drift_sli_rows(compute_drift(small_base, small_cur, methods=ALL), _contract())
+    rows = [*sli.iter_rows(named=True), *small.iter_rows(named=True)]
+    judged = [r for r in rows if r["ok"] is not None]
+    assert len(judged) >= 8
+    assert [r for r in judged if r["ok"] != _ok_by_the_row_contract(r)] == []
+    assert any(r["significant"] is False and r["value"] > r["objective"] for r in judged)
+
+
 def test_sli_share_with_insufficient_data() -> None:
     base, cur = _frames(n=10)
     share = drift_sli_rows(compute_drift(base, cur), _contract()).filter(

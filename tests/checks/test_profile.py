@@ -176,7 +176,9 @@ def test_ks_anchor_is_stored_and_loaded(tmp_path: Path) -> None:
 @pytest.mark.parametrize("shape", ["normal", "lognormal", "t", "spike", "ties"])
 def test_grid_lookup_equals_searchsorted(shape: str) -> None:
     """Sketch mode's grid index (lookup table + short walks) is searchsorted, exactly."""
-    from checks.profile import _grid_bins, _grid_index, _grid_of
+    from checks.profile.build import grid_of as _grid_of
+    from checks.profile.sketch import grid_bins as _grid_bins
+    from checks.profile.sketch import grid_index as _grid_index
 
     rng = np.random.default_rng(21)
     n = 200_000

@@ -12,13 +12,13 @@ from hypothesis import strategies as st
 from scipy import special, stats
 
 from checks.stats.ecdf import BucketedPair, SortedBaselinePair, compare_ecdfs, ks_anchor
+from checks.stats.kolmogorov import _smirnov_sf as smirnov_sf
 from checks.stats.ks import (
     MAX_EXACT_N,
     kolmogorov_smirnov_sf,
     ks_2samp_sorted,
     ks_pvalue,
 )
-from checks.stats.ks import _smirnov_sf as smirnov_sf
 
 
 def _close(ours: float, ref: float, rel: float = 1e-9) -> bool:

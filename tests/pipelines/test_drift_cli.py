@@ -98,7 +98,7 @@ def test_stored_profile_baseline_gives_the_same_answer(
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["missing.parquet", "{same}"], "missing.parquet: file not found"),
+        (["missing.parquet", "{same}"], "missing.parquet: snapshot file not found"),
         (["{base}", "{same}", "--columns", "nope"], "column 'nope': not found"),
         (["{base}", "{garbage}"], "not a readable parquet file"),
         (["{base}", "{other}"], "no feature column in common"),
@@ -122,7 +122,7 @@ def test_standalone_main_maps_input_errors_to_exit_2(
 ) -> None:
     assert main([str(tmp_path / "a.parquet"), str(tmp_path / "b.parquet")]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("datasre: error: ") and "a.parquet: file not found" in err
+    assert err.startswith("datasre: error: ") and "a.parquet: snapshot file not found" in err
     assert len(err.strip().splitlines()) == 1
 
 

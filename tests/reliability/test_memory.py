@@ -20,8 +20,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from checks.drift import _share_work
-from checks.drift_workers import DriftWorkers
+from assets.drift_runner import share_work
+from assets.drift_workers import DriftWorkers
 from pipelines.cli import main
 from pipelines.memory_budget import parquet_row_count
 
@@ -120,7 +120,7 @@ def test_worker_that_aborts_stops_the_run_instead_of_being_redone() -> None:
         assert pool.workers[0].wait_ready()
         started = time.monotonic()
         with pytest.raises(MemoryError, match="ran out of memory"):
-            _share_work(local, lambda i: ("os", "abort", ()), [1, 1, 1], 2, pool)
+            share_work(local, lambda i: (os.abort, ()), 3, 2, pool)
         assert time.monotonic() - started < 10
     assert len(redone) < 3
 

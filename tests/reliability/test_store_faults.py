@@ -24,6 +24,7 @@ import duckdb
 import pytest
 
 from assets.store import SliStore, StoreError, StoreLockedError
+from assets.store.schema import SCHEMA_VERSION
 from pipelines.cli import main
 from tests.assets.test_store import run_record, slis
 from tests.fixtures import FIRST_DAY
@@ -268,7 +269,10 @@ DAMAGED: dict[str, tuple[Callable[[Path], None], str]] = {
         _foreign_table("create table sli_latest (x integer)"),
         r"not a datasre store: sli_latest is a table, datasre keeps a view there",
     ),
-    "newer schema": (_newer_schema, r"schema version 99 is newer than this datasre's \(2\)"),
+    "newer schema": (
+        _newer_schema,
+        rf"schema version 99 is newer than this datasre's \({SCHEMA_VERSION}\)",
+    ),
 }
 
 

@@ -1,13 +1,17 @@
 """Worker processes for the drift engine's per-column work (standard library only).
 
+:mod:`assets.drift_runner` decides when to use them; ``checks`` never starts a process.
+
 Why processes: numpy's ``bincount`` and ``ufunc.at`` hold the GIL, so threads barely
 overlap the column work; a second interpreter does. Why not ``multiprocessing``: its spawn
 start method re-imports the caller's ``__main__`` module in every worker (a script
 without a ``__name__`` guard would run again, and the ``datasre`` console script would
 import every subcommand), and its pool hides when a worker is ready. A worker here is a
 fresh interpreter running :func:`serve`, connected by two pipes; it imports what it is
-told to warm up, says it is ready, then answers calls ``(module, function, args)`` in
-order with ``(ok, result or exception)``, pickled with a length prefix.
+told to warm up, says it is ready, then answers calls ``(function, pickled arguments)``
+in order with ``(ok, result or exception)``, pickled with a length prefix. The function
+travels as a pickle reference (a module-level function), never as a module name to
+import.
 
 This module imports nothing heavy, so the CLI can start workers before it imports polars
 and numpy itself: the workers' start-up (~0.5 s of CPU) then overlaps the parent's.
@@ -25,16 +29,22 @@ import struct
 import subprocess
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any, Final
 
-__all__ = ["DriftWorker", "DriftWorkers", "WorkerCrashError", "serve"]
+__all__ = ["DriftWorker", "DriftWorkers", "WorkerCrashError", "keep_freed_memory", "serve"]
 
-#: Modules a drift worker imports before it says it is ready.
-WARM_MODULES: Final = ("checks.drift",)
+#: Modules a drift worker imports before it says it is ready (the runner, which imports
+#: the drift engine, polars and numpy).
+WARM_MODULES: Final = ("assets.drift_runner",)
 _HEADER = struct.Struct("<Q")
-_BOOT = "import sys; from checks.drift_workers import serve; serve(sys.argv[1:])"
+_BOOT = "import sys; from assets.drift_workers import serve; serve(sys.argv[1:])"
+#: Worker-side cache of unpickled arguments: pickles up to this size (a scan's plan, a
+#: profile slice) are kept, at most this many, so that the same current snapshot sent
+#: with every column is unpickled once per worker rather than once per column.
+_CACHE_MAX_BLOB: Final = 64 * 1024
+_CACHE_MAX_ENTRIES: Final = 16
 
 
 #: Exit statuses of a worker that ran out of memory: a failed allocation in polars' Rust
@@ -112,7 +122,7 @@ class DriftWorker:
         # Requests are written by a thread of their own: a request or a result larger
         # than a pipe's buffer would otherwise deadlock (this side blocked writing the
         # next request, the worker blocked writing the previous result).
-        self._outbox: queue.SimpleQueue[tuple[str, str, tuple[Any, ...]] | None] = (
+        self._outbox: queue.SimpleQueue[tuple[Callable[..., Any], tuple[bytes, ...]] | None] = (
             queue.SimpleQueue()
         )
         self._writer: threading.Thread | None = None
@@ -131,13 +141,14 @@ class DriftWorker:
                 self._ready = False
         return self._ready
 
-    def send(self, module: str, function: str, args: tuple[Any, ...]) -> None:
-        """Queue a call of ``module.function(*args)`` (arguments must pickle)."""
+    def send(self, function: Callable[..., Any], blobs: tuple[bytes, ...]) -> None:
+        """Queue a call of ``function(*arguments)``: ``function`` a module-level function
+        (it pickles by reference), ``blobs`` the arguments, each pickled."""
         self.used = True
         if self._writer is None:
             self._writer = threading.Thread(target=self._write_all, daemon=True)
             self._writer.start()
-        self._outbox.put((module, function, args))
+        self._outbox.put((function, blobs))
 
     def _write_all(self) -> None:
         while (message := self._outbox.get()) is not None:
@@ -201,20 +212,42 @@ class DriftWorkers:
         self.close()
 
 
-def _keep_freed_memory() -> None:
-    """Reuse freed large blocks instead of unmapping them (glibc), as the CLI does:
-    fresh multi-MB arrays per column otherwise cost page faults (see
-    ``pipelines.commands.drift``). Skipped where unavailable."""
+def keep_freed_memory() -> None:
+    """Keep freed large blocks in the heap instead of returning them to the kernel.
+
+    Why: each column comparison allocates and frees arrays of several MB; glibc serves
+    those with mmap and unmaps them on free, so every column pays fresh page faults
+    (measured: about a third of the run). Raising the mmap and trim thresholds makes the
+    allocator reuse the same pages. Called by the drift CLI and by every worker.
+    Linux/glibc only; silently skipped elsewhere.
+    """
     if not sys.platform.startswith("linux"):
         return
     import ctypes
 
     try:
         libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(-3, 256 * 1024 * 1024)  # M_MMAP_THRESHOLD
-        libc.mallopt(-1, 1024 * 1024 * 1024)  # M_TRIM_THRESHOLD
+        m_trim_threshold, m_mmap_threshold = -1, -3
+        libc.mallopt(m_mmap_threshold, 256 * 1024 * 1024)
+        libc.mallopt(m_trim_threshold, 1024 * 1024 * 1024)
     except (OSError, AttributeError):
         return
+
+
+_INPUTS: dict[bytes, Any] = {}
+
+
+def _argument(blob: bytes) -> Any:
+    """Unpickle an argument in a worker, once per distinct small one (see the cache's
+    limits above: large arguments are used once and dropped)."""
+    got = _INPUTS.get(blob)
+    if got is None:
+        got = pickle.loads(blob)
+        if len(blob) <= _CACHE_MAX_BLOB:
+            if len(_INPUTS) >= _CACHE_MAX_ENTRIES:
+                _INPUTS.clear()
+            _INPUTS[blob] = got
+    return got
 
 
 def serve(argv: Sequence[str]) -> None:
@@ -222,7 +255,7 @@ def serve(argv: Sequence[str]) -> None:
     request_fd, result_fd, *warm = argv
     inp = os.fdopen(int(request_fd), "rb")
     out = os.fdopen(int(result_fd), "wb")
-    _keep_freed_memory()
+    keep_freed_memory()
     try:
         for name in warm:
             importlib.import_module(name)
@@ -232,14 +265,11 @@ def serve(argv: Sequence[str]) -> None:
         os._exit(1)
     while True:
         try:
-            module, function, args = _read(inp)
+            function, blobs = _read(inp)
         except EOFError:
             break
         try:
-            reply: tuple[bool, Any] = (
-                True,
-                getattr(importlib.import_module(module), function)(*args),
-            )
+            reply: tuple[bool, Any] = (True, function(*[_argument(b) for b in blobs]))
         except Exception as exc:
             reply = (False, exc)
         try:

@@ -1,18 +1,21 @@
-"""compute_drift shared with worker processes: identical results, fallbacks, errors."""
+"""compute_drift and sketch_snapshot run by assets.drift_runner.ColumnRunner (threads or
+worker processes): identical results, fallbacks, errors."""
 
 from __future__ import annotations
 
 import json
+import pickle
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
 
+from assets import drift_runner
 from assets.baseline_store import load_profile, save_profile
-from checks import drift
+from assets.drift_runner import ColumnRunner
+from assets.drift_workers import DriftWorker, DriftWorkers
 from checks.drift import compute_drift
-from checks.drift_workers import DriftWorker, DriftWorkers
 from checks.profile import build_profile
 
 ALL = ("psi", "ks", "chi2", "js", "wasserstein")
@@ -46,34 +49,40 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def test_two_processes_give_the_same_rows_as_one(files: dict[str, Path]) -> None:
     cur = pl.scan_parquet(files["cur"])
     for baseline in (pl.scan_parquet(files["base"]), load_profile(files["profile"])):
-        one = compute_drift(baseline, cur, methods=ALL, processes=1)
+        one = compute_drift(baseline, cur, methods=ALL)
+        threads = ColumnRunner(processes=1)
+        assert compute_drift(baseline, cur, methods=ALL, map_columns=threads).equals(one)
         # Started here: on inputs this small this process may finish before the worker
         # is up; the worker's start-up then costs nothing and the rows are the same.
-        assert compute_drift(baseline, cur, methods=ALL, processes=2).equals(one)
+        started = ColumnRunner(processes=2)
+        assert compute_drift(baseline, cur, methods=ALL, map_columns=started).equals(one)
         with DriftWorkers(1) as ready:
             assert ready.workers[0].wait_ready()  # so that it surely takes jobs
-            two = compute_drift(baseline, cur, methods=ALL, processes=2, pool=ready)
+            runner = ColumnRunner(processes=2, pool=ready)
+            two = compute_drift(baseline, cur, methods=ALL, map_columns=runner)
             assert ready.workers[0].used
         assert two.equals(one)
 
 
 def test_a_pool_started_early_is_used_and_left_open(files: dict[str, Path]) -> None:
     base, cur = pl.scan_parquet(files["base"]), pl.scan_parquet(files["cur"])
-    one = compute_drift(base, cur, processes=1)
+    one = compute_drift(base, cur)
     with DriftWorkers(1) as pool:
         assert pool.workers[0].wait_ready()  # so that it surely takes jobs
-        assert compute_drift(base, cur, processes=2, pool=pool).equals(one)
+        runner = ColumnRunner(processes=2, pool=pool)
+        assert compute_drift(base, cur, map_columns=runner).equals(one)
         assert pool.workers[0].used
-        assert compute_drift(base, cur, processes=2, pool=pool).equals(one)
+        assert compute_drift(base, cur, map_columns=runner).equals(one)
 
 
 def test_a_worker_that_cannot_start_leaves_the_work_to_this_process(
     files: dict[str, Path],
 ) -> None:
     base, cur = pl.scan_parquet(files["base"]), pl.scan_parquet(files["cur"])
-    one = compute_drift(base, cur, processes=1)
-    with DriftWorkers(1, warm=("checks.no_such_module",)) as broken:
-        assert compute_drift(base, cur, processes=2, pool=broken).equals(one)
+    one = compute_drift(base, cur)
+    with DriftWorkers(1, warm=("assets.no_such_module",)) as broken:
+        runner = ColumnRunner(processes=2, pool=broken)
+        assert compute_drift(base, cur, map_columns=runner).equals(one)
         assert not broken.workers[0].wait_ready()
 
 
@@ -83,20 +92,22 @@ def test_in_memory_inputs_and_small_work_stay_in_this_process(
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("no worker process expected")
 
-    monkeypatch.setattr(drift, "_run_with_processes", refuse)
+    monkeypatch.setattr(drift_runner, "share_work", refuse)
     frame = pl.read_parquet(files["base"])
-    compute_drift(frame, pl.scan_parquet(files["cur"]), processes=2)  # data, not a reference
+    forced = ColumnRunner(processes=2)
+    compute_drift(frame, pl.scan_parquet(files["cur"]), map_columns=forced)  # data, not files
     # 30,000 rows x 5 features is far below PROCESS_MIN_CELLS: the default stays here.
-    compute_drift(pl.scan_parquet(files["base"]), pl.scan_parquet(files["cur"]))
+    scans = pl.scan_parquet(files["base"]), pl.scan_parquet(files["cur"])
+    compute_drift(*scans, map_columns=ColumnRunner())
 
 
 def test_worker_calls_return_results_and_raise_errors_in_order() -> None:
     worker = DriftWorker(warm=())
     try:
         assert worker.wait_ready()
-        worker.send("json", "loads", ("[1, 2]",))
-        worker.send("json", "loads", ("{not json",))
-        worker.send("json", "dumps", ({"a": 1},))
+        worker.send(json.loads, (pickle.dumps("[1, 2]"),))
+        worker.send(json.loads, (pickle.dumps("{not json"),))
+        worker.send(json.dumps, (pickle.dumps({"a": 1}),))
         assert worker.receive() == [1, 2]
         with pytest.raises(json.JSONDecodeError):
             worker.receive()
@@ -122,7 +133,8 @@ def test_sketch_of_parts_shared_with_a_worker_equals_the_sequential_merge(
     expected = compute_drift(profile, sequential, methods=ALL)
     with DriftWorkers(1) as ready:
         assert ready.workers[0].wait_ready()
-        shared = sketch_snapshot(profile, parts, processes=2, pool=ready)
+        runner = ColumnRunner(threads=1, processes=2, pool=ready)
+        shared = sketch_snapshot(profile, parts, map_columns=runner)
         assert ready.workers[0].used
     assert compute_drift(profile, shared, methods=ALL).equals(expected)
     assert compute_drift(profile, sketch_snapshot(profile, parts), methods=ALL).equals(expected)
@@ -133,8 +145,8 @@ def test_large_requests_and_results_do_not_deadlock_the_pipes() -> None:
     worker = DriftWorker(warm=())
     big = "x" * 300_000
     try:
-        worker.send("json", "dumps", (big,))
-        worker.send("json", "dumps", (big + "y",))
+        worker.send(json.dumps, (pickle.dumps(big),))
+        worker.send(json.dumps, (pickle.dumps(big + "y"),))
         assert worker.receive() == json.dumps(big)
         assert worker.receive() == json.dumps(big + "y")
     finally:
