@@ -9,18 +9,25 @@ import dagster as dg
 __all__ = ["EXECUTORS", "JOB_NAME", "build_validation_job", "executor_by_name"]
 
 #: ``DATASRE_EXECUTOR`` values: how the daemon/UI execute a run's steps.
-EXECUTORS: Final = ("default", "in_process", "multiprocess", "k8s")
+EXECUTORS: Final = ("default", "in_process", "multiprocess", "celery", "k8s")
 
 
 def executor_by_name(name: str) -> dg.ExecutorDefinition | None:
     """The executor for a ``DATASRE_EXECUTOR`` value; ``k8s`` needs ``dagster-k8s``
-    (the ``deploy`` extra): one pod per step, see ``deploy/k8s/``."""
+    (the ``deploy`` extra): one pod per step, see ``deploy/k8s/``; ``celery`` needs
+    ``dagster-celery`` (the ``cluster`` extra): one Celery task per step."""
     if name in ("", "default"):
         return None
     if name == "in_process":
         return dg.in_process_executor
     if name == "multiprocess":
         return dg.multiprocess_executor
+    if name == "celery":
+        # Steps become Celery tasks on a broker (the cluster extra; docs/deploy.md): any
+        # number of `dagster-celery worker` machines run them.
+        from dagster_celery import celery_executor
+
+        return celery_executor  # type: ignore[no-any-return]
     if name == "k8s":
         from dagster_k8s import k8s_job_executor
 

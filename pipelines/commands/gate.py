@@ -121,7 +121,6 @@ def _actor() -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from assets.store import SliStore
     from assets.store.gate_store import GateStore
     from checks.candidate_verdict import as_candidate_verdict, is_candidate_only
     from checks.gate import DEFAULT_MAX_EVIDENCE_AGE_HOURS, GateOptions, decide
@@ -144,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
         block_on_infra_budget=args.block_on_infra_budget,
         window_days=args.window_days,
     )
-    gate_store = GateStore(SliStore(settings.database))
+    gate_store = GateStore(settings.sli_store())
     if not args.no_record:
         gate_store.ensure_schema()  # read-write; --no-record only reads
     evidence = gate_store.load_evidence(contract.model, version)
@@ -187,7 +186,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_waive(args: argparse.Namespace) -> int:
-    from assets.store import SliStore
     from assets.store.gate_store import GateStore
     from checks.gate import Waiver
     from pipelines.cli import EXIT_OK, UsageError
@@ -210,7 +208,7 @@ def run_waive(args: argparse.Namespace) -> int:
     if not args.reason.strip():
         raise UsageError("--reason: must say why shipping is acceptable")
     version = None if args.version == "all" else (args.version or contract.version)
-    gate_store = GateStore(SliStore(settings.database))
+    gate_store = GateStore(settings.sli_store())
     gate_store.ensure_schema()
     waiver = gate_store.add_waiver(
         Waiver(
