@@ -34,9 +34,10 @@ def executor_by_name(name: str) -> dg.ExecutorDefinition | None:
         # number of `dagster-celery worker` machines run them.
         from dagster_celery import celery_executor
 
-        return celery_executor.configured(  # type: ignore[no-any-return]
+        configured: dg.ExecutorDefinition = celery_executor.configured(
             celery_executor_config(), name="celery"
         )
+        return configured
     if name == "k8s":
         from dagster_k8s import k8s_job_executor
 

@@ -63,7 +63,10 @@ CATALOG_NAME: Final = "catalog.duckdb"
 EMPTY_COMMIT: Final = "0-empty"
 #: Schema of the catalog holding the typed empty tables and the raw (per-commit) views.
 SHAPE: Final = "lake_shape"
-_CONFIG: Final = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+_CONFIG: Final[dict[str, str | bool]] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
 _GLOB_CHARACTERS: Final = frozenset("*?[]{}")
 
 
@@ -271,7 +274,9 @@ class LakeStore(SliStore):
             con.close()
 
     def _commit(self, con: duckdb.DuckDBPyConnection) -> None:
-        tables = [t for t in _table_names() if _run(con, f"select count(*) from {_quoted(t)}")[0][0]]
+        tables = [
+            t for t in _table_names() if _run(con, f"select count(*) from {_quoted(t)}")[0][0]
+        ]
         commit_id = f"{time.time_ns():020d}-{uuid.uuid4().hex[:12]}"
         staging = self.path / STAGING / commit_id
         try:
@@ -324,7 +329,10 @@ class LakeStore(SliStore):
         if self.catalog_path.exists() and current == wanted:
             return
         temporary = self.path / STAGING / f"catalog.{uuid.uuid4().hex}.duckdb"
-        config = {**_CONFIG, "storage_compatibility_version": STORAGE_COMPATIBILITY_VERSION}
+        config: dict[str, str | bool | int | float | list[str]] = {
+            **_CONFIG,
+            "storage_compatibility_version": STORAGE_COMPATIBILITY_VERSION,
+        }
         con = duckdb.connect(str(temporary), config=config)
         try:
             for statement in lake_view_statements(self.path):

@@ -102,8 +102,17 @@ def _start_postgres(log_dir: Path) -> dict[str, Any]:
     server_log = data_root / "server.log"
     subprocess.run(
         _as_postgres_user(
-            [str(pg_bin / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(server_log), "-w"]
-            + ["start"]
+            [
+                str(pg_bin / "pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                options,
+                "-l",
+                str(server_log),
+                "-w",
+                "start",
+            ]
         ),
         check=True,
         stdout=subprocess.DEVNULL,
@@ -152,6 +161,13 @@ def _instance_yaml(pg_port: int, shared: Path, max_concurrent_runs: int) -> dict
         "run_coordinator": {
             "module": "dagster.core.run_coordinator",
             "class": "QueuedRunCoordinator",
+            # Launch queued runs in parallel threads, every second: each launch starts a
+            # run worker process, seconds of imports apiece.
+            "config": {
+                "dequeue_use_threads": True,
+                "dequeue_num_workers": max_concurrent_runs,
+                "dequeue_interval_seconds": 1,
+            },
         },
         "concurrency": {
             "runs": {"max_concurrent_runs": max_concurrent_runs},
@@ -254,10 +270,16 @@ def _wait_for_workers(state: dict[str, Any], count: int) -> None:
             time.sleep(0.5)
     finally:
         app.close()
-    raise SystemExit(f"cluster: fewer than {count} Celery workers answered (see {state['dir']}/logs)")
+    raise SystemExit(
+        f"cluster: fewer than {count} Celery workers answered (see {state['dir']}/logs)"
+    )
 
 
-def up(directory: Path, *, workers: int, now: str, visibility_timeout_s: int) -> dict[str, Any]:
+def up(
+    directory: Path, *, workers: int, now: str, visibility_timeout_s: int, wait_ready: bool = True
+) -> dict[str, Any]:
+    """Start every server and process; with ``wait_ready`` return once the workers answer
+    and the daemon beats (without, runs submitted meanwhile wait in the queue)."""
     directory.mkdir(parents=True, exist_ok=True)
     logs = directory / "logs"
     logs.mkdir(exist_ok=True)
@@ -293,8 +315,9 @@ def up(directory: Path, *, workers: int, now: str, visibility_timeout_s: int) ->
     for index in range(1, workers + 1):
         state["workers"].append(_start_worker(state, index))
         _save(directory, state)
-    _wait_for_workers(state, workers)
-    _wait_for_daemon(state)
+    if wait_ready:
+        _wait_for_workers(state, workers)
+        _wait_for_daemon(state)
     return state
 
 
@@ -404,8 +427,15 @@ def down(directory: Path) -> None:
         data_root = Path(postgres["data_root"])
         subprocess.run(
             _as_postgres_user(
-                [str(Path(postgres["bin"]) / "pg_ctl"), "-D", str(data_root / "data")]
-                + ["-m", "immediate", "-w", "stop"]
+                [
+                    str(Path(postgres["bin"]) / "pg_ctl"),
+                    "-D",
+                    str(data_root / "data"),
+                    "-m",
+                    "immediate",
+                    "-w",
+                    "stop",
+                ]
             ),
             check=False,
             stdout=subprocess.DEVNULL,
@@ -436,6 +466,9 @@ def main(argv: list[str] | None = None) -> int:
             sub.add_argument("--workers", type=int, default=3)
             sub.add_argument("--now", default="", help="DATASRE_NOW of every machine")
             sub.add_argument("--visibility-timeout", type=int, default=3600)
+            sub.add_argument(
+                "--no-wait", action="store_true", help="return before the workers answer"
+            )
         if name == "backfill":
             sub.add_argument("first", type=dt.date.fromisoformat)
             sub.add_argument("last", type=dt.date.fromisoformat)
@@ -448,13 +481,21 @@ def main(argv: list[str] | None = None) -> int:
     directory = args.dir.resolve()
     if args.command == "up":
         try:
-            up(directory, workers=args.workers, now=args.now, visibility_timeout_s=args.visibility_timeout)
+            up(
+                directory,
+                workers=args.workers,
+                now=args.now,
+                visibility_timeout_s=args.visibility_timeout,
+                wait_ready=not args.no_wait,
+            )
         except BaseException:
             down(directory)
             raise
         print(directory / STATE_FILE)
     elif args.command == "backfill":
-        models = args.model or sorted(p.stem for p in (REPO / "data/samples/contracts").glob("*.yaml"))
+        models = args.model or sorted(
+            p.stem for p in (REPO / "data/samples/contracts").glob("*.yaml")
+        )
         print(backfill(load(directory), args.first, args.last, models))
     elif args.command == "wait":
         print(json.dumps(wait(load(directory), timeout_s=args.timeout)))
