@@ -61,8 +61,8 @@ def _free_port() -> int:
         return port
 
 
-def _wait_for_port(port: int, what: str, log: Path) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
+def _wait_for_port(port: int, what: str, log: Path, timeout_s: float = READY_TIMEOUT_S) -> None:
+    deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
             return
@@ -206,7 +206,7 @@ def _machine_env(state: dict[str, Any], home: Path, *, now: str) -> dict[str, st
         {
             "DAGSTER_HOME": str(home),
             "DAGSTER_DISABLE_TELEMETRY": "1",
-            "TMPDIR": str(home / "tmp"),
+            "TMPDIR": str(home / "tmp"),  # (Dagster's gRPC sockets go over TCP: no path limit)
             "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
             "DATASRE_EXECUTOR": "celery",
             "DATASRE_STORE": "lake",
@@ -308,13 +308,32 @@ def up(
     _save(directory, state)
     _wait_for_port(redis_port, "Redis", redis_log)
     home, env = _prepare_machine(state, "control", now=now)
+    # One code server (a gRPC server on a TCP port) loads pipelines.definitions once and
+    # serves the daemon, the backfill command and the run workers it launches.
+    code_port = _free_port()
+    code_log = logs / "code-server.log"
+    code_server = [str(BIN / "dagster"), "api", "grpc", "-m", "pipelines.definitions"]
+    code_server += ["-h", "127.0.0.1", "-p", str(code_port)]
+    state["code_server"] = {
+        "port": code_port,
+        "pid": _spawn(code_server, cwd=home, env=env, log=code_log),
+    }
+    workspace = {
+        "load_from": [
+            {"grpc_server": {"host": "127.0.0.1", "port": code_port, "location_name": "datasre"}}
+        ]
+    }
+    (home / "workspace.yaml").write_text(yaml.safe_dump(workspace, sort_keys=False), "utf-8")
+    _save(directory, state)
     daemon_log = logs / "daemon.log"
-    daemon = [str(BIN / "dagster-daemon"), "run", "-m", "pipelines.definitions"]
+    daemon = [str(BIN / "dagster-daemon"), "run", "-w", str(home / "workspace.yaml")]
     state["daemon"] = {"pid": _spawn(daemon, cwd=home, env=env, log=daemon_log)}
     _save(directory, state)
     for index in range(1, workers + 1):
         state["workers"].append(_start_worker(state, index))
         _save(directory, state)
+    # Loading the definitions takes seconds, minutes on a machine busy with other work.
+    _wait_for_port(code_port, "the code server", code_log, timeout_s=READY_TIMEOUT_S * 10)
     if wait_ready:
         _wait_for_workers(state, workers)
         _wait_for_daemon(state)
@@ -354,7 +373,7 @@ def backfill(state: dict[str, Any], first: dt.date, last: dt.date, models: list[
     keys = [f"{day.isoformat()}|{model}" for model in models for day in days]
     home = Path(state["dir"]) / "control"
     env = _machine_env(state, home, now=state["now"])
-    command = [str(BIN / "dagster"), "job", "backfill", "-m", "pipelines.definitions"]
+    command = [str(BIN / "dagster"), "job", "backfill", "-w", str(home / "workspace.yaml")]
     command += ["-j", JOB_NAME, "--partitions", ",".join(keys), "--noprompt"]
     command += ["--tags", json.dumps({KIND_TAG: "backfill"})]
     done = subprocess.run(command, cwd=home, env=env, check=True, capture_output=True, text=True)
@@ -418,8 +437,9 @@ def down(directory: Path) -> None:
     state = json.loads(path.read_text("utf-8"))
     for worker in state.get("workers", []):
         _stop_group(worker["pid"])
-    if "daemon" in state:
-        _stop_group(state["daemon"]["pid"])
+    for name in ("daemon", "code_server"):
+        if name in state:
+            _stop_group(state[name]["pid"])
     if "redis" in state:
         _stop_group(state["redis"]["pid"])
     postgres = state.get("postgres")
