@@ -38,6 +38,7 @@ No Dagster import: the CLI gate reads the lake directly.
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import shutil
 import time
@@ -321,10 +322,13 @@ class LakeStore(SliStore):
         self._ensure_catalog()
 
     def _ensure_catalog(self) -> None:
-        """(Re)build ``catalog.duckdb`` when missing or made by another schema version
-        (its version sits beside it in ``catalog.version``)."""
+        """(Re)build ``catalog.duckdb`` when missing or made from other SQL (another
+        datasre version, another mount point): the SQL's digest sits beside it in
+        ``catalog.version``."""
         marker = self.path / "catalog.version"
-        wanted = f"{SCHEMA_VERSION} {self.path.resolve()}"
+        statements = lake_view_statements(self.path)
+        digest = hashlib.sha256("\n;\n".join(statements).encode()).hexdigest()
+        wanted = f"schema {SCHEMA_VERSION} sql {digest}"
         current = marker.read_text("utf-8") if marker.exists() else ""
         if self.catalog_path.exists() and current == wanted:
             return
@@ -335,7 +339,7 @@ class LakeStore(SliStore):
         }
         con = duckdb.connect(str(temporary), config=config)
         try:
-            for statement in lake_view_statements(self.path):
+            for statement in statements:
                 _run(con, statement)
         finally:
             con.close()

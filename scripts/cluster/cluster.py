@@ -386,6 +386,9 @@ def wait(state: dict[str, Any], *, timeout_s: float) -> dict[str, int]:
     returns the number of runs by status."""
     instance = _control_instance(state)
     deadline = time.monotonic() + timeout_s
+    # The daemon tags a failed run it will retry a moment after the failure: finished
+    # must hold on two looks 5 s apart.
+    settled = 0
     try:
         while True:
             records = instance.get_run_records()
@@ -396,11 +399,12 @@ def wait(state: dict[str, Any], *, timeout_s: float) -> dict[str, int]:
                 if r.dagster_run.tags.get("dagster/will_retry") == "true"
             } - {r.dagster_run.tags.get("dagster/parent_run_id") for r in records}
             finished = all(s in TERMINAL for s in statuses) and not pending_retry
-            if records and finished:
+            settled = settled + 1 if records and finished else 0
+            if settled == 2:
                 return {s: statuses.count(s) for s in sorted(set(statuses))}
             if time.monotonic() > deadline:
                 raise SystemExit(f"cluster: runs not finished after {timeout_s:g} s: {statuses}")
-            time.sleep(2)
+            time.sleep(5 if settled else 2)
     finally:
         instance.dispose()
 
