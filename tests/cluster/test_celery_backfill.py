@@ -73,19 +73,34 @@ def _tasks(log: Path) -> tuple[set[str], set[str]]:
     return received, finished
 
 
-def _kill_a_busy_worker(directory: Path, timeout_s: float = 900) -> set[str]:
-    """Wait until worker-1 finished two steps and is running a third, SIGKILL it (the
-    whole process group); returns the ids of the steps it was running."""
-    log = directory / "logs" / "worker-1.log"
+def _running_drift_step(log: Path) -> set[str]:
+    """Task ids a worker received and has not finished while its drift step (the longest,
+    seconds) has started and not ended: a kill now lands mid-step."""
+    received, finished = _tasks(log)
+    text = log.read_text("utf-8", errors="replace") if log.exists() else ""
+    started = text.count('Started execution of step "drift_slis"')
+    ended = text.count('Finished execution of step "drift_slis"')
+    return received - finished if started > ended else set()
+
+
+def _kill_a_worker_mid_step(directory: Path, timeout_s: float = 1200) -> tuple[int, set[str]]:
+    """SIGKILL (the whole process group) the first worker caught in the middle of its drift
+    step; a worker whose step ended in the instant before the signal does not count, and
+    the next one is tried (at most two, so one worker always survives). Returns the
+    worker's number and the ids of the steps it was running."""
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        received, finished = _tasks(log)
-        running = received - finished
-        if len(finished) >= 2 and running:
-            _cluster("kill-worker", "--dir", str(directory), "1")
-            return running
-        time.sleep(0.3)
-    raise AssertionError(f"worker-1 never ran a third step in {timeout_s:g} s ({log})")
+    for index in (1, 2):
+        log = directory / "logs" / f"worker-{index}.log"
+        while time.monotonic() < deadline:
+            running = _running_drift_step(log)
+            if running:
+                _cluster("kill-worker", "--dir", str(directory), str(index))
+                time.sleep(1)
+                if not running & _tasks(log)[1]:
+                    return index, running
+                break
+            time.sleep(0.1)
+    raise AssertionError(f"no worker was caught mid-step in {timeout_s:g} s")
 
 
 def _sli_rows(frame: pl.DataFrame) -> pl.DataFrame:
@@ -120,7 +135,7 @@ def test_a_celery_backfill_equals_the_sequential_run_even_when_a_worker_dies(
         _cluster("up", "--dir", str(directory), "--workers", "3", "--now", NOW,
                  "--visibility-timeout", str(VISIBILITY_TIMEOUT_S), "--no-wait")  # fmt: skip
         _cluster("backfill", "--dir", str(directory), FIRST, LAST)
-        killed = _kill_a_busy_worker(directory)
+        victim, killed = _kill_a_worker_mid_step(directory)
         runs = json.loads(_cluster("wait", "--dir", str(directory), "--timeout", "1500"))
     finally:
         _cluster("down", "--dir", str(directory), check=False)
@@ -130,8 +145,10 @@ def test_a_celery_backfill_equals_the_sequential_run_even_when_a_worker_dies(
     print(f"\ncluster backfill of 28 partitions, one worker killed: {seconds:.0f} s; runs {runs}")
 
     # The step the dead worker was running ran again, to the end, on another worker.
-    survivors = [_tasks(directory / "logs" / f"worker-{i}.log")[1] for i in (2, 3)]
-    assert killed & (survivors[0] | survivors[1]), f"steps {killed} were never run again"
+    survivors = set().union(
+        *(_tasks(directory / "logs" / f"worker-{i}.log")[1] for i in (1, 2, 3) if i != victim)
+    )
+    assert killed & survivors, f"steps {killed} of worker-{victim} were never run again"
 
     lake = LakeStore(directory / "shared" / "lake")
     embedded = SliStore(reference_db)
