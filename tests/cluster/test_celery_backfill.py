@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -73,33 +74,26 @@ def _tasks(log: Path) -> tuple[set[str], set[str]]:
     return received, finished
 
 
-def _running_drift_step(log: Path) -> set[str]:
-    """Task ids a worker received and has not finished while its drift step (the longest,
-    seconds) has started and not ended: a kill now lands mid-step."""
-    received, finished = _tasks(log)
-    text = log.read_text("utf-8", errors="replace") if log.exists() else ""
-    started = text.count('Started execution of step "drift_slis"')
-    ended = text.count('Finished execution of step "drift_slis"')
-    return received - finished if started > ended else set()
-
-
 def _kill_a_worker_mid_step(directory: Path, timeout_s: float = 1200) -> tuple[int, set[str]]:
-    """SIGKILL (the whole process group) the first worker caught in the middle of its drift
-    step; a worker whose step ended in the instant before the signal does not count, and
-    the next one is tried (at most two, so one worker always survives). Returns the
-    worker's number and the ids of the steps it was running."""
+    """SIGKILL the whole process group of the first worker caught running a step, as
+    ``cluster.py kill-worker`` does (here directly: starting that script takes a second,
+    longer than many steps). A worker whose step ended in the instant before the signal
+    does not count and the next one is tried (at most two, so one worker survives).
+    Returns the worker's number and the ids of the steps it was running."""
+    workers = json.loads((directory / "cluster.json").read_text("utf-8"))["workers"]
     deadline = time.monotonic() + timeout_s
     for index in (1, 2):
         log = directory / "logs" / f"worker-{index}.log"
         while time.monotonic() < deadline:
-            running = _running_drift_step(log)
-            if running:
-                _cluster("kill-worker", "--dir", str(directory), str(index))
+            received, finished = _tasks(log)
+            running = received - finished
+            if len(finished) >= 2 and running:
+                os.killpg(workers[index - 1]["pid"], signal.SIGKILL)
                 time.sleep(1)
                 if not running & _tasks(log)[1]:
                     return index, running
                 break
-            time.sleep(0.1)
+            time.sleep(0.05)
     raise AssertionError(f"no worker was caught mid-step in {timeout_s:g} s")
 
 
