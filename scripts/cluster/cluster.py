@@ -308,6 +308,16 @@ def up(
     _save(directory, state)
     _wait_for_port(redis_port, "Redis", redis_log)
     home, env = _prepare_machine(state, "control", now=now)
+    # Create Dagster's tables once, before any other process opens the database: the
+    # code server, daemon and workers creating them at the same moment collide
+    # ("type runs already exists") and the loser exits.
+    subprocess.run(
+        [str(BIN / "dagster"), "instance", "migrate"],
+        cwd=home,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     # One code server (a gRPC server on a TCP port) loads pipelines.definitions once and
     # serves the daemon, the backfill command and the run workers it launches.
     code_port = _free_port()
