@@ -57,7 +57,7 @@ CELERY_VISIBILITY_ENV: Final = "DATASRE_CELERY_VISIBILITY_TIMEOUT_S"
 _DEFAULT_VISIBILITY_TIMEOUT_S: Final = 3600
 
 
-def celery_executor_config() -> dict[str, Any]:
+def celery_executor_config(visibility_timeout_s: int | None = None) -> dict[str, Any]:
     """Config of Dagster's Celery executor; the workers must be started with the same
     (``scripts/cluster/cluster.py`` writes it into their YAML from this function).
 
@@ -68,9 +68,12 @@ def celery_executor_config() -> dict[str, Any]:
     worker after ``$DATASRE_CELERY_VISIBILITY_TIMEOUT_S`` seconds (default 3600), which
     must exceed the longest step, or a slow step would also run twice. Running a step
     twice is safe: staging files are replaced atomically and the SLI store keeps a run's
-    newest write only.
+    newest write only. ``visibility_timeout_s`` overrides the environment (the scripts
+    writing a worker's config do not run in its environment).
     """
-    visibility = os.environ.get(CELERY_VISIBILITY_ENV, "").strip()
+    if visibility_timeout_s is None:
+        visibility = os.environ.get(CELERY_VISIBILITY_ENV, "").strip()
+        visibility_timeout_s = int(visibility or _DEFAULT_VISIBILITY_TIMEOUT_S)
     return {
         "broker": {"env": CELERY_BROKER_ENV},
         "backend": {"env": CELERY_BACKEND_ENV},
@@ -80,7 +83,7 @@ def celery_executor_config() -> dict[str, Any]:
             "worker_prefetch_multiplier": 1,
             "broker_connection_retry_on_startup": True,
             "broker_transport_options": {
-                "visibility_timeout": int(visibility or _DEFAULT_VISIBILITY_TIMEOUT_S),
+                "visibility_timeout": visibility_timeout_s,
                 # Sweep for a dead worker's messages every 2 s, not every 100 s.
                 "unacked_restore_interval": 2,
                 "unacked_restore_throttle": 1,

@@ -234,7 +234,7 @@ def _prepare_machine(state: dict[str, Any], name: str, *, now: str) -> tuple[Pat
     (home / "dagster.yaml").write_text(yaml.safe_dump(instance, sort_keys=False), "utf-8")
     env = _machine_env(state, home, now=now)
     # The worker's Celery settings: the executor's own, with the broker spelled out.
-    celery = celery_executor_config()
+    celery = celery_executor_config(state["visibility_timeout_s"])
     celery["broker"] = env["DATASRE_CELERY_BROKER"]
     celery["backend"] = env["DATASRE_CELERY_BACKEND"]
     celery.pop("retries")
