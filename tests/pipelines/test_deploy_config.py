@@ -59,6 +59,9 @@ def test_the_celery_executor_retries_steps_and_matches_the_workers_config(
     path.write_text(yaml.safe_dump({"execution": {"config": worker}}))
     source = get_validated_config(str(path))["config_source"]
     assert source["task_acks_late"] and source["task_reject_on_worker_lost"]
+    # The scripts write a worker's timeout from the cluster's setting, not their own env.
+    options = celery_executor_config(60)["config_source"]["broker_transport_options"]
+    assert options["visibility_timeout"] == 60
 
 
 def test_the_local_executors_keep_no_step_retries(tmp_path: Path) -> None:
