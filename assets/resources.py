@@ -19,6 +19,7 @@ import polars as pl
 
 from assets.state import profiles_dir, published_dir
 from assets.store import SliStore
+from assets.store.backends import open_store
 from checks.contract import Contract, load_contracts
 
 __all__ = ["DatasreConfig", "SliStagingIOManager", "SliStoreResource"]
@@ -75,14 +76,16 @@ class DatasreConfig(dg.ConfigurableResource):  # type: ignore[type-arg]
 
 
 class SliStoreResource(dg.ConfigurableResource):  # type: ignore[type-arg]
-    """The DuckDB SLI store (``database`` is the file path; ``lock_timeout_s`` unset:
-    ``$DATASRE_LOCK_TIMEOUT_S`` or 120 s)."""
+    """The SLI store (``database`` is the DuckDB file path, or the lake's root directory
+    when ``backend`` is ``lake``; ``lock_timeout_s`` unset: ``$DATASRE_LOCK_TIMEOUT_S``
+    or 120 s)."""
 
     database: str
     lock_timeout_s: float | None = None
+    backend: str = "duckdb"
 
     def store(self) -> SliStore:
-        return SliStore(self.database, lock_timeout_s=self.lock_timeout_s)
+        return open_store(self.database, self.backend, lock_timeout_s=self.lock_timeout_s)
 
 
 class SliStagingIOManager(dg.ConfigurableIOManager):

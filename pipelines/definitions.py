@@ -54,7 +54,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             "datasre": DatasreConfig(
                 config_path=settings.config_path, state_dir=settings.state_dir, now=settings.now
             ),
-            "sli_store": SliStoreResource(database=settings.database),
+            "sli_store": SliStoreResource(database=settings.database, backend=settings.store),
             "sli_staging": SliStagingIOManager(base_dir=settings.staging_dir),
         },
     )

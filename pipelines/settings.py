@@ -1,14 +1,17 @@
 """Where things are by default, overridable by environment and CLI flags.
 
 - ``DATASRE_CONFIG``: a contract file or a directory of them (default the samples').
-- ``DATASRE_DB``: the DuckDB SLI store (default ``data/datasre.duckdb``).
+- ``DATASRE_DB``: the DuckDB SLI store (default ``data/datasre.duckdb``), or the lake's root
+  directory when ``DATASRE_STORE=lake`` (default ``data/datasre.lake``).
+- ``DATASRE_STORE``: ``duckdb`` (one file, one writer at a time; the default) or ``lake``
+  (committed parquet under a directory every machine shares; :mod:`assets.store.lake`).
 - ``DATASRE_STATE_DIR``: baseline profiles and manifests of validated snapshots (default
   beside the store: ``<db directory>/<db stem>.state``, see :mod:`assets.state`), so a
   different ``--db`` is a completely separate installation.
 - ``DATASRE_STAGING``: staged SLI frames between assets (default ``.dagster/staging``;
   keyed by Dagster run id, so two stores never read each other's frames).
-- ``DATASRE_EXECUTOR``: ``default``, ``in_process``, ``multiprocess`` or ``k8s``: how the
-  daemon and UI execute a run's steps (``datasre run`` always runs in-process).
+- ``DATASRE_EXECUTOR``: ``default``, ``in_process``, ``multiprocess``, ``celery`` or ``k8s``:
+  how the daemon and UI execute a run's steps (``datasre run`` always runs in-process).
 - ``DATASRE_NOW``: pin the evaluation clock (ISO 8601), for reproducible runs.
 - ``DATASRE_POOL_WAIT_SECONDS``: how long ``datasre run`` waits for the ``duckdb`` pool slot
   held by another live run before it gives up with exit 2 (default 900).
@@ -21,12 +24,15 @@ from dataclasses import dataclass
 from typing import Final
 
 from assets.state import default_state_dir, profiles_dir, published_dir
+from assets.store.backends import STORE_BACKENDS, open_store
+from assets.store.store import SliStore
 from pipelines.usage import UsageError
 
 __all__ = ["DEFAULT_CONFIG", "DEFAULT_DB", "DEFAULT_STAGING", "Settings"]
 
 DEFAULT_CONFIG: Final = "data/samples/contracts"
 DEFAULT_DB: Final = "data/datasre.duckdb"
+DEFAULT_LAKE: Final = "data/datasre.lake"
 DEFAULT_STAGING: Final = ".dagster/staging"
 DEFAULT_POOL_WAIT_SECONDS: Final = 900.0
 
@@ -42,6 +48,7 @@ class Settings:
     now: str = ""
     executor: str = "default"
     pool_wait_seconds: float = DEFAULT_POOL_WAIT_SECONDS
+    store: str = "duckdb"
 
     def __post_init__(self) -> None:
         if not self.state_dir:
@@ -64,15 +71,35 @@ class Settings:
         now: str | None = None,
         state_dir: str | None = None,
     ) -> Settings:
+        store = _store_backend()
+        default_db = DEFAULT_LAKE if store == "lake" else DEFAULT_DB
         return cls(
             config_path=config_path or os.environ.get("DATASRE_CONFIG", DEFAULT_CONFIG),
-            database=database or os.environ.get("DATASRE_DB", DEFAULT_DB),
+            database=database or os.environ.get("DATASRE_DB", default_db),
             staging_dir=os.environ.get("DATASRE_STAGING", DEFAULT_STAGING),
             state_dir=state_dir or os.environ.get("DATASRE_STATE_DIR", ""),
             now=now if now is not None else os.environ.get("DATASRE_NOW", ""),
             executor=os.environ.get("DATASRE_EXECUTOR", "default"),
             pool_wait_seconds=_seconds("DATASRE_POOL_WAIT_SECONDS", DEFAULT_POOL_WAIT_SECONDS),
+            store=store,
         )
+
+    def sli_store(self) -> SliStore:
+        """The SLI store these settings name (``DATASRE_STORE`` at ``database``)."""
+        return open_store(self.database, self.store)
+
+
+def _store_backend() -> str:
+    """``$DATASRE_STORE`` (default ``duckdb``), else a one-line usage error."""
+    from pipelines.cli import UsageError
+
+    backend = os.environ.get("DATASRE_STORE", "").strip() or "duckdb"
+    if backend not in STORE_BACKENDS:
+        raise UsageError(
+            f"$DATASRE_STORE: {backend!r} is not a store backend (one of "
+            f"{', '.join(STORE_BACKENDS)})"
+        )
+    return backend
 
 
 def _seconds(variable: str, default: float) -> float:

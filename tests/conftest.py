@@ -22,6 +22,7 @@ def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
     monkeypatch.setenv("DATASRE_STAGING", str(tmp_path / "staging"))
     monkeypatch.setenv("DATASRE_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.delenv("DATASRE_EXECUTOR", raising=False)
+    monkeypatch.delenv("DATASRE_STORE", raising=False)
     yield
 
 

@@ -7,6 +7,7 @@ SLO, good unless the day is listed as bad for that SLO. Hand-computable on purpo
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -17,6 +18,7 @@ import polars as pl
 import yaml
 
 from assets.store import RunRecord, SliStore
+from assets.store.lake import LakeStore
 from assets.store.store import _CONFIG as _STORE_CONFIG
 from checks.contract import SLO_CATALOG, Contract
 from checks.sli import SliRow, sli_frame, slo_definitions_frame
@@ -200,7 +202,13 @@ def write_history(
     # Holding one connection keeps DuckDB's in-process instance open between the
     # write_run calls (each opens and closes its own), so the file is checkpointed once,
     # not once per day: the fixtures build about twice as fast.
-    with duckdb.connect(str(store.path), config=dict(_STORE_CONFIG)):
+    # (A lake store has no file to hold: its writes take no lock.)
+    held = (
+        contextlib.nullcontext()
+        if isinstance(store, LakeStore)
+        else duckdb.connect(str(store.path), config=dict(_STORE_CONFIG))
+    )
+    with held:
         for day in days(n_days, start):
             bad_here = [s for s, ds in (bad or {}).items() if day in set(ds)]
             unjudged_here = [s for s, ds in (unjudged or {}).items() if day in set(ds)]

@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     import polars as pl
 
     from assets.candidate import candidate_slis
-    from assets.store import RunRecord, SliStore
+    from assets.store import RunRecord
     from checks.breach_rank import rank_breaches
     from checks.contract import load_contracts
     from checks.sli import attach_runbooks, slo_definitions_frame
@@ -127,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
         kind="candidate",
         n_labels=labelled,
     )
-    SliStore(settings.database).write_run(
+    settings.sli_store().write_run(
         run_record, attach_runbooks(slis, contract), slo_definitions=slo_definitions_frame(contract)
     )
     if args.features is None:

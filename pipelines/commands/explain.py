@@ -239,7 +239,6 @@ def _print_table(result: dict[str, Any]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from assets.explain_inputs import model_slis
-    from assets.store import SliStore
     from checks import explain as rank
     from checks.contract import SLO_CATALOG
     from pipelines.cli import UsageError
@@ -250,7 +249,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--slo: unknown SLO {args.slo!r}")
     settings = Settings.from_env(config_path=args.config, database=args.db)
     contract = _contract(settings.config_path, args.model)
-    slis = model_slis(SliStore(settings.database), contract)
+    slis = model_slis(settings.sli_store(), contract)
     if slis.height == 0:
         raise UsageError(
             f"{settings.database}: no SLI rows of {contract.model} {contract.version} "

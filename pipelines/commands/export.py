@@ -137,7 +137,6 @@ def _emit(args: argparse.Namespace, text: str, what: str) -> int:
 
 
 def run_prometheus(args: argparse.Namespace) -> int:
-    from assets.store import SliStore
     from assets.store.gate_store import GateStore
     from checks.gate import GateOptions
     from pipelines.commands.gate import _as_of, review
@@ -148,7 +147,7 @@ def run_prometheus(args: argparse.Namespace) -> int:
     now = _as_of(args.as_of or settings.now)
     contracts = _contracts(settings.config_path, args.model)
     options = GateOptions()
-    gate_store = GateStore(SliStore(settings.database))
+    gate_store = GateStore(settings.sli_store())
     states = []
     for contract in contracts:
         evidence, verdict = review(gate_store, contract, contract.version, now=now, options=options)

@@ -163,7 +163,6 @@ def review(
 
 
 def run(args: argparse.Namespace) -> int:
-    from assets.store import SliStore
     from assets.store.gate_store import GateStore
     from checks.gate import DEFAULT_MAX_EVIDENCE_AGE_HOURS, GateOptions
     from pipelines.cli import EXIT_NO, EXIT_OK, UsageError
@@ -184,7 +183,7 @@ def run(args: argparse.Namespace) -> int:
         block_on_infra_budget=args.block_on_infra_budget,
         window_days=args.window_days,
     )
-    gate_store = GateStore(SliStore(settings.database))
+    gate_store = GateStore(settings.sli_store())
     if not args.no_record:
         gate_store.ensure_schema()  # read-write; --no-record only reads
     _, verdict = review(gate_store, contract, version, now=now, options=options)
@@ -206,7 +205,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_waive(args: argparse.Namespace) -> int:
-    from assets.store import SliStore
     from assets.store.gate_store import GateStore
     from checks.gate import Waiver
     from pipelines.cli import EXIT_OK, UsageError
@@ -229,7 +227,7 @@ def run_waive(args: argparse.Namespace) -> int:
     if not args.reason.strip():
         raise UsageError("--reason: must say why shipping is acceptable")
     version = None if args.version == "all" else (args.version or contract.version)
-    gate_store = GateStore(SliStore(settings.database))
+    gate_store = GateStore(settings.sli_store())
     gate_store.ensure_schema()
     waiver = gate_store.add_waiver(
         Waiver(

@@ -117,3 +117,19 @@ def test_a_candidate_verdict_speaks_of_the_candidate_not_of_a_budget(
     for slo in ("accuracy", "drifted_feature_share"):
         assert main([*waive, "--slo", slo, "--reason", "known", "--expires", "2999-01-01"]) == 0
     assert main(args) == 0  # waivers still apply to a candidate's breaches
+
+
+def test_a_candidate_lands_in_the_lake_store_and_the_gate_reads_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DATASRE_STORE=lake: validate-candidate writes the lake, gate judges from it."""
+    from assets.store.lake import LakeStore
+
+    monkeypatch.setenv("DATASRE_STORE", "lake")
+    lake = tmp_path / "lake"
+    good, good_features = eval_set(tmp_path, "2026-11-02")
+    assert validate(lake, "2.4.0", good, good_features) == 0
+    assert gate(lake, "2.4.0") == 0
+    runs = LakeStore(lake).fetchall("select kind, partition, n_labels from runs")
+    assert runs == [("candidate", "2026-11-20", 2498)]
+    assert LakeStore(lake).fetchall("select count(*) from gate_decisions")[0][0] == 1

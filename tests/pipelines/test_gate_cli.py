@@ -23,6 +23,7 @@ import xmlschema
 import yaml
 
 from assets.store import SliStore
+from assets.store.backends import STORE_BACKENDS, open_store
 from assets.store.gate_store import GateStore
 from checks.gate import Waiver
 from pipelines.cli import main
@@ -44,22 +45,24 @@ class Env:
     db: Path
     config: Path
     extra: list[str] = field(default_factory=list)
+    store: str = "duckdb"  # DATASRE_STORE: the same goldens hold on every backend
 
     def args(self, *argv: str) -> list[str]:
         return [*argv, "--db", str(self.db), "--config", str(self.config)]
 
 
-@pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Env:
+@pytest.fixture(scope="module", params=STORE_BACKENDS)
+def env(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Env:
     """``toy`` is blocked (accuracy budget exhausted, a waived blocking breach, an infra
-    warning); ``eta`` is ready."""
-    root = tmp_path_factory.mktemp("gate_cli")
+    warning); ``eta`` is ready. Once per store backend (the embedded DuckDB file, the lake)."""
+    backend: str = request.param
+    root = tmp_path_factory.mktemp(f"gate_cli_{backend}")
     config = root / "contracts"
     config.mkdir()
     (config / "toy.yaml").write_text(yaml.safe_dump(gate_contract_dict(), sort_keys=False))
     eta = gate_contract_dict(model="eta", runbook="https://runbooks.example.com/eta")
     (config / "eta.yaml").write_text(yaml.safe_dump(eta, sort_keys=False))
-    store = SliStore(root / "sli.duckdb")
+    store = open_store(root / ("sli.duckdb" if backend == "duckdb" else "lake"), backend)
     write_history(
         store,
         gate_contract(),
@@ -83,7 +86,14 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Env:
             created_by="sre-oncall",
         )
     )
-    return Env(db=store.path, config=config)
+    return Env(db=store.path, config=config, store=backend)
+
+
+@pytest.fixture(autouse=True)
+def _store_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI reads ``DATASRE_STORE``: the backend of the test's ``env``, if it has one."""
+    if "env" in request.fixturenames:
+        monkeypatch.setenv("DATASRE_STORE", request.getfixturevalue("env").store)
 
 
 def _normalise(text: str) -> str:
@@ -210,7 +220,7 @@ def test_markdown_stays_under_the_step_summary_limit(
 def test_output_file_and_audit_trail(
     env: Env, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    before = GateStore(SliStore(env.db)).decisions("eta").height
+    before = GateStore(open_store(env.db, env.store)).decisions("eta").height
     report = tmp_path / "reports" / "gate.xml"
     code = main(
         env.args("gate", "--model", "eta", "--format", "junit", "--output", str(report),
@@ -220,7 +230,7 @@ def test_output_file_and_audit_trail(
     assert code == 0
     assert report.read_text(encoding="utf-8").startswith("<?xml")
     assert "eta 1.0.0: ready" in err
-    trail = GateStore(SliStore(env.db)).decisions("eta")
+    trail = GateStore(open_store(env.db, env.store)).decisions("eta")
     assert trail.height == before + 1 and trail["ready"][0] is True
 
 
