@@ -91,8 +91,6 @@ class Settings:
 
 def _store_backend() -> str:
     """``$DATASRE_STORE`` (default ``duckdb``), else a one-line usage error."""
-    from pipelines.cli import UsageError
-
     backend = os.environ.get("DATASRE_STORE", "").strip() or "duckdb"
     if backend not in STORE_BACKENDS:
         raise UsageError(
