@@ -15,6 +15,7 @@ from typing import Final
 import polars as pl
 
 from checks.contract import SLO_CATALOG, Comparator, Contract, Track
+from checks.runbooks import incident_class, runbook_for
 from checks.slo import built_in_slos, slos_in_force
 
 __all__ = [
@@ -166,29 +167,30 @@ def slo_row(
     )
 
 
-def row_runbook(contract: Contract, category: str, sli: str) -> str | None:
-    """The runbook of a row's incident class: for now the contract's runbook for every
-    class. The one place that decides it, so that a per-class catalog (a later issue)
-    replaces only this function."""
-    del category, sli  # every class shares the contract's runbook until the catalog exists
-    return contract.runbook
+def row_runbook(contract: Contract, category: str, sli: str, status: str = "ok") -> str | None:
+    """The runbook of a row's incident class (:mod:`checks.runbooks`): the contract's page
+    for that class when it names one, else the shipped catalog's; the contract's own
+    ``runbook`` only for an SLI no class covers. The one place that decides it."""
+    incident = incident_class(category, sli, status)
+    if incident is None:
+        return contract.runbook
+    return runbook_for(incident, contract)
 
 
 def attach_runbooks(slis: pl.DataFrame, contract: Contract) -> pl.DataFrame:
-    """``slis`` with each row's ``runbook`` (:func:`row_runbook` of its category and SLI)
-    where the row has none: one lookup per distinct (category, sli), then a join."""
-    classes = slis.select("category", "sli").unique()
+    """``slis`` with each row's ``runbook`` (:func:`row_runbook` of its category, SLI and
+    status) where the row has none: one lookup per distinct key, then a join."""
+    keys = ["category", "sli", "status"]
+    classes = slis.select(keys).unique()
     books = classes.with_columns(
         pl.Series(
             "runbook_of_class",
-            [row_runbook(contract, c, s) for c, s in classes.iter_rows()],
+            [row_runbook(contract, c, s, st or "ok") for c, s, st in classes.iter_rows()],
             dtype=pl.String(),
         )
     )
     return (
-        slis.join(
-            books, on=["category", "sli"], how="left", nulls_equal=True, maintain_order="left"
-        )
+        slis.join(books, on=keys, how="left", nulls_equal=True, maintain_order="left")
         .with_columns(pl.coalesce("runbook", "runbook_of_class").alias("runbook"))
         .select(list(SLI_SCHEMA))
     )

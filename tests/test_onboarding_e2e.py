@@ -52,7 +52,7 @@ def _run(config: Path, root: Path) -> Path:
 
 def _breaches(db: Path) -> pl.DataFrame:
     return SliStore(db).query(
-        "select model, partition, category, sli, feature, slice, status from sli_latest "
+        "select model, partition, category, sli, feature, slice, status, runbook from sli_latest "
         "where ok = false order by all"
     )
 
@@ -83,6 +83,8 @@ EXPECTED_CLASS = {
     ("completeness", "null_rate"): IncidentClass.NULL_BURST,
     ("freshness", "data_staleness_seconds"): IncidentClass.STALE_DATA,
     ("drift", "ks"): IncidentClass.COVARIATE_DRIFT,
+    ("drift", "domain_classifier_auc"): IncidentClass.COVARIATE_DRIFT,
+    ("drift", "pca_reconstruction_error"): IncidentClass.COVARIATE_DRIFT,
     ("drift", "psi"): IncidentClass.COVARIATE_DRIFT,
     ("drift", "chi2"): IncidentClass.COVARIATE_DRIFT,
     ("drift", "drifted_feature_share"): IncidentClass.COVARIATE_DRIFT,
@@ -104,6 +106,8 @@ def test_every_failed_row_of_the_sample_run_gets_the_runbook_of_its_class(
         assert found == EXPECTED_CLASS[(row["category"], row["sli"])], row
         link = runbook_for(found, contracts[row["model"]])
         assert (REPO / link).is_file(), link
+        # The row itself carries it: what an SRE's query and the alert annotation read.
+        assert row["runbook"] == link, row
 
 
 # --- explain ------------------------------------------------------------------------
