@@ -55,6 +55,7 @@ from checks.contract import Contract, ModelType
 from checks.ids import ID_TYPES, comparable_ids, is_id_dtype
 from checks.sli import SliRow, sli_frame, slo_row
 from checks.slices import SliceMetric, measure, measurement_row, slice_metric, slice_sli_rows
+from checks.slo_templates import DEFAULT_OBJECTIVES, default_objective
 
 __all__ = [
     "CALIBRATION_BINS",
@@ -99,17 +100,6 @@ METRICS_BY_MODEL_TYPE: Final[Mapping[ModelType, tuple[str, ...]]] = {
     ),
     ModelType.REGRESSION: ("rmse", "mae", "mape"),
     ModelType.RANKING: ("ndcg",),
-}
-
-#: Objectives used when the contract declares no SLO of that name (fractions; the rows say
-#: "default objective" in ``detail``). The regression ``rmse`` default is in the *target's
-#: unit*: 0.15 only makes sense for a target on a unit scale (a probability, a normalised
-#: score); a contract whose target is in dollars or seconds must declare its own ``rmse``
-#: SLO, or every day will be a breach.
-DEFAULT_OBJECTIVES: Final[Mapping[ModelType, Mapping[str, float]]] = {
-    ModelType.CLASSIFICATION: {"accuracy": 0.94},
-    ModelType.REGRESSION: {"rmse": 0.15},
-    ModelType.RANKING: {"ndcg": 0.8},
 }
 
 _OK = "ok"
@@ -587,7 +577,7 @@ def _default_objective(contract: Contract, sli: str) -> float | None:
     """The template objective, only when the contract declares no SLO of that name."""
     if contract.slo(sli) is not None:
         return None
-    return DEFAULT_OBJECTIVES.get(contract.type, {}).get(sli)
+    return default_objective(contract.type, sli)
 
 
 def _unmeasurable_rows(contract: Contract, frame: pl.DataFrame, measured: set[str]) -> list[SliRow]:
@@ -706,9 +696,9 @@ def quality_sli_rows(
     from the score, ``ndcg@10``, the calibration bins).
 
     ``n_rows`` is the number of labelled rows the value is based on. Objectives come from
-    the contract's SLO of the same name, else :data:`DEFAULT_OBJECTIVES`. A column the
-    contract names but the frames lack gives ``error`` rows (judged: a breach), not an
-    exception.
+    the contract's SLO of the same name, else the template's
+    (:data:`checks.slo_templates.DEFAULT_OBJECTIVES`). A column the contract names but the
+    frames lack gives ``error`` rows (judged: a breach), not an exception.
     """
     joined = _join(contract, predictions, labels, features)
     applicable = METRICS_BY_MODEL_TYPE[contract.type]
