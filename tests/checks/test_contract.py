@@ -250,15 +250,15 @@ def _checks_imports(module: str) -> tuple[set[str], bool]:
     found: set[str] = set()
     lazy = False
     for node in ast.walk(tree):
-        names: list[str] = []
-        if isinstance(node, ast.ImportFrom) and node.module:
-            names = [node.module]
+        if isinstance(node, ast.ImportFrom):
+            names = [node.module or ""]
         elif isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
-        names = [n for n in names if n.startswith("checks.")]
-        found.update(names)
-        if names and node.col_offset > 0:
-            lazy = True
+        else:
+            continue
+        mine = [n for n in names if n.startswith("checks.")]
+        found.update(mine)
+        lazy = lazy or (bool(mine) and node.col_offset > 0)
     return found, lazy
 
 
