@@ -24,10 +24,11 @@ from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from pipelines.escape import terminal
 from pipelines.settings import Settings
+from pipelines.tables import text_table
 
 if TYPE_CHECKING:
     import polars as pl
@@ -490,16 +491,16 @@ def breached_worst_slices(database: str, pairs: list[tuple[Contract, dt.date]]) 
     )
 
 
-def _print_table(frame: pl.DataFrame) -> None:
-    columns = ["model", "partition", "run_status", "slis", "breaches", "blocking", "worst_breach"]
-    cells = [
-        [("" if v is None else terminal(str(v))) for v in row]
-        for row in frame.select(columns).rows()
-    ]
-    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-    print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
-    for row in cells:
-        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+#: Columns of the run summary table (``--format table``), in order.
+SUMMARY_COLUMNS: Final = (
+    "model",
+    "partition",
+    "run_status",
+    "slis",
+    "breaches",
+    "blocking",
+    "worst_breach",
+)
 
 
 @contextlib.contextmanager
@@ -594,7 +595,7 @@ def run(args: argparse.Namespace) -> int:
         document = {"partitions": summary.to_dicts(), "breached_worst_slices": slices.to_dicts()}
         print(json.dumps(document, indent=2, default=str))
     else:
-        _print_table(summary)
+        print("\n".join(text_table(SUMMARY_COLUMNS, summary.select(SUMMARY_COLUMNS).rows())))
         if slices.height:
             print("\nworst slice per SLI, where it breached:")
             for row in slices.iter_rows(named=True):
