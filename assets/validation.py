@@ -12,8 +12,7 @@ import dagster as dg
 import polars as pl
 
 from assets.io import read_snapshot, scan_snapshot
-from assets.partitions import split_partition_key
-from assets.resources import DatasreConfig
+from assets.sli_asset import breached, build_sli_asset
 from checks.completeness import completeness_sli_rows
 from checks.contract import Contract
 from checks.errors import InputError
@@ -106,33 +105,19 @@ def validation_slis(contract: Contract, day: dt.date, now: dt.datetime) -> pl.Da
     return sli_frame(rows)
 
 
-def build_validation_asset(
-    partitions_def: dg.PartitionsDefinition,
-) -> dg.AssetsDefinition:
+def build_validation_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     """The ``validation_slis`` asset for these partitions."""
-
-    @dg.asset(
-        name="validation_slis",
-        partitions_def=partitions_def,
-        io_manager_key="sli_staging",
-        group_name="validation",
-        kinds={"polars", "pandera"},
+    return build_sli_asset(
+        "validation_slis",
+        partitions_def,
         description="Ingest, schema (pandera), completeness and freshness SLIs of the "
         "day's feature and prediction snapshots.",
+        kinds={"polars", "pandera"},
+        compute=lambda contract, partition, datasre: validation_slis(
+            contract, partition.day, datasre.clock()
+        ),
+        metadata=lambda frame: {
+            "breaches": breached(frame).height,
+            "breached_slis": ", ".join(sorted(set(breached(frame)["sli"].to_list()))) or "none",
+        },
     )
-    def validation_asset(
-        context: dg.AssetExecutionContext, datasre: DatasreConfig
-    ) -> dg.Output[pl.DataFrame]:
-        model, day = split_partition_key(context.partition_key)
-        frame = validation_slis(datasre.contract(model), day, datasre.clock())
-        breaches = frame.filter(pl.col("ok") == pl.lit(value=False))
-        return dg.Output(
-            frame,
-            metadata={
-                "sli_rows": frame.height,
-                "breaches": breaches.height,
-                "breached_slis": ", ".join(sorted(set(breaches["sli"].to_list()))) or "none",
-            },
-        )
-
-    return validation_asset

@@ -90,9 +90,9 @@ def run(args: argparse.Namespace) -> int:
     import polars as pl
 
     from assets.candidate import candidate_slis
+    from assets.contract_cache import contracts_at
     from assets.store import RunRecord, SliStore
     from checks.breach_rank import rank_breaches
-    from checks.contract import load_contracts
     from checks.sli import slo_definitions_frame
     from pipelines.cli import EXIT_NO, EXIT_OK, UsageError
     from pipelines.settings import Settings
@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env(
         config_path=args.config, database=args.db, state_dir=args.state_dir
     )
-    contracts = {c.model: c for c in load_contracts(settings.config_path)}
+    contracts = {c.model: c for c in contracts_at(settings.config_path)}
     if args.model not in contracts:
         raise UsageError(
             f"--model: unknown model {args.model!r} in {settings.config_path} "
