@@ -77,16 +77,26 @@ def read_source(contract: Contract, pattern: str, day: dt.date) -> pl.DataFrame:
     return frame
 
 
+def _ingest(
+    contract: Contract, source: str, pattern: str, day: dt.date, rows: list[SliRow]
+) -> pl.DataFrame | None:
+    """The day's snapshot of one source, or None when it cannot be read; either way its
+    ``ingest_ok`` row is appended to ``rows``."""
+    try:
+        frame = read_source(contract, pattern, day)
+    except InputError as exc:
+        rows.append(ingest_row(contract, source, 0, str(exc)))
+        return None
+    rows.append(ingest_row(contract, source, frame.height, None))
+    return frame
+
+
 def validation_slis(contract: Contract, day: dt.date, now: dt.datetime) -> pl.DataFrame:
     """All ingest/schema/completeness/freshness SLI rows of one partition."""
     as_of = evaluation_time(contract, day, now)
     rows: list[SliRow] = []
-    try:
-        features = read_source(contract, contract.sources.features, day)
-    except InputError as exc:
-        rows.append(ingest_row(contract, SOURCE_FEATURES, 0, str(exc)))
-    else:
-        rows.append(ingest_row(contract, SOURCE_FEATURES, features.height, None))
+    features = _ingest(contract, SOURCE_FEATURES, contract.sources.features, day, rows)
+    if features is not None:
         rows.extend(schema_sli_rows(contract, validate_snapshot(contract, features)))
         rows.extend(completeness_sli_rows(contract, features))
         rows.extend(
@@ -95,12 +105,8 @@ def validation_slis(contract: Contract, day: dt.date, now: dt.datetime) -> pl.Da
             )
         )
     if contract.sources.predictions is not None:
-        try:
-            predictions = read_source(contract, contract.sources.predictions, day)
-        except InputError as exc:
-            rows.append(ingest_row(contract, SOURCE_PREDICTIONS, 0, str(exc)))
-        else:
-            rows.append(ingest_row(contract, SOURCE_PREDICTIONS, predictions.height, None))
+        predictions = _ingest(contract, SOURCE_PREDICTIONS, contract.sources.predictions, day, rows)
+        if predictions is not None:
             rows.append(prediction_schema_row(contract, predictions))
     return sli_frame(rows)
 

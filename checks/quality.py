@@ -8,7 +8,7 @@ turns each applicable metric (per model type, per slice) into SLI rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 
 import numpy as np
@@ -110,6 +110,12 @@ def _unmeasurable_rows(contract: Contract, frame: pl.DataFrame, measured: set[st
     if not absent:
         return []
     detail = f"prediction column(s) {', '.join(absent)} named by the contract are missing"
+    unmeasured = [s for s in METRICS_BY_MODEL_TYPE[contract.type] if s not in measured]
+    return _error_rows(contract, unmeasured, detail)
+
+
+def _error_rows(contract: Contract, slis: Sequence[str], detail: str) -> list[SliRow]:
+    """One judged ``error`` row (a breach) per SLI that could not be computed, and why."""
     return [
         slo_row(
             contract,
@@ -121,8 +127,7 @@ def _unmeasurable_rows(contract: Contract, frame: pl.DataFrame, measured: set[st
             status=STATUS_ERROR,
             detail=detail,
         )
-        for sli in METRICS_BY_MODEL_TYPE[contract.type]
-        if sli not in measured
+        for sli in slis
     ]
 
 
@@ -226,19 +231,7 @@ def quality_sli_rows(
     fatal = ("__target", contract.sources.id_column)
     reasons = [why for column, why in joined.missing.items() if column in fatal]
     if reasons:
-        rows = [
-            slo_row(
-                contract,
-                sli,
-                "quality",
-                None,
-                0,
-                objective=_default_objective(contract, sli),
-                status=STATUS_ERROR,
-                detail="; ".join(dict.fromkeys(reasons)),
-            )
-            for sli in applicable
-        ]
+        rows = _error_rows(contract, applicable, "; ".join(dict.fromkeys(reasons)))
         return sli_frame(rows)
 
     frame = working_columns(contract, joined.frame)

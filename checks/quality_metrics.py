@@ -111,6 +111,17 @@ def _is_positive(y: npt.ArrayLike, positive_label: object) -> npt.NDArray[np.boo
     return np.asarray(np.asarray(y).reshape(-1) == positive_label, dtype=np.bool_)
 
 
+def _scored(
+    y_true: npt.ArrayLike, score: npt.ArrayLike, positive_label: object, *, probability: bool
+) -> tuple[npt.NDArray[np.bool_], FloatArray, MetricResult | None]:
+    """(is positive, score as float64, the result to return instead when the input is
+    empty or a score is not finite, or outside [0, 1] for a ``probability``)."""
+    truth = _is_positive(y_true, positive_label)
+    values = _floats(score)
+    problem = _empty(truth.size) or _finite_scores(values, truth.size, probability=probability)
+    return truth, values, problem
+
+
 def _finite_scores(score: FloatArray, n: int, *, probability: bool) -> MetricResult | None:
     if not np.all(np.isfinite(score)):
         return _undefined(n, STATUS_ERROR, "score contains NaN or infinity")
@@ -200,13 +211,10 @@ def roc_auc(
     area over distinct thresholds that ``roc_auc_score`` computes, in O(n log n) and with
     no curve to build.
     """
-    truth = _is_positive(y_true, positive_label)
-    values = _floats(score)
+    truth, values, problem = _scored(y_true, score, positive_label, probability=False)
+    if problem is not None:
+        return problem
     n = truth.size
-    if (empty := _empty(n)) is not None:
-        return empty
-    if (bad := _finite_scores(values, n, probability=False)) is not None:
-        return bad
     n_pos = int(np.count_nonzero(truth))
     n_neg = n - n_pos
     if n_pos == 0 or n_neg == 0:
@@ -220,13 +228,10 @@ def log_loss(
     y_true: npt.ArrayLike, score: npt.ArrayLike, *, positive_label: object = 1
 ) -> MetricResult:
     """Mean binary cross-entropy in nats, probabilities clipped to [eps, 1 - eps]."""
-    truth = _is_positive(y_true, positive_label)
-    p = _floats(score)
+    truth, p, problem = _scored(y_true, score, positive_label, probability=True)
+    if problem is not None:
+        return problem
     n = truth.size
-    if (empty := _empty(n)) is not None:
-        return empty
-    if (bad := _finite_scores(p, n, probability=True)) is not None:
-        return bad
     # Clip p and 1 - p separately, as sklearn clips both columns of [1 - p, p].
     p_pos = np.clip(p, EPS, 1.0 - EPS)
     p_neg = np.clip(1.0 - p, EPS, 1.0 - EPS)
@@ -246,13 +251,10 @@ def calibration_error(
     Weighted mean over non-empty bins of |observed positive rate - mean score|, weights =
     the bins' shares of rows. A perfectly calibrated model scores 0.
     """
-    truth = _is_positive(y_true, positive_label).astype(np.float64)
-    p = _floats(score)
-    n = truth.size
-    if (empty := _empty(n)) is not None:
-        return empty
-    if (bad := _finite_scores(p, n, probability=True)) is not None:
-        return bad
+    positive, p, problem = _scored(y_true, score, positive_label, probability=True)
+    if problem is not None:
+        return problem
+    truth, n = positive.astype(np.float64), positive.size
     index = np.minimum(np.floor(p * bins).astype(np.int64), bins - 1)
     sum_y = np.bincount(index, weights=truth, minlength=bins)
     sum_p = np.bincount(index, weights=p, minlength=bins)

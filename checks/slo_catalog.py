@@ -105,6 +105,27 @@ _CLASSIFIER = frozenset({ModelType.CLASSIFICATION})
 _REGRESSOR = frozenset({ModelType.REGRESSION})
 _RANKER = frozenset({ModelType.RANKING})
 
+
+def _labelled(
+    comparator: Comparator,
+    unit: str,
+    description: str,
+    bounds: tuple[float | None, float | None],
+    model_types: frozenset[ModelType],
+    *needs: Needs,
+) -> SloCatalogEntry:
+    """A model-track SLI measured once labels arrive (quality, calibration, fairness)."""
+    return SloCatalogEntry(
+        Track.MODEL,
+        comparator,
+        unit,
+        description,
+        bounds,
+        model_types=model_types,
+        needs=(Needs.LABELS, *needs),
+    )
+
+
 _BASE_CATALOG: Mapping[str, SloCatalogEntry] = {
     # model track: data health
     "ingest_ok": SloCatalogEntry(
@@ -160,104 +181,36 @@ _BASE_CATALOG: Mapping[str, SloCatalogEntry] = {
         Track.MODEL, "<=", "fraction", "share of features whose drift rule fired", _FRACTION
     ),
     # model track: quality (evaluated when labels arrive)
-    "accuracy": SloCatalogEntry(
-        Track.MODEL,
-        ">=",
-        "fraction",
-        "classification accuracy",
-        _FRACTION,
-        model_types=_CLASSIFIER,
-        needs=(Needs.LABELS, Needs.LABEL_OR_SCORE),
+    "accuracy": _labelled(
+        ">=", "fraction", "classification accuracy", _FRACTION, _CLASSIFIER, Needs.LABEL_OR_SCORE
     ),
-    "precision": SloCatalogEntry(
-        Track.MODEL,
-        ">=",
-        "fraction",
-        "positive precision",
-        _FRACTION,
-        model_types=_CLASSIFIER,
-        needs=(Needs.LABELS, Needs.LABEL_OR_SCORE),
+    "precision": _labelled(
+        ">=", "fraction", "positive precision", _FRACTION, _CLASSIFIER, Needs.LABEL_OR_SCORE
     ),
-    "recall": SloCatalogEntry(
-        Track.MODEL,
-        ">=",
-        "fraction",
-        "positive recall",
-        _FRACTION,
-        model_types=_CLASSIFIER,
-        needs=(Needs.LABELS, Needs.LABEL_OR_SCORE),
+    "recall": _labelled(
+        ">=", "fraction", "positive recall", _FRACTION, _CLASSIFIER, Needs.LABEL_OR_SCORE
     ),
-    "f1": SloCatalogEntry(
-        Track.MODEL,
-        ">=",
-        "fraction",
-        "positive-class F1",
-        _FRACTION,
-        model_types=_CLASSIFIER,
-        needs=(Needs.LABELS, Needs.LABEL_OR_SCORE),
+    "f1": _labelled(
+        ">=", "fraction", "positive-class F1", _FRACTION, _CLASSIFIER, Needs.LABEL_OR_SCORE
     ),
-    "roc_auc": SloCatalogEntry(
-        Track.MODEL,
-        ">=",
-        "fraction",
-        "ROC AUC of the score",
-        _FRACTION,
-        model_types=_CLASSIFIER,
-        needs=(Needs.LABELS, Needs.SCORE),
+    "roc_auc": _labelled(
+        ">=", "fraction", "ROC AUC of the score", _FRACTION, _CLASSIFIER, Needs.SCORE
     ),
-    "log_loss": SloCatalogEntry(
-        Track.MODEL,
-        "<=",
-        "nats",
-        "mean log loss",
-        _NON_NEGATIVE,
-        model_types=_CLASSIFIER,
-        needs=(Needs.LABELS, Needs.SCORE),
+    "log_loss": _labelled("<=", "nats", "mean log loss", _NON_NEGATIVE, _CLASSIFIER, Needs.SCORE),
+    "calibration_error": _labelled(
+        "<=", "fraction", "expected calibration error", _FRACTION, _CLASSIFIER, Needs.SCORE
     ),
-    "calibration_error": SloCatalogEntry(
-        Track.MODEL,
-        "<=",
-        "fraction",
-        "expected calibration error",
-        _FRACTION,
-        model_types=_CLASSIFIER,
-        needs=(Needs.LABELS, Needs.SCORE),
+    "rmse": _labelled(
+        "<=", "target unit", "root mean squared error", _NON_NEGATIVE, _REGRESSOR, Needs.SCORE
     ),
-    "rmse": SloCatalogEntry(
-        Track.MODEL,
-        "<=",
-        "target unit",
-        "root mean squared error",
-        _NON_NEGATIVE,
-        model_types=_REGRESSOR,
-        needs=(Needs.LABELS, Needs.SCORE),
+    "mae": _labelled(
+        "<=", "target unit", "mean absolute error", _NON_NEGATIVE, _REGRESSOR, Needs.SCORE
     ),
-    "mae": SloCatalogEntry(
-        Track.MODEL,
-        "<=",
-        "target unit",
-        "mean absolute error",
-        _NON_NEGATIVE,
-        model_types=_REGRESSOR,
-        needs=(Needs.LABELS, Needs.SCORE),
+    "mape": _labelled(
+        "<=", "fraction", "mean absolute percentage error", _NON_NEGATIVE, _REGRESSOR, Needs.SCORE
     ),
-    "mape": SloCatalogEntry(
-        Track.MODEL,
-        "<=",
-        "fraction",
-        "mean absolute percentage error",
-        _NON_NEGATIVE,
-        model_types=_REGRESSOR,
-        needs=(Needs.LABELS, Needs.SCORE),
-    ),
-    "ndcg": SloCatalogEntry(
-        Track.MODEL,
-        ">=",
-        "fraction",
-        "NDCG@k",
-        _FRACTION,
-        model_types=_RANKER,
-        needs=(Needs.LABELS, Needs.SCORE, Needs.RANKING_GROUP),
+    "ndcg": _labelled(
+        ">=", "fraction", "NDCG@k", _FRACTION, _RANKER, Needs.SCORE, Needs.RANKING_GROUP
     ),
     "confidence_p50": SloCatalogEntry(
         Track.MODEL,
@@ -269,23 +222,23 @@ _BASE_CATALOG: Mapping[str, SloCatalogEntry] = {
         needs=(Needs.PREDICTIONS, Needs.SCORE),
         needs_serving=True,
     ),
-    "demographic_parity_difference": SloCatalogEntry(
-        Track.MODEL,
+    "demographic_parity_difference": _labelled(
         "<=",
         "fraction",
         "max gap in positive rate across groups",
         _FRACTION,
-        model_types=_CLASSIFIER,
-        needs=(Needs.LABELS, Needs.LABEL_OR_SCORE, Needs.SENSITIVE_ATTRIBUTES),
+        _CLASSIFIER,
+        Needs.LABEL_OR_SCORE,
+        Needs.SENSITIVE_ATTRIBUTES,
     ),
-    "equal_opportunity_difference": SloCatalogEntry(
-        Track.MODEL,
+    "equal_opportunity_difference": _labelled(
         "<=",
         "fraction",
         "max gap in true positive rate across groups",
         _FRACTION,
-        model_types=_CLASSIFIER,
-        needs=(Needs.LABELS, Needs.LABEL_OR_SCORE, Needs.SENSITIVE_ATTRIBUTES),
+        _CLASSIFIER,
+        Needs.LABEL_OR_SCORE,
+        Needs.SENSITIVE_ATTRIBUTES,
     ),
     # infra track: serving health, from the prediction log
     "latency_p50_ms": SloCatalogEntry(

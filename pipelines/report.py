@@ -134,19 +134,22 @@ def _budget_rows(verdict: Verdict) -> list[list[str]]:
     ]
 
 
-_BUDGET_HEADER: Final = (
-    "track",
-    "slo",
-    "target",
-    "evals",
-    "bad",
-    "budget",
-    "remaining",
-    "burn 1d",
-    "burn 7d",
-    "alert",
-    "state",
-)
+def _budget_header(verdict: Verdict) -> tuple[str, ...]:
+    """The error-budget table's columns; the burn rates are named by the policy's windows."""
+    policy = verdict.options.policy
+    return (
+        "track",
+        "slo",
+        "target",
+        "evals",
+        "bad",
+        "budget",
+        "remaining",
+        f"burn {policy.short_window_days}d",
+        f"burn {policy.long_window_days}d",
+        "alert",
+        "state",
+    )
 
 
 def to_text(verdict: Verdict) -> str:
@@ -172,7 +175,7 @@ def to_text(verdict: Verdict) -> str:
     if verdict.budgets:
         window = verdict.budgets[0]
         lines += ["", f"error budgets (window ending {window.reference_day}):"]
-        lines += text_table(_BUDGET_HEADER, _budget_rows(verdict), indent="  ")
+        lines += text_table(_budget_header(verdict), _budget_rows(verdict), indent="  ")
     if verdict.waivers:
         lines += ["", "waivers:"]
         today = verdict.decided_at.date() if verdict.decided_at else None
@@ -326,7 +329,7 @@ def _markdown(verdict: Verdict, *, evidence: bool) -> str:
             "",
         ]
         lines += markdown_table(
-            _BUDGET_HEADER,
+            _budget_header(verdict),
             [[markdown_cell(c) for c in row] for row in _budget_rows(verdict)],
         )
     if verdict.waivers:
