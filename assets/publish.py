@@ -16,7 +16,7 @@ import dagster as dg
 import pyarrow.parquet as pq
 
 from assets.io import resolve_files
-from assets.partitions import split_partition_key
+from assets.partitions import Partition
 from assets.resources import DatasreConfig
 from assets.state import inside
 from checks.contract import Contract
@@ -73,7 +73,7 @@ def build_publish_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDef
     def validated_snapshot(
         context: dg.AssetExecutionContext, datasre: DatasreConfig
     ) -> dg.MaterializeResult:  # type: ignore[type-arg]
-        model, day = split_partition_key(context.partition_key)
+        model, day = Partition.of(context.partition_key)
         manifest = snapshot_manifest(datasre.contract(model), day)
         manifest["published_at"] = dt.datetime.now(dt.UTC).isoformat()
         manifest["dagster_run_id"] = context.run.run_id

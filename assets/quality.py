@@ -17,8 +17,7 @@ import dagster as dg
 import polars as pl
 
 from assets.io import read_snapshot, resolve_files
-from assets.partitions import split_partition_key
-from assets.resources import DatasreConfig
+from assets.sli_asset import breached, build_sli_asset
 from assets.validation import ingest_row
 from checks.contract import Contract
 from checks.errors import InputError
@@ -87,29 +86,23 @@ def _skip_slices(rows: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _labelled_rows(frame: pl.DataFrame) -> int:
+    """The most labelled rows any quality SLI of the partition used (0 before labels)."""
+    labelled = frame.filter(pl.col("category") == "quality").select(pl.col("n_rows").max())
+    return int(labelled.item() or 0) if labelled.height else 0
+
+
 def build_quality_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
-    @dg.asset(
-        name="quality_slis",
-        partitions_def=partitions_def,
-        io_manager_key="sli_staging",
-        group_name="validation",
-        kinds={"polars"},
+    """The ``quality_slis`` asset for these partitions."""
+    return build_sli_asset(
+        "quality_slis",
+        partitions_def,
         description="Prediction-log SLIs (confidence, latency, availability, cost) and, "
         "once labels arrive, quality per slice and fairness.",
+        kinds={"polars"},
+        compute=lambda contract, partition, _: quality_slis(contract, partition.day),
+        metadata=lambda frame: {
+            "labelled_rows": _labelled_rows(frame),
+            "breaches": breached(frame).height,
+        },
     )
-    def quality_asset(
-        context: dg.AssetExecutionContext, datasre: DatasreConfig
-    ) -> dg.Output[pl.DataFrame]:
-        model, day = split_partition_key(context.partition_key)
-        frame = quality_slis(datasre.contract(model), day)
-        labelled = frame.filter(pl.col("category") == "quality").select(pl.col("n_rows").max())
-        return dg.Output(
-            frame,
-            metadata={
-                "sli_rows": frame.height,
-                "labelled_rows": int(labelled.item() or 0) if labelled.height else 0,
-                "breaches": frame.filter(pl.col("ok") == pl.lit(value=False)).height,
-            },
-        )
-
-    return quality_asset

@@ -10,31 +10,19 @@ partition (atomically: temp file, then rename).
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import os
 from pathlib import Path
 
 import dagster as dg
 import polars as pl
 
+from assets.contract_cache import contracts_at
 from assets.state import profiles_dir, published_dir
 from assets.store import SliStore
 from assets.store.backends import open_store
-from checks.contract import Contract, load_contracts
+from checks.contract import Contract
 
 __all__ = ["DatasreConfig", "SliStagingIOManager", "SliStoreResource"]
-
-
-@functools.cache
-def _load(config_path: str, mtime_key: float) -> tuple[Contract, ...]:
-    del mtime_key  # part of the cache key only: a changed file is reloaded
-    return tuple(load_contracts(config_path))
-
-
-def _mtime_key(config_path: str) -> float:
-    root = Path(config_path)
-    files = [*root.glob("*.y*ml")] if root.is_dir() else [root]
-    return max((f.stat().st_mtime for f in files if f.exists()), default=0.0)
 
 
 class DatasreConfig(dg.ConfigurableResource):  # type: ignore[type-arg]
@@ -59,8 +47,8 @@ class DatasreConfig(dg.ConfigurableResource):  # type: ignore[type-arg]
         return published_dir(self.state_dir)
 
     def contracts(self) -> dict[str, Contract]:
-        loaded = _load(self.config_path, _mtime_key(self.config_path))
-        return {contract.model: contract for contract in loaded}
+        """Every contract by model, parsed once per process (:mod:`assets.contract_cache`)."""
+        return {contract.model: contract for contract in contracts_at(self.config_path)}
 
     def contract(self, model: str) -> Contract:
         contracts = self.contracts()

@@ -12,8 +12,7 @@ import dagster as dg
 import polars as pl
 
 from assets.io import read_snapshot, scan_snapshot
-from assets.partitions import split_partition_key
-from assets.resources import DatasreConfig
+from assets.sli_asset import breached, build_sli_asset
 from checks.completeness import completeness_sli_rows
 from checks.contract import Contract
 from checks.errors import InputError
@@ -78,16 +77,26 @@ def read_source(contract: Contract, pattern: str, day: dt.date) -> pl.DataFrame:
     return frame
 
 
+def _ingest(
+    contract: Contract, source: str, pattern: str, day: dt.date, rows: list[SliRow]
+) -> pl.DataFrame | None:
+    """The day's snapshot of one source, or None when it cannot be read; either way its
+    ``ingest_ok`` row is appended to ``rows``."""
+    try:
+        frame = read_source(contract, pattern, day)
+    except InputError as exc:
+        rows.append(ingest_row(contract, source, 0, str(exc)))
+        return None
+    rows.append(ingest_row(contract, source, frame.height, None))
+    return frame
+
+
 def validation_slis(contract: Contract, day: dt.date, now: dt.datetime) -> pl.DataFrame:
     """All ingest/schema/completeness/freshness SLI rows of one partition."""
     as_of = evaluation_time(contract, day, now)
     rows: list[SliRow] = []
-    try:
-        features = read_source(contract, contract.sources.features, day)
-    except InputError as exc:
-        rows.append(ingest_row(contract, SOURCE_FEATURES, 0, str(exc)))
-    else:
-        rows.append(ingest_row(contract, SOURCE_FEATURES, features.height, None))
+    features = _ingest(contract, SOURCE_FEATURES, contract.sources.features, day, rows)
+    if features is not None:
         rows.extend(schema_sli_rows(contract, validate_snapshot(contract, features)))
         rows.extend(completeness_sli_rows(contract, features))
         rows.extend(
@@ -96,43 +105,25 @@ def validation_slis(contract: Contract, day: dt.date, now: dt.datetime) -> pl.Da
             )
         )
     if contract.sources.predictions is not None:
-        try:
-            predictions = read_source(contract, contract.sources.predictions, day)
-        except InputError as exc:
-            rows.append(ingest_row(contract, SOURCE_PREDICTIONS, 0, str(exc)))
-        else:
-            rows.append(ingest_row(contract, SOURCE_PREDICTIONS, predictions.height, None))
+        predictions = _ingest(contract, SOURCE_PREDICTIONS, contract.sources.predictions, day, rows)
+        if predictions is not None:
             rows.append(prediction_schema_row(contract, predictions))
     return sli_frame(rows)
 
 
-def build_validation_asset(
-    partitions_def: dg.PartitionsDefinition,
-) -> dg.AssetsDefinition:
+def build_validation_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     """The ``validation_slis`` asset for these partitions."""
-
-    @dg.asset(
-        name="validation_slis",
-        partitions_def=partitions_def,
-        io_manager_key="sli_staging",
-        group_name="validation",
-        kinds={"polars", "pandera"},
+    return build_sli_asset(
+        "validation_slis",
+        partitions_def,
         description="Ingest, schema (pandera), completeness and freshness SLIs of the "
         "day's feature and prediction snapshots.",
+        kinds={"polars", "pandera"},
+        compute=lambda contract, partition, datasre: validation_slis(
+            contract, partition.day, datasre.clock()
+        ),
+        metadata=lambda frame: {
+            "breaches": breached(frame).height,
+            "breached_slis": ", ".join(sorted(set(breached(frame)["sli"].to_list()))) or "none",
+        },
     )
-    def validation_asset(
-        context: dg.AssetExecutionContext, datasre: DatasreConfig
-    ) -> dg.Output[pl.DataFrame]:
-        model, day = split_partition_key(context.partition_key)
-        frame = validation_slis(datasre.contract(model), day, datasre.clock())
-        breaches = frame.filter(pl.col("ok") == pl.lit(value=False))
-        return dg.Output(
-            frame,
-            metadata={
-                "sli_rows": frame.height,
-                "breaches": breaches.height,
-                "breached_slis": ", ".join(sorted(set(breaches["sli"].to_list()))) or "none",
-            },
-        )
-
-    return validation_asset

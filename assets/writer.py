@@ -30,18 +30,32 @@ import dagster as dg
 import polars as pl
 
 from assets.checks import UNREADABLE, blocking_reason, category_check_results, category_check_specs
-from assets.partitions import split_partition_key
+from assets.partitions import Partition
 from assets.publish import manifest_path
 from assets.resources import DatasreConfig, SliStoreResource
 from assets.store import RunRecord, StoreError
+from checks.run_summary import summarise_run
 from checks.sli import SLI_SCHEMA, attach_runbooks, slo_definitions_frame
 
-__all__ = ["DUCKDB_POOL", "KIND_TAG", "STORE_ERROR_KEY", "build_writer_asset", "run_status"]
+__all__ = [
+    "DUCKDB_POOL",
+    "KIND_TAG",
+    "RUN_SUMMARY_KEY",
+    "STORE_ERROR_KEY",
+    "build_writer_asset",
+    "run_status",
+]
 
 #: Run tag saying why a run happened (scheduled, backfill, manual, candidate, ...).
 KIND_TAG = "datasre/kind"
 #: Metadata key of the writer's failure when the store could not be used (nothing written).
 STORE_ERROR_KEY = "store_error"
+
+#: Metadata key of the partition's :class:`checks.run_summary.RunSummary` (JSON), on the
+#: ``sli_results`` materialization and on the writer's own failure when the partition
+#: breached or an input was unreadable: its presence on a failure says "rows committed,
+#: the step ended on the data's verdict", not a crash.
+RUN_SUMMARY_KEY = "datasre/run_summary"
 
 #: The Dagster pool of every DuckDB writer step (``dagster.yaml`` gives it one slot).
 DUCKDB_POOL = "duckdb"
@@ -92,7 +106,7 @@ def build_writer_asset(
         sli_store: SliStoreResource,
         **frames: pl.DataFrame,
     ) -> Iterator[dg.MaterializeResult]:  # type: ignore[type-arg]
-        model, day = split_partition_key(context.partition_key)
+        model, day = Partition.of(context.partition_key)
         contract = datasre.contract(model)
         manifest_path(datasre.published_dir(), model, day).unlink(missing_ok=True)
         slis = attach_runbooks(
@@ -122,14 +136,15 @@ def build_writer_asset(
             raise dg.Failure(
                 description=str(exc), metadata={STORE_ERROR_KEY: str(exc)}, allow_retries=False
             ) from None
-        breaches = slis.filter(pl.col("ok") == pl.lit(value=False))
+        outcome = summarise_run(slis, status, error)
         summary: dict[str, dg.RawMetadataValue] = {
             "run_status": status,
             "sli_rows": written,
-            "breaches": breaches.height,
-            "blocking_breaches": breaches.filter(pl.col("blocking")).height,
+            "breaches": outcome.breaches,
+            "blocking_breaches": outcome.blocking,
             "database": sli_store.database,
             **({"error": error} if error else {}),
+            RUN_SUMMARY_KEY: dg.MetadataValue.json(outcome.as_dict()),
         }
         yield dg.MaterializeResult(check_results=category_check_results(slis), metadata=summary)
         reason = blocking_reason(slis)

@@ -26,7 +26,7 @@ from typing import Final
 import polars as pl
 
 from checks.breach_rank import rank_breaches
-from checks.gate import (
+from checks.gate_verdict import (
     CheckName,
     CheckResult,
     Reason,
@@ -35,10 +35,8 @@ from checks.gate import (
     Waiver,
     apply_waiver,
     check_result,
-    evidence_rows,
-    format_value,
-    runbook_text,
 )
+from checks.gate_words import evidence_rows, format_value, runbook_text
 from checks.slo import DayStatus, SloDefinition, as_definitions, evaluate_partitions
 
 __all__ = ["CANDIDATE_KIND", "CANDIDATE_TITLES", "as_candidate_verdict", "is_candidate_only"]

@@ -14,9 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
@@ -25,10 +22,24 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from checks.errors import ContractError
 from checks.runbooks import IncidentClass
+from checks.slo_catalog import (
+    SLICED_METRICS,
+    SLO_CATALOG,
+    Comparator,
+    ModelType,
+    Needs,
+    SloCatalogEntry,
+    Slos,
+    SloSpec,
+    Track,
+    slice_slo_name,
+)
+from checks.slo_templates import with_default_slos
 
 __all__ = [
     "MODEL_NAME_RULE",
     "SAFE_PATH_NAME",
+    "SLICED_METRICS",
     "SLO_CATALOG",
     "VERSION_RULE",
     "Comparator",
@@ -37,6 +48,7 @@ __all__ = [
     "DriftOverride",
     "FeatureSpec",
     "ModelType",
+    "Needs",
     "PredictionColumns",
     "ScheduleSpec",
     "SloCatalogEntry",
@@ -44,26 +56,14 @@ __all__ = [
     "Slos",
     "Sources",
     "Track",
+    "apply_slo_defaults",
     "is_safe_path_name",
     "load_contract",
     "load_contracts",
+    "slice_slo_name",
 ]
 
 
-class ModelType(StrEnum):
-    CLASSIFICATION = "classification"
-    REGRESSION = "regression"
-    RANKING = "ranking"
-
-
-class Track(StrEnum):
-    """The two error-budget tracks: infrastructure health and model health."""
-
-    INFRA = "infra"
-    MODEL = "model"
-
-
-Comparator = Literal["<=", ">=", "<", ">"]
 FeatureDtype = Literal[
     "Float64",
     "Float32",
@@ -86,396 +86,6 @@ DriftMethod = Literal["psi", "ks", "chi2", "js", "wasserstein"]
 NUMERIC_DTYPES: frozenset[str] = frozenset(
     {"Float64", "Float32", "Int64", "Int32", "Int16", "Int8", "UInt64", "UInt32", "UInt16", "UInt8"}
 )
-
-
-class Needs(StrEnum):
-    """What a contract must declare for an SLI to be measurable at all."""
-
-    PREDICTIONS = "predictions"  # sources.predictions
-    LABELS = "labels"  # sources.predictions, sources.labels and predictions.target
-    SCORE = "score"  # predictions.score
-    LABEL_OR_SCORE = "label_or_score"  # predictions.predicted_label or predictions.score
-    LATENCY = "latency"  # predictions.latency_ms
-    COST = "cost"  # predictions.cost
-    STATUS = "status"  # predictions.status
-    RANKING_GROUP = "ranking_group"  # predictions.ranking_group
-    SENSITIVE_ATTRIBUTES = "sensitive_attributes"  # sensitive_attributes
-    SLICES = "slices"  # slices
-    CATEGORICAL_FEATURES = "categorical_features"  # a String/Categorical feature
-
-
-@dataclass(frozen=True)
-class SloCatalogEntry:
-    """What datasre knows about an SLI it can hold an objective for.
-
-    ``bounds`` is the closed interval the objective must lie in (``None`` = unbounded);
-    ``unit`` is documentation for humans and the README. ``model_types`` are the model
-    types that produce the SLI (``None``: every type) and ``needs`` what the contract must
-    declare for it: an SLO the model can never produce is refused by the loader, never
-    left to sit ``not_evaluated`` while the gate says ready.
-    """
-
-    track: Track
-    comparator: Comparator
-    unit: str
-    description: str
-    bounds: tuple[float | None, float | None] = (None, None)
-    model_types: frozenset[ModelType] | None = None
-    needs: tuple[Needs, ...] = ()
-    #: Measured only on a version that serves (daily snapshots, the prediction log);
-    #: see :attr:`serving_only`.
-    needs_serving: bool = False
-
-    @property
-    def serving_only(self) -> bool:
-        """A one-shot candidate validation of an offline evaluation set cannot measure it:
-        the infra track and the SLIs of daily snapshots or of the prediction log."""
-        return self.needs_serving or self.track == Track.INFRA
-
-    @property
-    def needs_labels(self) -> bool:
-        """Measured only once labels arrive (days after the partition's evaluation)."""
-        return Needs.LABELS in self.needs
-
-
-_FRACTION = (0.0, 1.0)
-_NON_NEGATIVE = (0.0, None)
-_CLASSIFIER = frozenset({ModelType.CLASSIFICATION})
-_REGRESSOR = frozenset({ModelType.REGRESSION})
-_RANKER = frozenset({ModelType.RANKING})
-
-_BASE_CATALOG: Mapping[str, SloCatalogEntry] = {
-    # model track: data health
-    "ingest_ok": SloCatalogEntry(
-        Track.MODEL, ">=", "1/0", "the day's snapshots could be read", _FRACTION
-    ),
-    "schema_valid": SloCatalogEntry(
-        Track.MODEL, ">=", "1/0", "every declared column present with its dtype", _FRACTION
-    ),
-    "schema_validity": SloCatalogEntry(
-        Track.MODEL, ">=", "fraction", "share of rows passing every column check", _FRACTION
-    ),
-    "duplicate_id_rate": SloCatalogEntry(
-        Track.MODEL, "<=", "fraction", "share of rows whose id repeats another row's", _FRACTION
-    ),
-    "unseen_category_rate": SloCatalogEntry(
-        Track.MODEL,
-        "<=",
-        "fraction",
-        "share of a categorical feature's non-null rows with a category training never had",
-        _FRACTION,
-    ),
-    "completeness": SloCatalogEntry(
-        Track.MODEL, ">=", "fraction", "non-null share of all feature cells", _FRACTION
-    ),
-    "null_rate": SloCatalogEntry(
-        Track.MODEL, "<=", "fraction", "null (or NaN) share of one feature", _FRACTION
-    ),
-    "data_staleness_seconds": SloCatalogEntry(
-        Track.MODEL,
-        "<=",
-        "s",
-        "evaluation time minus newest event timestamp",
-        _NON_NEGATIVE,
-        needs_serving=True,
-    ),
-    "clock_skew_seconds": SloCatalogEntry(
-        Track.MODEL,
-        "<=",
-        "s",
-        "newest event timestamp minus evaluation time (0 when none is later)",
-        _NON_NEGATIVE,
-        needs_serving=True,
-    ),
-    "model_age_days": SloCatalogEntry(
-        Track.MODEL,
-        "<=",
-        "days",
-        "evaluation time minus newest training timestamp",
-        _NON_NEGATIVE,
-        needs_serving=True,
-    ),
-    "drifted_feature_share": SloCatalogEntry(
-        Track.MODEL, "<=", "fraction", "share of features whose drift rule fired", _FRACTION
-    ),
-    # multivariate drift (checks/multivariate): objectives calibrated on the baseline; a
-    # declared objective is a floor on top of the calibrated one
-    "domain_classifier_auc": SloCatalogEntry(
-        Track.MODEL,
-        "<=",
-        "ROC AUC",
-        "cross-validated AUC of a classifier telling the day's rows from the baseline's",
-        (0.5, 1.0),
-    ),
-    "pca_reconstruction_error": SloCatalogEntry(
-        Track.MODEL,
-        "<=",
-        "standardised units",
-        "mean PCA reconstruction error of the day's rows (PCA fitted on the baseline)",
-        _NON_NEGATIVE,
-    ),
-    # model track: quality (evaluated when labels arrive)
-    "accuracy": SloCatalogEntry(
-        Track.MODEL,
-        ">=",
-        "fraction",
-        "classification accuracy",
-        _FRACTION,
-        model_types=_CLASSIFIER,
-        needs=(Needs.LABELS, Needs.LABEL_OR_SCORE),
-    ),
-    "precision": SloCatalogEntry(
-        Track.MODEL,
-        ">=",
-        "fraction",
-        "positive precision",
-        _FRACTION,
-        model_types=_CLASSIFIER,
-        needs=(Needs.LABELS, Needs.LABEL_OR_SCORE),
-    ),
-    "recall": SloCatalogEntry(
-        Track.MODEL,
-        ">=",
-        "fraction",
-        "positive recall",
-        _FRACTION,
-        model_types=_CLASSIFIER,
-        needs=(Needs.LABELS, Needs.LABEL_OR_SCORE),
-    ),
-    "f1": SloCatalogEntry(
-        Track.MODEL,
-        ">=",
-        "fraction",
-        "positive-class F1",
-        _FRACTION,
-        model_types=_CLASSIFIER,
-        needs=(Needs.LABELS, Needs.LABEL_OR_SCORE),
-    ),
-    "roc_auc": SloCatalogEntry(
-        Track.MODEL,
-        ">=",
-        "fraction",
-        "ROC AUC of the score",
-        _FRACTION,
-        model_types=_CLASSIFIER,
-        needs=(Needs.LABELS, Needs.SCORE),
-    ),
-    "log_loss": SloCatalogEntry(
-        Track.MODEL,
-        "<=",
-        "nats",
-        "mean log loss",
-        _NON_NEGATIVE,
-        model_types=_CLASSIFIER,
-        needs=(Needs.LABELS, Needs.SCORE),
-    ),
-    "calibration_error": SloCatalogEntry(
-        Track.MODEL,
-        "<=",
-        "fraction",
-        "expected calibration error",
-        _FRACTION,
-        model_types=_CLASSIFIER,
-        needs=(Needs.LABELS, Needs.SCORE),
-    ),
-    "rmse": SloCatalogEntry(
-        Track.MODEL,
-        "<=",
-        "target unit",
-        "root mean squared error",
-        _NON_NEGATIVE,
-        model_types=_REGRESSOR,
-        needs=(Needs.LABELS, Needs.SCORE),
-    ),
-    "mae": SloCatalogEntry(
-        Track.MODEL,
-        "<=",
-        "target unit",
-        "mean absolute error",
-        _NON_NEGATIVE,
-        model_types=_REGRESSOR,
-        needs=(Needs.LABELS, Needs.SCORE),
-    ),
-    "mape": SloCatalogEntry(
-        Track.MODEL,
-        "<=",
-        "fraction",
-        "mean absolute percentage error",
-        _NON_NEGATIVE,
-        model_types=_REGRESSOR,
-        needs=(Needs.LABELS, Needs.SCORE),
-    ),
-    "ndcg": SloCatalogEntry(
-        Track.MODEL,
-        ">=",
-        "fraction",
-        "NDCG@k",
-        _FRACTION,
-        model_types=_RANKER,
-        needs=(Needs.LABELS, Needs.SCORE, Needs.RANKING_GROUP),
-    ),
-    "estimated_accuracy": SloCatalogEntry(
-        Track.MODEL,
-        ">=",
-        "fraction",
-        "accuracy estimated from calibrated scores before labels arrive (CBPE)",
-        _FRACTION,
-        model_types=_CLASSIFIER,
-        needs=(Needs.PREDICTIONS, Needs.SCORE),
-        needs_serving=True,
-    ),
-    "estimated_precision": SloCatalogEntry(
-        Track.MODEL,
-        ">=",
-        "fraction",
-        "positive precision estimated from calibrated scores before labels arrive (CBPE)",
-        _FRACTION,
-        model_types=_CLASSIFIER,
-        needs=(Needs.PREDICTIONS, Needs.SCORE),
-        needs_serving=True,
-    ),
-    "estimated_recall": SloCatalogEntry(
-        Track.MODEL,
-        ">=",
-        "fraction",
-        "positive recall estimated from calibrated scores before labels arrive (CBPE)",
-        _FRACTION,
-        model_types=_CLASSIFIER,
-        needs=(Needs.PREDICTIONS, Needs.SCORE),
-        needs_serving=True,
-    ),
-    "estimated_f1": SloCatalogEntry(
-        Track.MODEL,
-        ">=",
-        "fraction",
-        "positive-class F1 estimated from calibrated scores before labels arrive (CBPE)",
-        _FRACTION,
-        model_types=_CLASSIFIER,
-        needs=(Needs.PREDICTIONS, Needs.SCORE),
-        needs_serving=True,
-    ),
-    "estimated_roc_auc": SloCatalogEntry(
-        Track.MODEL,
-        ">=",
-        "fraction",
-        "ROC AUC estimated from calibrated scores before labels arrive (CBPE)",
-        _FRACTION,
-        model_types=_CLASSIFIER,
-        needs=(Needs.PREDICTIONS, Needs.SCORE),
-        needs_serving=True,
-    ),
-    "confidence_p50": SloCatalogEntry(
-        Track.MODEL,
-        ">=",
-        "score",
-        "median prediction confidence",
-        _FRACTION,
-        model_types=_CLASSIFIER,
-        needs=(Needs.PREDICTIONS, Needs.SCORE),
-        needs_serving=True,
-    ),
-    "demographic_parity_difference": SloCatalogEntry(
-        Track.MODEL,
-        "<=",
-        "fraction",
-        "max gap in positive rate across groups",
-        _FRACTION,
-        model_types=_CLASSIFIER,
-        needs=(Needs.LABELS, Needs.LABEL_OR_SCORE, Needs.SENSITIVE_ATTRIBUTES),
-    ),
-    "equal_opportunity_difference": SloCatalogEntry(
-        Track.MODEL,
-        "<=",
-        "fraction",
-        "max gap in true positive rate across groups",
-        _FRACTION,
-        model_types=_CLASSIFIER,
-        needs=(Needs.LABELS, Needs.LABEL_OR_SCORE, Needs.SENSITIVE_ATTRIBUTES),
-    ),
-    # infra track: serving health, from the prediction log
-    "latency_p50_ms": SloCatalogEntry(
-        Track.INFRA,
-        "<=",
-        "ms",
-        "median latency",
-        _NON_NEGATIVE,
-        needs=(Needs.PREDICTIONS, Needs.LATENCY),
-    ),
-    "latency_p99_ms": SloCatalogEntry(
-        Track.INFRA,
-        "<=",
-        "ms",
-        "99th percentile latency",
-        _NON_NEGATIVE,
-        needs=(Needs.PREDICTIONS, Needs.LATENCY),
-    ),
-    "availability": SloCatalogEntry(
-        Track.INFRA,
-        ">=",
-        "fraction",
-        "share of successful predictions",
-        _FRACTION,
-        needs=(Needs.PREDICTIONS, Needs.STATUS),
-    ),
-    "throughput_rows": SloCatalogEntry(
-        Track.INFRA,
-        ">=",
-        "rows/day",
-        "predictions served in the day",
-        _NON_NEGATIVE,
-        needs=(Needs.PREDICTIONS,),
-    ),
-    "cost_per_prediction_p50": SloCatalogEntry(
-        Track.INFRA,
-        "<=",
-        "currency",
-        "median cost per prediction",
-        _NON_NEGATIVE,
-        needs=(Needs.PREDICTIONS, Needs.COST),
-    ),
-    "cost_per_prediction_p99": SloCatalogEntry(
-        Track.INFRA,
-        "<=",
-        "currency",
-        "99th percentile cost per prediction",
-        _NON_NEGATIVE,
-        needs=(Needs.PREDICTIONS, Needs.COST),
-    ),
-}
-
-#: Quality metrics that are also measured per slice value (``contract.slices``): every
-#: label-fed metric but the fairness gaps, which compare groups already.
-SLICED_METRICS: tuple[str, ...] = tuple(
-    name
-    for name, entry in _BASE_CATALOG.items()
-    if entry.needs_labels and Needs.SENSITIVE_ATTRIBUTES not in entry.needs
-)
-
-
-def slice_slo_name(metric: str) -> str:
-    """The SLO of a quality metric judged per slice: ``slice_accuracy`` for ``accuracy``.
-
-    A slice SLO is its own SLO (its own objective, budget and blocking flag), so one small
-    slice never makes the model-wide SLO's day bad.
-    """
-    return f"slice_{metric}"
-
-
-#: Every SLO name a contract may declare, with its track and comparator. The SLI rows that
-#: an SLO judges carry the same ``sli`` name. ``slice_<metric>`` rows carry one slice each
-#: (``slice`` = ``column=value``); the day is bad when any slice with at least
-#: ``min_slice_rows`` labelled rows misses the objective: the worst slice decides.
-SLO_CATALOG: Mapping[str, SloCatalogEntry] = {
-    **_BASE_CATALOG,
-    **{
-        slice_slo_name(name): replace(
-            _BASE_CATALOG[name],
-            description=f"{_BASE_CATALOG[name].description} of each slice (worst decides)",
-            needs=(*_BASE_CATALOG[name].needs, Needs.SLICES),
-        )
-        for name in SLICED_METRICS
-    },
-}
 
 
 class _Frozen(BaseModel):
@@ -571,26 +181,6 @@ class PredictionColumns(_Frozen):
     positive_label: str = "1"
     ranking_group: str | None = None
     ndcg_k: Annotated[int, Field(ge=1)] = 10
-
-
-class SloSpec(_Frozen):
-    """One SLO: the SLI's objective (threshold), how often it must hold, and whether it blocks.
-
-    ``objective`` is the threshold one SLI row is compared with (comparator from the
-    catalog unless overridden). ``target`` is the share of evaluations in the error-budget
-    window that must meet it, so the budget is ``(1 - target) * evaluations``.
-    """
-
-    objective: float
-    comparator: Comparator | None = None
-    target: Annotated[float, Field(gt=0, le=1)] = 0.9
-    blocking: bool = False
-
-
-class Slos(_Frozen):
-    window_days: Annotated[int, Field(ge=1, le=366)] = 28
-    infra: dict[str, SloSpec] = Field(default_factory=dict)
-    model: dict[str, SloSpec] = Field(default_factory=dict)
 
 
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -700,7 +290,7 @@ class Contract(_Frozen):
     min_slice_rows: Annotated[int, Field(ge=1)] = 100
     slos: Slos = Field(default_factory=Slos)
     #: Fill in the default SLO templates of the model's type and tier
-    #: (``checks.slo.default_slos``); SLOs declared under ``slos`` win.
+    #: (``checks.slo_templates.default_slos``); SLOs declared under ``slos`` win.
     slo_templates: bool = False
     schedule: ScheduleSpec = Field(default_factory=ScheduleSpec)
     path: Path = Path("<memory>")
@@ -819,6 +409,19 @@ class Contract(_Frozen):
         return SLO_CATALOG[name].comparator
 
 
+def apply_slo_defaults(contract: Contract) -> Contract:
+    """The contract with the default SLOs of its type and tier filled in (what
+    ``slo_templates: true`` asks of the loader); declared SLOs and window win, and
+    templates the contract cannot measure (:meth:`Contract.why_unmeasurable`) are left out."""
+    filled = with_default_slos(
+        contract.slos,
+        contract.type,
+        contract.tier,
+        measurable=lambda name: contract.why_unmeasurable(name) is None,
+    )
+    return contract.model_copy(update={"slos": filled})
+
+
 def _check_slo(track_name: str, name: str, spec: SloSpec) -> None:
     entry = SLO_CATALOG.get(name)
     where = f"slos.{track_name}.{name}"
@@ -921,11 +524,7 @@ def load_contract(path: str | Path) -> Contract:
         contract = Contract.model_validate({**raw, "path": file.resolve()})
     except ValidationError as exc:
         raise ContractError(f"{file}: {_first_error(exc)}") from None
-    if contract.slo_templates:
-        from checks.slo import apply_slo_defaults
-
-        contract = apply_slo_defaults(contract)
-    return contract
+    return apply_slo_defaults(contract) if contract.slo_templates else contract
 
 
 def load_contracts(config: str | Path) -> list[Contract]:

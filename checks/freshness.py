@@ -7,7 +7,7 @@
 - ``clock_skew_seconds``: how far the newest event timestamp lies after the evaluation
   time (0 when none does). An event from the future is not fresh data: it is a producer
   clock or time-zone error, so it is its own breach (a built-in blocking SLO with
-  objective :data:`CLOCK_SKEW_TOLERANCE_SECONDS`, see :mod:`checks.slo`), and staleness
+  objective :data:`CLOCK_SKEW_TOLERANCE_SECONDS`, see :mod:`checks.slo_templates`), and staleness
   is measured from the newest event not beyond that tolerance, never negative.
 - ``model_age_days``: evaluation time minus the newest training timestamp.
 
@@ -23,7 +23,8 @@ import polars as pl
 
 from checks.contract import Contract
 from checks.sli import SliRow, slo_row
-from checks.slo import CLOCK_SKEW_SLI, CLOCK_SKEW_TOLERANCE_SECONDS, built_in_slos
+from checks.slo_in_force import built_in_slos
+from checks.slo_templates import CLOCK_SKEW_SLI, CLOCK_SKEW_TOLERANCE_SECONDS
 
 __all__ = [
     "CLOCK_SKEW_TOLERANCE_SECONDS",

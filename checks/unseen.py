@@ -12,7 +12,7 @@ is exact and cheap: one ``is_in`` per column against that set, all columns in on
 The row (category ``schema``, track ``model``): ``value`` = unseen rows / non-null rows
 (a fraction), ``n_rows`` = non-null rows of the day, comparator ``<=``. Its objective is
 the contract's ``slos.model.unseen_category_rate``, else the built-in SLO of
-:mod:`checks.slo` (objective 0: a new category is flagged on its first day).
+:mod:`checks.slo_templates` (objective 0: a new category is flagged on its first day).
 Categories compare as strings, exactly as the profile counted them (a Boolean feature's
 categories are ``"true"``/``"false"``). ``detail`` names the most frequent unseen values,
 verbatim (quoted with ``repr``, so a trailing space or a newline stays visible), with
@@ -29,7 +29,7 @@ import polars as pl
 from checks.contract import Contract
 from checks.profile import BaselineProfile
 from checks.sli import SliRow, slo_row
-from checks.slo import slos_in_force
+from checks.slo_in_force import slos_in_force
 
 __all__ = ["SLI", "UNSEEN_EXAMPLES", "unseen_category_rows"]
 

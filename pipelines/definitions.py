@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from assets.contract_cache import contracts_at
 from assets.drift import build_drift_asset
 from assets.estimated_quality import build_estimated_quality_asset
 from assets.model_report import build_model_report_asset
@@ -19,7 +20,6 @@ from assets.quality import build_quality_asset
 from assets.resources import DatasreConfig, SliStagingIOManager, SliStoreResource
 from assets.validation import build_validation_asset
 from assets.writer import build_writer_asset
-from checks.contract import load_contracts
 from pipelines.jobs import build_validation_job, executor_by_name
 from pipelines.schedules import build_schedules
 from pipelines.sensors import build_snapshot_sensor
@@ -29,7 +29,7 @@ __all__ = ["build_definitions", "defs"]
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
-    contracts = load_contracts(settings.config_path)
+    contracts = list(contracts_at(settings.config_path))
     partitions = model_day_partitions(contracts)
     compute = [
         build_validation_asset(partitions),

@@ -20,11 +20,12 @@ import json
 import math
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, Final
 
 from checks.gate import CheckStatus, Reason, Severity, Verdict
-from pipelines.escape import markdown, terminal, xml_text
+from pipelines.escape import terminal, xml_text
+from pipelines.tables import markdown_cell, markdown_table, text_table
 
 __all__ = [
     "FORMATS",
@@ -106,18 +107,6 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{round(value, 4) + 0.0:.0%}"
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]], indent: str = "  ") -> list[str]:
-    widths = [
-        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)
-    ]
-    lines = [indent + "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
-    lines.extend(
-        indent + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-        for row in rows
-    )
-    return lines
-
-
 def _counts(verdict: Verdict) -> str:
     severities = [r.severity for r in verdict.reasons]
     return (
@@ -145,19 +134,22 @@ def _budget_rows(verdict: Verdict) -> list[list[str]]:
     ]
 
 
-_BUDGET_HEADER: Final = (
-    "track",
-    "slo",
-    "target",
-    "evals",
-    "bad",
-    "budget",
-    "remaining",
-    "burn 1d",
-    "burn 7d",
-    "alert",
-    "state",
-)
+def _budget_header(verdict: Verdict) -> tuple[str, ...]:
+    """The error-budget table's columns; the burn rates are named by the policy's windows."""
+    policy = verdict.options.policy
+    return (
+        "track",
+        "slo",
+        "target",
+        "evals",
+        "bad",
+        "budget",
+        "remaining",
+        f"burn {policy.short_window_days}d",
+        f"burn {policy.long_window_days}d",
+        "alert",
+        "state",
+    )
 
 
 def to_text(verdict: Verdict) -> str:
@@ -171,9 +163,10 @@ def to_text(verdict: Verdict) -> str:
         "",
         "checks:",
     ]
-    lines += _table(
+    lines += text_table(
         ("status", "check", "summary"),
         [[c.status.value.upper(), c.name.value, c.summary] for c in verdict.checks],
+        indent="  ",
     )
     if verdict.reasons:
         lines += ["", "reasons:"]
@@ -182,7 +175,7 @@ def to_text(verdict: Verdict) -> str:
     if verdict.budgets:
         window = verdict.budgets[0]
         lines += ["", f"error budgets (window ending {window.reference_day}):"]
-        lines += _table(_BUDGET_HEADER, _budget_rows(verdict))
+        lines += text_table(_budget_header(verdict), _budget_rows(verdict), indent="  ")
     if verdict.waivers:
         lines += ["", "waivers:"]
         today = verdict.decided_at.date() if verdict.decided_at else None
@@ -282,16 +275,6 @@ _ICONS: Final = {
 }
 
 
-def _cell(text: object) -> str:
-    if text is None:
-        text = ""
-    elif isinstance(text, bool):
-        text = "true" if text else "false"
-    elif isinstance(text, float):
-        text = f"{text:.6g}"
-    return markdown(str(text))
-
-
 #: A runbook shown as a link: an http(s) URL with nothing Markdown or HTML would read.
 _PLAIN_URL: Final = re.compile(r"https?://[^\s<>()\[\]|`\\\"']+\Z")
 
@@ -301,41 +284,41 @@ def _runbook_link(runbook: str | None) -> str:
         return "none"
     if _PLAIN_URL.match(runbook):
         return f"[{runbook}]({runbook})"
-    return _cell(runbook)
+    return markdown_cell(runbook)
 
 
 def _markdown(verdict: Verdict, *, evidence: bool) -> str:
     icon = "✅" if verdict.ready else "❌"
     word = "ready to ship" if verdict.ready else "blocked"
     lines = [
-        f"## {icon} datasre gate: `{verdict.model}` {_cell(verdict.model_version)} is {word}",
+        f"## {icon} datasre gate: `{verdict.model}` "
+        f"{markdown_cell(verdict.model_version)} is {word}",
         "",
         f"{_counts(verdict)}. Newest partition {verdict.reference_day or '-'}; owner "
-        f"{_cell(verdict.owner or '-')}; runbook "
+        f"{markdown_cell(verdict.owner or '-')}; runbook "
         + _runbook_link(verdict.runbook)
         + f"; decided at {verdict.decided_at.isoformat() if verdict.decided_at else '-'}.",
         "",
-        "| | check | result |",
-        "| --- | --- | --- |",
     ]
-    lines += [
-        f"| {_ICONS[c.status]} | {_cell(c.title)} | {_cell(c.summary)} |" for c in verdict.checks
-    ]
+    lines += markdown_table(
+        ("", "check", "result"),
+        [
+            (_ICONS[c.status], markdown_cell(c.title), markdown_cell(c.summary))
+            for c in verdict.checks
+        ],
+    )
     if verdict.reasons:
         lines += ["", "### Reasons", ""]
         for r in verdict.reasons:
-            lines.append(f"- **{r.severity.value}** `{r.code}`: {_cell(r.message)}")
+            lines.append(f"- **{r.severity.value}** `{r.code}`: {markdown_cell(r.message)}")
             if evidence and r.evidence:
                 columns = list(r.evidence[0])
-                lines += [
-                    "",
-                    "  | " + " | ".join(_cell(c) for c in columns) + " |",
-                    "  | " + " | ".join("---" for _ in columns) + " |",
-                ]
-                lines += [
-                    "  | " + " | ".join(_cell(_finite(row.get(c))) for c in columns) + " |"
-                    for row in r.evidence
-                ]
+                lines.append("")
+                lines += markdown_table(
+                    [markdown_cell(c) for c in columns],
+                    [[markdown_cell(_finite(row.get(c))) for c in columns] for row in r.evidence],
+                    indent="  ",
+                )
                 if r.evidence_truncated:
                     lines.append("  \n  (more rows in the JSON report)")
                 lines.append("")
@@ -344,20 +327,27 @@ def _markdown(verdict: Verdict, *, evidence: bool) -> str:
             "",
             f"### Error budgets (window ending {verdict.budgets[0].reference_day})",
             "",
-            "| " + " | ".join(_BUDGET_HEADER) + " |",
-            "| " + " | ".join("---" for _ in _BUDGET_HEADER) + " |",
         ]
-        lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in _budget_rows(verdict)]
+        lines += markdown_table(
+            _budget_header(verdict),
+            [[markdown_cell(c) for c in row] for row in _budget_rows(verdict)],
+        )
     if verdict.waivers:
         today = verdict.decided_at.date() if verdict.decided_at else None
-        lines += ["", "### Waivers", "", "| slo | version | expires | state | reason |"]
-        lines.append("| --- | --- | --- | --- | --- |")
-        lines += [
-            f"| {_cell(w.slo)} | {_cell(w.model_version or 'all')} | {w.expires} | "
-            f"{'active' if today is not None and w.active_on(today) else 'expired'} | "
-            f"{_cell(w.reason)} |"
-            for w in verdict.waivers
-        ]
+        lines += ["", "### Waivers", ""]
+        lines += markdown_table(
+            ("slo", "version", "expires", "state", "reason"),
+            [
+                (
+                    markdown_cell(w.slo),
+                    markdown_cell(w.model_version or "all"),
+                    str(w.expires),
+                    "active" if today is not None and w.active_on(today) else "expired",
+                    markdown_cell(w.reason),
+                )
+                for w in verdict.waivers
+            ],
+        )
     return "\n".join(lines) + "\n"
 
 

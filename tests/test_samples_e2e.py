@@ -15,9 +15,7 @@ import polars as pl
 import pytest
 
 from assets.store import SliStore
-from checks.contract import load_contracts
 from pipelines.cli import main
-from pipelines.commands.run import breached_worst_slices, select_partitions
 
 AS_OF = "2026-11-15T06:00:00+00:00"  # data/samples/README.md: the data's "as of"
 DAYS = [(dt.date(2026, 11, 1) + dt.timedelta(days=i)).isoformat() for i in range(14)]
@@ -224,11 +222,11 @@ def test_ok_is_value_against_objective_except_for_errors_and_drift_rules(
 
 
 def test_the_run_summary_names_the_worst_slice_of_the_slice_only_incident(
-    sample_db_path: Path,
+    sample_db: pl.DataFrame,
 ) -> None:
-    contracts = load_contracts("data/samples/contracts")
-    pairs = select_partitions(contracts, partition=None, all_days=True)
-    worst = breached_worst_slices(str(sample_db_path), pairs)
+    from checks.run_summary import breached_worst_slices
+
+    worst = breached_worst_slices(sample_db)
     day_7 = worst.filter(pl.col("partition") == "2026-11-07")
     assert day_7.select("model", "sli", "slice").rows() == [(FRAUD, "slice_accuracy", "country=BR")]
     assert worst.filter(pl.col("partition").is_in(DAYS[:6])).is_empty()

@@ -11,15 +11,16 @@ an SRE's ad-hoc query and the gate never disagree:
   version; for an SLO whose evidence arrives late, its newest evaluated day while that is
   within ``evidence_delay_days``): evaluations, good, bad, budget = (1 - target) ×
   evaluations (in bad days), consumed/remaining (bad days and fractions), exhausted (bad >
-  budget), burn rates over 1 and 7 days, alert level (``page`` when both burn >= 2,
-  ``ticket`` when both >= 1; see :mod:`checks.slo` for why), the bad days, when the open
+  budget), burn rates over the policy's short and long windows, alert level (``page``,
+  ``ticket`` or ``none``; see :mod:`checks.alert_policy` for why), the bad days, when the open
   breach started, the last evaluated day and whether recent evidence is missing.
 - ``slo_status``: the dashboard projection of ``error_budget``: one word ``state``
   (``exhausted``, ``breached``, ``no_evidence``, ``ok``) per SLO.
 
-The burn-rate windows (1, 7 days), thresholds (2, 1) and tolerance (1e-9) are literals
-below because a view cannot take parameters; they equal :class:`checks.slo.AlertPolicy`'s
-defaults and :data:`checks.slo.EPSILON` (a test checks that they agree).
+The burn-rate windows, thresholds and tolerance come from one
+:class:`checks.alert_policy.AlertPolicy` (and :data:`checks.alert_policy.EPSILON`): a view
+cannot take parameters, so :func:`slo_views` writes the policy's numbers into the SQL;
+:data:`SLO_VIEWS` are the views of the default policy, the one the store installs.
 
 Tables ``gate_decisions`` (every gate decision, appended for audit) and ``waivers``.
 """
@@ -28,7 +29,9 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["GATE_TABLES", "SLO_VIEWS"]
+from checks.alert_policy import DEFAULT_POLICY, EPSILON, AlertPolicy
+
+__all__ = ["GATE_TABLES", "SLO_VIEWS", "slo_views"]
 
 GATE_TABLES: Final[tuple[str, ...]] = (
     """
@@ -62,8 +65,7 @@ GATE_TABLES: Final[tuple[str, ...]] = (
     """,
 )
 
-SLO_VIEWS: Final[tuple[str, ...]] = (
-    """
+_SLO_EVALUATIONS: Final = """
     create or replace view slo_evaluations as
     with partitions as (
         select distinct model, model_version, partition from sli_latest
@@ -102,8 +104,18 @@ SLO_VIEWS: Final[tuple[str, ...]] = (
     left join judged j
         on j.model = p.model and j.model_version = p.model_version
         and j.partition = p.partition and j.sli = d.sli
-    """,
     """
+
+
+def _error_budget_view(policy: AlertPolicy) -> str:
+    """The ``error_budget`` view with the policy's windows (days; ages ``0..width-1``
+    count, the reference day being age 0) and thresholds written in as literals."""
+    short_last = policy.short_window_days - 1
+    long_last = policy.long_window_days - 1
+    page = repr(float(policy.page_burn_rate))
+    ticket = repr(float(policy.ticket_burn_rate))
+    epsilon = repr(EPSILON)
+    return f"""
     create or replace view error_budget as
     with dated as (
         select
@@ -139,12 +151,14 @@ SLO_VIEWS: Final[tuple[str, ...]] = (
                 as good,
             count(*) filter (where status = 'bad' and age between 0 and window_days - 1)
                 as bad,
-            count(*) filter (where status <> 'not_evaluated' and age = 0)
+            count(*) filter (where status <> 'not_evaluated' and age between 0 and {short_last})
                 as evaluations_short,
-            count(*) filter (where status = 'bad' and age = 0) as bad_short,
-            count(*) filter (where status <> 'not_evaluated' and age between 0 and 6)
+            count(*) filter (where status = 'bad' and age between 0 and {short_last})
+                as bad_short,
+            count(*) filter (where status <> 'not_evaluated' and age between 0 and {long_last})
                 as evaluations_long,
-            count(*) filter (where status = 'bad' and age between 0 and 6) as bad_long,
+            count(*) filter (where status = 'bad' and age between 0 and {long_last})
+                as bad_long,
             coalesce(any_value(status) filter (where day = reference_day), 'not_evaluated')
                 as latest_status,
             coalesce(
@@ -202,12 +216,12 @@ SLO_VIEWS: Final[tuple[str, ...]] = (
         case when budget > 0 then bad / budget end as consumed_fraction,
         budget - bad as remaining,
         case when budget > 0 then 1.0::double - bad / budget end as remaining_fraction,
-        bad > budget + 1e-9 as exhausted,
+        bad > budget + {epsilon} as exhausted,
         burn_rate_short,
         burn_rate_long,
         case
-            when burn_rate_short >= 2 and burn_rate_long >= 2 then 'page'
-            when burn_rate_short >= 1 and burn_rate_long >= 1 then 'ticket'
+            when burn_rate_short >= {page} and burn_rate_long >= {page} then 'page'
+            when burn_rate_short >= {ticket} and burn_rate_long >= {ticket} then 'ticket'
             else 'none'
         end as alert_level,
         latest_status,
@@ -217,14 +231,16 @@ SLO_VIEWS: Final[tuple[str, ...]] = (
         evidence_delay_days,
         not evidence_fresh as evidence_missing,
         case
-            when bad > budget + 1e-9 then 'exhausted'
+            when bad > budget + {epsilon} then 'exhausted'
             when latest_status = 'bad' then 'breached'
             when not evidence_fresh then 'no_evidence'
             else 'ok'
         end as state
     from budgets
-    """,
     """
+
+
+_SLO_STATUS: Final = """
     create or replace view slo_status as
     select
         model, model_version, track, slo, blocking, state, latest_status, reference_day,
@@ -232,5 +248,14 @@ SLO_VIEWS: Final[tuple[str, ...]] = (
         remaining, remaining_fraction, exhausted, burn_rate_short, burn_rate_long,
         alert_level, last_evaluated_day, evidence_delay_days
     from error_budget
-    """,
-)
+    """
+
+
+def slo_views(policy: AlertPolicy = DEFAULT_POLICY) -> tuple[str, ...]:
+    """The three SLO views (``slo_evaluations``, ``error_budget``, ``slo_status``) under
+    that alert policy, in creation order."""
+    return (_SLO_EVALUATIONS, _error_budget_view(policy), _SLO_STATUS)
+
+
+#: The views the store installs: those of the default :class:`AlertPolicy`.
+SLO_VIEWS: Final[tuple[str, ...]] = slo_views()

@@ -12,14 +12,14 @@ import argparse
 import datetime as dt
 import sys
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
-from pipelines.escape import terminal
+from pipelines.tables import text_table
 
 if TYPE_CHECKING:
     import polars as pl
 
-__all__ = ["candidate_breach_lines", "register", "run"]
+__all__ = ["BREACH_COLUMNS", "candidate_breach_rows", "register", "run"]
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -52,8 +52,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=run)
 
 
-def candidate_breach_lines(breaches: pl.DataFrame) -> list[str]:
-    """One line per breached row of a candidate: the value against its own objective.
+#: Columns of the candidate's breach table.
+BREACH_COLUMNS: Final = ("breach", "blocking", "result")
+
+
+def candidate_breach_rows(breaches: pl.DataFrame) -> list[tuple[str, str, str]]:
+    """One row per breached row of a candidate: what breached (SLI, feature, slice),
+    whether it blocks, and its value against its own objective.
 
     A one-shot evaluation has no budget, burn rate or alert: it met an objective or not.
     A drift test row says which rule fired, not its statistic against an objective (a
@@ -61,20 +66,20 @@ def candidate_breach_lines(breaches: pl.DataFrame) -> list[str]:
     """
     from checks.breach_rank import DRIFT_TEST_CATEGORIES
 
-    lines = []
+    rows = []
     for row in breaches.iter_rows(named=True):
         where = (f"[{row['feature']}]" if row["feature"] else "") + (
             f"{{{row['slice']}}}" if row["slice"] else ""
         )
-        label = f"{row['sli']}{where}" + (" (blocking)" if row["blocking"] else "")
         if row["category"] in DRIFT_TEST_CATEGORIES and row["method"] is not None:
-            lines.append(f"{label}: drifted ({row['method']} rule; statistic {_num(row['value'])})")
+            result = f"drifted ({row['method']} rule; statistic {_num(row['value'])})"
         else:
-            lines.append(
-                f"{label}: {_num(row['value'])} vs objective {row['comparator'] or ''} "
+            result = (
+                f"{_num(row['value'])} vs objective {row['comparator'] or ''} "
                 f"{_num(row['objective'])}"
             )
-    return lines
+        rows.append((f"{row['sli']}{where}", "yes" if row["blocking"] else "no", result))
+    return rows
 
 
 def _num(value: float | None) -> str:
@@ -85,9 +90,9 @@ def run(args: argparse.Namespace) -> int:
     import polars as pl
 
     from assets.candidate import candidate_slis
+    from assets.contract_cache import contracts_at
     from assets.store import RunRecord
     from checks.breach_rank import rank_breaches
-    from checks.contract import load_contracts
     from checks.sli import attach_runbooks, slo_definitions_frame
     from pipelines.cli import EXIT_NO, EXIT_OK, UsageError
     from pipelines.settings import Settings
@@ -95,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env(
         config_path=args.config, database=args.db, state_dir=args.state_dir
     )
-    contracts = {c.model: c for c in load_contracts(settings.config_path)}
+    contracts = {c.model: c for c in contracts_at(settings.config_path)}
     if args.model not in contracts:
         raise UsageError(
             f"--model: unknown model {args.model!r} in {settings.config_path} "
@@ -143,8 +148,7 @@ def run(args: argparse.Namespace) -> int:
     )
     if breaches.height:
         print("candidate breaches (blocking first, then the largest miss):")
-    for line in candidate_breach_lines(breaches):
-        print(f"  {terminal(line)}")
+        print("\n".join(text_table(BREACH_COLUMNS, candidate_breach_rows(breaches), indent="  ")))
     print(
         f"next: datasre gate --model {contract.model} --version {contract.version}",
         file=sys.stderr,

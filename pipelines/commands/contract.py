@@ -1,22 +1,23 @@
 """``datasre contract check [PATH ...]``: validate contracts without running anything.
 
-Prints one line per model (name, version, type, features, SLOs per track) and exits 0,
-or the first problem as one line naming the file and key path with exit 2. Useful as a
-pre-commit hook or a CI step on the repository holding the contracts.
+Prints a table, one row per model (name, version, type, tier, features, SLOs per track,
+owner, file) and exits 0, or the first problem as one line naming the file and key path
+with exit 2. Useful as a pre-commit hook or a CI step on the repository holding the
+contracts.
 """
 
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
-from pipelines.escape import terminal
 from pipelines.settings import Settings
+from pipelines.tables import text_table
 
 if TYPE_CHECKING:
     from checks.contract import Contract
 
-__all__ = ["describe", "register", "run"]
+__all__ = ["COLUMNS", "describe", "register", "run"]
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -33,11 +34,32 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=run)
 
 
-def describe(contract: Contract) -> str:
+#: Columns of ``contract check``'s table.
+COLUMNS: Final = (
+    "model",
+    "version",
+    "type",
+    "tier",
+    "features",
+    "model_slos",
+    "infra_slos",
+    "owner",
+    "file",
+)
+
+
+def describe(contract: Contract) -> tuple[object, ...]:
+    """The contract's row of the table (:data:`COLUMNS`)."""
     return (
-        f"{contract.model} {contract.version} ({contract.type.value}, tier {contract.tier}): "
-        f"{len(contract.features)} features, {len(contract.slos.model)} model SLOs, "
-        f"{len(contract.slos.infra)} infra SLOs, owner {contract.owner}"
+        contract.model,
+        contract.version,
+        contract.type.value,
+        contract.tier,
+        len(contract.features),
+        len(contract.slos.model),
+        len(contract.slos.infra),
+        contract.owner,
+        contract.path,
     )
 
 
@@ -47,7 +69,6 @@ def run(args: argparse.Namespace) -> int:
     paths = list(getattr(args, "paths", None) or []) or [
         Settings.from_env(config_path=args.config).config_path
     ]
-    for path in paths:
-        for contract in load_contracts(path):
-            print(terminal(f"ok  {contract.path}: {describe(contract)}"))
+    rows = [describe(contract) for path in paths for contract in load_contracts(path)]
+    print("\n".join(text_table(COLUMNS, rows)))
     return 0

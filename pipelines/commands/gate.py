@@ -89,10 +89,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _contract(config_path: str, model: str) -> Contract:
-    from checks.contract import load_contracts
+    from assets.contract_cache import contracts_at
     from pipelines.cli import UsageError
 
-    contracts = load_contracts(config_path)
+    contracts = list(contracts_at(config_path))
     for contract in contracts:
         if contract.model == model:
             return contract

@@ -20,24 +20,24 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from pipelines.escape import terminal
 from pipelines.settings import Settings
+from pipelines.tables import text_table
 
 if TYPE_CHECKING:
-    import polars as pl
-
     from checks.contract import Contract
+    from checks.run_summary import RunSummary
 
 
 __all__ = [
+    "SUMMARY_COLUMNS",
     "PartitionOutcome",
-    "breached_worst_slices",
     "execute_partition",
     "register",
     "run",
@@ -96,25 +96,40 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 class PartitionOutcome:
     """How one partition went: ``status`` is the recorded run's (``succeeded``,
     ``breached`` when a blocking SLO breached, or ``failed`` when an input was unreadable),
-    or ``error`` when the job itself crashed and nothing was recorded. ``store_error`` is
-    the store's one line when the SLI store could not be used (the CLI exits 2)."""
+    or ``error`` when the job itself crashed and nothing was recorded. ``summary`` is what
+    the writer recorded (:class:`checks.run_summary.RunSummary`, the one source of the
+    CLI's summary); ``store_error`` is the store's one line when the SLI store could not be
+    used (the CLI exits 2)."""
 
     model: str
     day: dt.date
     status: str
     seconds: float
     message: str | None = None
-    breaches: int = 0
-    blocking: int = 0
+    summary: RunSummary | None = None
     store_error: str | None = None
 
     def describe(self) -> str:
-        if self.status == "error":
+        if self.summary is None:
             return f"job failed ({self.message})"
-        counts = f"{self.breaches} breaches ({self.blocking} blocking)"
+        counts = f"{self.summary.breaches} breaches ({self.summary.blocking} blocking)"
         if self.status == "failed":
             return f"recorded as failed, {counts}: {self.message}"
         return f"recorded, {counts}"
+
+    def row(self) -> dict[str, Any]:
+        """The partition's row of the summary (``SUMMARY_COLUMNS`` plus ``error``)."""
+        s = self.summary
+        return {
+            "model": self.model,
+            "partition": self.day.isoformat(),
+            "run_status": self.status,
+            "error": s.error if s else None,
+            "slis": s.slis if s else None,
+            "breaches": s.breaches if s else None,
+            "blocking": s.blocking if s else None,
+            "worst_breach": s.worst_breach if s else None,
+        }
 
 
 def select_partitions(
@@ -249,20 +264,12 @@ def execute_partition(
     seconds = time.perf_counter() - started
     if _interrupted(result):
         raise KeyboardInterrupt
-    if result.success or _only_blocked_by_checks(result):
-        # A failed blocking check is a breach (data, already recorded), not a crash.
-        recorded = result.asset_materializations_for_node("sli_results")
-        if recorded:
-            meta = {key: value.value for key, value in recorded[-1].metadata.items()}
-            return PartitionOutcome(
-                model,
-                day,
-                str(meta.get("run_status", "succeeded")),
-                seconds,
-                str(meta["error"]) if "error" in meta else None,
-                breaches=int(meta.get("breaches", 0)),
-                blocking=int(meta.get("blocking_breaches", 0)),
-            )
+    summary = _recorded_summary(result)
+    if summary is not None and _failed_only_on_the_data(result):
+        # A blocking breach or an unreadable input is data (recorded), not a crash.
+        return PartitionOutcome(
+            model, day, summary.run_status, seconds, summary.error, summary=summary
+        )
     store_error = _store_error(result)
     message = store_error or _failure_message(result)
     return PartitionOutcome(model, day, "error", seconds, message, store_error=store_error)
@@ -333,20 +340,29 @@ def _interrupted(result: Any) -> bool:
     )
 
 
-def _only_blocked_by_checks(result: Any) -> bool:
-    """The run failed only because the writer ended its step on a blocking breach or an
-    unreadable input (``dagster.Failure`` after its rows were committed): data, not a crash."""
-    failures = [e for e in result.all_events if e.is_step_failure]
-    return (
-        bool(failures)
-        and _store_error(result) is None
-        and all(
-            e.step_key == "sli_results"
-            and e.step_failure_data.error is not None
-            and e.step_failure_data.error.cls_name in ("Failure", "DagsterAssetCheckFailedError")
-            for e in failures
-        )
-    )
+def _recorded_summary(result: Any) -> RunSummary | None:
+    """The run summary the writer attached to ``sli_results``, or None when it recorded
+    nothing."""
+    from assets.writer import RUN_SUMMARY_KEY
+    from checks.run_summary import RunSummary
+
+    recorded = result.asset_materializations_for_node("sli_results")
+    if not recorded or RUN_SUMMARY_KEY not in recorded[-1].metadata:
+        return None
+    return RunSummary.from_dict(recorded[-1].metadata[RUN_SUMMARY_KEY].value)
+
+
+def _failed_only_on_the_data(result: Any) -> bool:
+    """Every failed step, if any, is the writer ending on a recorded run's verdict (its
+    failure carries the run summary): a breach or an unreadable input, not a crash."""
+    from assets.writer import RUN_SUMMARY_KEY
+
+    for event in result.all_events:
+        if event.is_step_failure:
+            data = event.step_failure_data.user_failure_data
+            if data is None or RUN_SUMMARY_KEY not in data.metadata:
+                return False
+    return True
 
 
 def _store_error(result: Any) -> str | None:
@@ -370,136 +386,16 @@ def _failure_message(result: Any) -> str:
     return "job failed"
 
 
-def summary_frame(
-    database: str,
-    pairs: list[tuple[Contract, dt.date]],
-    unrecorded: Collection[tuple[str, dt.date]] = (),
-) -> pl.DataFrame:
-    """One row per partition from ``sli_latest``: SLIs, breaches, the worst breach
-    (:func:`checks.breach_rank.rank_breaches`: blocking first, then the largest miss of
-    a row against its own objective).
-
-    Partitions in ``unrecorded`` (model, day), whose job failed before writing, show
-    ``run_status`` ``error`` and no counts: never an earlier run's rows as if this run
-    had written them.
-    """
-    import polars as pl
-
-    from assets.store import SliStore
-    from checks.breach_rank import rank_breaches
-
-    if not pairs:
-        return pl.DataFrame()
-    keys = pl.DataFrame(
-        {
-            "model": [c.model for c, _ in pairs],
-            "model_version": [c.version for c, _ in pairs],
-            "partition": [d.isoformat() for _, d in pairs],
-            "recorded": [(c.model, d) not in set(unrecorded) for c, d in pairs],
-        }
-    )
-    if not keys["recorded"].any():  # nothing to read (the store may not even exist)
-        return keys.select(
-            "model",
-            "partition",
-            run_status=pl.lit("error"),
-            error=pl.lit(None, dtype=pl.String),
-            slis=pl.lit(None, dtype=pl.UInt32),
-            breaches=pl.lit(None, dtype=pl.UInt32),
-            blocking=pl.lit(None, dtype=pl.UInt32),
-            worst_breach=pl.lit(None, dtype=pl.String),
-        )
-    rows = SliStore(database).query(
-        "select s.model, s.model_version, s.partition, r.status, r.error, s.category, s.sli, "
-        "s.method, s.feature, s.slice, s.value, s.objective, s.comparator, s.ok, s.blocking "
-        "from sli_latest s join runs r using (run_id) "
-        "where s.model in (select unnest(?::varchar[]))",
-        [sorted({c.model for c, _ in pairs})],
-    )
-    rows = rows.join(
-        keys.filter("recorded"), on=["model", "model_version", "partition"], how="semi"
-    )
-    # Worst first: blocking, then the largest miss of a row against its own objective;
-    # drift test rows (a chi2 statistic is not comparable with the JS threshold) last.
-    breaches = rank_breaches(
-        rows.sort("model", "partition", "sli", "feature", "slice", nulls_last=False)
-    ).with_columns(
-        label=pl.col("sli")
-        + pl.when(pl.col("feature").is_not_null())
-        .then(pl.lit("[") + pl.col("feature") + pl.lit("]"))
-        .otherwise(pl.lit(""))
-        + pl.when(pl.col("slice").is_not_null())
-        .then(pl.lit("{") + pl.col("slice") + pl.lit("}"))
-        .otherwise(pl.lit("")),
-    )
-    worst = (
-        breaches.group_by("model", "partition", maintain_order=True)
-        .first()
-        .select("model", "partition", pl.col("label").alias("worst_breach"))
-    )
-    counts = rows.group_by("model", "partition").agg(
-        pl.col("status").first().alias("run_status"),
-        pl.col("error").first().alias("error"),
-        pl.len().alias("slis"),
-        (pl.col("ok") == pl.lit(value=False)).sum().alias("breaches"),
-        ((pl.col("ok") == pl.lit(value=False)) & pl.col("blocking")).sum().alias("blocking"),
-    )
-    return (
-        keys.select("model", "partition", "recorded")
-        .join(counts, on=["model", "partition"], how="left")
-        .join(worst, on=["model", "partition"], how="left")
-        .with_columns(
-            run_status=pl.when("recorded").then(pl.col("run_status")).otherwise(pl.lit("error"))
-        )
-        .drop("recorded")
-        .sort("model", "partition")
-    )
-
-
-def breached_worst_slices(database: str, pairs: list[tuple[Contract, dt.date]]) -> pl.DataFrame:
-    """Per partition and SLI, the worst slice, where that slice breached its objective.
-
-    Averages hide failures in one segment: this is the line that says "country=BR".
-    """
-    import polars as pl
-
-    from assets.store import SliStore
-    from checks.slices import worst_slices
-
-    if not pairs:
-        return pl.DataFrame()
-    rows = SliStore(database).query(
-        "select model, model_version, partition, sli, feature, slice, value, objective, "
-        "comparator, ok, status from sli_latest "
-        "where slice is not null and model in (select unnest(?::varchar[]))",
-        [sorted({c.model for c, _ in pairs})],
-    )
-    wanted = {(c.model, c.version, d.isoformat()) for c, d in pairs}
-    worst = [
-        worst_slices(group)
-        for group in rows.partition_by("model", "model_version", "partition")
-        if (group["model"][0], group["model_version"][0], group["partition"][0]) in wanted
-    ]
-    if not worst:
-        return rows.clear()
-    return (
-        pl.concat(worst)
-        .filter(pl.col("ok") == pl.lit(value=False))
-        .sort("model", "partition", "sli", "feature", nulls_last=True)
-        .select("model", "partition", "sli", "feature", "slice", "value", "comparator", "objective")
-    )
-
-
-def _print_table(frame: pl.DataFrame) -> None:
-    columns = ["model", "partition", "run_status", "slis", "breaches", "blocking", "worst_breach"]
-    cells = [
-        [("" if v is None else terminal(str(v))) for v in row]
-        for row in frame.select(columns).rows()
-    ]
-    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-    print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
-    for row in cells:
-        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+#: Columns of the run summary table (``--format table``), in order.
+SUMMARY_COLUMNS: Final = (
+    "model",
+    "partition",
+    "run_status",
+    "slis",
+    "breaches",
+    "blocking",
+    "worst_breach",
+)
 
 
 @contextlib.contextmanager
@@ -540,10 +436,9 @@ def _interrupts_stop_the_run() -> Iterator[Callable[[], None]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    import polars as pl
 
+    from assets.contract_cache import contracts_at
     from assets.store import StoreError
-    from checks.contract import load_contracts
     from pipelines.cli import EXIT_NO, EXIT_OK, UsageError
 
     settings = Settings.from_env(
@@ -556,7 +451,7 @@ def run(args: argparse.Namespace) -> int:
         except ValueError:
             raise UsageError(f"--now: {settings.now!r} is not an ISO 8601 time") from None
         now = now if now.tzinfo is not None else now.replace(tzinfo=dt.UTC)
-    contracts = load_contracts(settings.config_path)
+    contracts = list(contracts_at(settings.config_path))
     if args.model:
         known = {c.model for c in contracts}
         unknown = sorted(set(args.model) - known)
@@ -586,18 +481,24 @@ def run(args: argparse.Namespace) -> int:
     if store_errors:
         # The store is unusable: nothing of this run is in it, so no summary from it.
         raise StoreError(store_errors[0])
-    unrecorded = {(o.model, o.day) for o in outcomes if o.status == "error"}
-    summary = summary_frame(settings.database, pairs, unrecorded)
-    recorded = [(c, d) for c, d in pairs if (c.model, d) not in unrecorded]
-    slices = breached_worst_slices(settings.database, recorded)
+    outcomes = sorted(outcomes, key=lambda o: (o.model, o.day))
+    rows = [o.row() for o in outcomes]
+    slices = [
+        {"model": o.model, "partition": o.day.isoformat(), **worst}
+        for o in outcomes
+        if o.summary is not None
+        for worst in o.summary.worst_slices
+    ]
     if args.format == "json":
-        document = {"partitions": summary.to_dicts(), "breached_worst_slices": slices.to_dicts()}
+        document = {"partitions": rows, "breached_worst_slices": slices}
         print(json.dumps(document, indent=2, default=str))
     else:
-        _print_table(summary)
-        if slices.height:
+        print(
+            "\n".join(text_table(SUMMARY_COLUMNS, [[r[c] for c in SUMMARY_COLUMNS] for r in rows]))
+        )
+        if slices:
             print("\nworst slice per SLI, where it breached:")
-            for row in slices.iter_rows(named=True):
+            for row in slices:
                 print(
                     f"  {row['model']} {row['partition']} {row['sli']}: {terminal(row['slice'])} = "
                     f"{row['value']:.4g} (objective {row['comparator']} {row['objective']:g})"
@@ -609,14 +510,15 @@ def run(args: argparse.Namespace) -> int:
                 f"{terminal(str(outcome.message))}",
                 file=sys.stderr,
             )
-    for row in summary.filter(pl.col("run_status") == "failed").iter_rows(named=True):
-        print(
-            f"datasre: {row['model']} {row['partition']}: input missing or unreadable: "
-            f"{terminal(str(row['error']))}",
-            file=sys.stderr,
-        )
+    for row in rows:
+        if row["run_status"] == "failed":
+            print(
+                f"datasre: {row['model']} {row['partition']}: input missing or unreadable: "
+                f"{terminal(str(row['error']))}",
+                file=sys.stderr,
+            )
     failed_jobs = any(o.status == "error" for o in outcomes)
-    breached = bool(summary.height) and int(summary["breaches"].fill_null(0).sum()) > 0
+    breached = any(o.summary is not None and o.summary.breaches > 0 for o in outcomes)
     if failed_jobs:
         return EXIT_NO
     return EXIT_NO if (args.fail_on_breach and breached) else EXIT_OK

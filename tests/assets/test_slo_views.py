@@ -172,6 +172,31 @@ def test_burn_rate_thresholds_in_sql_match_the_alert_policy(tmp_path: Path) -> N
     )
 
 
+def test_sql_views_are_generated_from_a_non_default_alert_policy(tmp_path: Path) -> None:
+    # Two bad days in the last seven pages under the default policy (1.0.0 above); with
+    # a 3-day long window and a page threshold of 4 the same history is only a ticket
+    # (3-day burn 1/3/0.1 = 3.33 < 4), and the views say what checks.slo says.
+    from assets.store.slo_views import slo_views
+    from checks.alert_policy import AlertPolicy
+
+    policy = AlertPolicy(long_window_days=3, page_burn_rate=4.0, ticket_burn_rate=3.0)
+    store = SliStore(tmp_path / "policy.duckdb")
+    contract = gate_contract()
+    write_history(store, contract, 7, bad={"accuracy": [_d(3), _d(7)]})
+    with store.transaction() as connection:
+        for statement in slo_views(policy):
+            connection.execute(statement)
+    level = store.fetchall("select alert_level from error_budget where slo = 'accuracy'")
+    assert level == [("ticket",)]
+    slis = store.query("select * from sli_latest")
+    definitions = store.query("select * from slo_definitions")
+    _same(
+        store.query("select * from error_budget"),
+        error_budget_frame(error_budgets(slis, definitions, policy=policy)),
+        ["model", "model_version", "slo"],
+    )
+
+
 # --- the gate store ----------------------------------------------------------------------
 
 

@@ -138,6 +138,27 @@ def test_a_non_blocking_breach_on_the_newest_partition_does_not_block() -> None:
     assert _status(verdict, CheckName.MODEL_BUDGET) == CheckStatus.WARN
 
 
+def test_the_burn_rate_reason_speaks_the_configured_alert_policy() -> None:
+    # One bad day today, one five days earlier. Default policy (1 and 7 days, page at 2):
+    # 7-day burn 2/7/0.1 = 2.86, so it pages, and the words name 1 day and 7 days. A
+    # policy of 2 and 3 days paging at 6: 2-day burn 5, 3-day burn 3.33: a ticket, and
+    # the words name the policy's windows.
+    from checks.slo import AlertPolicy
+
+    contract = gate_contract()
+    slis = history_frame(contract, 28, bad={"accuracy": [_d(23), _d(28)]})
+    runs = runs_frame(contract, FRESH_LATER)
+    default = decide(contract, slis, runs, now=LATER)
+    reason = next(r for r in default.reasons if r.code.startswith("burn_rate_"))
+    assert reason.code == "burn_rate_page"
+    assert "over 1 day and" in reason.message and "over 7 days ending" in reason.message
+    policy = AlertPolicy(short_window_days=2, long_window_days=3, page_burn_rate=6.0)
+    custom = decide(contract, slis, runs, now=LATER, options=GateOptions(policy=policy))
+    reason = next(r for r in custom.reasons if r.code.startswith("burn_rate_"))
+    assert reason.code == "burn_rate_ticket"
+    assert "burn rate 5 over 2 days and 3.33 over 3 days ending 2026-11-28" in reason.message
+
+
 def test_an_old_blocking_breach_does_not_fail_the_latest_run_check() -> None:
     contract = gate_contract()
     slis = history_frame(contract, 28, bad={"completeness": [_d(3)]})

@@ -10,8 +10,19 @@ from pipelines.cli import main
 def test_contract_check_summarises_each_model(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["contract", "check", "data/samples/contracts"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 2
-    assert "fraud_detection 2.3.0 (classification, tier 1): 19 features" in lines[1]
+    assert len(lines) == 3  # the header, one row per model
+    assert lines[0].split() == [
+        "model",
+        "version",
+        "type",
+        "tier",
+        "features",
+        "model_slos",
+        "infra_slos",
+        "owner",
+        "file",
+    ]
+    assert lines[2].split()[:5] == ["fraud_detection", "2.3.0", "classification", "1", "19"]
 
 
 def test_contract_check_reports_the_first_problem_with_exit_2(

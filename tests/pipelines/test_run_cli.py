@@ -235,3 +235,68 @@ def test_worst_breach_surfaces_the_accuracy_incident_not_a_drift_statistic(
         "and ok = false and value > 10 * objective"
     )
     assert drift_rows[0][0] > 0  # the statistics that used to win are still there
+
+
+def test_a_run_parses_each_contract_once_and_reads_its_summary_from_the_writer(
+    toy_contract_path: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The CLI, the Definitions and every asset step's resource used to parse the
+    # contracts (three times), and the CLI read back from the store what the writer had
+    # just told Dagster. Now one cached parse, and the summary is the writer's.
+    import checks.contract
+    from assets.store import SliStore
+
+    parsed: list[Path] = []
+    original = checks.contract.load_contract
+
+    def counting(path: str | Path) -> checks.contract.Contract:
+        parsed.append(Path(path))
+        return original(path)
+
+    def no_query(*args: object, **kwargs: object) -> pl.DataFrame:
+        raise AssertionError("the CLI queried the store for its summary")
+
+    monkeypatch.setattr(checks.contract, "load_contract", counting)
+    monkeypatch.setattr(SliStore, "query", no_query)
+    db = tmp_path / "s.duckdb"
+    assert run_cli(toy_contract_path, db, "--partition", "2026-03-03", "--format", "json") == 0
+    assert parsed == [toy_contract_path]
+    document = json.loads(capsys.readouterr().out)
+    assert document["partitions"] == [
+        {
+            "model": "toy",
+            "partition": "2026-03-03",
+            "run_status": "succeeded",
+            "error": None,
+            "slis": document["partitions"][0]["slis"],
+            "breaches": 0,
+            "blocking": 0,
+            "worst_breach": None,
+        }
+    ]
+    monkeypatch.undo()
+    assert (
+        document["partitions"][0]["slis"]
+        == SliStore(db).fetchall("select count(*) from sli_latest where partition = '2026-03-03'")[
+            0
+        ][0]
+    )
+
+
+def test_a_partition_key_is_parsed_once_into_a_typed_partition() -> None:
+    from assets.partitions import Partition, partition_key
+
+    day = dt.date(2026, 11, 3)
+    partition = Partition.of(partition_key("fraud_detection", day))
+    assert (
+        partition == Partition("fraud_detection", day) == Partition.of("2026-11-03|fraud_detection")
+    )
+    assert (partition.model, partition.day, partition.name) == (
+        "fraud_detection",
+        day,
+        "2026-11-03",
+    )
+    assert partition.key == partition_key("fraud_detection", day)

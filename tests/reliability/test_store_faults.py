@@ -200,16 +200,19 @@ def test_a_lock_held_past_the_timeout_exits_2_naming_the_file(
 def test_a_partition_whose_job_failed_shows_no_rows_of_an_earlier_run(
     toy_contract_path: Path, tmp_path: Path
 ) -> None:
-    """The summary of a crashed partition says ``error``, not the old run's counts."""
-    from checks.contract import load_contracts
-    from pipelines.commands.run import summary_frame
+    """The summary of a crashed partition says ``error``, not the old run's counts: the
+    summary comes from what this run's writer recorded, never from the store."""
+    from pipelines.commands.run import PartitionOutcome, execute_partition
+    from pipelines.settings import Settings
 
     db = tmp_path / "s.duckdb"
     assert run_toy(toy_contract_path, db, "--quiet") == 0
-    pairs = [(load_contracts(toy_contract_path)[0], FIRST_DAY)]
-    shown = summary_frame(str(db), pairs, {("toy", FIRST_DAY)})
-    assert shown.select("run_status", "slis", "breaches").rows() == [("error", None, None)]
-    assert summary_frame(str(db), pairs)["run_status"].to_list() == ["succeeded"]
+    crashed = PartitionOutcome("toy", FIRST_DAY, "error", 0.1, "boom")
+    shown = crashed.row()
+    assert (shown["run_status"], shown["slis"], shown["breaches"]) == ("error", None, None)
+    settings = Settings.from_env(config_path=str(toy_contract_path), database=str(db))
+    recorded = execute_partition(settings, "toy", FIRST_DAY, "manual").row()
+    assert recorded["run_status"] == "succeeded" and recorded["slis"]
 
 
 # --- 4: corrupt or foreign files, refused before anything is written -----------------

@@ -1,0 +1,361 @@
+"""The gate's five readiness checks, each turning evidence into :class:`Reason` s.
+
+Called by :func:`checks.gate.decide` on the evidence of one model version visible at the
+decision time (see :mod:`checks.gate` for data time and the order of the checks). Each
+returns the reasons it found; none means the check passes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from typing import Final
+
+import polars as pl
+
+from checks.alert_policy import AlertLevel, AlertPolicy, days_text
+from checks.contract import Contract
+from checks.error_budget import ErrorBudget
+from checks.gate_verdict import CheckName, GateOptions, Reason, Severity
+from checks.gate_words import (
+    days_list_text,
+    evidence_rows,
+    format_value,
+    hours_text,
+    json_value,
+    pct,
+    runbook_text,
+)
+from checks.slo_catalog import SLO_CATALOG
+from checks.slo_evaluation import DayStatus, SloDefinition
+
+__all__ = [
+    "EVIDENCE_RUN_STATUSES",
+    "budget_reasons",
+    "check_contract",
+    "check_evidence",
+    "check_labels",
+    "check_latest_run",
+]
+
+#: ``runs.status`` values of a run that read its inputs and recorded evidence (a breach is
+#: evidence too); ``failed`` (an input could not be read) is not.
+EVIDENCE_RUN_STATUSES: Final = ("succeeded", "breached")
+
+
+def check_contract(contract: Contract, definitions: Sequence[SloDefinition]) -> list[Reason]:
+    runbook = contract.runbook
+    tracks = {d.track for d in definitions if not math.isnan(d.objective)}
+    reasons = [
+        Reason(
+            code=f"contract_no_{track}_slo",
+            check=CheckName.CONTRACT,
+            severity=Severity.BLOCK,
+            message=f"contract {contract.path.name} declares no {track}-track SLO with "
+            f"an objective (slos.{track}); `checks.slo.default_slos` has templates; "
+            + runbook_text(runbook),
+            track=track,
+            runbook=runbook,
+        )
+        for track in ("infra", "model")
+        if track not in tracks
+    ]
+    if not contract.owner.strip():
+        reasons.append(
+            Reason(
+                code="contract_no_owner",
+                check=CheckName.CONTRACT,
+                severity=Severity.BLOCK,
+                message=f"contract {contract.path.name} names no owner (key: owner)",
+                runbook=runbook,
+            )
+        )
+    if not (runbook or "").strip():
+        reasons.append(
+            Reason(
+                code="contract_no_runbook",
+                check=CheckName.CONTRACT,
+                severity=Severity.BLOCK,
+                message=f"contract {contract.path.name} names no runbook (key: runbook): "
+                "whoever is paged for this model needs one",
+            )
+        )
+    return reasons
+
+
+def check_evidence(
+    runs: pl.DataFrame,
+    evaluated_at: dict[str, dt.datetime],
+    *,
+    model: str,
+    version: str,
+    now: dt.datetime,
+    options: GateOptions,
+    runbook: str | None,
+    later: int,
+) -> list[Reason]:
+    """Evidence age on data time: ``now`` minus the newest evidence partition's evaluation.
+
+    ``runs`` holds this version's runs of partitions evaluated by ``now``; ``later`` counts
+    the partitions recorded but evaluated after ``now`` (not visible to this decision).
+    """
+    limit = dt.timedelta(hours=options.max_evidence_age_hours)
+    evidence = (
+        runs.filter(pl.col("status").is_in(list(EVIDENCE_RUN_STATUSES))) if runs.height else runs
+    )
+    if evidence.height == 0:
+        hidden = (
+            f" ({later} partitions are evaluated after {now.isoformat()}, the decision time)"
+            if later
+            else ""
+        )
+        return [
+            Reason(
+                code="evidence_missing",
+                check=CheckName.EVIDENCE_FRESH,
+                severity=Severity.BLOCK,
+                message=f"no validation run of {model} {version} that read its inputs is "
+                f"recorded for a partition evaluated by {now.isoformat()}{hidden}; run "
+                f"`datasre run --model {model}` (or validate-candidate) first; "
+                + runbook_text(runbook),
+                runbook=runbook,
+            )
+        ]
+    newest = str(evidence["partition"].max())
+    at = evaluated_at[newest]
+    age = now - at
+    if age <= limit:
+        return []
+    row = evidence.filter(pl.col("partition") == newest).row(0, named=True)
+    row = {k: json_value(row.get(k)) for k in ("run_id", "partition", "finished_at", "status")}
+    return [
+        Reason(
+            code="evidence_stale",
+            check=CheckName.EVIDENCE_FRESH,
+            severity=Severity.BLOCK,
+            message=f"the newest evidence of {model} {version} is partition {newest}, "
+            f"evaluated at {at.isoformat()}: {hours_text(age)} before the decision time "
+            f"{now.isoformat()}, more than the {options.max_evidence_age_hours:g} h allowed; "
+            f"stale since {(at + limit).isoformat()} (no newer partition validated: check "
+            "the schedule and the snapshot sources); " + runbook_text(runbook),
+            days=(newest,),
+            runbook=runbook,
+            evidence=(row,),
+        )
+    ]
+
+
+def check_labels(
+    runs: pl.DataFrame,
+    evaluated_at: dict[str, dt.datetime],
+    defs: Sequence[SloDefinition],
+    *,
+    now: dt.datetime,
+    runbook: str | None,
+) -> list[Reason]:
+    """Partitions whose labels should be in by ``now`` (evaluation time plus the SLOs'
+    evidence delay) and are not: quality SLOs cannot be judged on them."""
+    delayed = [d for d in defs if d.evidence_delay_days > 0]
+    if not delayed or runs.height == 0 or "n_labels" not in runs.columns:
+        return []
+    delay = dt.timedelta(days=min(d.evidence_delay_days for d in delayed))
+    window = max(d.window_days for d in delayed)
+    newest_runs = runs.sort("finished_at", descending=True, nulls_last=True).unique(
+        "partition", keep="first"
+    )
+    newest_day = dt.date.fromisoformat(str(runs["partition"].max()))
+    unlabelled = sorted(
+        p
+        for p, n in zip(
+            newest_runs["partition"].to_list(), newest_runs["n_labels"].to_list(), strict=True
+        )
+        if not n
+        and evaluated_at[p] + delay <= now
+        and (newest_day - dt.date.fromisoformat(p)).days < window
+    )
+    if not unlabelled:
+        return []
+    slos = ", ".join(sorted(d.sli for d in delayed))
+    return [
+        Reason(
+            code="labels_overdue",
+            check=CheckName.EVIDENCE_FRESH,
+            severity=Severity.BLOCK,
+            message=f"labels overdue for {len(unlabelled)} partition(s) "
+            f"({days_list_text(unlabelled)}): due {delay.total_seconds() / 86400:g} days after "
+            "each partition's evaluation (sources.max_label_delay_days), the oldest since "
+            f"{(evaluated_at[unlabelled[0]] + delay).isoformat()}; the label-fed SLOs "
+            f"({slos}) are judged without them; check the label pipeline; " + runbook_text(runbook),
+            days=tuple(unlabelled),
+            runbook=runbook,
+        )
+    ]
+
+
+def _serving_only(slo: str) -> bool:
+    entry = SLO_CATALOG.get(slo)
+    return entry is not None and entry.serving_only
+
+
+def _bad_streak(statuses: list[tuple[str, str]]) -> list[str]:
+    """The trailing run of consecutive bad days (partitions sorted), oldest first."""
+    streak: list[str] = []
+    for partition, status in reversed(statuses):
+        if status == DayStatus.BAD:
+            streak.append(partition)
+        elif status == DayStatus.GOOD:
+            break
+    return sorted(streak)
+
+
+def check_latest_run(
+    slis: pl.DataFrame,
+    evaluations: pl.DataFrame,
+    latest: str,
+    runbook: str | None,
+    limit: int,
+) -> list[Reason]:
+    rows = slis.filter(
+        (pl.col("partition") == latest) & (pl.col("ok") == pl.lit(value=False)) & pl.col("blocking")
+    )
+    reasons: list[Reason] = []
+    for sli in sorted(set(rows["sli"].to_list())):
+        breached = rows.filter(pl.col("sli") == sli)
+        track = str(breached["track"][0])
+        history = evaluations.filter(pl.col("slo") == sli).sort("partition")
+        streak = _bad_streak(
+            list(zip(history["partition"].to_list(), history["status"].to_list(), strict=True))
+        )
+        days = tuple(streak) or (latest,)
+        first = breached.sort("partition", "feature", "slice", nulls_last=False).row(0, named=True)
+        what = (
+            first["sli"]
+            + (f"[{first['feature']}]" if first["feature"] else "")
+            + (f"{{{first['slice']}}}" if first["slice"] else "")
+        )
+        since = (
+            f"bad since {days[0]} ({len(days)} consecutive days)"
+            if len(days) > 1
+            else "first bad day"
+        )
+        evidence, truncated = evidence_rows(breached, limit)
+        reasons.append(
+            Reason(
+                code="blocking_breach",
+                check=CheckName.LATEST_RUN,
+                severity=Severity.BLOCK,
+                message=f"blocking SLO {sli} ({track} track) breached on {latest}, the newest "
+                f"partition ({since}): {what} = {format_value(first['value'])}, objective "
+                f"{first['comparator'] or ''} {format_value(first['objective'])}"
+                + (f", {breached.height} rows breached" if breached.height > 1 else "")
+                + "; "
+                + runbook_text(runbook),
+                slo=sli,
+                track=track,
+                days=days,
+                runbook=runbook,
+                evidence=evidence,
+                evidence_truncated=truncated,
+            )
+        )
+    return reasons
+
+
+def budget_reasons(
+    budgets: Sequence[ErrorBudget],
+    slis: pl.DataFrame,
+    *,
+    track: str,
+    severity: Severity,
+    runbook: str | None,
+    limit: int,
+    policy: AlertPolicy,
+    labels_overdue: bool = False,
+    candidate_only: bool = False,
+) -> list[Reason]:
+    """Budget reasons of one track: no recent evidence, exhausted, or burning fast (in
+    the words of ``policy``, the windows the burn rates were computed over)."""
+    check = CheckName.MODEL_BUDGET if track == "model" else CheckName.INFRA_BUDGET
+    reasons: list[Reason] = []
+    for budget in budgets:
+        if budget.track != track:
+            continue
+        # Overdue labels are already a reason of their own (evidence_fresh); a candidate
+        # validation cannot measure what only a serving version produces.
+        excused = (labels_overdue and budget.evidence_delay_days > 0) or (
+            candidate_only and _serving_only(budget.slo)
+        )
+        if budget.evidence_missing and not excused:
+            since = (
+                f"its newest evaluation is {budget.last_evaluated_day}"
+                if budget.last_evaluated_day
+                else "it was never evaluated"
+            )
+            allowed = (
+                f"{budget.evidence_delay_days:g} days of delay allowed"
+                if budget.evidence_delay_days
+                else "it is measured on every partition"
+            )
+            reasons.append(
+                Reason(
+                    code="no_evidence",
+                    check=check,
+                    severity=severity,
+                    message=f"{track}-track SLO {budget.slo} has no recent evidence: {since}, "
+                    f"the newest partition is {budget.reference_day} ({allowed});"
+                    f" find out why it is not measured (a missing source, too "
+                    "few rows) before trusting it; " + runbook_text(runbook),
+                    slo=budget.slo,
+                    track=track,
+                    runbook=runbook,
+                )
+            )
+        window = f"{budget.window_days}-day window {budget.window_start}..{budget.reference_day}"
+        if budget.exhausted:
+            bad_rows = slis.filter(
+                (pl.col("sli") == budget.slo)
+                & (pl.col("ok") == pl.lit(value=False))
+                & pl.col("partition").is_in(list(budget.bad_days))
+            )
+            evidence, truncated = evidence_rows(bad_rows, limit)
+            reasons.append(
+                Reason(
+                    code=f"{track}_budget_exhausted",
+                    check=check,
+                    severity=severity,
+                    message=f"{track}-track error budget of SLO {budget.slo} exhausted: "
+                    f"{budget.bad} bad days ({days_list_text(budget.bad_days)}) of "
+                    f"{budget.evaluations} evaluated in the {window}, budget "
+                    f"{budget.budget:.2f} bad days at target {budget.target:g} "
+                    f"(remaining {pct(budget.remaining_fraction)}); " + runbook_text(runbook),
+                    slo=budget.slo,
+                    track=track,
+                    days=budget.bad_days,
+                    runbook=runbook,
+                    evidence=evidence,
+                    evidence_truncated=truncated,
+                )
+            )
+        elif budget.alert_level != AlertLevel.NONE:
+            reasons.append(
+                Reason(
+                    code=f"burn_rate_{budget.alert_level.value}",
+                    check=check,
+                    severity=Severity.WARN,
+                    message=f"{track}-track SLO {budget.slo} burns its error budget fast "
+                    f"({budget.alert_level.value}): burn rate "
+                    f"{format_value(budget.burn_rate_short, 3)} over "
+                    f"{days_text(policy.short_window_days)} and "
+                    f"{format_value(budget.burn_rate_long, 3)} over "
+                    f"{days_text(policy.long_window_days)} ending "
+                    f"{budget.reference_day}, bad days {days_list_text(budget.bad_days)}; "
+                    f"remaining {pct(budget.remaining_fraction)} of the {window}; "
+                    + runbook_text(runbook),
+                    slo=budget.slo,
+                    track=track,
+                    days=budget.bad_days,
+                    runbook=runbook,
+                )
+            )
+    return reasons

@@ -1,0 +1,210 @@
+"""Quality inputs: a day's predictions joined with its labels (and features), by id.
+
+The join :mod:`checks.quality` computes metrics on: ids compared across dtypes
+(:mod:`checks.ids`), duplicates dropped, positive labels derived (from the predicted label,
+else from the score at :data:`DECISION_THRESHOLD`), and what is missing said per column,
+so that a missing column becomes ``error`` rows rather than an exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+import polars as pl
+
+from checks.contract import Contract, ModelType
+from checks.ids import ID_TYPES, comparable_ids, is_id_dtype
+
+__all__ = [
+    "DECISION_THRESHOLD",
+    "GROUP",
+    "P_LABEL",
+    "P_NUM",
+    "P_POS",
+    "SCORE",
+    "Y_LABEL",
+    "Y_NUM",
+    "Y_POS",
+    "JoinedDay",
+    "join_day",
+    "working_columns",
+]
+
+#: Score at or above which a row counts as a predicted positive when the contract names no
+#: ``predicted_label`` column (classification only).
+DECISION_THRESHOLD: Final[float] = 0.5
+
+# Working columns of the joined frame (prefixed so they cannot clash with user columns).
+Y_LABEL, P_LABEL = "__y_label", "__p_label"
+Y_POS, P_POS = "__y_pos", "__p_pos"
+SCORE, Y_NUM, P_NUM, GROUP = "__score", "__y_num", "__p_num", "__group"
+
+
+def _positive_expr(name: str, dtype: pl.DataType, positive_label: str) -> pl.Expr:
+    """Whether a label column equals the contract's ``positive_label`` (a string).
+
+    Booleans are positive when ``positive_label`` is ``1``/``true`` (any case) and the value
+    is true; numeric labels compare numerically (``"1"`` matches 1 and 1.0); anything else
+    compares as strings.
+    """
+    column = pl.col(name)
+    if dtype == pl.Boolean:
+        wanted = positive_label.strip().lower() in {"1", "true"}
+        return column == wanted
+    if dtype.is_numeric():
+        try:
+            number = float(positive_label)
+        except ValueError:
+            return pl.when(column.is_not_null()).then(pl.lit(False))
+        return column.cast(pl.Float64) == number
+    return column.cast(pl.String) == positive_label
+
+
+def _label_exprs(
+    target: str, predicted: str, schema: Mapping[str, pl.DataType]
+) -> tuple[pl.Expr, pl.Expr]:
+    """Comparable forms of the true and predicted labels (for accuracy)."""
+    t, p = schema[target], schema[predicted]
+    if t.is_numeric() and p.is_numeric():
+        return pl.col(target).cast(pl.Float64, strict=False), pl.col(predicted).cast(pl.Float64)
+    if t == pl.Boolean and p == pl.Boolean:
+        return pl.col(target), pl.col(predicted)
+    return pl.col(target).cast(pl.String), pl.col(predicted).cast(pl.String)
+
+
+def _dedupe(frame: pl.DataFrame, id_column: str) -> pl.DataFrame:
+    """One row per id, the last one in file order: a repeated label is a restatement."""
+    return frame.unique(subset=[id_column], keep="last", maintain_order=True)
+
+
+def _find_column(name: str, *frames: pl.DataFrame | None) -> int | None:
+    for index, frame in enumerate(frames):
+        if frame is not None and name in frame.schema:
+            return index
+    return None
+
+
+@dataclass(frozen=True)
+class JoinedDay:
+    frame: pl.DataFrame
+    # slice/sensitive column -> every value it takes in the day's data (for empty slices)
+    universes: dict[str, pl.Series]
+    missing: dict[str, str]  # column -> why it is unavailable
+
+
+def join_day(
+    contract: Contract,
+    predictions: pl.DataFrame,
+    labels: pl.DataFrame,
+    features: pl.DataFrame | None,
+) -> JoinedDay:
+    id_column = contract.sources.id_column
+    pc = contract.predictions
+    missing: dict[str, str] = {}
+    for frame, name in ((predictions, "predictions"), (labels, "labels")):
+        if id_column not in frame.schema:
+            missing[id_column] = f"id column {id_column!r} missing from {name}"
+        elif not is_id_dtype(frame.schema[id_column]):
+            missing[id_column] = (
+                f"id column {id_column!r} of {name} is {frame.schema[id_column]}, not {ID_TYPES}"
+            )
+    if pc.target is None or pc.target not in labels.schema:
+        missing["__target"] = f"target column {pc.target!r} missing from labels"
+    if missing:
+        return JoinedDay(pl.DataFrame(), {}, missing)
+
+    pred_columns = [
+        c
+        for c in (pc.score, pc.predicted_label, pc.ranking_group)
+        if c is not None and c in predictions.schema and c != id_column
+    ]
+    label_columns = [pc.target] if pc.target is not None else []
+    if pc.ranking_group is not None and pc.ranking_group not in predictions.schema:
+        label_columns.append(pc.ranking_group)
+    label_columns = [c for c in dict.fromkeys(label_columns) if c in labels.schema]
+    # e.g. Int64 ids in one file and String in the other: compared as strings.
+    predictions, labels = comparable_ids(predictions, labels, id_column)
+    joined = predictions.select(id_column, *pred_columns).join(
+        _dedupe(labels.select(id_column, *label_columns), id_column),
+        on=id_column,
+        how="inner",
+        maintain_order="left",
+    )
+    universes: dict[str, pl.Series] = {}
+    extra = [c for c in dict.fromkeys((*contract.slices, *contract.sensitive_attributes))]
+    from_features: list[str] = []
+    for column in extra:
+        where = _find_column(column, features, predictions)
+        if where is None:
+            missing[column] = f"column {column!r} missing from features and predictions"
+        elif where == 0 and features is not None:
+            if column not in joined.schema:
+                from_features.append(column)
+            universes[column] = features.get_column(column)
+        else:
+            if column not in joined.schema:
+                joined = joined.join(
+                    predictions.select(id_column, column).pipe(_dedupe, id_column),
+                    on=id_column,
+                    how="left",
+                    maintain_order="left",
+                )
+            universes[column] = predictions.get_column(column)
+    feature_ids = features.schema.get(id_column) if features is not None else None
+    if features is not None and from_features and feature_ids and is_id_dtype(feature_ids):
+        joined, features = comparable_ids(joined, features, id_column)
+        joined = joined.join(
+            _dedupe(features.select(id_column, *from_features), id_column),
+            on=id_column,
+            how="left",
+            maintain_order="left",
+        )
+    elif from_features:
+        why = (
+            f"id column {id_column!r} missing from features"
+            if feature_ids is None
+            else f"id column {id_column!r} of features is {feature_ids}, not {ID_TYPES}"
+        )
+        for column in from_features:
+            missing[column] = why
+            universes.pop(column, None)
+    return JoinedDay(joined, universes, missing)
+
+
+def working_columns(contract: Contract, frame: pl.DataFrame) -> pl.DataFrame:
+    """Add the normalised columns the metrics read (labels, positives, scores, groups)."""
+    pc = contract.predictions
+    schema = frame.schema
+    target = pc.target
+    assert target is not None  # checked by join_day
+    has_score = pc.score is not None and pc.score in schema
+    has_pred = pc.predicted_label is not None and pc.predicted_label in schema
+    exprs: list[pl.Expr] = []
+    if contract.type == ModelType.CLASSIFICATION:
+        y_pos = _positive_expr(target, schema[target], pc.positive_label)
+        exprs.append(y_pos.alias(Y_POS))
+        if has_score:
+            assert pc.score is not None
+            exprs.append(pl.col(pc.score).cast(pl.Float64, strict=False).alias(SCORE))
+        if has_pred:
+            assert pc.predicted_label is not None
+            y_label, p_label = _label_exprs(target, pc.predicted_label, schema)
+            p_pos = _positive_expr(
+                pc.predicted_label, schema[pc.predicted_label], pc.positive_label
+            )
+            exprs += [y_label.alias(Y_LABEL), p_label.alias(P_LABEL), p_pos.alias(P_POS)]
+        elif has_score:
+            assert pc.score is not None
+            p_pos = pl.col(pc.score).cast(pl.Float64, strict=False) >= DECISION_THRESHOLD
+            exprs += [y_pos.alias(Y_LABEL), p_pos.alias(P_LABEL), p_pos.alias(P_POS)]
+    else:
+        exprs.append(pl.col(target).cast(pl.Float64, strict=False).alias(Y_NUM))
+        prediction = pc.score if has_score else (pc.predicted_label if has_pred else None)
+        if prediction is not None:
+            exprs.append(pl.col(prediction).cast(pl.Float64, strict=False).alias(P_NUM))
+            exprs.append(pl.col(prediction).cast(pl.Float64, strict=False).alias(SCORE))
+        if pc.ranking_group is not None and pc.ranking_group in schema:
+            exprs.append(pl.col(pc.ranking_group).alias(GROUP))
+    return frame.with_columns(exprs)

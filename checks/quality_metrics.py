@@ -1,0 +1,365 @@
+"""Quality metric kernels: whole-column numpy metrics equal to scikit-learn 1.9.
+
+Drift says the inputs moved; quality says the model got worse. Every kernel takes numpy
+arrays (already free of nulls) and returns a :class:`MetricResult`; undefined cases (empty
+input, one class only for ROC AUC, a NaN score...) return NaN with a status, never raise.
+
+Definitions (each equal to the named scikit-learn function to 1e-9, see the tests):
+
+- ``accuracy``: share of rows whose predicted label equals the true label
+  (``accuracy_score``).
+- ``precision``, ``recall``, ``f1``: binary, one positive label against every other value
+  (``precision_score(y == pos, y_hat == pos)``...). With no predicted positives precision
+  is 0.0, with no actual positives recall is 0.0, and F1 with neither is 0.0: scikit-learn's
+  default ``zero_division="warn"`` returns 0.0 (and warns); we return 0.0 with status
+  ``ok`` and say so in ``detail``.
+- ``roc_auc``: Mann-Whitney U over average ranks, ``(R+ - n+(n+ + 1)/2) / (n+ n-)``, which
+  equals ``roc_auc_score``'s trapezoid over distinct thresholds, ties included. NaN with
+  status ``insufficient_data`` when only one class is present.
+- ``log_loss`` (nats): mean of ``-(y ln p + (1 - y) ln(1 - p))`` with ``p`` and ``1 - p``
+  each clipped to ``[eps, 1 - eps]``, ``eps = numpy.finfo(float64).eps`` (about 2.2e-16).
+  That is what ``log_loss`` does in 1.9: its ``eps`` parameter is gone and it clips with
+  the machine epsilon of the probabilities' dtype; we always compute in float64. A score
+  outside [0, 1] is status ``error`` (scikit-learn raises). Defined with one class too
+  (scikit-learn needs ``labels=[0, 1]`` for that).
+- ``calibration_error`` (expected calibration error, fraction): 10 equal-width bins on
+  the score over [0, 1], bin ``b = min(floor(10 s), 9)`` (so ``[0, 0.1), ..., [0.9, 1]``),
+  ``ECE = sum_b (n_b / n) |mean(y)_b - mean(s)_b| = sum_b |sum(y)_b - sum(s)_b| / n``;
+  empty bins contribute nothing. Scores outside [0, 1] are status ``error``.
+- ``rmse``, ``mae`` (target unit): ``root_mean_squared_error``, ``mean_absolute_error``.
+- ``mape`` (fraction, not percent): ``mean(|y_hat - y| / max(|y|, eps))`` with the same
+  float64 ``eps`` as ``mean_absolute_percentage_error``: a zero target gives a huge term,
+  exactly like scikit-learn.
+- ``ndcg`` (NDCG@k, fraction): per query group, ``ndcg_score([rel], [score], k=k)``
+  (linear gain = the relevance, log2 discount, tied scores share the average gain as in
+  scikit-learn's default ``ignore_ties=False``; a query with no relevant document scores
+  0), then the plain mean over query groups. Queries with a single document are left out
+  (scikit-learn refuses them); negative relevance is status ``error``.
+
+:func:`checks.quality.quality_sli_rows` turns them into SLI rows.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "CALIBRATION_BINS",
+    "EPS",
+    "STATUS_ERROR",
+    "STATUS_INSUFFICIENT",
+    "STATUS_OK",
+    "MetricResult",
+    "accuracy",
+    "calibration_error",
+    "f1",
+    "log_loss",
+    "mae",
+    "mape",
+    "ndcg",
+    "precision",
+    "recall",
+    "rmse",
+    "roc_auc",
+]
+
+#: float64 machine epsilon: log loss clipping and the MAPE denominator floor.
+EPS: Final[float] = float(np.finfo(np.float64).eps)
+
+#: Number of equal-width score bins of the expected calibration error.
+CALIBRATION_BINS: Final[int] = 10
+
+STATUS_OK = "ok"
+STATUS_INSUFFICIENT = "insufficient_data"
+STATUS_ERROR = "error"
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class MetricResult:
+    """One metric value (NaN when undefined), the rows it is based on, a status and why.
+
+    ``status`` is ``ok``, ``insufficient_data`` (empty input, one class only) or ``error``
+    (input outside the metric's domain, e.g. a probability above 1).
+    """
+
+    value: float
+    n_rows: int
+    status: str = STATUS_OK
+    detail: str | None = None
+
+
+def _undefined(n_rows: int, status: str, detail: str) -> MetricResult:
+    return MetricResult(math.nan, n_rows, status, detail)
+
+
+def _empty(n_rows: int) -> MetricResult | None:
+    return _undefined(0, STATUS_INSUFFICIENT, "no labelled rows") if n_rows == 0 else None
+
+
+def _floats(values: npt.ArrayLike) -> FloatArray:
+    return np.asarray(values, dtype=np.float64).reshape(-1)
+
+
+def _is_positive(y: npt.ArrayLike, positive_label: object) -> npt.NDArray[np.bool_]:
+    return np.asarray(np.asarray(y).reshape(-1) == positive_label, dtype=np.bool_)
+
+
+def _scored(
+    y_true: npt.ArrayLike, score: npt.ArrayLike, positive_label: object, *, probability: bool
+) -> tuple[npt.NDArray[np.bool_], FloatArray, MetricResult | None]:
+    """(is positive, score as float64, the result to return instead when the input is
+    empty or a score is not finite, or outside [0, 1] for a ``probability``)."""
+    truth = _is_positive(y_true, positive_label)
+    values = _floats(score)
+    problem = _empty(truth.size) or _finite_scores(values, truth.size, probability=probability)
+    return truth, values, problem
+
+
+def _finite_scores(score: FloatArray, n: int, *, probability: bool) -> MetricResult | None:
+    if not np.all(np.isfinite(score)):
+        return _undefined(n, STATUS_ERROR, "score contains NaN or infinity")
+    if probability and (score.min() < 0.0 or score.max() > 1.0):
+        return _undefined(
+            n, STATUS_ERROR, f"score outside [0, 1] (min {score.min():g}, max {score.max():g})"
+        )
+    return None
+
+
+# --- classification ---------------------------------------------------------------------
+
+
+def accuracy(y_true: npt.ArrayLike, y_pred: npt.ArrayLike) -> MetricResult:
+    """Share of rows whose predicted label equals the true label (fraction)."""
+    truth, pred = np.asarray(y_true).reshape(-1), np.asarray(y_pred).reshape(-1)
+    n = truth.size
+    if (empty := _empty(n)) is not None:
+        return empty
+    return MetricResult(float(np.mean(truth == pred)), n)
+
+
+def _confusion(
+    y_true: npt.ArrayLike, y_pred: npt.ArrayLike, positive_label: object
+) -> tuple[int, int, int, int]:
+    truth = _is_positive(y_true, positive_label)
+    pred = _is_positive(y_pred, positive_label)
+    tp = int(np.count_nonzero(truth & pred))
+    fp = int(np.count_nonzero(~truth & pred))
+    fn = int(np.count_nonzero(truth & ~pred))
+    return tp, fp, fn, truth.size
+
+
+def _share(numerator: int, denominator: int, n: int, when_zero: str) -> MetricResult:
+    """``numerator / denominator`` over ``n`` rows; 0.0 (status ok, said in ``detail``)
+    when the denominator is 0, as scikit-learn's ``zero_division`` default does."""
+    if (empty := _empty(n)) is not None:
+        return empty
+    if denominator == 0:
+        return MetricResult(0.0, n, STATUS_OK, f"{when_zero}: 0.0 (sklearn zero_division)")
+    return MetricResult(numerator / denominator, n)
+
+
+def precision(
+    y_true: npt.ArrayLike, y_pred: npt.ArrayLike, *, positive_label: object = 1
+) -> MetricResult:
+    """TP / (TP + FP) for ``positive_label`` (fraction); 0.0 with no predicted positives."""
+    tp, fp, _, n = _confusion(y_true, y_pred, positive_label)
+    return _share(tp, tp + fp, n, "no predicted positives")
+
+
+def recall(
+    y_true: npt.ArrayLike, y_pred: npt.ArrayLike, *, positive_label: object = 1
+) -> MetricResult:
+    """TP / (TP + FN) for ``positive_label`` (fraction); 0.0 with no actual positives."""
+    tp, _, fn, n = _confusion(y_true, y_pred, positive_label)
+    return _share(tp, tp + fn, n, "no actual positives")
+
+
+def f1(y_true: npt.ArrayLike, y_pred: npt.ArrayLike, *, positive_label: object = 1) -> MetricResult:
+    """2 TP / (2 TP + FP + FN) (fraction), the harmonic mean of precision and recall;
+    0.0 when there are neither predicted nor actual positives."""
+    tp, fp, fn, n = _confusion(y_true, y_pred, positive_label)
+    return _share(2 * tp, 2 * tp + fp + fn, n, "no positives at all")
+
+
+def _average_ranks(values: FloatArray) -> FloatArray:
+    """1-based ranks, ties sharing the mean of their ranks (``scipy.stats.rankdata``'s
+    ``"average"``), in numpy so that importing this module does not import scipy.stats."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    new_run = np.ones(ordered.size, dtype=np.bool_)
+    new_run[1:] = ordered[1:] != ordered[:-1]
+    starts = np.flatnonzero(new_run)
+    ends = np.append(starts[1:], ordered.size)  # exclusive: the run holds ranks starts+1..ends
+    ranks = np.empty(ordered.size)
+    ranks[order] = ((starts + 1 + ends) / 2.0)[np.cumsum(new_run) - 1]
+    return ranks
+
+
+def roc_auc(
+    y_true: npt.ArrayLike, score: npt.ArrayLike, *, positive_label: object = 1
+) -> MetricResult:
+    """Area under the ROC curve of ``score`` (fraction), via average ranks (Mann-Whitney U).
+
+    Why ranks: with average ranks for tied scores, U / (n+ n-) is exactly the trapezoidal
+    area over distinct thresholds that ``roc_auc_score`` computes, in O(n log n) and with
+    no curve to build.
+    """
+    truth, values, problem = _scored(y_true, score, positive_label, probability=False)
+    if problem is not None:
+        return problem
+    n = truth.size
+    n_pos = int(np.count_nonzero(truth))
+    n_neg = n - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return _undefined(n, STATUS_INSUFFICIENT, "only one class present: ROC AUC is undefined")
+    ranks = _average_ranks(values)
+    u = float(ranks[truth].sum()) - n_pos * (n_pos + 1) / 2.0
+    return MetricResult(u / (n_pos * n_neg), n)
+
+
+def log_loss(
+    y_true: npt.ArrayLike, score: npt.ArrayLike, *, positive_label: object = 1
+) -> MetricResult:
+    """Mean binary cross-entropy in nats, probabilities clipped to [eps, 1 - eps]."""
+    truth, p, problem = _scored(y_true, score, positive_label, probability=True)
+    if problem is not None:
+        return problem
+    n = truth.size
+    # Clip p and 1 - p separately, as sklearn clips both columns of [1 - p, p].
+    p_pos = np.clip(p, EPS, 1.0 - EPS)
+    p_neg = np.clip(1.0 - p, EPS, 1.0 - EPS)
+    losses = -np.where(truth, np.log(p_pos), np.log(p_neg))
+    return MetricResult(float(np.mean(losses)), n)
+
+
+def calibration_error(
+    y_true: npt.ArrayLike,
+    score: npt.ArrayLike,
+    *,
+    positive_label: object = 1,
+    bins: int = CALIBRATION_BINS,
+) -> MetricResult:
+    """Expected calibration error (fraction) over ``bins`` equal-width score bins.
+
+    Weighted mean over non-empty bins of |observed positive rate - mean score|, weights =
+    the bins' shares of rows. A perfectly calibrated model scores 0.
+    """
+    positive, p, problem = _scored(y_true, score, positive_label, probability=True)
+    if problem is not None:
+        return problem
+    truth, n = positive.astype(np.float64), positive.size
+    index = np.minimum(np.floor(p * bins).astype(np.int64), bins - 1)
+    sum_y = np.bincount(index, weights=truth, minlength=bins)
+    sum_p = np.bincount(index, weights=p, minlength=bins)
+    return MetricResult(float(np.abs(sum_y - sum_p).sum() / n), n)
+
+
+# --- regression -------------------------------------------------------------------------
+
+
+def _regression_inputs(
+    y_true: npt.ArrayLike, y_pred: npt.ArrayLike
+) -> tuple[FloatArray, FloatArray, MetricResult | None]:
+    truth, pred = _floats(y_true), _floats(y_pred)
+    n = truth.size
+    problem = _empty(n)
+    if problem is None and not (np.all(np.isfinite(truth)) and np.all(np.isfinite(pred))):
+        problem = _undefined(n, STATUS_ERROR, "target or prediction contains NaN or infinity")
+    return truth, pred, problem
+
+
+def rmse(y_true: npt.ArrayLike, y_pred: npt.ArrayLike) -> MetricResult:
+    """Root mean squared error, in the target's unit."""
+    truth, pred, problem = _regression_inputs(y_true, y_pred)
+    if problem is not None:
+        return problem
+    return MetricResult(float(np.sqrt(np.mean((truth - pred) ** 2))), truth.size)
+
+
+def mae(y_true: npt.ArrayLike, y_pred: npt.ArrayLike) -> MetricResult:
+    """Mean absolute error, in the target's unit."""
+    truth, pred, problem = _regression_inputs(y_true, y_pred)
+    if problem is not None:
+        return problem
+    return MetricResult(float(np.mean(np.abs(truth - pred))), truth.size)
+
+
+def mape(y_true: npt.ArrayLike, y_pred: npt.ArrayLike) -> MetricResult:
+    """Mean absolute percentage error as a fraction (0.1 = 10 %), denominators floored at eps."""
+    truth, pred, problem = _regression_inputs(y_true, y_pred)
+    if problem is not None:
+        return problem
+    terms = np.abs(pred - truth) / np.maximum(np.abs(truth), EPS)
+    detail = "zero targets: their terms divide by eps" if np.any(truth == 0.0) else None
+    return MetricResult(float(np.mean(terms)), truth.size, STATUS_OK, detail)
+
+
+# --- ranking ----------------------------------------------------------------------------
+
+
+def ndcg(
+    relevance: npt.ArrayLike,
+    score: npt.ArrayLike,
+    groups: npt.ArrayLike,
+    *,
+    k: int = 10,
+) -> MetricResult:
+    """Mean NDCG@k over query groups (fraction), ties handled like scikit-learn.
+
+    Vectorised over all queries at once: rows are sorted by (query, score descending);
+    a row at 0-based position ``i`` in its query has discount ``1 / log2(i + 2)`` if
+    ``i < k`` else 0. A run of tied scores gets the mean relevance of the run times the sum
+    of the run's discounts (McSherry & Najork 2008, what ``ndcg_score`` does). The ideal
+    DCG sorts by relevance instead. ``n_rows`` counts the rows of the queries used.
+    """
+    rel, values = _floats(relevance), _floats(score)
+    query_keys = np.asarray(groups).reshape(-1)
+    n = rel.size
+    if (empty := _empty(n)) is not None:
+        return empty
+    if not (np.all(np.isfinite(rel)) and np.all(np.isfinite(values))):
+        return _undefined(n, STATUS_ERROR, "relevance or score contains NaN or infinity")
+    if rel.min() < 0.0:
+        return _undefined(n, STATUS_ERROR, "negative relevance: NDCG needs relevance >= 0")
+    _, query = np.unique(query_keys, return_inverse=True)
+    query = query.reshape(-1)
+    sizes = np.bincount(query)
+    kept = sizes[query] >= 2
+    dropped = int(np.count_nonzero(sizes == 1))
+    if not np.any(kept):
+        return _undefined(n, STATUS_INSUFFICIENT, "no query group with at least two documents")
+    rel, values, query = rel[kept], values[kept], query[kept]
+    _, query = np.unique(query, return_inverse=True)
+    n_queries = int(query.max()) + 1
+
+    by_score = np.lexsort((-values, query))
+    q_sorted = query[by_score]
+    starts = np.concatenate(([0], np.cumsum(np.bincount(q_sorted, minlength=n_queries))[:-1]))
+    position = np.arange(q_sorted.size) - starts[q_sorted]
+    discount = np.where(position < k, 1.0 / np.log2(position + 2.0), 0.0)
+
+    s_sorted, r_sorted = values[by_score], rel[by_score]
+    new_run = np.ones(q_sorted.size, dtype=np.bool_)
+    new_run[1:] = (q_sorted[1:] != q_sorted[:-1]) | (s_sorted[1:] != s_sorted[:-1])
+    run = np.cumsum(new_run) - 1
+    run_size = np.bincount(run)
+    run_gain = np.bincount(run, weights=r_sorted) / run_size
+    run_discount = np.bincount(run, weights=discount)
+    run_query = q_sorted[new_run]
+    dcg = np.bincount(run_query, weights=run_gain * run_discount, minlength=n_queries)
+
+    # Same query order, same positions: only the order within each query changes.
+    by_relevance = np.lexsort((-rel, query))
+    ideal = np.bincount(q_sorted, weights=rel[by_relevance] * discount, minlength=n_queries)
+    per_query = np.divide(dcg, ideal, out=np.zeros(n_queries), where=ideal > 0)
+    detail = f"{n_queries} queries"
+    if dropped:
+        detail += f"; {dropped} single-document queries left out"
+    return MetricResult(float(per_query.mean()), int(rel.size), STATUS_OK, detail)

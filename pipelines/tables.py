@@ -1,0 +1,62 @@
+"""Every table datasre prints for people: one text printer and one Markdown builder.
+
+Both are `tabulate <https://pypi.org/project/tabulate/>`_ (docs/printing.md says why it
+rather than rich): a pure function from rows to a string, no terminal detection, so the
+output is the same in a terminal, a pipe, a CI log and a golden file. Escaping stays with
+:mod:`pipelines.escape`, per format: :func:`text_table` shows every cell through
+:func:`~pipelines.escape.terminal` (a value can neither recolour the terminal nor split a
+line); :func:`markdown_table` takes cells already made Markdown (:func:`markdown_cell`
+for a value, or a link or icon the caller built).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tabulate import tabulate
+
+from pipelines.escape import markdown, terminal
+
+__all__ = ["markdown_cell", "markdown_table", "text_table"]
+
+
+def text_table(
+    header: Sequence[str], rows: Sequence[Sequence[object]], *, indent: str = ""
+) -> list[str]:
+    """Lines of a plain table: left-aligned columns two spaces apart, the header first,
+    no rule, trailing blanks trimmed. ``None`` shows as an empty cell; everything else
+    as ``str(value)``, control characters escaped."""
+    cells = [[terminal(h) for h in header]]
+    cells += [["" if value is None else terminal(str(value)) for value in row] for row in rows]
+    text: str = tabulate(
+        cells, tablefmt="plain", disable_numparse=True, stralign="left", preserve_whitespace=True
+    )
+    return [(indent + line).rstrip() for line in text.split("\n")]
+
+
+def markdown_cell(value: object) -> str:
+    """A value as literal Markdown table-cell text: ``None`` empty, booleans ``true`` /
+    ``false``, floats to 6 significant digits."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return markdown(str(value))
+
+
+def markdown_table(
+    header: Sequence[str], rows: Sequence[Sequence[str]], *, indent: str = ""
+) -> list[str]:
+    """Lines of a GitHub-flavoured Markdown table of cells that are Markdown already
+    (see :func:`markdown_cell`); ``indent`` nests it in a list item."""
+    text: str = tabulate(
+        [list(row) for row in rows],
+        headers=list(header),
+        tablefmt="github",
+        disable_numparse=True,
+        stralign="left",
+        preserve_whitespace=True,
+    )
+    return [indent + line for line in text.split("\n")]

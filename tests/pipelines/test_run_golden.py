@@ -1,0 +1,48 @@
+"""``datasre run`` on the sample data, against golden files (like the gate's).
+
+Each case is a pair in tests/golden/run/: ``<case>.args`` (in: the command line, one
+argument per line, run from the repository root with a fresh store) and ``<case>.out``
+(out: the exit code, stdout and stderr). Regenerate the outputs with
+``DATASRE_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/pipelines/test_run_golden.py``
+and review the diff. The repository's absolute path is written ``<REPO>``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from pipelines.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
+GOLDEN = REPO / "tests" / "golden" / "run"
+CASES = sorted(path.stem for path in GOLDEN.glob("*.args"))
+
+
+def _render(code: int, out: str, err: str) -> str:
+    text = f"exit: {code}\n--- stdout\n{out}--- stderr\n{err}"
+    return text.replace(str(REPO), "<REPO>")
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_run_output_matches_golden_files(
+    case: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(REPO)
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.delenv("DATASRE_STATE_DIR", raising=False)
+    monkeypatch.setenv("DATASRE_STAGING", str(tmp_path / "staging"))
+    args = (GOLDEN / f"{case}.args").read_text(encoding="utf-8").splitlines()
+    code = main([*args, "--db", str(tmp_path / "datasre.duckdb")])
+    out, err = capsys.readouterr()
+    shown = _render(code, out, err)
+    golden = GOLDEN / f"{case}.out"
+    if os.environ.get("DATASRE_UPDATE_GOLDEN"):
+        golden.write_text(shown, encoding="utf-8")
+    assert golden.exists(), f"missing golden file {golden}; set DATASRE_UPDATE_GOLDEN=1"
+    assert shown == golden.read_text(encoding="utf-8")
