@@ -206,7 +206,6 @@ def test_contract_check_prints_an_owner_with_control_characters_escaped(
     assert "  ops\\x1b[2J\\nteam  " in out.splitlines()[1]
 
 
-
 def test_prometheus_export_keeps_hostile_names_as_escaped_label_values(
     hostile_run: dict[str, Any], tmp_path: Path
 ) -> None:
