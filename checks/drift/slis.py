@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from checks.drift.methods import REGISTRY, ok_comparator
-from checks.drift.rows import is_significant
 
 if TYPE_CHECKING:
     from checks.contract import Contract
@@ -49,7 +48,7 @@ def drift_sli_rows(drift: pl.DataFrame, contract: Contract) -> pl.DataFrame:
             statistic=r["statistic"] if REGISTRY[r["method"]].is_test else None,
             p_value=r["p_value"],
             q_value=r["q_value"],
-            significant=_significant(r),
+            significant=r["significant"],
             objective=r["threshold"],
             comparator=ok_comparator(r["method"]) if r["threshold"] is not None else None,
             ok=None if r["drifted"] is None else not r["drifted"],
@@ -83,14 +82,6 @@ def drift_sli_rows(drift: pl.DataFrame, contract: Contract) -> pl.DataFrame:
         )
     rows.append(share_row)
     return sli_frame(rows)
-
-
-def _significant(r: Mapping[str, Any]) -> bool | None:
-    """The q-value decision of a test row with data (as :func:`checks.drift.rows.decide`
-    takes it: no q-value is not significant); None where no test ran."""
-    if r["alpha"] is None or r["status"] != "ok":
-        return None
-    return is_significant(r["q_value"], r["alpha"])
 
 
 def _sli_detail(r: Mapping[str, Any]) -> str:

@@ -3,8 +3,10 @@
 BASELINE is a parquet file (or glob) or a stored profile directory (``assets.baseline_store``);
 CURRENT is a parquet file or glob. Numeric vs categorical comes from the dtypes unless
 ``--numeric``/``--categorical`` say otherwise. Output rows carry feature, method,
-statistic, p_value, q_value, effect, threshold, comparator, drifted and status (plus how
-each number was produced in json/csv).
+statistic, p_value, q_value, significant, effect, threshold, comparator, drifted and status
+(plus how each number was produced in json/csv). The table is printed by
+:func:`pipelines.tables.text_table`; ``--config`` contracts come from
+:func:`assets.contract_cache.contracts_at`.
 
 Exit codes: 0 no feature drifted, 1 some did, 2 bad input (missing or unreadable file,
 unknown column, no common columns) or no verdict at all (every feature with fewer than
@@ -26,8 +28,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from checks.errors import InputError
-from pipelines.escape import terminal
 from pipelines.memory_budget import out_of_memory_message
+from pipelines.tables import text_table
 
 if TYPE_CHECKING:
     import polars as pl
@@ -59,6 +61,7 @@ _TABLE_COLUMNS = (
     "statistic",
     "p_value",
     "q_value",
+    "significant",
     "effect",
     "threshold",
     "drifted",
@@ -464,11 +467,11 @@ def _features(
 def _overrides(args: argparse.Namespace) -> dict[str, DriftOverride] | None:
     if not getattr(args, "config", None):
         return None
-    from checks.contract import load_contracts
+    from assets.contract_cache import contracts_at
 
-    contracts = load_contracts(args.config)
+    contracts = contracts_at(args.config)
     if args.model is not None:
-        chosen = [c for c in contracts if c.model == args.model]
+        chosen = tuple(c for c in contracts if c.model == args.model)
         if not chosen:
             raise InputError(f"{args.config}: model: {args.model!r} is not declared")
     elif len(contracts) == 1:
@@ -496,16 +499,8 @@ def _print(result: pl.DataFrame, fmt: str, summary: str) -> None:
     if fmt == "csv":
         sys.stdout.write(result.write_csv())
         return
-    table = result.select(_TABLE_COLUMNS).iter_rows()
-    rows = [[terminal(_format_value(v)) for v in row] for row in table]
-    header = list(_TABLE_COLUMNS)
-    widths = [
-        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)
-    ]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
-    lines.append("")
-    lines.append(summary)
+    rows = [[_format_value(v) for v in row] for row in result.select(_TABLE_COLUMNS).iter_rows()]
+    lines = [*text_table(_TABLE_COLUMNS, rows), "", summary]
     sys.stdout.write("\n".join(lines) + "\n")
 
 
