@@ -4,8 +4,9 @@ The baseline profile (cut points, category counts, sorted values) is built once 
 version from the training parquet and stored under ``<profiles_dir>/<model>/<version>/``
 (the state directory's ``profiles``, :mod:`assets.state`). It is rebuilt only when its
 source signature changes: the training files' content (a BLAKE2b hash of their bytes,
-never their size and mtime), the contract's feature section and the PSI bins (or once when
-it was stored with an older :data:`PROFILE_LAYOUT`). Building reads the training data
+never their size and mtime), the contract's feature section and the PSI bins, or when it
+was stored in another format version; that rule and its key are
+:mod:`checks.profile.freshness`'s. Building reads the training data
 one column at a time; every later run only reads the profile.
 """
 
@@ -37,6 +38,7 @@ from checks.profile import (
     is_categorical_dtype,
     is_numeric_dtype,
 )
+from checks.profile.freshness import ProfileKey, is_reusable, source_hash
 from checks.sli import empty_sli_frame, sli_frame
 from checks.unseen import unseen_category_rows
 
@@ -51,11 +53,8 @@ __all__ = [
     "prediction_drift_rows",
 ]
 
+#: File beside a stored profile holding its :class:`~checks.profile.freshness.ProfileKey`.
 SIGNATURE_FILE = "source.json"
-#: What a stored profile holds, beyond its sources: 2 adds the KS grids
-#: (checks.stats.ecdf.KsAnchor). A profile stored with an older layout still loads
-#: anywhere (``datasre drift``), but the assets rebuild it once to get the faster path.
-PROFILE_LAYOUT = 2
 _BUILD_LOCK = threading.Lock()
 
 
@@ -91,10 +90,7 @@ def baseline_signature(contract: Contract) -> str:
     section, the bins); a change means a rebuild."""
     digests = _content_digests(contract.resolve(contract.sources.training))
     features = {name: spec.model_dump(mode="json") for name, spec in contract.features.items()}
-    payload = json.dumps(
-        {"files": digests, "features": features, "bins": _bins(contract)}, sort_keys=True
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()
+    return source_hash(digests, {"features": features, "bins": _bins(contract)})
 
 
 def _cached_profile(
@@ -109,18 +105,14 @@ def _cached_profile(
     directory.mkdir(parents=True, exist_ok=True)
     with _BUILD_LOCK, open(directory / ".lock", "w") as lock_file:
         fcntl.flock(lock_file, fcntl.LOCK_EX)
+        wanted = ProfileKey(source_hash=signature)
         if is_profile_dir(directory) and signature_file.is_file():
             stored = json.loads(signature_file.read_text(encoding="utf-8"))
-            current = stored.get("layout", 1) == PROFILE_LAYOUT
-            if stored.get("signature") == signature and current:
+            if is_reusable(ProfileKey.from_json(stored), wanted):
                 return load_profile(directory)
         profile = build()
         save_profile(profile, directory)
-        built = {
-            "signature": signature,
-            "layout": PROFILE_LAYOUT,
-            "built_at": dt.datetime.now(dt.UTC).isoformat(),
-        }
+        built = {**wanted.to_json(), "built_at": dt.datetime.now(dt.UTC).isoformat()}
         temporary = signature_file.with_suffix(".tmp")
         temporary.write_text(json.dumps(built), encoding="utf-8")
         temporary.replace(signature_file)
@@ -164,9 +156,7 @@ def ensure_prediction_profile(
     path = contract.resolve(contract.sources.prediction_baseline)
     numeric, categorical = _prediction_columns(contract)
     digests = _content_digests(path)
-    signature = hashlib.sha256(
-        json.dumps({"files": digests, "columns": [numeric, categorical]}).encode()
-    ).hexdigest()
+    signature = source_hash(digests, {"columns": [numeric, categorical]})
 
     def build() -> BaselineProfile:
         reference = scan_snapshot(path)

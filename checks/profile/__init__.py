@@ -28,9 +28,9 @@ from checks.profile.columns import (
     is_numeric_dtype,
     numeric_values,
 )
+from checks.profile.freshness import FORMAT_VERSION
 from checks.profile.model import (
     DEFAULT_BINS,
-    FORMAT_VERSION,
     SKETCH_LEVELS,
     BaselineProfile,
     CategoricalProfile,

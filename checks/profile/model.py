@@ -11,12 +11,12 @@ import numpy as np
 import polars as pl
 
 from checks.arrays import CountArray, FloatArray
+from checks.profile.freshness import FORMAT_VERSION
 from checks.stats.ecdf import KsAnchor
 from checks.stats.psi import psi_cut_points
 
 __all__ = [
     "DEFAULT_BINS",
-    "FORMAT_VERSION",
     "SKETCH_LEVELS",
     "BaselineProfile",
     "CategoricalProfile",
@@ -32,8 +32,6 @@ DEFAULT_BINS: Final = 10
 #: levels each grid cell holds ~1/4096 of the baseline, which bounds the sketch-mode KS
 #: error by about 2.5e-4 plus the current share of the widest cell (see checks.drift).
 SKETCH_LEVELS: Final = 4096
-#: Bumped when the stored layout changes; a stored profile of another version is rebuilt.
-FORMAT_VERSION: Final = 1
 
 Kind = Literal["numeric", "categorical"]
 

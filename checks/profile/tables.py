@@ -12,8 +12,8 @@ import polars as pl
 
 from checks.arrays import FloatArray
 from checks.errors import InputError
+from checks.profile.freshness import READABLE_FORMAT_VERSIONS
 from checks.profile.model import (
-    FORMAT_VERSION,
     BaselineProfile,
     CategoricalProfile,
     NumericProfile,
@@ -100,10 +100,10 @@ def profile_from_tables(
     parquet file but without the sort. It must be picklable (a module-level class, not a
     closure) for the profile to travel to worker processes.
     """
-    if meta.get("format_version") != FORMAT_VERSION:
+    if meta.get("format_version") not in READABLE_FORMAT_VERSIONS:
         raise InputError(
             f"profile.json: format_version: {meta.get('format_version')!r} "
-            f"(this datasre reads {FORMAT_VERSION}; rebuild the profile)"
+            f"(this datasre reads {sorted(READABLE_FORMAT_VERSIONS)}; rebuild the profile)"
         )
     nums: dict[str, NumericProfile] = {}
     exact = meta.get("mode") == "exact" and values is not None
@@ -141,6 +141,7 @@ def profile_from_tables(
         spec_hash=str(meta.get("spec_hash", "")),
         n_rows=int(meta.get("n_rows", 0)),
         mode="exact" if exact else "sketch",
+        format_version=int(meta["format_version"]),
     )
 
 

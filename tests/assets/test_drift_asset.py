@@ -12,8 +12,9 @@ import numpy as np
 import polars as pl
 import pyarrow.parquet as pq
 
-from assets.drift import PROFILE_LAYOUT, SIGNATURE_FILE, drift_rows, drift_slis, ensure_profile
+from assets.drift import SIGNATURE_FILE, drift_rows, drift_slis, ensure_profile
 from checks.contract import load_contract
+from checks.profile.freshness import FORMAT_VERSION
 from tests.fixtures import FIRST_DAY, contract_dict, write_model
 
 
@@ -37,18 +38,40 @@ def test_the_profile_is_built_once_and_rebuilt_when_the_training_data_changes(
     rebuilt = ensure_profile(contract, profiles)
     assert built_at(profiles) != stamp
     assert rebuilt.content_hash != first.content_hash
-    # A profile stored before the KS grids (layout 1, no "layout" key) is rebuilt once.
+    # A profile stored before the KS grids (no version key: format 1) is rebuilt once.
     signature_file = profiles / "toy" / "1.0.0" / SIGNATURE_FILE
     stored = json.loads(signature_file.read_text())
-    del stored["layout"]
+    del stored["format_version"]
     signature_file.write_text(json.dumps(stored))
     stamp = built_at(profiles)
     ensure_profile(contract, profiles)
     assert built_at(profiles) != stamp
-    assert json.loads(signature_file.read_text())["layout"] == PROFILE_LAYOUT
+    assert json.loads(signature_file.read_text())["format_version"] == FORMAT_VERSION
     stamp = built_at(profiles)
     ensure_profile(contract, profiles)
     assert built_at(profiles) == stamp
+
+
+def test_a_profile_stored_in_another_format_version_or_from_other_training_is_rebuilt(
+    tmp_path: Path,
+) -> None:
+    contract = load_contract(write_model(tmp_path, days=1))
+    profiles = tmp_path / "profiles"
+    ensure_profile(contract, profiles)
+    signature_file = profiles / "toy" / "1.0.0" / SIGNATURE_FILE
+    for change in ({"format_version": FORMAT_VERSION - 1}, {"signature": "0" * 64}):
+        stored = json.loads(signature_file.read_text())
+        signature_file.write_text(json.dumps({**stored, **change}))
+        stamp = built_at(profiles)
+        ensure_profile(contract, profiles)
+        assert built_at(profiles) != stamp, change
+        rewritten = json.loads(signature_file.read_text())
+        assert rewritten["format_version"] == FORMAT_VERSION
+        assert rewritten["signature"] == stored["signature"]
+    assert (
+        json.loads((profiles / "toy" / "1.0.0" / "profile.json").read_text())["format_version"]
+        == FORMAT_VERSION
+    )
 
 
 def _write_fixed_layout(frame: pl.DataFrame, path: Path) -> None:
