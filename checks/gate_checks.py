@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
-from typing import Final
+from typing import Any, Final
 
 import polars as pl
 
@@ -44,19 +44,38 @@ __all__ = [
 EVIDENCE_RUN_STATUSES: Final = ("succeeded", "breached")
 
 
+def _reason(
+    code: str,
+    check: CheckName,
+    message: str,
+    runbook: str | None,
+    *,
+    severity: Severity = Severity.BLOCK,
+    **fields: Any,
+) -> Reason:
+    """A reason whose message ends with where to look next (the runbook, or that there is
+    none), as every gate reason about evidence and budgets does."""
+    return Reason(
+        code=code,
+        check=check,
+        severity=severity,
+        message=f"{message}; {runbook_text(runbook)}",
+        runbook=runbook,
+        **fields,
+    )
+
+
 def check_contract(contract: Contract, definitions: Sequence[SloDefinition]) -> list[Reason]:
     runbook = contract.runbook
     tracks = {d.track for d in definitions if not math.isnan(d.objective)}
     reasons = [
-        Reason(
-            code=f"contract_no_{track}_slo",
-            check=CheckName.CONTRACT,
-            severity=Severity.BLOCK,
-            message=f"contract {contract.path.name} declares no {track}-track SLO with "
-            f"an objective (slos.{track}); `checks.slo.default_slos` has templates; "
-            + runbook_text(runbook),
+        _reason(
+            f"contract_no_{track}_slo",
+            CheckName.CONTRACT,
+            f"contract {contract.path.name} declares no {track}-track SLO with "
+            f"an objective (slos.{track}); `checks.slo.default_slos` has templates",
+            runbook,
             track=track,
-            runbook=runbook,
         )
         for track in ("infra", "model")
         if track not in tracks
@@ -111,15 +130,13 @@ def check_evidence(
             else ""
         )
         return [
-            Reason(
-                code="evidence_missing",
-                check=CheckName.EVIDENCE_FRESH,
-                severity=Severity.BLOCK,
-                message=f"no validation run of {model} {version} that read its inputs is "
+            _reason(
+                "evidence_missing",
+                CheckName.EVIDENCE_FRESH,
+                f"no validation run of {model} {version} that read its inputs is "
                 f"recorded for a partition evaluated by {now.isoformat()}{hidden}; run "
-                f"`datasre run --model {model}` (or validate-candidate) first; "
-                + runbook_text(runbook),
-                runbook=runbook,
+                f"`datasre run --model {model}` (or validate-candidate) first",
+                runbook,
             )
         ]
     newest = str(evidence["partition"].max())
@@ -130,17 +147,16 @@ def check_evidence(
     row = evidence.filter(pl.col("partition") == newest).row(0, named=True)
     row = {k: json_value(row.get(k)) for k in ("run_id", "partition", "finished_at", "status")}
     return [
-        Reason(
-            code="evidence_stale",
-            check=CheckName.EVIDENCE_FRESH,
-            severity=Severity.BLOCK,
-            message=f"the newest evidence of {model} {version} is partition {newest}, "
+        _reason(
+            "evidence_stale",
+            CheckName.EVIDENCE_FRESH,
+            f"the newest evidence of {model} {version} is partition {newest}, "
             f"evaluated at {at.isoformat()}: {hours_text(age)} before the decision time "
             f"{now.isoformat()}, more than the {options.max_evidence_age_hours:g} h allowed; "
             f"stale since {(at + limit).isoformat()} (no newer partition validated: check "
-            "the schedule and the snapshot sources); " + runbook_text(runbook),
+            "the schedule and the snapshot sources)",
+            runbook,
             days=(newest,),
-            runbook=runbook,
             evidence=(row,),
         )
     ]
@@ -178,17 +194,16 @@ def check_labels(
         return []
     slos = ", ".join(sorted(d.sli for d in delayed))
     return [
-        Reason(
-            code="labels_overdue",
-            check=CheckName.EVIDENCE_FRESH,
-            severity=Severity.BLOCK,
-            message=f"labels overdue for {len(unlabelled)} partition(s) "
+        _reason(
+            "labels_overdue",
+            CheckName.EVIDENCE_FRESH,
+            f"labels overdue for {len(unlabelled)} partition(s) "
             f"({days_list_text(unlabelled)}): due {delay.total_seconds() / 86400:g} days after "
             "each partition's evaluation (sources.max_label_delay_days), the oldest since "
             f"{(evaluated_at[unlabelled[0]] + delay).isoformat()}; the label-fed SLOs "
-            f"({slos}) are judged without them; check the label pipeline; " + runbook_text(runbook),
+            f"({slos}) are judged without them; check the label pipeline",
+            runbook,
             days=tuple(unlabelled),
-            runbook=runbook,
         )
     ]
 
@@ -241,20 +256,17 @@ def check_latest_run(
         )
         evidence, truncated = evidence_rows(breached, limit)
         reasons.append(
-            Reason(
-                code="blocking_breach",
-                check=CheckName.LATEST_RUN,
-                severity=Severity.BLOCK,
-                message=f"blocking SLO {sli} ({track} track) breached on {latest}, the newest "
+            _reason(
+                "blocking_breach",
+                CheckName.LATEST_RUN,
+                f"blocking SLO {sli} ({track} track) breached on {latest}, the newest "
                 f"partition ({since}): {what} = {format_value(first['value'])}, objective "
                 f"{first['comparator'] or ''} {format_value(first['objective'])}"
-                + (f", {breached.height} rows breached" if breached.height > 1 else "")
-                + "; "
-                + runbook_text(runbook),
+                + (f", {breached.height} rows breached" if breached.height > 1 else ""),
+                runbook,
                 slo=sli,
                 track=track,
                 days=days,
-                runbook=runbook,
                 evidence=evidence,
                 evidence_truncated=truncated,
             )
@@ -298,17 +310,17 @@ def budget_reasons(
                 else "it is measured on every partition"
             )
             reasons.append(
-                Reason(
-                    code="no_evidence",
-                    check=check,
-                    severity=severity,
-                    message=f"{track}-track SLO {budget.slo} has no recent evidence: {since}, "
+                _reason(
+                    "no_evidence",
+                    check,
+                    f"{track}-track SLO {budget.slo} has no recent evidence: {since}, "
                     f"the newest partition is {budget.reference_day} ({allowed});"
                     f" find out why it is not measured (a missing source, too "
-                    "few rows) before trusting it; " + runbook_text(runbook),
+                    "few rows) before trusting it",
+                    runbook,
+                    severity=severity,
                     slo=budget.slo,
                     track=track,
-                    runbook=runbook,
                 )
             )
         window = f"{budget.window_days}-day window {budget.window_start}..{budget.reference_day}"
@@ -320,42 +332,41 @@ def budget_reasons(
             )
             evidence, truncated = evidence_rows(bad_rows, limit)
             reasons.append(
-                Reason(
-                    code=f"{track}_budget_exhausted",
-                    check=check,
-                    severity=severity,
-                    message=f"{track}-track error budget of SLO {budget.slo} exhausted: "
+                _reason(
+                    f"{track}_budget_exhausted",
+                    check,
+                    f"{track}-track error budget of SLO {budget.slo} exhausted: "
                     f"{budget.bad} bad days ({days_list_text(budget.bad_days)}) of "
                     f"{budget.evaluations} evaluated in the {window}, budget "
                     f"{budget.budget:.2f} bad days at target {budget.target:g} "
-                    f"(remaining {pct(budget.remaining_fraction)}); " + runbook_text(runbook),
+                    f"(remaining {pct(budget.remaining_fraction)})",
+                    runbook,
+                    severity=severity,
                     slo=budget.slo,
                     track=track,
                     days=budget.bad_days,
-                    runbook=runbook,
                     evidence=evidence,
                     evidence_truncated=truncated,
                 )
             )
         elif budget.alert_level != AlertLevel.NONE:
             reasons.append(
-                Reason(
-                    code=f"burn_rate_{budget.alert_level.value}",
-                    check=check,
-                    severity=Severity.WARN,
-                    message=f"{track}-track SLO {budget.slo} burns its error budget fast "
+                _reason(
+                    f"burn_rate_{budget.alert_level.value}",
+                    check,
+                    f"{track}-track SLO {budget.slo} burns its error budget fast "
                     f"({budget.alert_level.value}): burn rate "
                     f"{format_value(budget.burn_rate_short, 3)} over "
                     f"{days_text(policy.short_window_days)} and "
                     f"{format_value(budget.burn_rate_long, 3)} over "
                     f"{days_text(policy.long_window_days)} ending "
                     f"{budget.reference_day}, bad days {days_list_text(budget.bad_days)}; "
-                    f"remaining {pct(budget.remaining_fraction)} of the {window}; "
-                    + runbook_text(runbook),
+                    f"remaining {pct(budget.remaining_fraction)} of the {window}",
+                    runbook,
+                    severity=Severity.WARN,
                     slo=budget.slo,
                     track=track,
                     days=budget.bad_days,
-                    runbook=runbook,
                 )
             )
     return reasons
