@@ -54,6 +54,15 @@ def _proc_kib(path: str, key: str) -> int | None:
     return None
 
 
+def _limit_budget(what: str, limit: int, used: int, *, counts_mapped_files: bool) -> MemoryBudget:
+    """The bytes left under a ``limit`` of which ``used`` bytes are taken (never below 0)."""
+    return MemoryBudget(
+        max(0, limit - used),
+        f"{what} of {limit // _MIB} MiB, {used // _MIB} MiB in use",
+        counts_mapped_files=counts_mapped_files,
+    )
+
+
 def _address_space_budget() -> MemoryBudget | None:
     soft, _ = resource.getrlimit(resource.RLIMIT_AS)
     if soft == resource.RLIM_INFINITY:
@@ -61,11 +70,7 @@ def _address_space_budget() -> MemoryBudget | None:
     used = _proc_kib("/proc/self/status", "VmSize")
     if used is None:
         return None
-    return MemoryBudget(
-        max(0, soft - used),
-        f"address-space limit (ulimit -v) of {soft // _MIB} MiB, {used // _MIB} MiB in use",
-        counts_mapped_files=True,
-    )
+    return _limit_budget("address-space limit (ulimit -v)", soft, used, counts_mapped_files=True)
 
 
 def _cgroup_budget() -> MemoryBudget | None:
@@ -81,11 +86,7 @@ def _cgroup_budget() -> MemoryBudget | None:
         current = int((group / "memory.current").read_text().strip())
     except (OSError, ValueError, StopIteration):
         return None
-    return MemoryBudget(
-        max(0, limit - current),
-        f"cgroup memory limit of {limit // _MIB} MiB, {current // _MIB} MiB in use",
-        counts_mapped_files=False,
-    )
+    return _limit_budget("cgroup memory limit", limit, current, counts_mapped_files=False)
 
 
 def _machine_budget() -> MemoryBudget | None:

@@ -17,7 +17,7 @@ from tabulate import tabulate
 
 from pipelines.escape import markdown, terminal
 
-__all__ = ["markdown_cell", "markdown_table", "text_table"]
+__all__ = ["cell_text", "markdown_cell", "markdown_table", "text_table"]
 
 
 def text_table(
@@ -34,15 +34,29 @@ def text_table(
     return [(indent + line).rstrip() for line in text.split("\n")]
 
 
+def cell_text(
+    value: object,
+    *,
+    missing: str = "",
+    booleans: tuple[str, str] = ("true", "false"),
+    digits: int = 6,
+) -> str:
+    """A value as cell text: ``None`` as ``missing``, booleans as ``booleans`` (true's
+    word first), floats to ``digits`` significant digits, anything else ``str(value)``."""
+    if value is None:
+        return missing
+    if isinstance(value, bool):
+        return booleans[0] if value else booleans[1]
+    if isinstance(value, float):
+        return f"{value:.{digits}g}"
+    return str(value)
+
+
 def markdown_cell(value: object) -> str:
     """A value as literal Markdown table-cell text: ``None`` empty, booleans ``true`` /
-    ``false``, floats to 6 significant digits."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value:.6g}"
+    ``false``, floats to 6 significant digits (:func:`cell_text`), text escaped."""
+    if value is None or isinstance(value, bool | float):
+        return cell_text(value)
     return markdown(str(value))
 
 

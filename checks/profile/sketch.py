@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -17,6 +17,9 @@ from checks.profile.model import BaselineProfile
 from checks.stats.psi import binned_counts
 
 __all__ = ["CurrentSketch", "grid_bins", "grid_index", "merge_sketches", "sketch_current"]
+
+#: A count (int) or a sum (float) that merging adds up key by key.
+_Number = TypeVar("_Number", int, float)
 
 
 @dataclass(frozen=True)
@@ -173,18 +176,11 @@ def merge_sketches(parts: Iterable[CurrentSketch]) -> CurrentSketch:
     if not items:
         raise ValueError("merge_sketches needs at least one sketch")
 
-    def add_int(attr: str) -> dict[str, int]:
-        out: dict[str, int] = {}
+    def add(attr: str, zero: _Number) -> dict[str, _Number]:
+        out: dict[str, _Number] = {}
         for s in items:
             for k, v in getattr(s, attr).items():
-                out[k] = out.get(k, 0) + v
-        return out
-
-    def add_float(attr: str) -> dict[str, float]:
-        out: dict[str, float] = {}
-        for s in items:
-            for k, v in getattr(s, attr).items():
-                out[k] = out.get(k, 0.0) + v
+                out[k] = out.get(k, zero) + v
         return out
 
     def add_arr(attr: str) -> dict[str, CountArray]:
@@ -206,14 +202,14 @@ def merge_sketches(parts: Iterable[CurrentSketch]) -> CurrentSketch:
                 else frame
             )
     return CurrentSketch(
-        n=add_int("n"),
-        n_missing=add_int("n_missing"),
+        n=add("n", 0),
+        n_missing=add("n_missing", 0),
         psi_counts=add_arr("psi_counts"),
         grid_counts=add_arr("grid_counts"),
         grid_atoms=add_arr("grid_atoms"),
-        n_neg_inf=add_int("n_neg_inf"),
-        n_pos_inf=add_int("n_pos_inf"),
-        below_sum=add_float("below_sum"),
-        above_sum=add_float("above_sum"),
+        n_neg_inf=add("n_neg_inf", 0),
+        n_pos_inf=add("n_pos_inf", 0),
+        below_sum=add("below_sum", 0.0),
+        above_sum=add("above_sum", 0.0),
         categories=cats,
     )

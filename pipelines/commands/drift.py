@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from checks.errors import InputError
 from pipelines.memory_budget import out_of_memory_message
-from pipelines.tables import text_table
+from pipelines.tables import cell_text, text_table
 
 if TYPE_CHECKING:
     import polars as pl
@@ -79,21 +79,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("baseline", metavar="BASELINE", help="parquet file/glob or profile dir")
     parser.add_argument("current", metavar="CURRENT", help="parquet file or glob")
-    parser.add_argument(
-        "--columns", type=_csv_list, default=None, help="comma-separated features to compare"
-    )
-    parser.add_argument(
-        "--numeric", type=_csv_list, default=None, help="treat these columns as numeric"
-    )
-    parser.add_argument(
-        "--categorical", type=_csv_list, default=None, help="treat these columns as categorical"
-    )
-    parser.add_argument(
-        "--methods",
-        type=_csv_list,
-        default=None,
-        help="comma-separated subset of psi,ks,chi2,js,wasserstein (default psi,ks,chi2)",
-    )
+    for option, help_text in (
+        ("--columns", "comma-separated features to compare"),
+        ("--numeric", "treat these columns as numeric"),
+        ("--categorical", "treat these columns as categorical"),
+        ("--methods", "comma-separated subset of psi,ks,chi2,js,wasserstein (default psi,ks,chi2)"),
+    ):
+        parser.add_argument(option, type=_csv_list, default=None, help=help_text)
     parser.add_argument("--bins", type=int, default=None, help="PSI bins B (default 10)")
     parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
     parser.add_argument(
@@ -481,16 +473,6 @@ def _overrides(args: argparse.Namespace) -> dict[str, DriftOverride] | None:
     return {name: spec.drift for name, spec in chosen[0].features.items()}
 
 
-def _format_value(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
-
-
 def _print(result: pl.DataFrame, fmt: str, summary: str) -> None:
     if fmt == "json":
         sys.stdout.write(result.write_json())
@@ -499,7 +481,8 @@ def _print(result: pl.DataFrame, fmt: str, summary: str) -> None:
     if fmt == "csv":
         sys.stdout.write(result.write_csv())
         return
-    rows = [[_format_value(v) for v in row] for row in result.select(_TABLE_COLUMNS).iter_rows()]
+    table = result.select(_TABLE_COLUMNS).iter_rows()
+    rows = [[cell_text(v, missing="-", booleans=("yes", "no"), digits=4) for v in r] for r in table]
     lines = [*text_table(_TABLE_COLUMNS, rows), "", summary]
     sys.stdout.write("\n".join(lines) + "\n")
 
