@@ -25,8 +25,7 @@ import polars as pl
 from assets.baseline_store import is_profile_dir, load_profile, save_profile
 from assets.drift_runner import ColumnRunner
 from assets.io import resolve_files, scan_snapshot
-from assets.partitions import split_partition_key
-from assets.resources import DatasreConfig
+from assets.sli_asset import breached, build_sli_asset
 from assets.state import inside
 from checks.contract import Contract
 from checks.drift import compute_drift, compute_prediction_drift, drift_sli_rows
@@ -236,31 +235,23 @@ def drift_slis(contract: Contract, day: dt.date, profiles_dir: str | Path) -> pl
     return pl.concat(frames, how="vertical") if frames else empty_sli_frame()
 
 
+def _drifted_features(frame: pl.DataFrame) -> str:
+    """The features with a breached drift row, for the run page ("none" when none)."""
+    drifted = breached(frame).filter(pl.col("feature").is_not_null())
+    return ", ".join(sorted(set(drifted["feature"].to_list()))) or "none"
+
+
 def build_drift_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
-    @dg.asset(
-        name="drift_slis",
-        partitions_def=partitions_def,
-        io_manager_key="sli_staging",
-        group_name="validation",
-        kinds={"polars", "scipy"},
+    """The ``drift_slis`` asset for these partitions."""
+    return build_sli_asset(
+        "drift_slis",
+        partitions_def,
         description="PSI, KS, chi-square, Jensen-Shannon and Wasserstein of every feature "
         "against the stored training baseline profile, with BH q-values and the drift rule; "
         "the share of rows whose category training never had (unseen_category_rate).",
+        kinds={"polars", "scipy"},
+        compute=lambda contract, partition, datasre: drift_slis(
+            contract, partition.day, datasre.profiles_dir()
+        ),
+        metadata=lambda frame: {"drifted_features": _drifted_features(frame)},
     )
-    def drift_asset(
-        context: dg.AssetExecutionContext, datasre: DatasreConfig
-    ) -> dg.Output[pl.DataFrame]:
-        model, day = split_partition_key(context.partition_key)
-        frame = drift_slis(datasre.contract(model), day, datasre.profiles_dir())
-        drifted = frame.filter(
-            (pl.col("ok") == pl.lit(value=False)) & pl.col("feature").is_not_null()
-        )
-        return dg.Output(
-            frame,
-            metadata={
-                "sli_rows": frame.height,
-                "drifted_features": ", ".join(sorted(set(drifted["feature"].to_list()))) or "none",
-            },
-        )
-
-    return drift_asset
