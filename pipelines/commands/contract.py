@@ -25,7 +25,16 @@ from pipelines.tables import text_table
 if TYPE_CHECKING:
     from checks.contract import Contract
 
-__all__ = ["COLUMNS", "DOCS_PATH", "describe", "register", "run", "run_docs", "run_schema"]
+__all__ = [
+    "COLUMNS",
+    "DOCS_PATH",
+    "describe",
+    "describe_line",
+    "register",
+    "run",
+    "run_docs",
+    "run_schema",
+]
 
 #: The document whose key reference ``contract docs`` regenerates.
 DOCS_PATH: Final = Path("docs/contract.md")
@@ -79,6 +88,11 @@ def describe(contract: Contract) -> tuple[object, ...]:
         contract.owner,
         contract.path,
     )
+
+
+def describe_line(contract: Contract) -> str:
+    """The contract's row as one line of words (``datasre init``'s confirmation)."""
+    return " ".join(str(value) for value in describe(contract))
 
 
 def run(args: argparse.Namespace) -> int:
