@@ -372,19 +372,27 @@ class SloSpec(BaseModel):
     """
 
     objective: float
+    """The SLI's threshold, in the unit its name says (fractions, ``_seconds``, ``_ms``)."""
     comparator: Comparator | None = None
+    """How a value is compared with ``objective``; unset: the SLO catalog's comparator."""
     target: Annotated[float, Field(gt=0, le=1)] = 0.9
+    """Share of evaluations in the window that must meet the objective (the error budget
+    is ``1 - target``)."""
     blocking: bool = False
+    """Whether a breach of this SLO blocks the deployment gate."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
 
 class Slos(BaseModel):
     """The SLOs a contract declares: the error-budget window (days) and one
     :class:`SloSpec` per SLO name on each track."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     window_days: Annotated[int, Field(ge=1, le=366)] = 28
+    """Length of the error-budget window, days (1 to 366)."""
     infra: dict[str, SloSpec] = Field(default_factory=dict)
+    """SLOs of the infra track by SLI name (latency, availability, cost, throughput)."""
     model: dict[str, SloSpec] = Field(default_factory=dict)
+    """SLOs of the model track by SLI name (data, drift, quality, fairness)."""

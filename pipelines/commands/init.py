@@ -108,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     from checks.contract import MODEL_NAME_RULE, ModelType, load_contract
     from checks.contract_inference import DailyFiles, InitInputs, draft_contract
     from pipelines.cli import UsageError
-    from pipelines.commands.contract import describe
+    from pipelines.commands.contract import describe_line
     from pipelines.escape import terminal
 
     if not re.match(r"^[a-z][a-z0-9_]{0,62}\Z", args.model):
@@ -143,6 +143,6 @@ def run(args: argparse.Namespace) -> int:
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text, encoding="utf-8")
     contract = load_contract(output)
-    print(terminal(f"wrote {output}: {describe(contract)}"))
+    print(terminal(f"wrote {output}: {describe_line(contract)}"))
     print("next: set owner (and read every comment), then `datasre contract check` and a run")
     return 0

@@ -249,7 +249,16 @@ def _checks_imports(module: str) -> tuple[set[str], bool]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     found: set[str] = set()
     lazy = False
+    # Imports under `if TYPE_CHECKING:` never run, so they close no circle.
+    typing_only = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING"
+        for inner in ast.walk(node)
+    }
     for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
         if isinstance(node, ast.ImportFrom):
             names = [node.module or ""]
         elif isinstance(node, ast.Import):
