@@ -29,6 +29,7 @@ __all__ = [
     "catalog_runbook",
     "incident_class",
     "reason_incident_class",
+    "reason_runbook",
     "runbook_for",
 ]
 
@@ -155,3 +156,15 @@ def runbook_for(incident: IncidentClass, contract: Contract | None = None) -> st
         if override is not None:
             return override
     return catalog_runbook(incident)
+
+
+def reason_runbook(code: str, slo: str | None, contract: Contract | None = None) -> str | None:
+    """The runbook a gate reason links: its incident class's (:func:`runbook_for`), else,
+    for a reason no class covers (the contract's own gaps: no owner, no SLO), the model's
+    one runbook (``runbook:`` in the contract), None when it declares none."""
+    incident = reason_incident_class(code, slo)
+    if incident is not None:
+        return runbook_for(incident, contract)
+    if contract is None:
+        return None
+    return contract.runbook or None

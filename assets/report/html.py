@@ -191,7 +191,7 @@ def _slo_table(panels: Sequence[SloPanel]) -> str:
     head = (
         "<tr><th>slo</th><th>state</th><th>objective</th><th>target</th><th>evaluations</th>"
         "<th>bad days</th><th>budget (days)</th><th>remaining</th><th>burn 1d</th>"
-        "<th>burn 7d</th><th>alert</th><th>blocking</th></tr>"
+        "<th>burn 7d</th><th>alert</th><th>blocking</th><th>runbook</th></tr>"
     )
     rows = []
     for panel in panels:
@@ -204,7 +204,8 @@ def _slo_table(panels: Sequence[SloPanel]) -> str:
             f"<td class='num'>{_pct(b.remaining_fraction)}</td>"
             f"<td class='num'>{_num(b.burn_rate_short, '.3g')}</td>"
             f"<td class='num'>{_num(b.burn_rate_long, '.3g')}</td>"
-            f"<td>{text(b.alert_level.value)}</td><td>{'yes' if b.blocking else 'no'}</td></tr>"
+            f"<td>{text(b.alert_level.value)}</td><td>{'yes' if b.blocking else 'no'}</td>"
+            f"<td>{runbook_href(panel.runbook)}</td></tr>"
         )
     return f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
 

@@ -45,6 +45,7 @@ from checks.contract import Contract
 from checks.freshness import scheduled_evaluation_time
 from checks.gate import GateOptions, Verdict, Waiver, decide
 from checks.profile import BaselineProfile, numeric_values
+from checks.runbooks import reason_runbook
 from checks.slo import ErrorBudget, as_definitions, error_budgets
 
 __all__ = [
@@ -129,10 +130,12 @@ class BurnPoint:
 
 @dataclass(frozen=True)
 class SloPanel:
-    """One SLO: its budget as of the partition and its burn-down over the window."""
+    """One SLO: its budget as of the partition, its burn-down over the window, and the
+    runbook of its incident class (``checks.runbooks``; the contract may override it)."""
 
     budget: ErrorBudget
     burn_down: tuple[BurnPoint, ...]
+    runbook: str | None = None
 
 
 @dataclass(frozen=True)
@@ -386,6 +389,7 @@ def _verdict(
             else [replace(d, model_version=None) for d in as_definitions(contract)],
             waivers=inputs.waivers,
             now=now,
+            contract=contract,
         )
     return verdict
 
@@ -446,7 +450,11 @@ def build_report(inputs: ReportInputs) -> Report:
     budgets = error_budgets(slis, definitions, reference_day=inputs.partition, window_days=width)
     tracks: dict[str, list[SloPanel]] = {}
     for budget in budgets:
-        panel = SloPanel(budget, burns.get((budget.track, budget.slo), ()))
+        panel = SloPanel(
+            budget,
+            burns.get((budget.track, budget.slo), ()),
+            reason_runbook(f"{budget.track}_budget", budget.slo, contract),
+        )
         tracks.setdefault(budget.track, []).append(panel)
 
     window = _day_column(slis).filter(pl.col("day") >= window_start)

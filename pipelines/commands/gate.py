@@ -158,6 +158,7 @@ def review(
             else [replace(d, model_version=None) for d in as_definitions(contract)],
             waivers=evidence.waivers,
             now=now,
+            contract=contract,
         )
     return evidence, verdict
 

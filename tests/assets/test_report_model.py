@@ -254,3 +254,15 @@ def test_many_categories_keep_new_ones_and_sum_the_rest() -> None:
     assert d.other_categories == 31 - MAX_CATEGORIES
     total = d.baseline_share.sum() + d.other_baseline_share
     assert total == pytest.approx(1.0)
+
+
+def test_every_slo_panel_carries_its_incident_class_runbook(small_store: Path) -> None:
+    from assets.report.html import render_html
+
+    report = _report(small_store)
+    runbooks = {p.budget.slo: p.runbook for panels in report.tracks.values() for p in panels}
+    assert runbooks["null_rate"] == "docs/runbooks/null_burst.md"
+    assert runbooks["latency_p99_ms"] == "docs/runbooks/latency.md"
+    page = render_html(report)
+    assert "<th>runbook</th>" in page
+    assert "runbook: docs/runbooks/null_burst.md" in page
