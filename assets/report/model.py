@@ -40,6 +40,7 @@ from assets.report.distributions import (
     categorical_distribution,
     numeric_distribution,
 )
+from assets.weighted_drift import DayDriftRanking
 from checks.candidate_verdict import as_candidate_verdict, is_candidate_only
 from checks.contract import Contract
 from checks.freshness import scheduled_evaluation_time
@@ -115,6 +116,7 @@ class ReportInputs:
     features: pl.DataFrame | None = None
     predictions: pl.DataFrame | None = None
     snapshot_notes: tuple[str, ...] = ()
+    drift_ranking: DayDriftRanking | None = None
 
 
 @dataclass(frozen=True)
@@ -202,6 +204,9 @@ class Report:
     prediction_log: pl.DataFrame
     notes: tuple[str, ...] = field(default=())
     not_charted: int = 0
+    #: What drives the drift on the partition (``datasre explain``'s ranking), None
+    #: when the day's features could not be read.
+    drift_ranking: DayDriftRanking | None = None
 
     @property
     def days(self) -> list[dt.date]:
@@ -542,6 +547,7 @@ def build_report(inputs: ReportInputs) -> Report:
         prediction_log=_columns(_of_partition(slis, partition, PREDICTION_LOG_CATEGORIES)),
         notes=inputs.snapshot_notes,
         not_charted=len(breached) - len(charted),
+        drift_ranking=inputs.drift_ranking,
     )
 
 
