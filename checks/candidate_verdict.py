@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import polars as pl
 
@@ -37,7 +37,11 @@ from checks.gate_verdict import (
     check_result,
 )
 from checks.gate_words import evidence_rows, format_value, runbook_text
+from checks.runbooks import reason_runbook
 from checks.slo import DayStatus, SloDefinition, as_definitions, evaluate_partitions
+
+if TYPE_CHECKING:
+    from checks.contract import Contract
 
 __all__ = ["CANDIDATE_KIND", "CANDIDATE_TITLES", "as_candidate_verdict", "is_candidate_only"]
 
@@ -72,14 +76,15 @@ def _candidate_reasons(
     *,
     partition: str,
     limit: int,
+    contract: Contract | None,
 ) -> list[Reason]:
     evaluations = evaluate_partitions(mine.filter(pl.col("partition") == partition), definitions)
     bad = evaluations.filter(
         (pl.col("track") == "model") & (pl.col("status") == DayStatus.BAD.value)
     ).sort("blocking", "slo", descending=[True, False])
-    runbook = verdict.runbook
     reasons: list[Reason] = []
     for slo, blocking in bad.select("slo", "blocking").iter_rows():
+        runbook = reason_runbook("candidate_breach", slo, contract)
         rows = mine.filter((pl.col("partition") == partition) & (pl.col("sli") == slo))
         ranked = rank_breaches(rows.sort("feature", "slice", nulls_last=False))
         model_wide = ranked.filter(pl.col("feature").is_null() & pl.col("slice").is_null())
@@ -120,11 +125,13 @@ def as_candidate_verdict(
     definitions: pl.DataFrame | Iterable[SloDefinition],
     waivers: Sequence[Waiver] = (),
     now: dt.datetime,
+    contract: Contract | None = None,
 ) -> Verdict:
     """``verdict`` (from :func:`checks.gate.decide`) reworded for a one-shot candidate.
 
     ``slis`` are the version's ``sli_latest`` rows (as given to ``decide``); ``now`` is
-    the decision time, for waiver expiry.
+    the decision time, for waiver expiry; ``contract`` (the model's) gives each reason
+    its incident class's runbook override (without it, the shipped catalog's).
     """
     mine = slis.filter(
         (pl.col("model") == verdict.model) & (pl.col("model_version") == verdict.model_version)
@@ -138,7 +145,12 @@ def as_candidate_verdict(
         if d.model in (None, verdict.model) and d.model_version in (None, verdict.model_version)
     ]
     fresh = _candidate_reasons(
-        verdict, mine, defs, partition=partition, limit=verdict.options.max_evidence_rows
+        verdict,
+        mine,
+        defs,
+        partition=partition,
+        limit=verdict.options.max_evidence_rows,
+        contract=contract,
     )
     today = now.astimezone(dt.UTC).date()
     fresh = [apply_waiver(r, waivers, verdict.model, verdict.model_version, today) for r in fresh]

@@ -25,7 +25,7 @@ hand (the store's SLI rows, the training file, the day's snapshots):
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Final
 
@@ -44,6 +44,8 @@ __all__ = [
     "breach_streak",
     "choose_slo",
     "distribution_changes",
+    "drift_effects",
+    "estimate_importance",
     "quality_metric",
     "rank_drift",
     "score_importance",
@@ -111,6 +113,60 @@ class FeatureDrift:
     importance: float
     weight: float
     weighted_effect: float
+
+
+def estimate_importance(
+    scored: pl.DataFrame | None,
+    training: pl.DataFrame,
+    target: str | None,
+    features: Sequence[str],
+) -> tuple[dict[str, float], str]:
+    """Feature importances (:func:`score_importance`) and where they came from: the model's
+    score on the day (``scored``, a ``score`` column) when there is one, else the label in
+    training, else none (every weight uniform)."""
+    if scored is not None:
+        return score_importance(scored, "score", features), "the model's score on the day"
+    if target is not None and target in training.columns:
+        return (
+            score_importance(training, target, features),
+            "the label in training (no score available)",
+        )
+    return {}, "none (no score, no label): uniform weights"
+
+
+def drift_effects(
+    training: pl.DataFrame,
+    day: pl.DataFrame,
+    numeric: Sequence[str],
+    categorical: Sequence[str],
+) -> pl.DataFrame:
+    """One row per feature: ``feature``, ``method``, ``effect`` (KS D of a numeric
+    feature, JS distance of a categorical one, both in [0, 1]) of the day against
+    training. A feature the day lacks, or carries in a dtype of the other kind, is left
+    out: that is ``schema_valid``'s breach, not drift."""
+    from checks.drift import compute_drift
+    from checks.profile import is_categorical_dtype, is_numeric_dtype
+
+    def of_kind(features: Sequence[str], kind: Callable[[pl.DataType], bool]) -> list[str]:
+        return [
+            f
+            for f in features
+            if f in day.columns
+            and f in training.columns
+            and kind(day.schema[f])
+            and kind(training.schema[f])
+        ]
+
+    rows = compute_drift(
+        training,
+        day,
+        numeric=of_kind(numeric, is_numeric_dtype),
+        categorical=of_kind(categorical, is_categorical_dtype),
+        methods=("ks", "chi2"),
+    )
+    return rows.filter(pl.col("method").is_in(["ks", "chi2"])).select(
+        "feature", "method", pl.col("effect").fill_null(0.0)
+    )
 
 
 def rank_drift(

@@ -196,7 +196,7 @@ def decide(
 
     by_check: dict[CheckName, list[Reason]] = {name: [] for name in CheckName}
     by_check[CheckName.CONTRACT] = check_contract(contract, declared_definitions(contract))
-    labels = check_labels(my_runs, evaluated_at, defs, now=now, runbook=runbook)
+    labels = check_labels(my_runs, evaluated_at, defs, now=now, contract=contract)
     by_check[CheckName.EVIDENCE_FRESH] = [
         *check_evidence(
             my_runs,
@@ -205,7 +205,7 @@ def decide(
             version=version,
             now=now,
             options=options,
-            runbook=runbook,
+            contract=contract,
             later=later,
         ),
         *labels,
@@ -222,13 +222,15 @@ def decide(
         latest = str(mine["partition"].max())
         evaluations = evaluate_partitions(mine, defs)
         budgets = error_budgets(mine, defs, window_days=options.window_days, policy=options.policy)
-        by_check[CheckName.LATEST_RUN] = check_latest_run(mine, evaluations, latest, runbook, limit)
+        by_check[CheckName.LATEST_RUN] = check_latest_run(
+            mine, evaluations, latest, contract, limit
+        )
         by_check[CheckName.MODEL_BUDGET] = budget_reasons(
             budgets,
             mine,
             track="model",
             severity=Severity.BLOCK,
-            runbook=runbook,
+            contract=contract,
             limit=limit,
             policy=options.policy,
             labels_overdue=bool(labels),
@@ -240,7 +242,7 @@ def decide(
             mine,
             track="infra",
             severity=infra_severity,
-            runbook=runbook,
+            contract=contract,
             limit=limit,
             policy=options.policy,
             labels_overdue=bool(labels),

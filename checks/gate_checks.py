@@ -27,6 +27,7 @@ from checks.gate_words import (
     pct,
     runbook_text,
 )
+from checks.runbooks import reason_runbook
 from checks.slo_catalog import SLO_CATALOG
 from checks.slo_evaluation import DayStatus, SloDefinition
 
@@ -111,7 +112,7 @@ def check_evidence(
     version: str,
     now: dt.datetime,
     options: GateOptions,
-    runbook: str | None,
+    contract: Contract,
     later: int,
 ) -> list[Reason]:
     """Evidence age on data time: ``now`` minus the newest evidence partition's evaluation.
@@ -124,6 +125,7 @@ def check_evidence(
         runs.filter(pl.col("status").is_in(list(EVIDENCE_RUN_STATUSES))) if runs.height else runs
     )
     if evidence.height == 0:
+        runbook = reason_runbook("evidence_missing", None, contract)
         hidden = (
             f" ({later} partitions are evaluated after {now.isoformat()}, the decision time)"
             if later
@@ -146,6 +148,7 @@ def check_evidence(
         return []
     row = evidence.filter(pl.col("partition") == newest).row(0, named=True)
     row = {k: json_value(row.get(k)) for k in ("run_id", "partition", "finished_at", "status")}
+    runbook = reason_runbook("evidence_stale", None, contract)
     return [
         _reason(
             "evidence_stale",
@@ -168,7 +171,7 @@ def check_labels(
     defs: Sequence[SloDefinition],
     *,
     now: dt.datetime,
-    runbook: str | None,
+    contract: Contract,
 ) -> list[Reason]:
     """Partitions whose labels should be in by ``now`` (evaluation time plus the SLOs'
     evidence delay) and are not: quality SLOs cannot be judged on them."""
@@ -193,6 +196,7 @@ def check_labels(
     if not unlabelled:
         return []
     slos = ", ".join(sorted(d.sli for d in delayed))
+    runbook = reason_runbook("labels_overdue", None, contract)
     return [
         _reason(
             "labels_overdue",
@@ -228,7 +232,7 @@ def check_latest_run(
     slis: pl.DataFrame,
     evaluations: pl.DataFrame,
     latest: str,
-    runbook: str | None,
+    contract: Contract,
     limit: int,
 ) -> list[Reason]:
     rows = slis.filter(
@@ -255,6 +259,7 @@ def check_latest_run(
             else "first bad day"
         )
         evidence, truncated = evidence_rows(breached, limit)
+        runbook = reason_runbook("blocking_breach", sli, contract)
         reasons.append(
             _reason(
                 "blocking_breach",
@@ -280,7 +285,7 @@ def budget_reasons(
     *,
     track: str,
     severity: Severity,
-    runbook: str | None,
+    contract: Contract,
     limit: int,
     policy: AlertPolicy,
     labels_overdue: bool = False,
@@ -298,6 +303,7 @@ def budget_reasons(
         excused = (labels_overdue and budget.evidence_delay_days > 0) or (
             candidate_only and _serving_only(budget.slo)
         )
+        runbook = reason_runbook(f"{track}_budget", budget.slo, contract)
         if budget.evidence_missing and not excused:
             since = (
                 f"its newest evaluation is {budget.last_evaluated_day}"

@@ -18,19 +18,30 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Final
-
-if TYPE_CHECKING:
-    from checks.contract import Contract
+from typing import Final, Protocol
 
 __all__ = [
     "RUNBOOK_DIR",
     "IncidentClass",
+    "RunbookLinks",
     "catalog_runbook",
     "incident_class",
     "reason_incident_class",
+    "reason_runbook",
     "runbook_for",
 ]
+
+
+class RunbookLinks(Protocol):
+    """What of a contract (:class:`checks.contract.Contract`) picks a runbook: its one
+    ``runbook`` and its per-class ``runbooks``. A protocol, so that this module, which
+    the contract imports, imports nothing of the contract back."""
+
+    @property
+    def runbook(self) -> str | None: ...
+
+    @property
+    def runbooks(self) -> Mapping[IncidentClass, str]: ...
 
 
 class IncidentClass(StrEnum):
@@ -147,7 +158,7 @@ def catalog_runbook(incident: IncidentClass) -> str:
     return str(RUNBOOK_DIR / f"{incident.value}.md")
 
 
-def runbook_for(incident: IncidentClass, contract: Contract | None = None) -> str:
+def runbook_for(incident: IncidentClass, contract: RunbookLinks | None = None) -> str:
     """The runbook to link for an incident of this class: the contract's own page for the
     class (``runbooks:`` in the contract) when it names one, else the shipped catalog's."""
     if contract is not None:
@@ -155,3 +166,15 @@ def runbook_for(incident: IncidentClass, contract: Contract | None = None) -> st
         if override is not None:
             return override
     return catalog_runbook(incident)
+
+
+def reason_runbook(code: str, slo: str | None, contract: RunbookLinks | None = None) -> str | None:
+    """The runbook a gate reason links: its incident class's (:func:`runbook_for`), else,
+    for a reason no class covers (the contract's own gaps: no owner, no SLO), the model's
+    one runbook (``runbook:`` in the contract), None when it declares none."""
+    incident = reason_incident_class(code, slo)
+    if incident is not None:
+        return runbook_for(incident, contract)
+    if contract is None:
+        return None
+    return contract.runbook or None

@@ -195,6 +195,14 @@ _BASE_CATALOG: Mapping[str, SloCatalogEntry] = {
     "drifted_feature_share": SloCatalogEntry(
         Track.MODEL, "<=", "fraction", "share of features whose drift rule fired", _FRACTION
     ),
+    "importance_weighted_drift": SloCatalogEntry(
+        Track.MODEL,
+        "<=",
+        "effect in [0, 1]",
+        "features' drift effects (KS D, JS distance) weighted by their importance to the "
+        "model's score, as datasre explain ranks them (no default objective)",
+        _FRACTION,
+    ),
     # multivariate drift (checks/multivariate): objectives calibrated on the baseline; a
     # declared objective is a floor on top of the calibrated one
     "domain_classifier_auc": SloCatalogEntry(

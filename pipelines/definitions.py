@@ -19,6 +19,7 @@ from assets.publish import build_publish_asset
 from assets.quality import build_quality_asset
 from assets.resources import DatasreConfig, SliStagingIOManager, SliStoreResource
 from assets.validation import build_validation_asset
+from assets.weighted_drift import build_weighted_drift_asset
 from assets.writer import build_writer_asset
 from pipelines.jobs import build_validation_job, executor_by_name
 from pipelines.schedules import build_schedules
@@ -37,6 +38,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         build_quality_asset(partitions),
         build_multivariate_asset(partitions),
         build_estimated_quality_asset(partitions),
+        build_weighted_drift_asset(partitions),
     ]
     upstream = [a.key.path[-1] for a in compute]
     job = build_validation_job(executor_by_name(settings.executor))

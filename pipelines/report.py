@@ -21,11 +21,14 @@ import math
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from checks.gate import CheckStatus, Reason, Severity, Verdict
 from pipelines.escape import terminal, xml_text
 from pipelines.tables import markdown_cell, markdown_table, text_table
+
+if TYPE_CHECKING:
+    from assets.weighted_drift import DayDriftRanking
 
 __all__ = [
     "FORMATS",
@@ -287,7 +290,35 @@ def _runbook_link(runbook: str | None) -> str:
     return markdown_cell(runbook)
 
 
-def _markdown(verdict: Verdict, *, evidence: bool) -> str:
+#: Features listed under "what drives it" in the Markdown of a blocked verdict.
+MAX_MARKDOWN_DRIVERS: Final = 5
+
+
+def _drivers_markdown(verdict: Verdict, drivers: DayDriftRanking | None) -> list[str]:
+    """A short "what drives it" list (``datasre explain``'s drift ranking of the newest
+    partition) under a blocked verdict; nothing when ready or not ranked."""
+    if verdict.ready or drivers is None or not drivers.features:
+        return []
+    lines = [
+        "",
+        f"### What drives it ({verdict.reference_day}: importance_weighted_drift "
+        f"{drivers.value:.4f})",
+        "",
+    ]
+    lines.extend(
+        f"- **{markdown_cell(f.feature)}**: weighted effect {f.weighted_effect:.4f} "
+        f"({f.method} effect {f.effect:.3f}, importance {f.importance:.3f})"
+        for f in drivers.features[:MAX_MARKDOWN_DRIVERS]
+    )
+    lines += [
+        "",
+        f"datasre explain --model {markdown_cell(verdict.model)} --partition "
+        f"{verdict.reference_day} ranks the slices and says since when.",
+    ]
+    return lines
+
+
+def _markdown(verdict: Verdict, *, evidence: bool, drivers: DayDriftRanking | None = None) -> str:
     icon = "✅" if verdict.ready else "❌"
     word = "ready to ship" if verdict.ready else "blocked"
     lines = [
@@ -322,6 +353,7 @@ def _markdown(verdict: Verdict, *, evidence: bool) -> str:
                 if r.evidence_truncated:
                     lines.append("  \n  (more rows in the JSON report)")
                 lines.append("")
+    lines += _drivers_markdown(verdict, drivers)
     if verdict.budgets:
         lines += [
             "",
@@ -351,11 +383,12 @@ def _markdown(verdict: Verdict, *, evidence: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def to_markdown(verdict: Verdict) -> str:
-    """Markdown for a CI job summary, always under :data:`MARKDOWN_LIMIT_BYTES`."""
-    text = _markdown(verdict, evidence=True)
+def to_markdown(verdict: Verdict, drivers: DayDriftRanking | None = None) -> str:
+    """Markdown for a CI job summary, always under :data:`MARKDOWN_LIMIT_BYTES`; a
+    blocked verdict lists ``drivers`` (the newest partition's drift ranking) when given."""
+    text = _markdown(verdict, evidence=True, drivers=drivers)
     if len(text.encode("utf-8")) > MARKDOWN_LIMIT_BYTES:
-        text = _markdown(verdict, evidence=False)
+        text = _markdown(verdict, evidence=False, drivers=drivers)
     encoded = text.encode("utf-8")
     if len(encoded) > MARKDOWN_LIMIT_BYTES:
         note = "\n\n(summary truncated; the JSON report has everything)\n"
@@ -372,8 +405,10 @@ FORMATS: Final[dict[str, Callable[[Verdict], str]]] = {
 }
 
 
-def render(verdict: Verdict, fmt: str) -> str:
-    """The verdict in one of :data:`FORMATS`."""
+def render(verdict: Verdict, fmt: str, drivers: DayDriftRanking | None = None) -> str:
+    """The verdict in one of :data:`FORMATS` (``drivers`` only shows in Markdown)."""
+    if fmt == "markdown":
+        return to_markdown(verdict, drivers)
     try:
         return FORMATS[fmt](verdict)
     except KeyError:

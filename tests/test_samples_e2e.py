@@ -188,6 +188,41 @@ def test_prediction_drift_is_measured_every_day_and_stays_clean(
     assert rows.filter(pl.col("ok") == False).is_empty()  # noqa: E712
 
 
+def test_importance_weighted_drift_is_recorded_every_fraud_day_and_rises_with_the_shift(
+    sample_db: pl.DataFrame,
+) -> None:
+    rows = sample_db.filter(
+        (pl.col("model") == FRAUD) & (pl.col("sli") == "importance_weighted_drift")
+    )
+    assert sorted(rows["partition"].to_list()) == DAYS
+    assert set(rows.select("category", "track", "feature", "status").rows()) == {
+        ("drift", "model", None, "ok")
+    }
+    # No objective declared: a measurement, judged by no SLO (a contract may set one).
+    assert rows.filter(pl.col("ok").is_not_null() | pl.col("objective").is_not_null()).is_empty()
+    value = dict(rows.select("partition", "value").iter_rows())
+    clean = max(value[day] for day in DAYS[:3])
+    # Incident a (11-06 ..): two features shifted by one training std.
+    assert min(value[day] for day in DAYS[5:]) > clean + 0.02
+
+
+def test_the_recorded_importance_weighted_drift_is_what_explain_shows(
+    sample_db_path: Path, sample_db: pl.DataFrame, capsys: pytest.CaptureFixture[str]
+) -> None:
+    day = "2026-11-06"
+    args = ["explain", "--model", FRAUD, "--partition", day, "--slo", "importance_weighted_drift"]
+    code = main([*args, "--format", "json", "--db", str(sample_db_path),
+                 "--config", "data/samples/contracts"])  # fmt: skip
+    assert code == 0
+    shown = json.loads(capsys.readouterr().out)["drift"]["importance_weighted_drift"]
+    recorded = sample_db.filter(
+        (pl.col("model") == FRAUD)
+        & (pl.col("partition") == day)
+        & (pl.col("sli") == "importance_weighted_drift")
+    )["value"]
+    assert recorded.to_list() == [pytest.approx(shown, abs=1e-12)]
+
+
 def test_late_labels_leave_the_last_two_fraud_days_unscored(sample_db: pl.DataFrame) -> None:
     accuracy = sample_db.filter(
         (pl.col("model") == FRAUD) & (pl.col("sli") == "accuracy") & pl.col("slice").is_null()
@@ -263,7 +298,7 @@ def test_the_gate_at_the_data_time_blocks_fraud_detection_and_passes_delivery_et
     accuracy = next(r for r in budget_reasons if r["slo"] == "accuracy")
     # The BR slice day (11-07) is slice_accuracy's, not the model-wide accuracy's.
     assert set(accuracy["days"]) == {"2026-11-09", "2026-11-10", "2026-11-11", "2026-11-12"}
-    assert accuracy["runbook"] == "https://runbooks.example.com/ml/fraud_detection"
+    assert accuracy["runbook"] == "docs/runbooks/quality_regression.md"
     # Labels of 11-13 and 11-14 are not due before 11-17: accuracy pages on 11-12.
     assert not [r for r in verdict["reasons"] if r["code"] == "labels_overdue"]
     delivery = _gate(sample_db_path, DELIVERY, "2026-11-15T12:00:00Z", capsys)

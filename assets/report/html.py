@@ -21,6 +21,7 @@ from assets.report.charts import burn_down_svg, distribution_svg, trend_svg
 from assets.report.distributions import NumericDistribution
 from assets.report.markup import runbook_href, text
 from assets.report.model import CATEGORY_ORDER, Report, SliSeries, SloPanel
+from assets.weighted_drift import DayDriftRanking
 from checks.gate import Severity
 
 __all__ = ["CONTENT_SECURITY_POLICY", "render_html"]
@@ -191,7 +192,7 @@ def _slo_table(panels: Sequence[SloPanel]) -> str:
     head = (
         "<tr><th>slo</th><th>state</th><th>objective</th><th>target</th><th>evaluations</th>"
         "<th>bad days</th><th>budget (days)</th><th>remaining</th><th>burn 1d</th>"
-        "<th>burn 7d</th><th>alert</th><th>blocking</th></tr>"
+        "<th>burn 7d</th><th>alert</th><th>blocking</th><th>runbook</th></tr>"
     )
     rows = []
     for panel in panels:
@@ -204,7 +205,8 @@ def _slo_table(panels: Sequence[SloPanel]) -> str:
             f"<td class='num'>{_pct(b.remaining_fraction)}</td>"
             f"<td class='num'>{_num(b.burn_rate_short, '.3g')}</td>"
             f"<td class='num'>{_num(b.burn_rate_long, '.3g')}</td>"
-            f"<td>{text(b.alert_level.value)}</td><td>{'yes' if b.blocking else 'no'}</td></tr>"
+            f"<td>{text(b.alert_level.value)}</td><td>{'yes' if b.blocking else 'no'}</td>"
+            f"<td>{runbook_href(panel.runbook)}</td></tr>"
         )
     return f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
 
@@ -368,11 +370,36 @@ _SECTIONS: Final[tuple[tuple[str, str], ...]] = (
     ("slos", "SLOs"),
     ("trends", "Trends"),
     ("drift", "Drift"),
+    ("drivers", "What drives it"),
     ("findings", "Findings"),
     ("quality", "Quality"),
     ("fairness", "Fairness"),
     ("prediction-log", "Prediction log"),
 )
+
+
+#: Features shown in the "what drives it" ranking.
+MAX_DRIVERS: Final = 10
+
+
+def _drivers(ranking: DayDriftRanking | None) -> str:
+    """``datasre explain``'s drift ranking: features by importance-weighted effect."""
+    if ranking is None:
+        return "<p class='note'>Not ranked: the partition's features could not be read.</p>"
+    rows = "".join(
+        f"<tr><td>{text(f.feature)}</td><td>{text(f.method)}</td>"
+        f"<td class='num'>{_num(f.effect, '.3f')}</td>"
+        f"<td class='num'>{_num(f.importance, '.3f')}</td>"
+        f"<td class='num'>{_num(f.weighted_effect, '.4f')}</td></tr>"
+        for f in ranking.features[:MAX_DRIVERS]
+    )
+    return (
+        f"<p>importance_weighted_drift {_num(ranking.value, '.4f')} (effect in [0, 1]: "
+        "KS D or JS distance against training).</p>"
+        "<table><thead><tr><th>feature</th><th>method</th><th>effect</th><th>importance</th>"
+        f"<th>weighted effect</th></tr></thead><tbody>{rows}</tbody></table>"
+        f"<p class='note'>Weights: {text(ranking.method)}.</p>"
+    )
 
 
 def render_html(report: Report) -> str:
@@ -381,6 +408,11 @@ def render_html(report: Report) -> str:
         lambda: _slos(report),
         lambda: _trends(report),
         lambda: _drift(report),
+        lambda: _section(
+            "drivers",
+            f"What drives the drift on {report.partition}",
+            _drivers(report.drift_ranking),
+        ),
         lambda: _section(
             "findings",
             f"Schema, null, range and freshness findings on {report.partition}",

@@ -29,6 +29,7 @@ from assets.report.model import ReportInputs
 from assets.state import inside, profiles_dir
 from assets.store import SliStore
 from assets.store.gate_store import GateStore
+from assets.weighted_drift import rank_day_drift
 from checks.contract import Contract
 from checks.errors import InputError
 from checks.profile import BaselineProfile
@@ -141,6 +142,7 @@ def load_inputs(request: ReportRequest) -> ReportInputs:
             contract, contract.sources.predictions, partition, prediction_profile, notes
         ),
         snapshot_notes=tuple(notes),
+        drift_ranking=rank_day_drift(contract, partition),
     )
 
 

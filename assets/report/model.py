@@ -40,11 +40,13 @@ from assets.report.distributions import (
     categorical_distribution,
     numeric_distribution,
 )
+from assets.weighted_drift import DayDriftRanking
 from checks.candidate_verdict import as_candidate_verdict, is_candidate_only
 from checks.contract import Contract
 from checks.freshness import scheduled_evaluation_time
 from checks.gate import GateOptions, Verdict, Waiver, decide
 from checks.profile import BaselineProfile, numeric_values
+from checks.runbooks import reason_runbook
 from checks.slo import ErrorBudget, as_definitions, error_budgets
 
 __all__ = [
@@ -114,6 +116,7 @@ class ReportInputs:
     features: pl.DataFrame | None = None
     predictions: pl.DataFrame | None = None
     snapshot_notes: tuple[str, ...] = ()
+    drift_ranking: DayDriftRanking | None = None
 
 
 @dataclass(frozen=True)
@@ -129,10 +132,12 @@ class BurnPoint:
 
 @dataclass(frozen=True)
 class SloPanel:
-    """One SLO: its budget as of the partition and its burn-down over the window."""
+    """One SLO: its budget as of the partition, its burn-down over the window, and the
+    runbook of its incident class (``checks.runbooks``; the contract may override it)."""
 
     budget: ErrorBudget
     burn_down: tuple[BurnPoint, ...]
+    runbook: str | None = None
 
 
 @dataclass(frozen=True)
@@ -199,6 +204,9 @@ class Report:
     prediction_log: pl.DataFrame
     notes: tuple[str, ...] = field(default=())
     not_charted: int = 0
+    #: What drives the drift on the partition (``datasre explain``'s ranking), None
+    #: when the day's features could not be read.
+    drift_ranking: DayDriftRanking | None = None
 
     @property
     def days(self) -> list[dt.date]:
@@ -386,6 +394,7 @@ def _verdict(
             else [replace(d, model_version=None) for d in as_definitions(contract)],
             waivers=inputs.waivers,
             now=now,
+            contract=contract,
         )
     return verdict
 
@@ -446,7 +455,11 @@ def build_report(inputs: ReportInputs) -> Report:
     budgets = error_budgets(slis, definitions, reference_day=inputs.partition, window_days=width)
     tracks: dict[str, list[SloPanel]] = {}
     for budget in budgets:
-        panel = SloPanel(budget, burns.get((budget.track, budget.slo), ()))
+        panel = SloPanel(
+            budget,
+            burns.get((budget.track, budget.slo), ()),
+            reason_runbook(f"{budget.track}_budget", budget.slo, contract),
+        )
         tracks.setdefault(budget.track, []).append(panel)
 
     window = _day_column(slis).filter(pl.col("day") >= window_start)
@@ -534,6 +547,7 @@ def build_report(inputs: ReportInputs) -> Report:
         prediction_log=_columns(_of_partition(slis, partition, PREDICTION_LOG_CATEGORIES)),
         notes=inputs.snapshot_notes,
         not_charted=len(breached) - len(charted),
+        drift_ranking=inputs.drift_ranking,
     )
 
 

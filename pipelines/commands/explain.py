@@ -42,20 +42,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _drift_effects(training: pl.DataFrame, day: pl.DataFrame, contract: Contract) -> pl.DataFrame:
-    """One row per feature: ``feature``, ``method``, ``effect`` (KS D numeric, JS distance
-    categorical) of the day against training."""
-    import polars as pl
+    """One row per feature of the day against training (:func:`checks.explain.drift_effects`)."""
+    from checks.explain import drift_effects
 
-    from checks.drift import compute_drift
-
-    numeric = [f for f in contract.numeric_features if f in day.columns]
-    categorical = [f for f in contract.categorical_features if f in day.columns]
-    rows = compute_drift(
-        training, day, numeric=numeric, categorical=categorical, methods=("ks", "chi2")
-    )
-    return rows.filter(pl.col("method").is_in(["ks", "chi2"])).select(
-        "feature", "method", pl.col("effect").fill_null(0.0)
-    )
+    return drift_effects(training, day, contract.numeric_features, contract.categorical_features)
 
 
 def _with_missing(effects: pl.DataFrame, day: pl.DataFrame, contract: Contract) -> pl.DataFrame:
@@ -124,15 +114,9 @@ def explain(contract: Contract, slis: pl.DataFrame, partition: str, slo: str) ->
         result["unavailable"].append(f"features of {partition} (unreadable or missing)")
     else:
         scored = day_scored(contract, dt.date.fromisoformat(partition), day)
-        target = contract.predictions.target
-        if scored is not None:
-            importance = rank.score_importance(scored, "score", list(contract.features))
-            source = "the model's score on the day"
-        elif target is not None and target in training.columns:
-            importance = rank.score_importance(training, target, list(contract.features))
-            source = "the label in training (no score available)"
-        else:
-            importance, source = {}, "none (no score, no label): uniform weights"
+        importance, source = rank.estimate_importance(
+            scored, training, contract.predictions.target, list(contract.features)
+        )
         features, weighted = rank.rank_drift(
             _drift_effects(training, day, contract), importance, drifted
         )

@@ -158,6 +158,7 @@ def review(
             else [replace(d, model_version=None) for d in as_definitions(contract)],
             waivers=evidence.waivers,
             now=now,
+            contract=contract,
         )
     return evidence, verdict
 
@@ -189,7 +190,12 @@ def run(args: argparse.Namespace) -> int:
     _, verdict = review(gate_store, contract, version, now=now, options=options)
     if not args.no_record:
         gate_store.append_decision(verdict, to_json(verdict), actor=_actor())
-    report = render(verdict, args.format)
+    drivers = None
+    if args.format == "markdown" and not verdict.ready and verdict.reference_day is not None:
+        from assets.weighted_drift import rank_day_drift
+
+        drivers = rank_day_drift(contract, verdict.reference_day)
+    report = render(verdict, args.format, drivers=drivers)
     if args.output:
         out = Path(args.output)
         try:

@@ -14,7 +14,10 @@ Per SLO in force (declared and built-in) two rules: ``DatasreErrorBudgetBurnPage
 ticket threshold but not the page one, the same levels as ``checks.slo.alert_level``.
 Per contract one more: ``DatasreEvidenceStale`` (``ticket``) when no run recorded evidence
 for longer than the gate tolerates, because a dead pipeline freezes every gauge above.
-Each rule carries the contract's runbook as ``runbook_url``.
+Each rule carries, as ``runbook_url``, the runbook of its incident class (the SLO's, or
+stale data for ``DatasreEvidenceStale``; ``checks.runbooks``): the contract's own page for
+the class when it names one, else the shipped catalog's path (``docs/runbooks/<class>.md``,
+relative to the repository root).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import yaml
 
 from checks.contract import Contract
 from checks.gate import DEFAULT_MAX_EVIDENCE_AGE_HOURS
+from checks.runbooks import reason_runbook
 from checks.slo import AlertPolicy, SloDefinition, as_definitions
 from pipelines.escape import prometheus_label
 from pipelines.exports import metrics
@@ -84,6 +88,7 @@ def _burn_rules(
         f"{definition.window_days}-day window ({definition.track} track"
         f"{', blocks deployment' if definition.blocking else ''})."
     )
+    runbook = reason_runbook(f"{definition.track}_budget", definition.sli, contract)
     rules: list[dict[str, Any]] = []
     for alert, expr, severity, threshold in (
         (PAGE_ALERT, page, "page", policy.page_burn_rate),
@@ -95,8 +100,8 @@ def _burn_rules(
             "description": f"{objective} At this pace the budget lasts "
             f"{definition.window_days / threshold:g} days or less.",
         }
-        if contract.runbook:
-            annotations["runbook_url"] = contract.runbook
+        if runbook:
+            annotations["runbook_url"] = runbook
         rules.append(
             {
                 "alert": alert,
@@ -123,8 +128,9 @@ def _stale_rule(contract: Contract) -> dict[str, Any]:
         "description": "The daily validation did not complete: every datasre gauge of this "
         "model shows old evidence, and the deployment gate blocks on it.",
     }
-    if contract.runbook:
-        annotations["runbook_url"] = contract.runbook
+    runbook = reason_runbook("evidence_stale", None, contract)
+    if runbook:
+        annotations["runbook_url"] = runbook
     return {
         "alert": STALE_ALERT,
         "expr": f"time() - {last} > {hours * 3600:g}",

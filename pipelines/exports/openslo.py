@@ -27,6 +27,7 @@ import yaml
 
 from checks.contract import Contract
 from checks.errors import ContractError
+from checks.runbooks import reason_runbook
 from checks.slo import AlertPolicy, SloDefinition, as_definitions
 from pipelines.escape import prometheus_label
 from pipelines.exports import metrics
@@ -124,6 +125,8 @@ def _sli_and_slo(contract: Contract, definition: SloDefinition) -> list[dict[str
     )
     rule = f"{definition.sli} {definition.comparator} {definition.objective:g}"
     blocks = ", blocks deployment" if definition.blocking else ""
+    # The SLO's incident class's runbook (checks.runbooks), not the model's one page.
+    runbook = reason_runbook(f"{definition.track}_budget", definition.sli, contract)
     labels = _labels(contract, track=definition.track, blocking=str(definition.blocking).lower())
     sli = _document(
         "SLI",
@@ -147,7 +150,7 @@ def _sli_and_slo(contract: Contract, definition: SloDefinition) -> list[dict[str
             "description": _description(
                 f"{contract.model} {contract.version}: {rule} on {definition.target:g} of "
                 f"the days of a rolling {definition.window_days}-day window "
-                f"({definition.track} track{blocks}). Runbook: {contract.runbook or 'none'}"
+                f"({definition.track} track{blocks}). Runbook: {runbook or 'none'}"
             ),
             "service": rfc1123_name(contract.model),
             "indicatorRef": name,

@@ -254,3 +254,43 @@ def test_many_categories_keep_new_ones_and_sum_the_rest() -> None:
     assert d.other_categories == 31 - MAX_CATEGORIES
     total = d.baseline_share.sum() + d.other_baseline_share
     assert total == pytest.approx(1.0)
+
+
+def test_every_slo_panel_carries_its_incident_class_runbook(small_store: Path) -> None:
+    from assets.report.html import render_html
+
+    report = _report(small_store)
+    runbooks = {p.budget.slo: p.runbook for panels in report.tracks.values() for p in panels}
+    assert runbooks["null_rate"] == "docs/runbooks/null_burst.md"
+    assert runbooks["latency_p99_ms"] == "docs/runbooks/latency.md"
+    page = render_html(report)
+    assert "<th>runbook</th>" in page
+    assert "runbook: docs/runbooks/null_burst.md" in page
+
+
+def test_the_report_shows_what_drives_the_drift_largest_first(small_store: Path) -> None:
+    from dataclasses import replace
+
+    from assets.report.html import render_html
+    from assets.weighted_drift import DayDriftRanking
+    from checks.explain import FeatureDrift
+
+    report = _report(small_store)
+    # The store's contract points at no readable feature file: nothing is ranked.
+    assert report.drift_ranking is None
+    assert "Not ranked: the partition's features could not be read" in render_html(report)
+    ranking = DayDriftRanking(
+        (
+            FeatureDrift("x", "ks", 0.5, True, 0.2, 0.35, 0.175),
+            FeatureDrift("y", "ks", 0.02, False, 0.8, 0.65, 0.013),
+        ),
+        0.188,
+        100,
+        "the model's score on the day",
+    )
+    page = render_html(replace(report, drift_ranking=ranking))
+    section = page[page.index("<section id='drivers'>") :]
+    section = section[: section.index("</section>")]
+    assert "importance_weighted_drift 0.1880" in section
+    assert section.index("<td>x</td>") < section.index("<td>y</td>")
+    assert "<td class='num'>0.1750</td>" in section

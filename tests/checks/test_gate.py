@@ -102,7 +102,8 @@ def test_evidence_older_than_36_hours_is_stale() -> None:
     assert "54.0 h (2.2 days) before the decision time" in reason.message
     assert "36 h allowed" in reason.message
     assert "stale since 2026-11-14T18:00:00+00:00" in reason.message
-    assert contract.runbook and contract.runbook in reason.message
+    assert reason.runbook == "docs/runbooks/stale_data.md"
+    assert "runbook: docs/runbooks/stale_data.md" in reason.message
     relaxed = decide(
         contract,
         history_frame(contract, 3),
@@ -123,7 +124,9 @@ def test_a_blocking_breach_on_the_newest_partition_blocks_and_says_since_when() 
     assert reason.slo == "completeness" and reason.track == "model"
     assert reason.days == ("2026-11-13", "2026-11-14")
     assert "2026-11-14" in reason.message and "bad since 2026-11-13" in reason.message
-    assert "https://runbooks.example.com/toy" in reason.message
+    # completeness is a null burst: its runbook, not the model's one page.
+    assert reason.runbook == "docs/runbooks/null_burst.md"
+    assert "runbook: docs/runbooks/null_burst.md" in reason.message
     assert reason.evidence[0]["sli"] == "completeness" and reason.evidence[0]["ok"] is False
     assert reason.evidence[0]["partition"] == "2026-11-14"
 
@@ -177,9 +180,11 @@ def test_an_exhausted_model_budget_blocks_naming_the_slo_days_and_runbook() -> N
     reason = verdict.reasons[0]
     assert reason.slo == "accuracy" and reason.check == CheckName.MODEL_BUDGET
     assert reason.days == ("2026-11-03", "2026-11-05", "2026-11-07")
+    runbook = "runbook: docs/runbooks/quality_regression.md"
     for text in ("accuracy", "3 bad days", "2026-11-03", "2026-11-07", "of 14 evaluated",
-                 "budget 1.40 bad days", "https://runbooks.example.com/toy"):  # fmt: skip
+                 "budget 1.40 bad days", runbook):  # fmt: skip
         assert text in reason.message
+    assert reason.runbook == "docs/runbooks/quality_regression.md"
     assert [row["partition"] for row in reason.evidence] == list(reason.days)
 
 
@@ -436,3 +441,28 @@ def test_a_candidate_is_judged_from_when_it_ran_and_on_what_it_can_measure() -> 
     # A scheduled run of the same day would not be visible before 2026-11-21 06:00.
     scheduled = decide(contract, slis, runs.with_columns(kind=pl.lit("scheduled")), now=at)
     assert "evidence_missing" in _codes(scheduled, Severity.BLOCK)
+
+
+def test_each_reason_links_its_incident_class_runbook_and_the_contract_may_override_one() -> None:
+    # accuracy (quality regression) exhausts its budget, completeness (null burst) breaches
+    # today; the contract points quality regressions at its own page.
+    own = "https://wiki.example.com/toy/quality"
+    contract = gate_contract(runbooks={"quality_regression": own})
+    bad = {"accuracy": [_d(3), _d(5), _d(7)], "completeness": [_d(14)]}
+    verdict = decide(
+        contract, history_frame(contract, 14, bad=bad), runs_frame(contract, FRESH), now=NOW
+    )
+    runbooks = {(r.code, r.slo): r.runbook for r in verdict.reasons}
+    assert runbooks[("model_budget_exhausted", "accuracy")] == own
+    assert runbooks[("blocking_breach", "completeness")] == "docs/runbooks/null_burst.md"
+    for reason in verdict.reasons:
+        assert f"runbook: {reason.runbook}" in reason.message
+    # The verdict still names the model's own runbook (the contract check needs one).
+    assert verdict.runbook == contract.runbook
+
+
+def test_a_contract_reason_without_incident_class_keeps_the_models_runbook() -> None:
+    contract = gate_contract(slos={"model": {"accuracy": {"objective": 0.9}}})
+    verdict = decide(contract, history_frame(contract, 3), runs_frame(contract, FRESH), now=NOW)
+    reason = next(r for r in verdict.reasons if r.code == "contract_no_infra_slo")
+    assert reason.runbook == contract.runbook == "https://runbooks.example.com/toy"

@@ -126,3 +126,22 @@ def test_a_contract_without_runbooks_uses_the_catalog(toy_contract_path: Path) -
     contract: Contract = load_contract(toy_contract_path)
     assert contract.runbooks == {}
     assert runbook_for(IncidentClass.LATENCY, contract) == "docs/runbooks/latency.md"
+
+
+def test_a_gate_reason_links_its_class_runbook_else_the_models_one(
+    toy_contract_path: Path,
+) -> None:
+    from checks.runbooks import reason_runbook
+
+    url = "https://wiki.example.com/toy/quality"
+    contract = load_contract(
+        _with_runbooks(toy_contract_path, f"runbooks:\n  quality_regression: {url}\n")
+    )
+    assert reason_runbook("model_budget_exhausted", "accuracy", contract) == url
+    assert reason_runbook("blocking_breach", "completeness", contract) == (
+        "docs/runbooks/null_burst.md"
+    )
+    assert reason_runbook("labels_overdue", None, contract) == "docs/runbooks/labels_overdue.md"
+    # The contract's own gaps have no class: the model's one runbook (or none at all).
+    assert reason_runbook("contract_no_infra_slo", None, contract) == contract.runbook
+    assert reason_runbook("contract_no_owner", None) is None

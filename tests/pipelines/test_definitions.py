@@ -58,6 +58,7 @@ def test_asset_keys_and_check_names_are_stable(tmp_path: Path) -> None:
         "sli_results",
         "validated_snapshot",
         "validation_slis",
+        "weighted_drift_slis",
     ]
     checks = sorted(
         f"{key.asset_key.to_user_string()}:{key.name}" for key in graph.asset_check_keys

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
+from checks.runbooks import reason_incident_class
 from checks.slo import AlertLevel, alert_level
 from pipelines.cli import main
 from pipelines.exports.alert_rules import PAGE_ALERT, STALE_ALERT, TICKET_ALERT
@@ -85,10 +86,18 @@ def test_every_slo_has_a_page_and_a_ticket_rule_with_its_runbook(rule_file: Path
     fraud = next(g for g in groups if g["name"] == "datasre-fraud_detection")
     by_alert: dict[str, set[str]] = {}
     for rule in fraud["rules"]:
-        by_alert.setdefault(rule["alert"], set()).add(rule["labels"].get("sli", ""))
-        assert rule["annotations"]["runbook_url"] == (
-            "https://runbooks.example.com/ml/fraud_detection"
+        sli = rule["labels"].get("sli", "")
+        by_alert.setdefault(rule["alert"], set()).add(sli)
+        # Each SLO's incident class's runbook; the stale-evidence rule's is stale data.
+        incident = reason_incident_class(
+            "evidence_stale" if not sli else "model_budget", sli or None
         )
+        assert incident is not None
+        assert rule["annotations"]["runbook_url"] == f"docs/runbooks/{incident.value}.md"
+    urls = {r["labels"].get("sli"): r["annotations"]["runbook_url"] for r in fraud["rules"]}
+    assert urls["accuracy"] == "docs/runbooks/quality_regression.md"
+    assert urls["completeness"] == "docs/runbooks/null_burst.md"
+    assert urls[None] == "docs/runbooks/stale_data.md"
     assert by_alert[PAGE_ALERT] == by_alert[TICKET_ALERT]
     # Declared SLOs and the built-in ones (checks.slo.BUILT_IN_TEMPLATES).
     assert {"accuracy", "completeness", "unseen_category_rate", "clock_skew_seconds"} <= (

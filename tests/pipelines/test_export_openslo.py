@@ -131,7 +131,8 @@ def test_an_slo_carries_the_contracts_target_window_and_burn_thresholds(
     assert slo["timeWindow"] == [{"duration": "28d", "isRolling": True}]
     assert slo["budgetingMethod"] == "Occurrences"
     assert slo["objectives"][0]["target"] == 0.9
-    assert "https://runbooks.example.com/ml/fraud_detection" in slo["description"]
+    # The SLO's incident class's runbook, not the model's one page.
+    assert "Runbook: docs/runbooks/quality_regression.md" in slo["description"]
     sli = by_name[("SLI", "fraud-detection-accuracy")]["spec"]
     query = sli["thresholdMetric"]["metricSource"]["spec"]["query"]
     assert query == 'datasre_slo_day_good{model="fraud_detection",sli="accuracy"}'

@@ -140,7 +140,8 @@ def test_blocked_text_names_the_slo_the_days_and_the_runbook(
 ) -> None:
     _, out, _ = _gate(env, capsys, "--model", "toy")
     line = next(x for x in out.splitlines() if "[block] model_budget_exhausted" in x)
-    for text in ("accuracy", "2026-11-03, 2026-11-09, 2026-11-10", "runbooks.example.com/toy"):
+    runbook = "runbook: docs/runbooks/quality_regression.md"
+    for text in ("accuracy", "2026-11-03, 2026-11-09, 2026-11-10", runbook):
         assert text in line
     assert "[waived] blocking_breach" in out and "upstream backfill" in out
     assert "[warn] infra_budget_exhausted" in out

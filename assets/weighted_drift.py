@@ -1,0 +1,131 @@
+"""``importance_weighted_drift`` of one (model, day) partition, recorded as an SLI.
+
+The value is the one ``datasre explain`` shows (:mod:`checks.explain`): every feature's
+drift effect against training (KS D of a numeric feature, JS distance of a categorical
+one, both in [0, 1]) weighted half uniformly, half by its importance to the model's score
+on the day, summed: a weighted mean effect in [0, 1]. Recording it per partition lets a
+contract hold an objective on it (``slos.model.importance_weighted_drift``) and the error
+budgets and the gate judge it like any other SLO; without a declared objective the row is
+a measurement only (``ok`` null).
+
+A day whose features cannot be read adds no row: ``ingest_ok`` records that.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Final
+
+import dagster as dg
+import polars as pl
+
+from assets.explain_inputs import day_features, day_scored, training_features
+from assets.partitions import split_partition_key
+from assets.resources import DatasreConfig
+from checks.contract import Contract
+from checks.explain import (
+    IMPORTANCE_METHOD,
+    FeatureDrift,
+    drift_effects,
+    estimate_importance,
+    rank_drift,
+)
+from checks.sli import empty_sli_frame, sli_frame, slo_row
+
+__all__ = [
+    "WEIGHTED_DRIFT_SLI",
+    "DayDriftRanking",
+    "build_weighted_drift_asset",
+    "rank_day_drift",
+    "weighted_drift_slis",
+]
+
+WEIGHTED_DRIFT_SLI: Final = "importance_weighted_drift"
+
+
+@dataclass(frozen=True)
+class DayDriftRanking:
+    """A day's features by importance-weighted drift effect (largest first), their sum
+    (``importance_weighted_drift``, in [0, 1]), the day's row count and what the
+    importances were estimated from."""
+
+    features: tuple[FeatureDrift, ...]
+    value: float
+    n_rows: int
+    importance_source: str
+
+    @property
+    def method(self) -> str:
+        return f"{IMPORTANCE_METHOD}; importance estimated from {self.importance_source}"
+
+
+def rank_day_drift(contract: Contract, day: dt.date) -> DayDriftRanking | None:
+    """The day's drift ranking as ``datasre explain`` computes it; None when the day's
+    features cannot be read or no feature can be compared with training."""
+    features = day_features(contract, day)
+    if features is None:
+        return None
+    training = training_features(contract)
+    effects = drift_effects(
+        training, features, contract.numeric_features, contract.categorical_features
+    )
+    if effects.height == 0:
+        return None
+    importance, source = estimate_importance(
+        day_scored(contract, day, features),
+        training,
+        contract.predictions.target,
+        list(contract.features),
+    )
+    ranked, value = rank_drift(effects, importance, {})
+    return DayDriftRanking(tuple(ranked), value, features.height, source)
+
+
+def weighted_drift_slis(contract: Contract, day: dt.date) -> pl.DataFrame:
+    """The day's ``importance_weighted_drift`` row (category ``drift``, model track, no
+    feature), judged against the contract's objective when it declares one."""
+    ranking = rank_day_drift(contract, day)
+    if ranking is None:
+        return empty_sli_frame()
+    top = ", ".join(f"{r.feature} {r.weighted_effect:.3g}" for r in ranking.features[:3])
+    row = slo_row(
+        contract,
+        WEIGHTED_DRIFT_SLI,
+        "drift",
+        ranking.value,
+        ranking.n_rows,
+        method="weighted_effect",
+        detail=f"top: {top}; {ranking.method}",
+    )
+    return sli_frame([row])
+
+
+def build_weighted_drift_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    @dg.asset(
+        name="weighted_drift_slis",
+        partitions_def=partitions_def,
+        io_manager_key="sli_staging",
+        group_name="validation",
+        kinds={"polars"},
+        description="importance_weighted_drift: the features' drift effects against "
+        "training (KS D, JS distance) weighted by their importance to the model's score "
+        "on the day, as datasre explain ranks them; an SLI a contract may set an objective on.",
+    )
+    def weighted_drift_asset(
+        context: dg.AssetExecutionContext, datasre: DatasreConfig
+    ) -> dg.Output[pl.DataFrame]:
+        model, day = split_partition_key(context.partition_key)
+        frame = weighted_drift_slis(datasre.contract(model), day)
+        values = frame.get_column("value").to_list()
+        return dg.Output(
+            frame,
+            metadata={
+                "sli_rows": frame.height,
+                **(
+                    {WEIGHTED_DRIFT_SLI: float(values[0])}
+                    if values and values[0] is not None
+                    else {}
+                ),
+            },
+        )
+
+    return weighted_drift_asset

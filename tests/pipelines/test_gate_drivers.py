@@ -1,0 +1,51 @@
+"""The gate's Markdown lists what drives a blocked verdict (``datasre explain``'s drift
+ranking of the newest partition), and says nothing of it when the model is ready."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from assets.weighted_drift import DayDriftRanking
+from checks.explain import FeatureDrift
+from checks.gate import decide
+from pipelines.report import render, to_markdown
+from tests.gate_fixtures import DAY0, gate_contract, history_frame, runs_frame
+
+NOW = dt.datetime(2026, 11, 15, 12, 0, tzinfo=dt.UTC)
+FRESH = [dt.datetime(2026, 11, 15, 7, 0, tzinfo=dt.UTC)]
+
+RANKING = DayDriftRanking(
+    features=(
+        FeatureDrift("avg_amount_30d", "ks", 0.66, True, 0.01, 0.03, 0.0198),
+        FeatureDrift("session_duration_s", "ks", 0.65, True, 0.0, 0.025, 0.0163),
+        FeatureDrift("amount", "ks", 0.02, False, 0.4, 0.2, 0.004),
+    ),
+    value=0.0401,
+    n_rows=2500,
+    importance_source="the model's score on the day",
+)
+
+
+def _day(n: int) -> dt.date:
+    return DAY0 + dt.timedelta(days=n - 1)
+
+
+def test_a_blocked_verdict_lists_the_features_that_drive_it_largest_first() -> None:
+    contract = gate_contract()
+    slis = history_frame(contract, 14, bad={"completeness": [_day(13), _day(14)]})
+    verdict = decide(contract, slis, runs_frame(contract, FRESH), now=NOW)
+    assert not verdict.ready
+    text = to_markdown(verdict, RANKING)
+    assert "### What drives it (2026-11-14: importance_weighted_drift 0.0401)" in text
+    first, second = text.index("avg\\_amount\\_30d"), text.index("session\\_duration\\_s")
+    assert first < second < text.index("**amount**")
+    assert "weighted effect 0.0198 (ks effect 0.660, importance 0.010)" in text
+    assert render(verdict, "markdown", drivers=RANKING) == text
+    assert "What drives it" not in to_markdown(verdict)
+
+
+def test_a_ready_verdict_lists_no_drivers() -> None:
+    contract = gate_contract()
+    verdict = decide(contract, history_frame(contract, 14), runs_frame(contract, FRESH), now=NOW)
+    assert verdict.ready
+    assert "What drives it" not in to_markdown(verdict, RANKING)
