@@ -318,7 +318,23 @@ def _drivers_markdown(verdict: Verdict, drivers: DayDriftRanking | None) -> list
     return lines
 
 
-def _markdown(verdict: Verdict, *, evidence: bool, drivers: DayDriftRanking | None = None) -> str:
+def _image_markdown(image: str | None) -> list[str]:
+    """The picture of the verdict and every SLO's burn-down (``datasre report --png``),
+    embedded under the title; the link text is fixed, the address escaped for Markdown."""
+    if not image:
+        return []
+    address = image.replace("\\", "%5C").replace(" ", "%20").replace("(", "%28")
+    address = address.replace(")", "%29").replace("<", "%3C").replace(">", "%3E")
+    return [f"![verdict and error-budget burn-downs]({address})", ""]
+
+
+def _markdown(
+    verdict: Verdict,
+    *,
+    evidence: bool,
+    drivers: DayDriftRanking | None = None,
+    image: str | None = None,
+) -> str:
     icon = "✅" if verdict.ready else "❌"
     word = "ready to ship" if verdict.ready else "blocked"
     lines = [
@@ -330,6 +346,7 @@ def _markdown(verdict: Verdict, *, evidence: bool, drivers: DayDriftRanking | No
         + _runbook_link(verdict.runbook)
         + f"; decided at {verdict.decided_at.isoformat() if verdict.decided_at else '-'}.",
         "",
+        *_image_markdown(image),
     ]
     lines += markdown_table(
         ("", "check", "result"),
@@ -383,12 +400,15 @@ def _markdown(verdict: Verdict, *, evidence: bool, drivers: DayDriftRanking | No
     return "\n".join(lines) + "\n"
 
 
-def to_markdown(verdict: Verdict, drivers: DayDriftRanking | None = None) -> str:
+def to_markdown(
+    verdict: Verdict, drivers: DayDriftRanking | None = None, image: str | None = None
+) -> str:
     """Markdown for a CI job summary, always under :data:`MARKDOWN_LIMIT_BYTES`; a
-    blocked verdict lists ``drivers`` (the newest partition's drift ranking) when given."""
-    text = _markdown(verdict, evidence=True, drivers=drivers)
+    blocked verdict lists ``drivers`` (the newest partition's drift ranking) when given;
+    ``image`` (a URL or path of ``datasre report --png``) is embedded under the title."""
+    text = _markdown(verdict, evidence=True, drivers=drivers, image=image)
     if len(text.encode("utf-8")) > MARKDOWN_LIMIT_BYTES:
-        text = _markdown(verdict, evidence=False, drivers=drivers)
+        text = _markdown(verdict, evidence=False, drivers=drivers, image=image)
     encoded = text.encode("utf-8")
     if len(encoded) > MARKDOWN_LIMIT_BYTES:
         note = "\n\n(summary truncated; the JSON report has everything)\n"
@@ -405,10 +425,16 @@ FORMATS: Final[dict[str, Callable[[Verdict], str]]] = {
 }
 
 
-def render(verdict: Verdict, fmt: str, drivers: DayDriftRanking | None = None) -> str:
-    """The verdict in one of :data:`FORMATS` (``drivers`` only shows in Markdown)."""
+def render(
+    verdict: Verdict,
+    fmt: str,
+    drivers: DayDriftRanking | None = None,
+    image: str | None = None,
+) -> str:
+    """The verdict in one of :data:`FORMATS` (``drivers`` and ``image`` only show in
+    Markdown)."""
     if fmt == "markdown":
-        return to_markdown(verdict, drivers)
+        return to_markdown(verdict, drivers, image)
     try:
         return FORMATS[fmt](verdict)
     except KeyError:

@@ -64,6 +64,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="error-budget window in days (default the contract's slos.window_days)",
     )
     gate.add_argument(
+        "--summary-image",
+        default=None,
+        metavar="URL",
+        help="markdown: embed this picture under the title (the PNG of `datasre report "
+        "--png`, uploaded as a CI artifact or committed)",
+    )
+    gate.add_argument(
         "--no-record",
         action="store_true",
         help="do not append the decision to gate_decisions (dry run)",
@@ -195,7 +202,7 @@ def run(args: argparse.Namespace) -> int:
         from assets.weighted_drift import rank_day_drift
 
         drivers = rank_day_drift(contract, verdict.reference_day)
-    report = render(verdict, args.format, drivers=drivers)
+    report = render(verdict, args.format, drivers=drivers, image=args.summary_image)
     if args.output:
         out = Path(args.output)
         try:

@@ -49,3 +49,14 @@ def test_a_ready_verdict_lists_no_drivers() -> None:
     verdict = decide(contract, history_frame(contract, 14), runs_frame(contract, FRESH), now=NOW)
     assert verdict.ready
     assert "What drives it" not in to_markdown(verdict, RANKING)
+
+
+def test_the_summary_image_is_embedded_under_the_title_with_its_address_escaped() -> None:
+    contract = gate_contract()
+    verdict = decide(contract, history_frame(contract, 14), runs_frame(contract, FRESH), now=NOW)
+    text = render(verdict, "markdown", image="artifacts/fraud summary (11-14).png")
+    lines = text.splitlines()
+    embed = "![verdict and error-budget burn-downs](artifacts/fraud%20summary%20%2811-14%29.png)"
+    assert lines.index(embed) < next(i for i, line in enumerate(lines) if line.startswith("|"))
+    assert "![" not in render(verdict, "markdown")
+    assert "![" not in render(verdict, "text", image="x.png")
