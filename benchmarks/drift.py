@@ -42,13 +42,13 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import polars as pl
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.process_meter import Measure, timed
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "out"
@@ -159,70 +159,9 @@ def generate_parts(rows: int, out: Path, part_rows: int = 1_000_000, seed: int =
     return str(directory / "part-*.parquet")
 
 
-@dataclass
-class Measure:
-    wall: float
-    cpu: float
-    rss_mib: float
-    exit_code: int
-    processes: int = 1
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
-    except OSError:
-        return []
-    return [int(x) for x in text.split()]
-
-
-def _hwm_kib(pid: int) -> int | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
 def _timed(cmd: list[str], *, stdout: int | None = subprocess.DEVNULL) -> Measure:
-    """Run ``cmd`` under ``/usr/bin/time``: wall, CPU (the process and the workers it
-    waited for) and peak RSS summed over the process and its workers.
-
-    The process's own peak is ``time``'s (its ``ru_maxrss`` is exact: ``time`` is small,
-    so nothing of a large parent leaks into it through fork); each worker's is its
-    ``VmHWM`` (a high-water mark, so sampling every 20 ms misses at most its last 20 ms).
-    """
-    with tempfile.NamedTemporaryFile(suffix=".time") as fh:
-        proc = subprocess.Popen(
-            ["/usr/bin/time", "-o", fh.name, "-f", "%e %U %S %M", *cmd],
-            stdout=stdout,
-            stderr=subprocess.DEVNULL,
-            cwd=ROOT,
-        )
-        workers: dict[int, int] = {}
-        while proc.poll() is None:
-            mains = _children(proc.pid)
-            pending = [w for main in mains for w in _children(main)]
-            while pending:
-                pid = pending.pop()
-                hwm = _hwm_kib(pid)
-                if hwm is not None:
-                    workers[pid] = max(workers.get(pid, 0), hwm)
-                pending += _children(pid)
-            time.sleep(0.02)
-        fields = Path(fh.name).read_text().split()
-    if proc.returncode not in (0, 1):
-        raise SystemExit(f"{cmd}: exit {proc.returncode}: {' '.join(fields)[-2000:]}")
-    wall, user, system, rss_kb = fields[-4:]
-    return Measure(
-        float(wall),
-        float(user) + float(system),
-        (int(rss_kb) + sum(workers.values())) / 1024,
-        proc.returncode,
-        1 + len(workers),
-    )
+    """One whole process, timed from the repository root (benchmarks/process_meter.py)."""
+    return timed(cmd, cwd=ROOT, stdout=stdout)
 
 
 #: The issue's targets per variant: (min x faster than the scipy loop, max x the floor,
