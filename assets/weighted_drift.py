@@ -77,7 +77,9 @@ def rank_day_drift(contract: Contract, day: dt.date) -> DayDriftRanking | None:
         list(contract.features),
     )
     ranked, value = rank_drift(effects, importance, {})
-    return DayDriftRanking(tuple(ranked), value, features.height, source)
+    # 12 decimals: the sums' last bits depend on polars' thread scheduling, and a
+    # re-run (or a parallel run) must record the same value.
+    return DayDriftRanking(tuple(ranked), round(value, 12), features.height, source)
 
 
 def weighted_drift_slis(contract: Contract, day: dt.date) -> pl.DataFrame:

@@ -94,6 +94,9 @@ def score_importance(frame: pl.DataFrame, score: str, features: Sequence[str]) -
             scored.select(_groups(scored, feature).alias("group"), pl.col(score))
             .group_by("group")
             .agg(pl.len().alias("n"), pl.col(score).mean().alias("mean"))
+            # group_by's order varies from run to run; a fixed order makes the float sum
+            # (and the recorded importance_weighted_drift) the same in every run.
+            .sort("group", nulls_last=True)
             .select((pl.col("n") * (pl.col("mean") - scored.get_column(score).mean()) ** 2).sum())
             .item()
         )

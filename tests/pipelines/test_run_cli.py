@@ -246,20 +246,21 @@ def test_a_run_parses_each_contract_once_and_reads_its_summary_from_the_writer(
     # The CLI, the Definitions and every asset step's resource used to parse the
     # contracts (three times), and the CLI read back from the store what the writer had
     # just told Dagster. Now one cached parse, and the summary is the writer's.
-    import checks.contract
+    import checks.contract_loader
     from assets.store import SliStore
 
     parsed: list[Path] = []
-    original = checks.contract.load_contract
+    original = checks.contract_loader.load_contract
 
-    def counting(path: str | Path) -> checks.contract.Contract:
+    def counting(path: str | Path) -> checks.contract_loader.Contract:
         parsed.append(Path(path))
         return original(path)
 
     def no_query(*args: object, **kwargs: object) -> pl.DataFrame:
         raise AssertionError("the CLI queried the store for its summary")
 
-    monkeypatch.setattr(checks.contract, "load_contract", counting)
+    # Where load_contracts looks it up (checks.contract only re-exports it).
+    monkeypatch.setattr(checks.contract_loader, "load_contract", counting)
     monkeypatch.setattr(SliStore, "query", no_query)
     db = tmp_path / "s.duckdb"
     assert run_cli(toy_contract_path, db, "--partition", "2026-03-03", "--format", "json") == 0
