@@ -246,13 +246,14 @@ def test_a_run_parses_each_contract_once_and_reads_its_summary_from_the_writer(
     # The CLI, the Definitions and every asset step's resource used to parse the
     # contracts (three times), and the CLI read back from the store what the writer had
     # just told Dagster. Now one cached parse, and the summary is the writer's.
+    import checks.contract
     import checks.contract_loader
     from assets.store import SliStore
 
     parsed: list[Path] = []
     original = checks.contract_loader.load_contract
 
-    def counting(path: str | Path) -> checks.contract_loader.Contract:
+    def counting(path: str | Path) -> checks.contract.Contract:
         parsed.append(Path(path))
         return original(path)
 
