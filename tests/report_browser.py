@@ -29,20 +29,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from assets.report.png import HEADLESS_FLAGS
+
 __all__ = ["BROWSER_FLAGS", "PageReport", "find_chromium", "open_page"]
 
 ENSURE_SCRIPT: Final = Path(__file__).resolve().parents[1] / "scripts" / "ensure_chromium.sh"
 
+#: The report's own headless flags (assets/report/png.py) plus the DevTools pipe; the
+#: page's background stays the browser default.
 BROWSER_FLAGS: Final = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
+    *(f for f in HEADLESS_FLAGS if not f.startswith("--default-background-color")),
     "--remote-debugging-pipe",
 )
 
