@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from assets.state import default_state_dir, profiles_dir, published_dir
 from assets.store.backends import STORE_BACKENDS, open_store
-from assets.store.store import SliStore
 from pipelines.usage import UsageError
+
+if TYPE_CHECKING:
+    from assets.store.store import SliStore
 
 __all__ = ["DEFAULT_CONFIG", "DEFAULT_DB", "DEFAULT_STAGING", "Settings"]
 

@@ -8,10 +8,10 @@ is then the DuckDB file or the lake's root directory. Both give an :class:`SliSt
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from assets.store.lake import LakeStore
-from assets.store.store import SliStore
+if TYPE_CHECKING:
+    from assets.store.store import SliStore
 
 __all__ = ["STORE_BACKENDS", "open_store"]
 
@@ -23,7 +23,13 @@ STORE_BACKENDS: Final = ("duckdb", "lake")
 def open_store(
     location: str | Path, backend: str = "duckdb", *, lock_timeout_s: float | None = None
 ) -> SliStore:
-    """The store of ``backend`` at ``location`` (nothing is opened or created yet)."""
+    """The store of ``backend`` at ``location`` (nothing is opened or created yet).
+
+    The store modules are imported here, not at the top, so that reading
+    :data:`STORE_BACKENDS` does not import DuckDB."""
+    from assets.store.lake import LakeStore
+    from assets.store.store import SliStore
+
     if backend == "duckdb":
         return SliStore(location, lock_timeout_s=lock_timeout_s)
     if backend == "lake":
