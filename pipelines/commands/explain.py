@@ -11,7 +11,15 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
+
+from pipelines.commands.arguments import (
+    Subcommands,
+    add_command,
+    add_format,
+    add_model,
+    add_partition,
+)
 
 if TYPE_CHECKING:
     import polars as pl
@@ -22,23 +30,22 @@ if TYPE_CHECKING:
 __all__ = ["explain", "register", "run"]
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "explain",
-        help="rank what drives a breach: features, slices, since when",
-        description="Explain a model's breach on one day: the first day of the SLO's "
-        "breach streak and what changed that day, the slices with most extra errors vs "
-        "the baseline window, and the features by importance-weighted drift.",
-    )
-    parser.add_argument("--model", required=True)
-    parser.add_argument(
-        "--partition", metavar="DAY", help="YYYY-MM-DD (default the newest day in the store)"
-    )
+#: ``datasre explain``'s help (see :func:`pipelines.commands.arguments.add_command`).
+ABOUT: Final = """rank what drives a breach: features, slices, since when
+
+Explain a model's breach on one day: the first day of the SLO's breach streak and what
+changed that day, the slices with most extra errors vs the baseline window, and the
+features by importance-weighted drift."""
+
+
+def register(subparsers: Subcommands) -> None:
+    parser = add_command(subparsers, "explain", run, ABOUT)
+    add_model(parser)
+    add_partition(parser, "the day to explain (default the newest day in the store)")
     parser.add_argument(
         "--slo", help="SLO to explain (default the day's breached quality SLO, if any)"
     )
-    parser.add_argument("--format", choices=["table", "json"], default="table")
-    parser.set_defaults(func=run)
+    add_format(parser, "table", "json")
 
 
 def _drift_effects(training: pl.DataFrame, day: pl.DataFrame, contract: Contract) -> pl.DataFrame:
