@@ -1,6 +1,6 @@
 """``importance_weighted_drift`` of one (model, day) partition, recorded as an SLI.
 
-The value is the one ``datasre explain`` shows (:mod:`checks.explain`): every feature's
+The value is the one ``datasre explain`` shows (:mod:`checks.explain_features`): every feature's
 drift effect against training (KS D of a numeric feature, JS distance of a categorical
 one, both in [0, 1]) weighted half uniformly, half by its importance to the model's score
 on the day, summed: a weighted mean effect in [0, 1]. Recording it per partition lets a
@@ -21,7 +21,7 @@ import polars as pl
 from assets.explain_inputs import day_features, day_scored, training_features
 from assets.sli_asset import build_sli_asset
 from checks.contract import Contract
-from checks.explain import (
+from checks.explain_features import (
     IMPORTANCE_METHOD,
     FeatureDrift,
     drift_effects,

@@ -273,7 +273,7 @@ def test_the_report_shows_what_drives_the_drift_largest_first(small_store: Path)
 
     from assets.report.html import render_html
     from assets.weighted_drift import DayDriftRanking
-    from checks.explain import FeatureDrift
+    from checks.explain_features import FeatureDrift
 
     report = _report(small_store)
     # The store's contract points at no readable feature file: nothing is ranked.
