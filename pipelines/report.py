@@ -23,7 +23,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
-from checks.gate import CheckStatus, Reason, Severity, Verdict
+from checks.gate_verdict import CheckStatus, Reason, Severity, Verdict
 from pipelines.escape import terminal, xml_text
 from pipelines.tables import markdown_cell, markdown_table, text_table
 

@@ -22,7 +22,7 @@ from assets.report.distributions import NumericDistribution
 from assets.report.markup import runbook_href, text
 from assets.report.model import CATEGORY_ORDER, Report, SliSeries, SloPanel
 from assets.weighted_drift import DayDriftRanking
-from checks.gate import Severity
+from checks.gate_verdict import Severity
 from checks.gate_words import without_runbook_text
 
 __all__ = ["CONTENT_SECURITY_POLICY", "render_html"]

@@ -134,7 +134,7 @@ def _emit(args: argparse.Namespace, text: str, what: str) -> int:
 
 def run_prometheus(args: argparse.Namespace) -> int:
     from assets.store.gate_store import GateStore
-    from checks.gate import GateOptions
+    from checks.gate_verdict import GateOptions
     from pipelines.commands.gate import _as_of, review
     from pipelines.exports.prometheus import exposition, model_state
     from pipelines.settings import Settings
@@ -154,7 +154,7 @@ def run_prometheus(args: argparse.Namespace) -> int:
 
 
 def run_alerts(args: argparse.Namespace) -> int:
-    from checks.gate import GateOptions
+    from checks.gate_verdict import GateOptions
     from pipelines.exports.alert_rules import render_rules
     from pipelines.settings import Settings
 
@@ -165,7 +165,7 @@ def run_alerts(args: argparse.Namespace) -> int:
 
 
 def run_openslo(args: argparse.Namespace) -> int:
-    from checks.gate import GateOptions
+    from checks.gate_verdict import GateOptions
     from pipelines.exports.openslo import render_openslo
     from pipelines.settings import Settings
 

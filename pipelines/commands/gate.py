@@ -33,7 +33,7 @@ from pipelines.commands.arguments import (
 if TYPE_CHECKING:
     from assets.store.gate_store import Evidence, GateStore
     from checks.contract import Contract
-    from checks.gate import GateOptions, Verdict
+    from checks.gate_verdict import GateOptions, Verdict
 
 
 __all__ = ["register", "review", "run", "run_waive"]
@@ -169,7 +169,7 @@ def review(
 
 def run(args: argparse.Namespace) -> int:
     from assets.store.gate_store import GateStore
-    from checks.gate import DEFAULT_MAX_EVIDENCE_AGE_HOURS, GateOptions
+    from checks.gate_verdict import DEFAULT_MAX_EVIDENCE_AGE_HOURS, GateOptions
     from pipelines.cli import EXIT_NO, EXIT_OK, UsageError
     from pipelines.report import render, to_json
     from pipelines.settings import Settings
@@ -216,7 +216,7 @@ def run(args: argparse.Namespace) -> int:
 
 def run_waive(args: argparse.Namespace) -> int:
     from assets.store.gate_store import GateStore
-    from checks.gate import Waiver
+    from checks.gate_verdict import Waiver
     from pipelines.cli import EXIT_OK, UsageError
     from pipelines.settings import Settings
 
