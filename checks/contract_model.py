@@ -31,7 +31,8 @@ from checks.contract_sections import (
     is_safe_path_name,
 )
 from checks.runbooks import IncidentClass
-from checks.slo_catalog import SLO_CATALOG, Comparator, ModelType, Needs, Slos, SloSpec
+from checks.slo_catalog import SLO_CATALOG, Comparator, ModelType, Needs
+from checks.slo_spec import Slos, SloSpec
 from checks.slo_templates import with_default_slos
 
 __all__ = ["Contract", "apply_slo_defaults"]

@@ -35,8 +35,9 @@ from typing import Final
 import polars as pl
 
 from checks.contract import Contract
-from checks.slo_catalog import SLO_CATALOG, Slos
+from checks.slo_catalog import SLO_CATALOG
 from checks.slo_in_force import slos_in_force
+from checks.slo_spec import Slos
 
 __all__ = [
     "DayStatus",
