@@ -83,13 +83,18 @@ def id_column(frame: pl.DataFrame, where: str) -> str:
 
 @dataclass(frozen=True)
 class PredictionColumns:
+    """The prediction log's columns by role, as the contract's ``predictions:`` names
+    them (None: the log has no such column)."""
+
+    #: What the model answered: its score, its label, the query a ranked row belongs to.
     score: str | None = None
     predicted_label: str | None = None
+    ranking_group: str | None = None
+    #: How it was served: latency (ms), cost, and the status column with its success value.
     latency_ms: str | None = None
     cost: str | None = None
     status: str | None = None
     success_value: str | None = None
-    ranking_group: str | None = None
 
 
 def prediction_columns(
@@ -134,7 +139,15 @@ def prediction_columns(
             None,
         )
     score = next((n for n in floats if _SCORE_NAME.search(n)), floats[0] if floats else None)
-    return PredictionColumns(score, label, latency, cost, status, success, group)
+    return PredictionColumns(
+        score=score,
+        predicted_label=label,
+        ranking_group=group,
+        latency_ms=latency,
+        cost=cost,
+        status=status,
+        success_value=success,
+    )
 
 
 def label_delay_days(labels: DailyFiles, label_ts: str | None) -> float:

@@ -24,13 +24,7 @@ from checks.contract_inference_inputs import DailyFiles, InitInputs
 from checks.contract_inference_yaml import round_out, yaml_number
 from checks.slo import TIER_TARGETS
 
-__all__ = [
-    "DEFAULT_NULL_RATE",
-    "MIN_SLICE_ROWS",
-    "RMSE_SPREAD_SHARE",
-    "SloWriter",
-    "slo_lines",
-]
+__all__ = ["DEFAULT_NULL_RATE", "MIN_SLICE_ROWS", "RMSE_SPREAD_SHARE", "SloWriter", "slo_lines"]
 
 #: Smallest slice judged: at 50 labelled rows one wrong answer moves accuracy by 2 points.
 MIN_SLICE_ROWS: Final = 50

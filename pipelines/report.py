@@ -329,11 +329,7 @@ def _image_markdown(image: str | None) -> list[str]:
 
 
 def _markdown(
-    verdict: Verdict,
-    *,
-    evidence: bool,
-    drivers: DayDriftRanking | None = None,
-    image: str | None = None,
+    verdict: Verdict, *, evidence: bool, drivers: DayDriftRanking | None, image: str | None
 ) -> str:
     icon = "✅" if verdict.ready else "❌"
     word = "ready to ship" if verdict.ready else "blocked"
