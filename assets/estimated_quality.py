@@ -20,8 +20,7 @@ import dagster as dg
 import polars as pl
 
 from assets.io import read_snapshot, resolve_files
-from assets.partitions import split_partition_key
-from assets.resources import DatasreConfig
+from assets.sli_asset import breached, build_sli_asset
 from checks.contract import Contract, ModelType
 from checks.errors import InputError
 from checks.estimated_quality import estimated_quality_rows
@@ -115,27 +114,14 @@ def estimated_quality_slis(contract: Contract, day: dt.date) -> pl.DataFrame:
 
 
 def build_estimated_quality_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
-    @dg.asset(
-        name="estimated_quality_slis",
-        partitions_def=partitions_def,
-        io_manager_key="sli_staging",
-        group_name="validation",
-        kinds={"polars", "sklearn"},
+    """The ``estimated_quality_slis`` asset for these partitions."""
+    return build_sli_asset(
+        "estimated_quality_slis",
+        partitions_def,
         description="Accuracy, precision, recall, F1 and ROC AUC estimated from calibrated "
         "scores (CBPE) for a day whose labels are not in yet (status 'estimated'); the "
         "realized metrics replace them when the labels arrive.",
+        kinds={"polars", "sklearn"},
+        compute=lambda contract, partition, _: estimated_quality_slis(contract, partition.day),
+        metadata=lambda frame: {"breaches": breached(frame).height},
     )
-    def estimated_quality_asset(
-        context: dg.AssetExecutionContext, datasre: DatasreConfig
-    ) -> dg.Output[pl.DataFrame]:
-        model, day = split_partition_key(context.partition_key)
-        frame = estimated_quality_slis(datasre.contract(model), day)
-        return dg.Output(
-            frame,
-            metadata={
-                "sli_rows": frame.height,
-                "breaches": frame.filter(pl.col("ok") == pl.lit(value=False)).height,
-            },
-        )
-
-    return estimated_quality_asset

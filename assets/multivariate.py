@@ -19,8 +19,7 @@ import dagster as dg
 import polars as pl
 
 from assets.io import read_snapshot, resolve_files
-from assets.partitions import split_partition_key
-from assets.resources import DatasreConfig
+from assets.sli_asset import breached, build_sli_asset
 from assets.state import inside
 from checks.contract import Contract
 from checks.errors import InputError
@@ -112,30 +111,26 @@ def multivariate_slis(contract: Contract, day: dt.date, profiles_dir: str | Path
     return multivariate_sli_rows(contract, baseline, current)
 
 
+def _measured(frame: pl.DataFrame) -> dict[str, float]:
+    """The run page's metadata: each measured SLI's value by name (and the breaches)."""
+    values = {row["sli"]: row["value"] for row in frame.iter_rows(named=True)}
+    return {
+        "breaches": breached(frame).height,
+        **{name: value for name, value in values.items() if value is not None},
+    }
+
+
 def build_multivariate_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
-    @dg.asset(
-        name="multivariate_drift_slis",
-        partitions_def=partitions_def,
-        io_manager_key="sli_staging",
-        group_name="validation",
-        kinds={"polars", "sklearn"},
+    """The ``multivariate_drift_slis`` asset for these partitions."""
+    return build_sli_asset(
+        "multivariate_drift_slis",
+        partitions_def,
         description="Multivariate drift against the training baseline: a domain "
         "classifier's cross-validated AUC (threshold calibrated on baseline-vs-baseline "
         "splits) and the PCA reconstruction error (bounds from held-out baseline rows).",
+        kinds={"polars", "sklearn"},
+        compute=lambda contract, partition, datasre: multivariate_slis(
+            contract, partition.day, datasre.profiles_dir()
+        ),
+        metadata=_measured,
     )
-    def multivariate_asset(
-        context: dg.AssetExecutionContext, datasre: DatasreConfig
-    ) -> dg.Output[pl.DataFrame]:
-        model, day = split_partition_key(context.partition_key)
-        frame = multivariate_slis(datasre.contract(model), day, datasre.profiles_dir())
-        values = {row["sli"]: row["value"] for row in frame.iter_rows(named=True)}
-        return dg.Output(
-            frame,
-            metadata={
-                "sli_rows": frame.height,
-                "breaches": frame.filter(pl.col("ok") == pl.lit(value=False)).height,
-                **{name: value for name, value in values.items() if value is not None},
-            },
-        )
-
-    return multivariate_asset

@@ -1,6 +1,6 @@
 """``importance_weighted_drift`` of one (model, day) partition, recorded as an SLI.
 
-The value is the one ``datasre explain`` shows (:mod:`checks.explain`): every feature's
+The value is the one ``datasre explain`` shows (:mod:`checks.explain_features`): every feature's
 drift effect against training (KS D of a numeric feature, JS distance of a categorical
 one, both in [0, 1]) weighted half uniformly, half by its importance to the model's score
 on the day, summed: a weighted mean effect in [0, 1]. Recording it per partition lets a
@@ -19,10 +19,9 @@ import dagster as dg
 import polars as pl
 
 from assets.explain_inputs import day_features, day_scored, training_features
-from assets.partitions import split_partition_key
-from assets.resources import DatasreConfig
+from assets.sli_asset import build_sli_asset
 from checks.contract import Contract
-from checks.explain import (
+from checks.explain_features import (
     IMPORTANCE_METHOD,
     FeatureDrift,
     drift_effects,
@@ -101,33 +100,21 @@ def weighted_drift_slis(contract: Contract, day: dt.date) -> pl.DataFrame:
     return sli_frame([row])
 
 
+def _measured(frame: pl.DataFrame) -> dict[str, float]:
+    """The run page's metadata: the day's ``importance_weighted_drift`` when measured."""
+    values = frame.get_column("value").to_list()
+    return {WEIGHTED_DRIFT_SLI: float(values[0])} if values and values[0] is not None else {}
+
+
 def build_weighted_drift_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
-    @dg.asset(
-        name="weighted_drift_slis",
-        partitions_def=partitions_def,
-        io_manager_key="sli_staging",
-        group_name="validation",
-        kinds={"polars"},
+    """The ``weighted_drift_slis`` asset for these partitions."""
+    return build_sli_asset(
+        "weighted_drift_slis",
+        partitions_def,
         description="importance_weighted_drift: the features' drift effects against "
         "training (KS D, JS distance) weighted by their importance to the model's score "
         "on the day, as datasre explain ranks them; an SLI a contract may set an objective on.",
+        kinds={"polars"},
+        compute=lambda contract, partition, _: weighted_drift_slis(contract, partition.day),
+        metadata=_measured,
     )
-    def weighted_drift_asset(
-        context: dg.AssetExecutionContext, datasre: DatasreConfig
-    ) -> dg.Output[pl.DataFrame]:
-        model, day = split_partition_key(context.partition_key)
-        frame = weighted_drift_slis(datasre.contract(model), day)
-        values = frame.get_column("value").to_list()
-        return dg.Output(
-            frame,
-            metadata={
-                "sli_rows": frame.height,
-                **(
-                    {WEIGHTED_DRIFT_SLI: float(values[0])}
-                    if values and values[0] is not None
-                    else {}
-                ),
-            },
-        )
-
-    return weighted_drift_asset

@@ -32,7 +32,6 @@ from checks.gate_verdict import (
     Reason,
     Severity,
     Verdict,
-    Waiver,
     apply_waiver,
     check_result,
 )
@@ -42,6 +41,7 @@ from checks.slo import DayStatus, SloDefinition, as_definitions, evaluate_partit
 
 if TYPE_CHECKING:
     from checks.contract import Contract
+    from checks.gate_verdict import Waiver
 
 __all__ = ["CANDIDATE_KIND", "CANDIDATE_TITLES", "as_candidate_verdict", "is_candidate_only"]
 

@@ -8,7 +8,8 @@ This module is the contract's public face; the parts live one idea per module:
   known, on their track, within bounds, measurable);
 * :mod:`checks.contract_loader`: reading YAML, reporting every problem of a file with its
   line, directories of contracts;
-* :mod:`checks.slo_catalog`: the SLOs a contract may declare.
+* :mod:`checks.slo_catalog`: the SLOs a contract may declare; :mod:`checks.slo_spec`: their
+  shape.
 
 Unknown keys are rejected and every error names the file and the key path, e.g.
 ``contracts/fraud.yaml: slos.model.completeness.objective: must be between 0 and 1``.
@@ -44,11 +45,10 @@ from checks.slo_catalog import (
     ModelType,
     Needs,
     SloCatalogEntry,
-    Slos,
-    SloSpec,
     Track,
     slice_slo_name,
 )
+from checks.slo_spec import Slos, SloSpec
 
 __all__ = [
     "MODEL_NAME_RULE",

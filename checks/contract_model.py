@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Final
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from checks.contract_sections import (
     MODEL_NAME_RULE,
@@ -30,10 +31,19 @@ from checks.contract_sections import (
     is_safe_path_name,
 )
 from checks.runbooks import IncidentClass
-from checks.slo_catalog import SLO_CATALOG, Comparator, ModelType, Needs, Slos, SloSpec
+from checks.slo_catalog import SLO_CATALOG, Comparator, ModelType, Needs
+from checks.slo_spec import Slos, SloSpec
 from checks.slo_templates import with_default_slos
 
 __all__ = ["Contract", "apply_slo_defaults"]
+
+
+#: The name fields a contract's files and directories are named after, with the test a
+#: value must pass and the rule an error states.
+_NAME_RULES: Final[dict[str, tuple[Callable[[str], bool], str]]] = {
+    "model": (is_model_name, MODEL_NAME_RULE),
+    "version": (is_safe_path_name, VERSION_RULE),
+}
 
 
 class Contract(ContractSection):
@@ -81,18 +91,13 @@ class Contract(ContractSection):
     path: Path = Path("<memory>")
     """The file the contract was loaded from (set by the loader, never written in YAML)."""
 
-    @field_validator("model")
+    @field_validator("model", "version")
     @classmethod
-    def _model_name(cls, value: str) -> str:
-        if not is_model_name(value):
-            raise ValueError(f"{value!r} {MODEL_NAME_RULE}")
-        return value
-
-    @field_validator("version")
-    @classmethod
-    def _version_name(cls, value: str) -> str:
-        if not is_safe_path_name(value):
-            raise ValueError(f"{value!r} {VERSION_RULE}")
+    def _path_safe_name(cls, value: str, info: ValidationInfo) -> str:
+        """Model and version name directories and files: each has its rule."""
+        is_valid, rule = _NAME_RULES[info.field_name or ""]
+        if not is_valid(value):
+            raise ValueError(f"{value!r} {rule}")
         return value
 
     @field_validator("features")

@@ -39,15 +39,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from typing import Final
 
 import polars as pl
 
+from checks.candidate_verdict import CANDIDATE_KIND
 from checks.contract import Contract
 from checks.error_budget import ErrorBudget, error_budgets
 from checks.freshness import scheduled_evaluation_time
 from checks.gate_checks import (
-    EVIDENCE_RUN_STATUSES,
     budget_reasons,
     check_contract,
     check_evidence,
@@ -55,11 +54,7 @@ from checks.gate_checks import (
     check_latest_run,
 )
 from checks.gate_verdict import (
-    CHECK_TITLES,
-    DEFAULT_MAX_EVIDENCE_AGE_HOURS,
     CheckName,
-    CheckResult,
-    CheckStatus,
     GateOptions,
     Reason,
     Severity,
@@ -68,7 +63,6 @@ from checks.gate_verdict import (
     apply_waiver,
     check_result,
 )
-from checks.gate_words import evidence_rows, format_value, runbook_text
 from checks.slo_evaluation import (
     SloDefinition,
     as_definitions,
@@ -76,36 +70,13 @@ from checks.slo_evaluation import (
     evaluate_partitions,
 )
 
-__all__ = [
-    "CANDIDATE_KIND",
-    "CHECK_TITLES",
-    "DEFAULT_MAX_EVIDENCE_AGE_HOURS",
-    "EVIDENCE_RUN_STATUSES",
-    "CheckName",
-    "CheckResult",
-    "CheckStatus",
-    "GateOptions",
-    "Reason",
-    "Severity",
-    "Verdict",
-    "Waiver",
-    "apply_waiver",
-    "check_result",
-    "decide",
-    "evidence_rows",
-    "format_value",
-    "runbook_text",
-]
+__all__ = ["decide"]
 
 
 def _of_version(frame: pl.DataFrame, model: str, version: str) -> pl.DataFrame:
     if frame.height == 0:
         return frame
     return frame.filter((pl.col("model") == model) & (pl.col("model_version") == version))
-
-
-#: ``runs.kind`` of a one-shot validation of a version before it serves (no schedule).
-CANDIDATE_KIND: Final = "candidate"
 
 
 def _evaluation_times(

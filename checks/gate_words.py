@@ -22,6 +22,7 @@ __all__ = [
     "json_value",
     "pct",
     "runbook_text",
+    "without_runbook_text",
 ]
 
 EVIDENCE_COLUMNS: Final = (
@@ -56,6 +57,12 @@ def evidence_rows(rows: pl.DataFrame, limit: int) -> tuple[tuple[dict[str, Any],
 
 def runbook_text(runbook: str | None) -> str:
     return f"runbook: {runbook}" if runbook else "runbook: none declared in the contract"
+
+
+def without_runbook_text(message: str, runbook: str | None) -> str:
+    """``message`` without the ``; runbook: ...`` ending it was given (:func:`runbook_text`),
+    for a page that links the runbook itself next to the message."""
+    return message.removesuffix(f"; {runbook_text(runbook)}")
 
 
 def days_list_text(days: Sequence[str]) -> str:

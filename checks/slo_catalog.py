@@ -1,4 +1,4 @@
-"""The SLO vocabulary: every SLI a contract may hold an objective for, and the SLO shape.
+"""The SLO vocabulary: every SLI a contract may hold an objective for.
 
 One home for what datasre knows about an SLO name: its track (``infra``/``model``), its
 comparator, its unit, the bounds of a sane objective, which model types produce it and
@@ -15,9 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Annotated, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Literal
 
 __all__ = [
     "SLICED_METRICS",
@@ -26,8 +24,6 @@ __all__ = [
     "ModelType",
     "Needs",
     "SloCatalogEntry",
-    "SloSpec",
-    "Slos",
     "Track",
     "slice_slo_name",
 ]
@@ -106,6 +102,36 @@ _REGRESSOR = frozenset({ModelType.REGRESSION})
 _RANKER = frozenset({ModelType.RANKING})
 
 
+def _measured(
+    comparator: Comparator,
+    unit: str,
+    description: str,
+    bounds: tuple[float | None, float | None] = _FRACTION,
+) -> SloCatalogEntry:
+    """A model-track SLI measured on every partition from its snapshots (data health,
+    drift), for every model type."""
+    return SloCatalogEntry(Track.MODEL, comparator, unit, description, bounds)
+
+
+def _clocked(unit: str, description: str) -> SloCatalogEntry:
+    """A model-track age or delay (at most the objective) measured against the evaluation
+    time: only a version that serves has one."""
+    return SloCatalogEntry(Track.MODEL, "<=", unit, description, _NON_NEGATIVE, needs_serving=True)
+
+
+def _served(
+    comparator: Comparator,
+    unit: str,
+    description: str,
+    *needs: Needs,
+    bounds: tuple[float | None, float | None] = _NON_NEGATIVE,
+) -> SloCatalogEntry:
+    """An infra-track SLI of the prediction log (and of the columns ``needs`` names)."""
+    return SloCatalogEntry(
+        Track.INFRA, comparator, unit, description, bounds, needs=(Needs.PREDICTIONS, *needs)
+    )
+
+
 def _labelled(
     comparator: Comparator,
     unit: str,
@@ -126,6 +152,29 @@ def _labelled(
     )
 
 
+def _class_metric(description: str, needs: Needs = Needs.LABEL_OR_SCORE) -> SloCatalogEntry:
+    """A classifier's quality metric in [0, 1], higher is better."""
+    return _labelled(">=", "fraction", description, _FRACTION, _CLASSIFIER, needs)
+
+
+def _regression_error(unit: str, description: str) -> SloCatalogEntry:
+    """A regressor's error (non-negative, lower is better) of its score against the target."""
+    return _labelled("<=", unit, description, _NON_NEGATIVE, _REGRESSOR, Needs.SCORE)
+
+
+def _fairness_gap(description: str) -> SloCatalogEntry:
+    """A classifier's largest gap between the groups of its sensitive attributes."""
+    return _labelled(
+        "<=",
+        "fraction",
+        description,
+        _FRACTION,
+        _CLASSIFIER,
+        Needs.LABEL_OR_SCORE,
+        Needs.SENSITIVE_ATTRIBUTES,
+    )
+
+
 def _estimated(metric: str) -> SloCatalogEntry:
     """A classification metric estimated from calibrated scores on a day whose labels are
     not in yet (CBPE): needs the serving model's scores, not labels."""
@@ -143,111 +192,60 @@ def _estimated(metric: str) -> SloCatalogEntry:
 
 _BASE_CATALOG: Mapping[str, SloCatalogEntry] = {
     # model track: data health
-    "ingest_ok": SloCatalogEntry(
-        Track.MODEL, ">=", "1/0", "the day's snapshots could be read", _FRACTION
+    "ingest_ok": _measured(">=", "1/0", "the day's snapshots could be read"),
+    "schema_valid": _measured(">=", "1/0", "every declared column present with its dtype"),
+    "schema_validity": _measured(">=", "fraction", "share of rows passing every column check"),
+    "duplicate_id_rate": _measured(
+        "<=", "fraction", "share of rows whose id repeats another row's"
     ),
-    "schema_valid": SloCatalogEntry(
-        Track.MODEL, ">=", "1/0", "every declared column present with its dtype", _FRACTION
-    ),
-    "schema_validity": SloCatalogEntry(
-        Track.MODEL, ">=", "fraction", "share of rows passing every column check", _FRACTION
-    ),
-    "duplicate_id_rate": SloCatalogEntry(
-        Track.MODEL, "<=", "fraction", "share of rows whose id repeats another row's", _FRACTION
-    ),
-    "unseen_category_rate": SloCatalogEntry(
-        Track.MODEL,
+    "unseen_category_rate": _measured(
         "<=",
         "fraction",
         "share of a categorical feature's non-null rows with a category training never had",
-        _FRACTION,
     ),
-    "completeness": SloCatalogEntry(
-        Track.MODEL, ">=", "fraction", "non-null share of all feature cells", _FRACTION
+    "completeness": _measured(">=", "fraction", "non-null share of all feature cells"),
+    "null_rate": _measured("<=", "fraction", "null (or NaN) share of one feature"),
+    "data_staleness_seconds": _clocked("s", "evaluation time minus newest event timestamp"),
+    "clock_skew_seconds": _clocked(
+        "s", "newest event timestamp minus evaluation time (0 when none is later)"
     ),
-    "null_rate": SloCatalogEntry(
-        Track.MODEL, "<=", "fraction", "null (or NaN) share of one feature", _FRACTION
+    "model_age_days": _clocked("days", "evaluation time minus newest training timestamp"),
+    "drifted_feature_share": _measured(
+        "<=", "fraction", "share of features whose drift rule fired"
     ),
-    "data_staleness_seconds": SloCatalogEntry(
-        Track.MODEL,
-        "<=",
-        "s",
-        "evaluation time minus newest event timestamp",
-        _NON_NEGATIVE,
-        needs_serving=True,
-    ),
-    "clock_skew_seconds": SloCatalogEntry(
-        Track.MODEL,
-        "<=",
-        "s",
-        "newest event timestamp minus evaluation time (0 when none is later)",
-        _NON_NEGATIVE,
-        needs_serving=True,
-    ),
-    "model_age_days": SloCatalogEntry(
-        Track.MODEL,
-        "<=",
-        "days",
-        "evaluation time minus newest training timestamp",
-        _NON_NEGATIVE,
-        needs_serving=True,
-    ),
-    "drifted_feature_share": SloCatalogEntry(
-        Track.MODEL, "<=", "fraction", "share of features whose drift rule fired", _FRACTION
-    ),
-    "importance_weighted_drift": SloCatalogEntry(
-        Track.MODEL,
+    "importance_weighted_drift": _measured(
         "<=",
         "effect in [0, 1]",
         "features' drift effects (KS D, JS distance) weighted by their importance to the "
         "model's score, as datasre explain ranks them (no default objective)",
-        _FRACTION,
     ),
     # multivariate drift (checks/multivariate): objectives calibrated on the baseline; a
     # declared objective is a floor on top of the calibrated one
-    "domain_classifier_auc": SloCatalogEntry(
-        Track.MODEL,
+    "domain_classifier_auc": _measured(
         "<=",
         "ROC AUC",
         "cross-validated AUC of a classifier telling the day's rows from the baseline's",
         (0.5, 1.0),
     ),
-    "pca_reconstruction_error": SloCatalogEntry(
-        Track.MODEL,
+    "pca_reconstruction_error": _measured(
         "<=",
         "standardised units",
         "mean PCA reconstruction error of the day's rows (PCA fitted on the baseline)",
         _NON_NEGATIVE,
     ),
     # model track: quality (evaluated when labels arrive)
-    "accuracy": _labelled(
-        ">=", "fraction", "classification accuracy", _FRACTION, _CLASSIFIER, Needs.LABEL_OR_SCORE
-    ),
-    "precision": _labelled(
-        ">=", "fraction", "positive precision", _FRACTION, _CLASSIFIER, Needs.LABEL_OR_SCORE
-    ),
-    "recall": _labelled(
-        ">=", "fraction", "positive recall", _FRACTION, _CLASSIFIER, Needs.LABEL_OR_SCORE
-    ),
-    "f1": _labelled(
-        ">=", "fraction", "positive-class F1", _FRACTION, _CLASSIFIER, Needs.LABEL_OR_SCORE
-    ),
-    "roc_auc": _labelled(
-        ">=", "fraction", "ROC AUC of the score", _FRACTION, _CLASSIFIER, Needs.SCORE
-    ),
+    "accuracy": _class_metric("classification accuracy"),
+    "precision": _class_metric("positive precision"),
+    "recall": _class_metric("positive recall"),
+    "f1": _class_metric("positive-class F1"),
+    "roc_auc": _class_metric("ROC AUC of the score", Needs.SCORE),
     "log_loss": _labelled("<=", "nats", "mean log loss", _NON_NEGATIVE, _CLASSIFIER, Needs.SCORE),
     "calibration_error": _labelled(
         "<=", "fraction", "expected calibration error", _FRACTION, _CLASSIFIER, Needs.SCORE
     ),
-    "rmse": _labelled(
-        "<=", "target unit", "root mean squared error", _NON_NEGATIVE, _REGRESSOR, Needs.SCORE
-    ),
-    "mae": _labelled(
-        "<=", "target unit", "mean absolute error", _NON_NEGATIVE, _REGRESSOR, Needs.SCORE
-    ),
-    "mape": _labelled(
-        "<=", "fraction", "mean absolute percentage error", _NON_NEGATIVE, _REGRESSOR, Needs.SCORE
-    ),
+    "rmse": _regression_error("target unit", "root mean squared error"),
+    "mae": _regression_error("target unit", "mean absolute error"),
+    "mape": _regression_error("fraction", "mean absolute percentage error"),
     "ndcg": _labelled(
         ">=", "fraction", "NDCG@k", _FRACTION, _RANKER, Needs.SCORE, Needs.RANKING_GROUP
     ),
@@ -267,72 +265,18 @@ _BASE_CATALOG: Mapping[str, SloCatalogEntry] = {
         needs=(Needs.PREDICTIONS, Needs.SCORE),
         needs_serving=True,
     ),
-    "demographic_parity_difference": _labelled(
-        "<=",
-        "fraction",
-        "max gap in positive rate across groups",
-        _FRACTION,
-        _CLASSIFIER,
-        Needs.LABEL_OR_SCORE,
-        Needs.SENSITIVE_ATTRIBUTES,
-    ),
-    "equal_opportunity_difference": _labelled(
-        "<=",
-        "fraction",
-        "max gap in true positive rate across groups",
-        _FRACTION,
-        _CLASSIFIER,
-        Needs.LABEL_OR_SCORE,
-        Needs.SENSITIVE_ATTRIBUTES,
-    ),
+    "demographic_parity_difference": _fairness_gap("max gap in positive rate across groups"),
+    "equal_opportunity_difference": _fairness_gap("max gap in true positive rate across groups"),
     # infra track: serving health, from the prediction log
-    "latency_p50_ms": SloCatalogEntry(
-        Track.INFRA,
-        "<=",
-        "ms",
-        "median latency",
-        _NON_NEGATIVE,
-        needs=(Needs.PREDICTIONS, Needs.LATENCY),
+    "latency_p50_ms": _served("<=", "ms", "median latency", Needs.LATENCY),
+    "latency_p99_ms": _served("<=", "ms", "99th percentile latency", Needs.LATENCY),
+    "availability": _served(
+        ">=", "fraction", "share of successful predictions", Needs.STATUS, bounds=_FRACTION
     ),
-    "latency_p99_ms": SloCatalogEntry(
-        Track.INFRA,
-        "<=",
-        "ms",
-        "99th percentile latency",
-        _NON_NEGATIVE,
-        needs=(Needs.PREDICTIONS, Needs.LATENCY),
-    ),
-    "availability": SloCatalogEntry(
-        Track.INFRA,
-        ">=",
-        "fraction",
-        "share of successful predictions",
-        _FRACTION,
-        needs=(Needs.PREDICTIONS, Needs.STATUS),
-    ),
-    "throughput_rows": SloCatalogEntry(
-        Track.INFRA,
-        ">=",
-        "rows/day",
-        "predictions served in the day",
-        _NON_NEGATIVE,
-        needs=(Needs.PREDICTIONS,),
-    ),
-    "cost_per_prediction_p50": SloCatalogEntry(
-        Track.INFRA,
-        "<=",
-        "currency",
-        "median cost per prediction",
-        _NON_NEGATIVE,
-        needs=(Needs.PREDICTIONS, Needs.COST),
-    ),
-    "cost_per_prediction_p99": SloCatalogEntry(
-        Track.INFRA,
-        "<=",
-        "currency",
-        "99th percentile cost per prediction",
-        _NON_NEGATIVE,
-        needs=(Needs.PREDICTIONS, Needs.COST),
+    "throughput_rows": _served(">=", "rows/day", "predictions served in the day"),
+    "cost_per_prediction_p50": _served("<=", "currency", "median cost per prediction", Needs.COST),
+    "cost_per_prediction_p99": _served(
+        "<=", "currency", "99th percentile cost per prediction", Needs.COST
     ),
 }
 
@@ -369,38 +313,3 @@ SLO_CATALOG: Mapping[str, SloCatalogEntry] = {
         for name in SLICED_METRICS
     },
 }
-
-
-class SloSpec(BaseModel):
-    """One SLO: the SLI's objective (threshold), how often it must hold, and whether it blocks.
-
-    ``objective`` is the threshold one SLI row is compared with (comparator from the
-    catalog unless overridden). ``target`` is the share of evaluations in the error-budget
-    window that must meet it, so the budget is ``(1 - target) * evaluations``.
-    """
-
-    objective: float
-    """The SLI's threshold, in the unit its name says (fractions, ``_seconds``, ``_ms``)."""
-    comparator: Comparator | None = None
-    """How a value is compared with ``objective``; unset: the SLO catalog's comparator."""
-    target: Annotated[float, Field(gt=0, le=1)] = 0.9
-    """Share of evaluations in the window that must meet the objective (the error budget
-    is ``1 - target``)."""
-    blocking: bool = False
-    """Whether a breach of this SLO blocks the deployment gate."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
-
-
-class Slos(BaseModel):
-    """The SLOs a contract declares: the error-budget window (days) and one
-    :class:`SloSpec` per SLO name on each track."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
-
-    window_days: Annotated[int, Field(ge=1, le=366)] = 28
-    """Length of the error-budget window, days (1 to 366)."""
-    infra: dict[str, SloSpec] = Field(default_factory=dict)
-    """SLOs of the infra track by SLI name (latency, availability, cost, throughput)."""
-    model: dict[str, SloSpec] = Field(default_factory=dict)
-    """SLOs of the model track by SLI name (data, drift, quality, fairness)."""

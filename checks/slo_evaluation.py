@@ -35,8 +35,9 @@ from typing import Final
 import polars as pl
 
 from checks.contract import Contract
-from checks.slo_catalog import SLO_CATALOG, Slos
+from checks.slo_catalog import SLO_CATALOG
 from checks.slo_in_force import slos_in_force
+from checks.slo_spec import Slos
 
 __all__ = [
     "DayStatus",
@@ -117,19 +118,22 @@ def as_definitions(
     return list(source)
 
 
+#: What a definition says of its SLO, as columns (shared by the definitions frame and the
+#: evaluations frame).
+_SLO_COLUMNS: Final[Mapping[str, pl.DataType]] = {
+    "track": pl.String(),
+    "slo": pl.String(),
+    "objective": pl.Float64(),
+    "comparator": pl.String(),
+    "target": pl.Float64(),
+    "blocking": pl.Boolean(),
+    "window_days": pl.Int64(),
+    "evidence_delay_days": pl.Float64(),
+}
+
+
 def _definitions_frame(definitions: Sequence[SloDefinition]) -> pl.DataFrame:
-    schema = {
-        "def_model": pl.String(),
-        "def_version": pl.String(),
-        "track": pl.String(),
-        "slo": pl.String(),
-        "objective": pl.Float64(),
-        "comparator": pl.String(),
-        "target": pl.Float64(),
-        "blocking": pl.Boolean(),
-        "window_days": pl.Int64(),
-        "evidence_delay_days": pl.Float64(),
-    }
+    schema = {"def_model": pl.String(), "def_version": pl.String(), **_SLO_COLUMNS}
     records = [
         {
             "def_model": d.model,
@@ -155,12 +159,7 @@ _EVALUATION_SCHEMA: Final[Mapping[str, pl.DataType]] = {
     "slo": pl.String(),
     "partition": pl.String(),
     "day": pl.Date(),
-    "objective": pl.Float64(),
-    "comparator": pl.String(),
-    "target": pl.Float64(),
-    "blocking": pl.Boolean(),
-    "window_days": pl.Int64(),
-    "evidence_delay_days": pl.Float64(),
+    **{name: dtype for name, dtype in _SLO_COLUMNS.items() if name not in ("track", "slo")},
     "judged_rows": pl.Int64(),
     "bad_rows": pl.Int64(),
     "status": pl.String(),

@@ -7,7 +7,7 @@ and blocks like a declared one, at the target of the contract's tier.
 from __future__ import annotations
 
 from checks.contract import Contract
-from checks.slo_catalog import Slos, SloSpec
+from checks.slo_spec import Slos, SloSpec
 from checks.slo_templates import BUILT_IN_TEMPLATES, TIER_TARGETS
 
 __all__ = ["built_in_slos", "slos_in_force"]

@@ -14,7 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from checks.slo_catalog import SLO_CATALOG, ModelType, Slos, SloSpec, Track
+from checks.slo_catalog import SLO_CATALOG, ModelType, Track
+from checks.slo_spec import Slos, SloSpec
 
 __all__ = [
     "BUILT_IN_TEMPLATES",

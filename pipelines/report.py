@@ -23,7 +23,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
-from checks.gate import CheckStatus, Reason, Severity, Verdict
+from checks.gate_verdict import CheckStatus, Reason, Severity, Verdict
 from pipelines.escape import terminal, xml_text
 from pipelines.tables import markdown_cell, markdown_table, text_table
 
@@ -329,11 +329,7 @@ def _image_markdown(image: str | None) -> list[str]:
 
 
 def _markdown(
-    verdict: Verdict,
-    *,
-    evidence: bool,
-    drivers: DayDriftRanking | None = None,
-    image: str | None = None,
+    verdict: Verdict, *, evidence: bool, drivers: DayDriftRanking | None, image: str | None
 ) -> str:
     icon = "✅" if verdict.ready else "❌"
     word = "ready to ship" if verdict.ready else "blocked"

@@ -148,20 +148,12 @@ def _numeric(d: NumericDistribution) -> tuple[float, float, str]:
     ecdf.y_axis([0.0, 0.25, 0.5, 0.75, 1.0])
     ticks = nice_ticks(lo, hi, 4)
     ecdf.x_axis(ticks, [f"{t:.4g}" for t in ticks])
-    ecdf.polyline(
-        xs,
-        [float(v) for v in d.baseline_ecdf[inside]],
-        BASELINE_COLOUR,
-        step=True,
-        css="series ecdf baseline",
-    )
-    ecdf.polyline(
-        xs,
-        [float(v) for v in d.current_ecdf[inside]],
-        CURRENT_COLOUR,
-        step=True,
-        css="series ecdf current",
-    )
+    for side, values, colour in (
+        ("baseline", d.baseline_ecdf, BASELINE_COLOUR),
+        ("current", d.current_ecdf, CURRENT_COLOUR),
+    ):
+        ys = [float(v) for v in values[inside]]
+        ecdf.polyline(xs, ys, colour, step=True, css=f"series ecdf {side}")
     gap = d.max_ecdf_gap
     ecdf.title(f"ECDF (largest gap {gap:.3f})" if math.isfinite(gap) else "ECDF")
     return width, height, bars.render() + ecdf.render()

@@ -22,7 +22,8 @@ from assets.report.distributions import NumericDistribution
 from assets.report.markup import runbook_href, text
 from assets.report.model import CATEGORY_ORDER, Report, SliSeries, SloPanel
 from assets.weighted_drift import DayDriftRanking
-from checks.gate import Severity
+from checks.gate_verdict import Severity
+from checks.gate_words import without_runbook_text
 
 __all__ = ["CONTENT_SECURITY_POLICY", "render_html"]
 
@@ -163,7 +164,8 @@ def _banner(report: Report) -> str:
     )
     reasons = "".join(
         f"<li><span class='sev'>{text(r.severity.value)}</span> <code>{text(r.code)}</code>: "
-        f"{text(r.message)} ({runbook_href(r.runbook or report.runbook)})</li>"
+        f"{text(without_runbook_text(r.message, r.runbook))} "
+        f"({runbook_href(r.runbook or report.runbook)})</li>"
         for r in verdict.reasons
     )
     return (

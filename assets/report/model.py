@@ -44,7 +44,8 @@ from assets.weighted_drift import DayDriftRanking
 from checks.candidate_verdict import as_candidate_verdict, is_candidate_only
 from checks.contract import Contract
 from checks.freshness import scheduled_evaluation_time
-from checks.gate import GateOptions, Verdict, Waiver, decide
+from checks.gate import decide
+from checks.gate_verdict import GateOptions, Verdict, Waiver
 from checks.profile import BaselineProfile, numeric_values
 from checks.runbooks import reason_runbook
 from checks.slo import ErrorBudget, as_definitions, error_budgets

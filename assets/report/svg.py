@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, TypeAlias
 
 from assets.report.markup import text
 
@@ -26,6 +26,10 @@ __all__ = ["FONT", "Plot", "nice_ticks", "svg_document"]
 FONT: Final = "DejaVu Sans, Liberation Sans, Arial, sans-serif"
 AXIS_COLOUR: Final = "#5d6d7e"
 GRID_COLOUR: Final = "#e5e8eb"
+#: A series' x values, in data units.
+Xs: TypeAlias = Sequence[float]
+#: A series' y values, in data units; None where nothing was measured (a gap).
+Ys: TypeAlias = Sequence[float | None]
 
 
 def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
@@ -110,8 +114,8 @@ class Plot:
     # --- marks -----------------------------------------------------------------------
     def polyline(
         self,
-        xs: Sequence[float],
-        ys: Sequence[float | None],
+        xs: Xs,
+        ys: Ys,
         colour: str,
         *,
         width: float = 1.4,
@@ -141,15 +145,7 @@ class Plot:
                 f"stroke-width='{width}'{dashes}/>"
             )
 
-    def dots(
-        self,
-        xs: Sequence[float],
-        ys: Sequence[float | None],
-        colour: str,
-        *,
-        radius: float = 2.2,
-        css: str = "dot",
-    ) -> None:
+    def dots(self, xs: Xs, ys: Ys, colour: str, *, radius: float = 2.2, css: str = "dot") -> None:
         for x, y in zip(xs, ys, strict=True):
             if y is not None and _finite(x, y):
                 self.parts.append(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from assets.store.store import SliStore, _run
-from checks.gate import Severity, Verdict, Waiver
+from checks.gate_verdict import Severity, Verdict, Waiver
 
 __all__ = ["Evidence", "GateStore"]
 

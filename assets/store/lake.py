@@ -53,7 +53,7 @@ import duckdb
 from assets.store.errors import StoreError, is_storage_failure
 from assets.store.schema import SCHEMA_VERSION, TABLES, VIEWS
 from assets.store.slo_views import GATE_TABLES, SLO_VIEWS
-from assets.store.store import STORAGE_COMPATIBILITY_VERSION, SliStore, _run
+from assets.store.store import STORAGE_COMPATIBILITY_VERSION, SliStore, _run, written_in_place
 
 __all__ = ["CATALOG_NAME", "COMMITTED", "STAGING", "LakeStore", "lake_view_statements"]
 
@@ -226,31 +226,23 @@ class LakeStore(SliStore):
         """Materialise the lake's tables and views into one DuckDB file (1.5 format) at
         ``destination``, replacing it only when complete."""
         target = Path(destination)
-        partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-        with self.connect() as con:
-            try:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                partial.unlink(missing_ok=True)
+        with self.connect() as con, written_in_place(target) as partial:
+            _run(
+                con,
+                f"attach {_literal(str(partial))} as datasre_snapshot "
+                f"(storage_version {_literal(STORAGE_COMPATIBILITY_VERSION)})",
+            )
+            for table in _table_names():
                 _run(
                     con,
-                    f"attach {_literal(str(partial))} as datasre_snapshot "
-                    f"(storage_version {_literal(STORAGE_COMPATIBILITY_VERSION)})",
+                    f"create table datasre_snapshot.{_quoted(table)} as "
+                    f"select * from main.{_quoted(table)}",
                 )
-                for table in _table_names():
-                    _run(
-                        con,
-                        f"create table datasre_snapshot.{_quoted(table)} as "
-                        f"select * from main.{_quoted(table)}",
-                    )
-                _run(con, "use datasre_snapshot")
-                for statement in (*VIEWS, *SLO_VIEWS):
-                    _run(con, statement)
-                _run(con, "use memory")
-                _run(con, "detach datasre_snapshot")
-                partial.replace(target)
-            except (OSError, duckdb.Error) as exc:
-                partial.unlink(missing_ok=True)
-                raise StoreError.of(target, "write", exc) from exc
+            _run(con, "use datasre_snapshot")
+            for statement in (*VIEWS, *SLO_VIEWS):
+                _run(con, statement)
+            _run(con, "use memory")
+            _run(con, "detach datasre_snapshot")
         return target
 
     # --- writes ----------------------------------------------------------------------

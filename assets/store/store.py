@@ -305,27 +305,36 @@ class SliStore:
         target = Path(destination)
         if target.resolve() == self.path.resolve():
             raise StoreError(f"{target}: cannot snapshot the store onto itself")
-        partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-        with self.connect(read_only=True) as con:
+        with self.connect(read_only=True) as con, written_in_place(target) as partial:
             source = _run(con, "select current_database()")[0][0]
-            try:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                partial.unlink(missing_ok=True)
-                # ATTACH takes no parameters: the path is a quoted literal.
-                literal = str(partial).replace("'", "''")
-                _run(con, f"attach '{literal}' as datasre_snapshot (read_only false)")
-                _run(con, f'copy from database "{source}" to datasre_snapshot')
-                _run(con, "detach datasre_snapshot")
-                partial.replace(target)
-            except (OSError, duckdb.Error) as exc:
-                partial.unlink(missing_ok=True)
-                raise StoreError.of(target, "write", exc) from exc
+            # ATTACH takes no parameters: the path is a quoted literal.
+            literal = str(partial).replace("'", "''")
+            _run(con, f"attach '{literal}' as datasre_snapshot (read_only false)")
+            _run(con, f'copy from database "{source}" to datasre_snapshot')
+            _run(con, "detach datasre_snapshot")
         return target
 
     def fetchall(self, sql: str, parameters: Sequence[object] | None = None) -> list[Any]:
         """Like :meth:`query`, as tuples."""
         with self.connect(read_only=True) as con:
             return con.execute(sql, list(parameters or [])).fetchall()
+
+
+@contextmanager
+def written_in_place(target: Path) -> Iterator[Path]:
+    """A temporary path beside ``target`` for the block to write a file at; it replaces
+    ``target`` only when the block completes, so a reader sees the old file or the new
+    one, never a part. An OS or DuckDB error removes it and is a :class:`StoreError`
+    naming ``target``."""
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial.unlink(missing_ok=True)
+        yield partial
+        partial.replace(target)
+    except (OSError, duckdb.Error) as exc:
+        partial.unlink(missing_ok=True)
+        raise StoreError.of(target, "write", exc) from exc
 
 
 def _run(

@@ -14,6 +14,7 @@ import sys
 import uuid
 from typing import TYPE_CHECKING, Final
 
+from pipelines.commands.arguments import Subcommands, add_command, add_model, add_version
 from pipelines.tables import text_table
 
 if TYPE_CHECKING:
@@ -22,17 +23,19 @@ if TYPE_CHECKING:
 __all__ = ["BREACH_COLUMNS", "candidate_breach_rows", "register", "run"]
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+#: ``datasre validate-candidate``'s help (see :func:`pipelines.commands.arguments.add_command`).
+ABOUT: Final = """validate a candidate model version on an evaluation set (before it ships)
+
+Model-track checks (schema, completeness, drift vs the training baseline, quality against
+the target) for a version that serves no traffic yet."""
+
+
+def register(subparsers: Subcommands) -> None:
     from pipelines.cli import add_state_dir_option
 
-    parser = subparsers.add_parser(
-        "validate-candidate",
-        help="validate a candidate model version on an evaluation set (before it ships)",
-        description="Model-track checks (schema, completeness, drift vs the training "
-        "baseline, quality against the target) for a version that serves no traffic yet.",
-    )
-    parser.add_argument("--model", required=True, help="model name (as in its contract)")
-    parser.add_argument("--version", required=True, help="the candidate version")
+    parser = add_command(subparsers, "validate-candidate", run, ABOUT)
+    add_model(parser)
+    add_version(parser, required=True, help="the candidate version")
     parser.add_argument(
         "--predictions",
         required=True,
@@ -49,7 +52,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--fail-on-breach", action="store_true", help="exit 1 when any SLO was breached"
     )
     add_state_dir_option(parser)
-    parser.set_defaults(func=run)
 
 
 #: Columns of the candidate's breach table.

@@ -31,6 +31,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from pipelines.commands.arguments import Subcommands, add_command, add_format, add_model
+
 if TYPE_CHECKING:
     import polars as pl
 
@@ -46,17 +48,19 @@ CONTROL_DAYS: Final = 3
 WARMUP_DAYS: Final = 3
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+#: ``datasre chaos``'s help (see :func:`pipelines.commands.arguments.add_command`).
+ABOUT: Final = """inject known faults into copies of a model's snapshots and measure detection
+
+A chaos drill: faults of known magnitude on chosen days of a scratch copy of the model's
+data, the real pipeline into a scratch store, and a report of what was detected, by which
+SLI, how fast, with how many false alarms."""
+
+
+def register(subparsers: Subcommands) -> None:
     from checks.faults import FAULT_CLASSES
 
-    parser = subparsers.add_parser(
-        "chaos",
-        help="inject known faults into copies of a model's snapshots and measure detection",
-        description="A chaos drill: faults of known magnitude on chosen days of a scratch "
-        "copy of the model's data, the real pipeline into a scratch store, and a report of "
-        "what was detected, by which SLI, how fast, with how many false alarms.",
-    )
-    parser.add_argument("--model", required=True)
+    parser = add_command(subparsers, "chaos", run, ABOUT)
+    add_model(parser)
     parser.add_argument(
         "--faults",
         default=",".join(FAULT_CLASSES),
@@ -66,14 +70,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--days", type=int, default=None, help="drill days (default: 3 + faults + 1)"
     )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--format", choices=("table", "json"), default="table")
+    add_format(parser, "table", "json")
     parser.add_argument(
         "--scratch",
         default=None,
         help="keep the scratch tree and stores here (default: a temp dir)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
-    parser.set_defaults(func=run)
 
 
 @dataclass(frozen=True)

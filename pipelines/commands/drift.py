@@ -25,9 +25,10 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from checks.errors import InputError
+from pipelines.commands.arguments import Subcommands, add_command, add_format, add_model
 from pipelines.memory_budget import out_of_memory_message
 from pipelines.tables import cell_text, text_table
 
@@ -69,14 +70,16 @@ _TABLE_COLUMNS = (
 )
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+#: ``datasre drift``'s help (see :func:`pipelines.commands.arguments.add_command`).
+ABOUT: Final = """compare two parquet snapshots (or a stored profile and a snapshot) for drift
+
+Per-feature drift (PSI, KS, chi2, JS, Wasserstein) of CURRENT against BASELINE. Exit 0: no
+feature drifted; 1: some did; 2: bad input."""
+
+
+def register(subparsers: Subcommands) -> None:
     """Add the ``drift`` subcommand (``func=run``)."""
-    parser = subparsers.add_parser(
-        "drift",
-        help="compare two parquet snapshots (or a stored profile and a snapshot) for drift",
-        description="Per-feature drift (PSI, KS, chi2, JS, Wasserstein) of CURRENT against "
-        "BASELINE. Exit 0: no feature drifted; 1: some did; 2: bad input.",
-    )
+    parser = add_command(subparsers, "drift", run, ABOUT)
     parser.add_argument("baseline", metavar="BASELINE", help="parquet file/glob or profile dir")
     parser.add_argument("current", metavar="CURRENT", help="parquet file or glob")
     for option, help_text in (
@@ -87,7 +90,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     ):
         parser.add_argument(option, type=_csv_list, default=None, help=help_text)
     parser.add_argument("--bins", type=int, default=None, help="PSI bins B (default 10)")
-    parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    add_format(parser, "table", "json", "csv")
     parser.add_argument(
         "--sketch",
         action="store_true",
@@ -100,9 +103,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=None,
         help="also store the baseline profile built from a parquet BASELINE in DIR",
     )
-    parser.add_argument(
-        "--model", default=None, help="model of --config (a directory) whose overrides apply"
-    )
+    add_model(parser, required=False, help="model of --config (a directory) whose overrides apply")
     parser.add_argument(
         "--workers", type=int, default=None, help="threads for per-column work (default ≤4)"
     )
@@ -113,7 +114,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="processes sharing the per-column work, this one included (default: 2 on "
         "large inputs, see assets.drift_runner.PROCESS_MIN_CELLS; 1: this process only)",
     )
-    parser.set_defaults(func=run)
 
 
 def _csv_list(text: str) -> list[str]:

@@ -11,7 +11,16 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-from typing import TYPE_CHECKING, Any
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any, Final
+
+from pipelines.commands.arguments import (
+    Subcommands,
+    add_command,
+    add_format,
+    add_model,
+    add_partition,
+)
 
 if TYPE_CHECKING:
     import polars as pl
@@ -22,28 +31,28 @@ if TYPE_CHECKING:
 __all__ = ["explain", "register", "run"]
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "explain",
-        help="rank what drives a breach: features, slices, since when",
-        description="Explain a model's breach on one day: the first day of the SLO's "
-        "breach streak and what changed that day, the slices with most extra errors vs "
-        "the baseline window, and the features by importance-weighted drift.",
-    )
-    parser.add_argument("--model", required=True)
-    parser.add_argument(
-        "--partition", metavar="DAY", help="YYYY-MM-DD (default the newest day in the store)"
-    )
+#: ``datasre explain``'s help (see :func:`pipelines.commands.arguments.add_command`).
+ABOUT: Final = """rank what drives a breach: features, slices, since when
+
+Explain a model's breach on one day: the first day of the SLO's breach streak and what
+changed that day, the slices with most extra errors vs the baseline window, and the
+features by importance-weighted drift."""
+
+
+def register(subparsers: Subcommands) -> None:
+    parser = add_command(subparsers, "explain", run, ABOUT)
+    add_model(parser)
+    add_partition(parser, "the day to explain (default the newest day in the store)")
     parser.add_argument(
         "--slo", help="SLO to explain (default the day's breached quality SLO, if any)"
     )
-    parser.add_argument("--format", choices=["table", "json"], default="table")
-    parser.set_defaults(func=run)
+    add_format(parser, "table", "json")
 
 
 def _drift_effects(training: pl.DataFrame, day: pl.DataFrame, contract: Contract) -> pl.DataFrame:
-    """One row per feature of the day against training (:func:`checks.explain.drift_effects`)."""
-    from checks.explain import drift_effects
+    """One row per feature of the day against training
+    (:func:`checks.explain_features.drift_effects`)."""
+    from checks.explain_features import drift_effects
 
     return drift_effects(training, day, contract.numeric_features, contract.categorical_features)
 
@@ -62,15 +71,26 @@ def _with_missing(effects: pl.DataFrame, day: pl.DataFrame, contract: Contract) 
     return pl.concat([effects, gone])
 
 
+def _as_plain(value: Any) -> Any:
+    """Dataclasses (and lists of them) as JSON-ready dicts."""
+    if isinstance(value, list):
+        return [_as_plain(v) for v in value]
+    if hasattr(value, "__dataclass_fields__"):
+        return asdict(value)
+    return value
+
+
 def explain(contract: Contract, slis: pl.DataFrame, partition: str, slo: str) -> dict[str, Any]:
     """The explanation of ``slo`` on ``partition`` as plain JSON values."""
     import polars as pl
 
     from assets.explain_inputs import day_features, day_scored, training_features
-    from checks import explain as rank
+    from checks.explain import breach_streak, quality_metric, slo_evaluations
+    from checks.explain_changes import distribution_changes
+    from checks.explain_features import IMPORTANCE_METHOD, estimate_importance, rank_drift
 
-    evaluations = rank.slo_evaluations(slis, slo)
-    streak = rank.breach_streak(evaluations, partition, slo)
+    evaluations = slo_evaluations(slis, slo)
+    streak = breach_streak(evaluations, partition, slo)
     training = training_features(contract)
     day = day_features(contract, dt.date.fromisoformat(partition))
     result: dict[str, Any] = {
@@ -90,7 +110,7 @@ def explain(contract: Contract, slis: pl.DataFrame, partition: str, slo: str) ->
             else day_features(contract, dt.date.fromisoformat(streak.first_day))
         )
         changes = (
-            rank.distribution_changes(
+            distribution_changes(
                 training,
                 onset,
                 _with_missing(_drift_effects(training, onset, contract), onset, contract),
@@ -98,7 +118,7 @@ def explain(contract: Contract, slis: pl.DataFrame, partition: str, slo: str) ->
             if onset is not None
             else []
         )
-        result["since"] = {**rank.as_plain(streak), "changes": rank.as_plain(changes)}
+        result["since"] = {**_as_plain(streak), "changes": _as_plain(changes)}
         if onset is None and streak.first_day != partition:
             result["unavailable"].append(f"features of {streak.first_day} (unreadable or missing)")
     drifted_rows = slis.filter(
@@ -114,18 +134,18 @@ def explain(contract: Contract, slis: pl.DataFrame, partition: str, slo: str) ->
         result["unavailable"].append(f"features of {partition} (unreadable or missing)")
     else:
         scored = day_scored(contract, dt.date.fromisoformat(partition), day)
-        importance, source = rank.estimate_importance(
+        importance, source = estimate_importance(
             scored, training, contract.predictions.target, list(contract.features)
         )
-        features, weighted = rank.rank_drift(
+        features, weighted = rank_drift(
             _drift_effects(training, day, contract), importance, drifted
         )
         result["drift"] = {
             "importance_weighted_drift": weighted,
-            "importance": f"{rank.IMPORTANCE_METHOD}; estimated from {source}",
-            "features": rank.as_plain(features),
+            "importance": f"{IMPORTANCE_METHOD}; estimated from {source}",
+            "features": _as_plain(features),
         }
-    metric = rank.quality_metric(slo)
+    metric = quality_metric(slo)
     if metric is not None:
         result["quality"] = _quality(slis, partition, metric, streak, result["drift"])
     return result
@@ -140,17 +160,18 @@ def _quality(
 ) -> dict[str, Any]:
     import polars as pl
 
-    from checks import explain as rank
+    from checks.explain import baseline_days, slo_evaluations
+    from checks.explain_slices import slice_contributions
 
     model_wide = metric if slis.filter(pl.col("sli") == metric).height else f"slice_{metric}"
-    evaluations = rank.slo_evaluations(slis, model_wide)
+    evaluations = slo_evaluations(slis, model_wide)
     start = streak.first_day if streak is not None else partition
-    window = rank.baseline_days(evaluations, start)
+    window = baseline_days(evaluations, start)
     slice_rows = slis.filter(pl.col("sli") == f"slice_{metric}")
     today = slice_rows.filter(pl.col("partition") == partition)
     # A slice that breached on a baseline day is no baseline of itself.
     baseline = slice_rows.filter(pl.col("partition").is_in(window) & pl.col("ok").ne_missing(False))
-    contributions = rank.slice_contributions(today, baseline, metric)
+    contributions = slice_contributions(today, baseline, metric)
     value = slis.filter((pl.col("sli") == metric) & (pl.col("partition") == partition))
     drifted = [
         {"feature": f["feature"], "importance": f["importance"], "effect": f["effect"]}
@@ -163,7 +184,7 @@ def _quality(
         "metric": metric,
         "value": value.get_column("value")[0] if value.height else None,
         "baseline_days": window,
-        "slices": rank.as_plain(contributions),
+        "slices": _as_plain(contributions),
         "drifted_features_by_association": drifted,
     }
 
@@ -223,8 +244,8 @@ def _print_table(result: dict[str, Any]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from assets.explain_inputs import model_slis
-    from checks import explain as rank
     from checks.contract import SLO_CATALOG
+    from checks.explain import choose_slo
     from pipelines.cli import UsageError
     from pipelines.commands.gate import _contract
     from pipelines.settings import Settings
@@ -246,7 +267,7 @@ def run(args: argparse.Namespace) -> int:
             f"--partition: no rows of {contract.model} on {partition} "
             f"(days in the store: {days[0]} .. {days[-1]})"
         )
-    slo = args.slo or rank.choose_slo(slis, partition)
+    slo = args.slo or choose_slo(slis, partition)
     result = explain(contract, slis, partition, slo)
     if args.format == "json":
         print(json.dumps(result, indent=2, allow_nan=False, default=str))

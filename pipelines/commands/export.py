@@ -21,7 +21,9 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
+
+from pipelines.commands.arguments import Subcommands, add_as_of, add_command, add_output
 
 if TYPE_CHECKING:
     from checks.contract import Contract
@@ -29,52 +31,46 @@ if TYPE_CHECKING:
 __all__ = ["register", "run_alerts", "run_openslo", "run_prometheus", "write_atomically"]
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+#: The help of ``datasre export`` and of its targets (see
+#: :func:`pipelines.commands.arguments.add_command`).
+ABOUT: Final = """write Prometheus metrics, alert rules or OpenSLO documents
+
+Export datasre's SLOs and their state for Prometheus, Alertmanager and OpenSLO tooling."""
+PROMETHEUS_ABOUT: Final = """metrics for node_exporter's textfile collector
+
+Gate readiness, SLO state, error budgets, burn rates and the newest SLI values of each
+contract's current version, in the Prometheus text format."""
+ALERTS_ABOUT: Final = """multi-window, multi-burn-rate alert rules over the exported metrics
+
+Page and ticket alerts per contract SLO (docs/alerting.md), as PrometheusRule resources or
+one Prometheus rule file."""
+OPENSLO_ABOUT: Final = """OpenSLO v1 documents of every contract SLO
+
+Service, SLI, SLO, AlertPolicy and AlertNotificationTarget objects."""
+
+
+def register(subparsers: Subcommands) -> None:
     from pipelines.cli import _add_common_options
     from pipelines.exports.alert_rules import RULE_FORMATS
 
-    parser = subparsers.add_parser(
-        "export",
-        help="write Prometheus metrics, alert rules or OpenSLO documents",
-        description="Export datasre's SLOs and their state for Prometheus, Alertmanager "
-        "and OpenSLO tooling.",
-    )
+    parser = add_command(subparsers, "export", None, ABOUT)
     targets = parser.add_subparsers(dest="target", metavar="TARGET")
     targets.required = True
-    prometheus = targets.add_parser(
-        "prometheus",
-        help="metrics for node_exporter's textfile collector",
-        description="Gate readiness, SLO state, error budgets, burn rates and the newest "
-        "SLI values of each contract's current version, in the Prometheus text format.",
+    prometheus = add_command(targets, "prometheus", run_prometheus, PROMETHEUS_ABOUT)
+    add_as_of(
+        prometheus,
+        "judge as the gate would at this time, ISO 8601 (default $DATASRE_NOW or now)",
     )
-    prometheus.add_argument(
-        "--as-of",
-        default=None,
-        metavar="ISO",
-        help="judge as the gate would at this time, ISO 8601 (default $DATASRE_NOW or now)",
-    )
-    prometheus.set_defaults(func=run_prometheus)
-    alerts = targets.add_parser(
-        "alerts",
-        help="multi-window, multi-burn-rate alert rules over the exported metrics",
-        description="Page and ticket alerts per contract SLO (docs/alerting.md), as "
-        "PrometheusRule resources or one Prometheus rule file.",
-    )
+    alerts = add_command(targets, "alerts", run_alerts, ALERTS_ABOUT)
     alerts.add_argument(
         "--format",
         choices=RULE_FORMATS,
         default=RULE_FORMATS[0],
         help="prometheus-rule: Kubernetes resources (default); rules: a plain rule file",
     )
-    alerts.set_defaults(func=run_alerts)
-    openslo = targets.add_parser(
-        "openslo",
-        help="OpenSLO v1 documents of every contract SLO",
-        description="Service, SLI, SLO, AlertPolicy and AlertNotificationTarget objects.",
-    )
-    openslo.set_defaults(func=run_openslo)
+    openslo = add_command(targets, "openslo", run_openslo, OPENSLO_ABOUT)
     for target in (prometheus, alerts, openslo):
-        target.add_argument("--output", default=None, help="write here (atomically), not stdout")
+        add_output(target, "write here (atomically), not stdout")
         target.add_argument(
             "--model",
             action="append",
@@ -138,7 +134,7 @@ def _emit(args: argparse.Namespace, text: str, what: str) -> int:
 
 def run_prometheus(args: argparse.Namespace) -> int:
     from assets.store.gate_store import GateStore
-    from checks.gate import GateOptions
+    from checks.gate_verdict import GateOptions
     from pipelines.commands.gate import _as_of, review
     from pipelines.exports.prometheus import exposition, model_state
     from pipelines.settings import Settings
@@ -158,7 +154,7 @@ def run_prometheus(args: argparse.Namespace) -> int:
 
 
 def run_alerts(args: argparse.Namespace) -> int:
-    from checks.gate import GateOptions
+    from checks.gate_verdict import GateOptions
     from pipelines.exports.alert_rules import render_rules
     from pipelines.settings import Settings
 
@@ -169,7 +165,7 @@ def run_alerts(args: argparse.Namespace) -> int:
 
 
 def run_openslo(args: argparse.Namespace) -> int:
-    from checks.gate import GateOptions
+    from checks.gate_verdict import GateOptions
     from pipelines.exports.openslo import render_openslo
     from pipelines.settings import Settings
 

@@ -17,28 +17,46 @@ import os
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
+
+from pipelines.commands.arguments import (
+    Subcommands,
+    add_as_of,
+    add_command,
+    add_format,
+    add_model,
+    add_output,
+    add_version,
+    add_window_days,
+)
 
 if TYPE_CHECKING:
     from assets.store.gate_store import Evidence, GateStore
     from checks.contract import Contract
-    from checks.gate import GateOptions, Verdict
+    from checks.gate_verdict import GateOptions, Verdict
 
 
 __all__ = ["register", "review", "run", "run_waive"]
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    gate = subparsers.add_parser(
-        "gate",
-        help="decide whether a model version may ship (exit 0 ready, 1 blocked)",
-        description="Production-readiness review of one model version: contract, evidence "
-        "freshness, the latest run's blocking SLOs, and the dual-track error budgets.",
-    )
-    gate.add_argument("--model", required=True, help="model name (as in its contract)")
-    gate.add_argument("--version", default=None, help="model version (default the contract's)")
-    gate.add_argument("--format", choices=("text", "json", "junit", "markdown"), default="text")
-    gate.add_argument("--output", default=None, help="write the report to this file")
+#: ``datasre gate``'s help (see :func:`pipelines.commands.arguments.add_command`).
+ABOUT: Final = """decide whether a model version may ship (exit 0 ready, 1 blocked)
+
+Production-readiness review of one model version: contract, evidence freshness, the latest
+run's blocking SLOs, and the dual-track error budgets."""
+#: ``datasre waive``'s help.
+WAIVE_ABOUT: Final = """let a model version ship despite one SLO until an expiry day
+
+Record a waiver: the gate shows it and does not block on that SLO until the end of the
+expiry day (UTC)."""
+
+
+def register(subparsers: Subcommands) -> None:
+    gate = add_command(subparsers, "gate", run, ABOUT)
+    add_model(gate)
+    add_version(gate)
+    add_format(gate, "text", "json", "junit", "markdown")
+    add_output(gate, "write the report to this file")
     gate.add_argument(
         "--max-evidence-age-hours",
         type=float,
@@ -46,23 +64,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="N",
         help="newest succeeded run must have finished within N hours (default 36)",
     )
-    gate.add_argument(
-        "--as-of",
-        default=None,
-        metavar="ISO",
-        help="decision time, ISO 8601 (default $DATASRE_NOW or the wall clock)",
-    )
+    add_as_of(gate, "decision time, ISO 8601 (default $DATASRE_NOW or the wall clock)")
     gate.add_argument(
         "--block-on-infra-budget",
         action="store_true",
         help="an exhausted infra-track budget blocks (by default it only warns)",
     )
-    gate.add_argument(
-        "--window-days",
-        type=int,
-        default=None,
-        help="error-budget window in days (default the contract's slos.window_days)",
-    )
+    add_window_days(gate, "error-budget window in days (default the contract's slos.window_days)")
     gate.add_argument(
         "--summary-image",
         default=None,
@@ -75,24 +83,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="do not append the decision to gate_decisions (dry run)",
     )
-    gate.set_defaults(func=run)
 
-    waive = subparsers.add_parser(
-        "waive",
-        help="let a model version ship despite one SLO until an expiry day",
-        description="Record a waiver: the gate shows it and does not block on that SLO "
-        "until the end of the expiry day (UTC).",
-    )
-    waive.add_argument("--model", required=True)
-    waive.add_argument(
-        "--version",
-        default=None,
-        help="model version (default the contract's; 'all' for every version)",
-    )
+    waive = add_command(subparsers, "waive", run_waive, WAIVE_ABOUT)
+    add_model(waive)
+    add_version(waive, help="model version (default the contract's; 'all' for every version)")
     waive.add_argument("--slo", required=True, help="SLO name, as in the contract")
     waive.add_argument("--reason", required=True, help="why shipping is acceptable")
     waive.add_argument("--expires", required=True, metavar="YYYY-MM-DD")
-    waive.set_defaults(func=run_waive)
 
 
 def _contract(config_path: str, model: str) -> Contract:
@@ -172,7 +169,7 @@ def review(
 
 def run(args: argparse.Namespace) -> int:
     from assets.store.gate_store import GateStore
-    from checks.gate import DEFAULT_MAX_EVIDENCE_AGE_HOURS, GateOptions
+    from checks.gate_verdict import DEFAULT_MAX_EVIDENCE_AGE_HOURS, GateOptions
     from pipelines.cli import EXIT_NO, EXIT_OK, UsageError
     from pipelines.report import render, to_json
     from pipelines.settings import Settings
@@ -219,7 +216,7 @@ def run(args: argparse.Namespace) -> int:
 
 def run_waive(args: argparse.Namespace) -> int:
     from assets.store.gate_store import GateStore
-    from checks.gate import Waiver
+    from checks.gate_verdict import Waiver
     from pipelines.cli import EXIT_OK, UsageError
     from pipelines.settings import Settings
 

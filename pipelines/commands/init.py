@@ -17,6 +17,8 @@ import re
 from pathlib import Path
 from typing import Final
 
+from pipelines.commands.arguments import Subcommands, add_command, add_model, add_output
+
 __all__ = ["SAMPLE_DAYS", "daily_pattern", "register", "run"]
 
 #: Daily files read per source: enough to see the id, the columns and a day's volume,
@@ -25,15 +27,17 @@ SAMPLE_DAYS: Final = 3
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "init",
-        help="draft a model's contract from its training file and daily files",
-        description="Infer a contract (feature dtypes, ranges, allowed values, id and "
-        "timestamp columns, prediction and label columns, SLOs in the data's own units) "
-        "and write it as commented YAML that `datasre contract check` accepts.",
-    )
-    parser.add_argument("--model", required=True, help="model name (lowercase, digits, _)")
+#: ``datasre init``'s help (see :func:`pipelines.commands.arguments.add_command`).
+ABOUT: Final = """draft a model's contract from its training file and daily files
+
+Infer a contract (feature dtypes, ranges, allowed values, id and timestamp columns,
+prediction and label columns, SLOs in the data's own units) and write it as commented YAML
+that `datasre contract check` accepts."""
+
+
+def register(subparsers: Subcommands) -> None:
+    parser = add_command(subparsers, "init", run, ABOUT)
+    add_model(parser, help="model name (lowercase, digits, _)")
     parser.add_argument(
         "--type", required=True, choices=["classification", "regression", "ranking"]
     )
@@ -47,11 +51,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--predictions", metavar="GLOB", help="the daily prediction log files")
     parser.add_argument("--labels", metavar="GLOB", help="the daily label files")
     parser.add_argument("--tier", type=int, choices=[1, 2, 3], default=2)
-    parser.add_argument(
-        "--output", metavar="FILE", help="contract to write (default contracts/MODEL.yaml)"
-    )
+    add_output(parser, "contract to write (default contracts/MODEL.yaml)", metavar="FILE")
     parser.add_argument("--force", action="store_true", help="overwrite an existing file")
-    parser.set_defaults(func=run)
 
 
 def daily_pattern(option: str, pattern: str) -> tuple[str, dict[dt.date, str]]:

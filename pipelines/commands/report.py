@@ -13,7 +13,18 @@ import argparse
 import datetime as dt
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
+
+from pipelines.commands.arguments import (
+    Subcommands,
+    add_as_of,
+    add_command,
+    add_model,
+    add_output,
+    add_partition,
+    add_version,
+    add_window_days,
+)
 
 if TYPE_CHECKING:
     from checks.contract import Contract
@@ -21,37 +32,29 @@ if TYPE_CHECKING:
 __all__ = ["register", "run"]
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+#: ``datasre report``'s help (see :func:`pipelines.commands.arguments.add_command`).
+ABOUT: Final = """write one model's self-contained HTML report (verdict, budgets, trends, drift)
+
+One HTML file per model and partition: the gate's verdict with its reasons, each SLO's
+budget and burn-down, SLI trends over the window, the partition's drift with baseline vs
+current distributions, findings, quality, fairness and prediction-log SLIs. No script, no
+network: it opens from disk."""
+
+
+def register(subparsers: Subcommands) -> None:
     from pipelines.cli import add_state_dir_option
 
-    parser = subparsers.add_parser(
-        "report",
-        help="write one model's self-contained HTML report (verdict, budgets, trends, drift)",
-        description="One HTML file per model and partition: the gate's verdict with its "
-        "reasons, each SLO's budget and burn-down, SLI trends over the window, the "
-        "partition's drift with baseline vs current distributions, findings, quality, "
-        "fairness and prediction-log SLIs. No script, no network: it opens from disk.",
+    parser = add_command(subparsers, "report", run, ABOUT)
+    add_model(parser)
+    add_version(parser)
+    add_partition(parser, "the day to report (default the newest partition in the store)")
+    add_window_days(
+        parser, "trend and error-budget window in days (default the contract's slos.window_days)"
     )
-    parser.add_argument("--model", required=True, help="model name (as in its contract)")
-    parser.add_argument("--version", default=None, help="model version (default the contract's)")
-    parser.add_argument(
-        "--partition",
-        default=None,
-        metavar="YYYY-MM-DD",
-        help="the day to report (default the newest partition in the store)",
-    )
-    parser.add_argument(
-        "--window-days",
-        type=int,
-        default=None,
-        metavar="N",
-        help="trend and error-budget window in days (default the contract's slos.window_days)",
-    )
-    parser.add_argument(
-        "--output",
-        default=None,
+    add_output(
+        parser,
+        "HTML file to write (default <state dir>/reports/<model>/<version>/<day>.html)",
         metavar="FILE",
-        help="HTML file to write (default <state dir>/reports/<model>/<version>/<day>.html)",
     )
     parser.add_argument(
         "--png",
@@ -59,14 +62,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="FILE",
         help="also write a PNG of the verdict and every SLO's burn-down (for a CI job summary)",
     )
-    parser.add_argument(
-        "--as-of",
-        default=None,
-        metavar="ISO",
-        help="gate decision time, ISO 8601 (default the partition's scheduled evaluation time)",
+    add_as_of(
+        parser, "gate decision time, ISO 8601 (default the partition's scheduled evaluation time)"
     )
     add_state_dir_option(parser)
-    parser.set_defaults(func=run)
 
 
 def _day(text: str | None) -> dt.date | None:

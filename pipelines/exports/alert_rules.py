@@ -28,7 +28,7 @@ from typing import Any, Final
 import yaml
 
 from checks.contract import Contract
-from checks.gate import DEFAULT_MAX_EVIDENCE_AGE_HOURS
+from checks.gate_verdict import DEFAULT_MAX_EVIDENCE_AGE_HOURS
 from checks.runbooks import reason_runbook
 from checks.slo import AlertPolicy, SloDefinition, as_definitions
 from pipelines.escape import prometheus_label

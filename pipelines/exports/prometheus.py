@@ -24,7 +24,8 @@ from typing import Final
 
 import polars as pl
 
-from checks.gate import EVIDENCE_RUN_STATUSES, Severity, Verdict
+from checks.gate_checks import EVIDENCE_RUN_STATUSES
+from checks.gate_verdict import Severity, Verdict
 from checks.slo import AlertPolicy, DayStatus, ErrorBudget
 from pipelines.escape import prometheus_label
 from pipelines.exports import metrics

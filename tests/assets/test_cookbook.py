@@ -12,7 +12,7 @@ import pytest
 
 from assets.store import RunRecord, SliStore
 from assets.store.gate_store import GateStore
-from checks.gate import Waiver
+from checks.gate_verdict import Waiver
 from checks.sli import SLI_SCHEMA, SliRow, sli_frame, slo_definitions_frame
 from tests.gate_fixtures import DAY0, FINISHED, gate_contract, write_history
 

@@ -273,7 +273,7 @@ def test_the_report_shows_what_drives_the_drift_largest_first(small_store: Path)
 
     from assets.report.html import render_html
     from assets.weighted_drift import DayDriftRanking
-    from checks.explain import FeatureDrift
+    from checks.explain_features import FeatureDrift
 
     report = _report(small_store)
     # The store's contract points at no readable feature file: nothing is ranked.
@@ -294,3 +294,26 @@ def test_the_report_shows_what_drives_the_drift_largest_first(small_store: Path)
     assert "importance_weighted_drift 0.1880" in section
     assert section.index("<td>x</td>") < section.index("<td>y</td>")
     assert "<td class='num'>0.1750</td>" in section
+
+
+def test_each_banner_reason_shows_its_runbook_once(small_store: Path) -> None:
+    """The gate's message ends with ``runbook: ...`` for the text and JSON reports; the
+    page links the runbook after the message, so the message's own mention is dropped."""
+    import re
+
+    from assets.report.html import render_html
+
+    # Two weeks after the last partition the evidence is stale: reasons with runbooks.
+    as_of = dt.datetime(2026, 1, 20, tzinfo=dt.UTC)
+    request = ReportRequest(_contract(), small_store, small_store.parent / "state", as_of=as_of)
+    report = build_report(load_inputs(request))
+    assert [r.runbook for r in report.verdict.reasons if r.code == "evidence_stale"] == [
+        "docs/runbooks/stale_data.md"
+    ]
+    banner = render_html(report).split("<ul class='reasons'>", 1)[1].split("</ul>", 1)[0]
+    items = re.findall(r"<li>.*?</li>", banner)
+    assert len(items) == len(report.verdict.reasons)
+    for reason, item in zip(report.verdict.reasons, items, strict=True):
+        if reason.runbook:
+            assert item.count(reason.runbook) == 1, item
+            assert f"runbook: {reason.runbook}" in item

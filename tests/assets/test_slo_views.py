@@ -18,7 +18,8 @@ import pytest
 from assets.store import SliStore
 from assets.store.gate_store import GateStore
 from checks.contract import Contract
-from checks.gate import GateOptions, Severity, Verdict, Waiver, decide
+from checks.gate import decide
+from checks.gate_verdict import GateOptions, Severity, Verdict, Waiver
 from checks.slo import error_budget_frame, error_budgets, evaluate_partitions
 from tests.gate_fixtures import DAY0, FINISHED, days, gate_contract, write_history
 

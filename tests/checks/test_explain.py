@@ -1,4 +1,4 @@
-"""Ranking what drives a breach (``checks.explain``), on small frames with known answers."""
+"""Ranking what drives a breach (``checks.explain*``), on small frames with known answers."""
 
 from __future__ import annotations
 
@@ -7,17 +7,15 @@ import polars as pl
 import pytest
 
 from checks.explain import (
-    UNIFORM_WEIGHT_SHARE,
     baseline_days,
     breach_streak,
     choose_slo,
-    distribution_changes,
     quality_metric,
-    rank_drift,
-    score_importance,
-    slice_contributions,
     slo_evaluations,
 )
+from checks.explain_changes import distribution_changes
+from checks.explain_features import UNIFORM_WEIGHT_SHARE, rank_drift, score_importance
+from checks.explain_slices import slice_contributions
 
 
 def test_the_feature_the_score_depends_on_gets_the_importance() -> None:

@@ -9,15 +9,8 @@ import polars as pl
 import pytest
 
 from checks.contract import Contract
-from checks.gate import (
-    CheckName,
-    CheckStatus,
-    GateOptions,
-    Severity,
-    Verdict,
-    Waiver,
-    decide,
-)
+from checks.gate import decide
+from checks.gate_verdict import CheckName, CheckStatus, GateOptions, Severity, Verdict, Waiver
 from checks.sli import slo_definitions_frame
 from tests.gate_fixtures import DAY0, gate_contract, history_frame, runs_frame
 

@@ -8,7 +8,8 @@ import polars as pl
 import pytest
 
 from checks.contract import Contract
-from checks.gate import CheckName, decide
+from checks.gate import decide
+from checks.gate_verdict import CheckName
 from checks.profile import build_profile
 from checks.sli import SliRow, slo_definitions_frame
 from checks.slo import built_in_slos, declared_definitions, error_budgets, slos_in_force

@@ -25,7 +25,7 @@ import yaml
 from assets.store import SliStore
 from assets.store.backends import STORE_BACKENDS, open_store
 from assets.store.gate_store import GateStore
-from checks.gate import Waiver
+from checks.gate_verdict import Waiver
 from pipelines.cli import main
 from tests.gate_fixtures import DAY0, FINISHED, gate_contract, gate_contract_dict, write_history
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from assets.weighted_drift import DayDriftRanking
-from checks.explain import FeatureDrift
+from checks.explain_features import FeatureDrift
 from checks.gate import decide
 from pipelines.report import render, to_markdown
 from tests.gate_fixtures import DAY0, gate_contract, history_frame, runs_frame

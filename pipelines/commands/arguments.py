@@ -1,0 +1,87 @@
+"""The options several ``datasre`` subcommands share, declared once.
+
+``--model``, ``--version``, ``--partition``, ``--as-of``, ``--window-days``, ``--output``
+and ``--format`` mean the same in every command that takes them; a command passes only
+what differs (whether the option is required, its help where the default differs).
+:func:`add_command` adds a subcommand from its help text and its ``run`` function.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Final, TypeAlias
+
+__all__ = [
+    "Parser",
+    "Subcommands",
+    "add_as_of",
+    "add_command",
+    "add_format",
+    "add_model",
+    "add_output",
+    "add_partition",
+    "add_version",
+    "add_window_days",
+]
+
+#: What ``ArgumentParser.add_subparsers`` returns: where subcommands are added.
+Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+Parser: TypeAlias = argparse.ArgumentParser
+
+_MODEL_HELP: Final = "model name (as in its contract)"
+_VERSION_HELP: Final = "model version (default the contract's)"
+
+
+def add_command(
+    subparsers: Subcommands,
+    name: str,
+    run: Callable[[argparse.Namespace], int] | None,
+    about: str,
+) -> argparse.ArgumentParser:
+    """The subcommand ``name`` calling ``run(args)`` (None: one of its own subcommands
+    runs). ``about`` is its help: the line the command list shows, a blank line, then the
+    description ``datasre NAME --help`` shows (argparse rewraps both, so the source may
+    break lines anywhere)."""
+    summary, _, description = about.partition("\n\n")
+    parser = subparsers.add_parser(
+        name, help=" ".join(summary.split()), description=" ".join(description.split())
+    )
+    if run is not None:
+        parser.set_defaults(func=run)
+    return parser
+
+
+def add_model(parser: Parser, *, required: bool = True, help: str = _MODEL_HELP) -> None:
+    """``--model``: the model, by the name its contract gives it."""
+    parser.add_argument("--model", required=required, default=None, help=help)
+
+
+def add_version(parser: Parser, *, required: bool = False, help: str = _VERSION_HELP) -> None:
+    """``--version``: the model version (by default the one the contract declares)."""
+    parser.add_argument("--version", required=required, default=None, help=help)
+
+
+def add_partition(parser: Parser, help: str) -> None:
+    """``--partition YYYY-MM-DD``: the day (by default the newest in the store)."""
+    parser.add_argument("--partition", default=None, metavar="YYYY-MM-DD", help=help)
+
+
+def add_as_of(parser: Parser, help: str) -> None:
+    """``--as-of ISO``: the decision time, ISO 8601."""
+    parser.add_argument("--as-of", default=None, metavar="ISO", help=help)
+
+
+def add_window_days(parser: Parser, help: str) -> None:
+    """``--window-days N``: the error-budget window, days."""
+    parser.add_argument("--window-days", type=int, default=None, metavar="N", help=help)
+
+
+def add_output(parser: Parser, help: str, metavar: str | None = None) -> None:
+    """``--output``: where to write instead of the default place."""
+    parser.add_argument("--output", default=None, metavar=metavar, help=help)
+
+
+def add_format(parser: Parser, *choices: str) -> None:
+    """``--format``: one of ``choices``, the first by default."""
+    parser.add_argument("--format", choices=choices, default=choices[0])
