@@ -16,23 +16,31 @@ import hashlib
 import json
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import dagster as dg
 import polars as pl
 
 from assets.baseline_store import is_profile_dir, load_profile, save_profile
+from assets.drift_engine import EngineChoice, choose_engine
 from assets.drift_runner import ColumnRunner
 from assets.io import resolve_files, scan_snapshot
+from assets.row_groups import row_group_parts
 from assets.sli_asset import breached, build_sli_asset
 from assets.state import inside
 from checks.contract import Contract
-from checks.drift import compute_drift, compute_prediction_drift, drift_sli_rows
+from checks.drift import (
+    compute_drift,
+    compute_prediction_drift,
+    drift_sli_rows,
+    sketch_snapshot,
+)
 from checks.errors import InputError
 from checks.profile import (
     DEFAULT_BINS,
     BaselineProfile,
+    CurrentSketch,
     build_profile,
     is_categorical_dtype,
     is_numeric_dtype,
@@ -169,27 +177,90 @@ def ensure_prediction_profile(
     return _cached_profile(directory, signature, build)
 
 
-def prediction_drift_rows(
-    contract: Contract, predictions: pl.LazyFrame, profiles_dir: str | Path
-) -> pl.DataFrame:
-    """Drift of the score and predicted label against the prediction baseline
-    (category ``prediction_drift``); empty when the contract declares no baseline."""
-    profile = ensure_prediction_profile(contract, profiles_dir)
-    if profile is None:
-        return empty_sli_frame()
-    drift = compute_prediction_drift(profile, predictions, contract, map_columns=ColumnRunner())
-    rows = drift_sli_rows(drift, contract)
-    return rows.filter(pl.col("feature").is_not_null()).with_columns(
-        pl.lit("prediction_drift").alias("category")
+def _engine_input(
+    contract: Contract,
+    profile: BaselineProfile,
+    current: pl.LazyFrame | pl.DataFrame,
+    files: Sequence[str],
+    *,
+    numeric: Sequence[str],
+    categorical: Sequence[str],
+) -> tuple[pl.LazyFrame | pl.DataFrame | CurrentSketch, EngineChoice | None]:
+    """What :func:`compute_drift` compares against ``profile``: the day itself (exact
+    engine) or its sketch streamed row group by row group (sketch engine), with the
+    choice (None: in-memory data without files, always exact)."""
+    if not files:
+        return current, None
+    choice = choose_engine(contract, files, profile, numeric)
+    if choice.engine == "exact":
+        return current, choice
+    # One column of one row group per item (sketching is numpy-bound: threads would only
+    # contend), or shared with a worker process on large days.
+    sketch = sketch_snapshot(
+        profile,
+        row_group_parts(files),
+        [*numeric, *categorical],
+        map_columns=ColumnRunner(threads=1),
+    )
+    return sketch, choice
+
+
+def _with_engine_reason(rows: pl.DataFrame, choice: EngineChoice | None) -> pl.DataFrame:
+    """Rows of the sketch engine say so, and why, at the end of their detail."""
+    if choice is None or choice.engine != "sketch":
+        return rows
+    reason = choice.reason()
+    return rows.with_columns(
+        pl.when(pl.col("detail").is_null())
+        .then(pl.lit(reason))
+        .otherwise(pl.col("detail") + "; " + reason)
+        .alias("detail")
     )
 
 
+def prediction_drift_rows(
+    contract: Contract,
+    predictions: pl.LazyFrame,
+    profiles_dir: str | Path,
+    *,
+    files: Sequence[str] = (),
+) -> pl.DataFrame:
+    """Drift of the score and predicted label against the prediction baseline
+    (category ``prediction_drift``); empty when the contract declares no baseline.
+    ``files`` (the day's parquet files) let the memory budget pick the engine."""
+    profile = ensure_prediction_profile(contract, profiles_dir)
+    if profile is None:
+        return empty_sli_frame()
+    present = set(predictions.collect_schema().names())
+    numeric, categorical = (
+        [n for n in names if n in present] for names in _prediction_columns(contract)
+    )
+    current, choice = _engine_input(
+        contract, profile, predictions, files, numeric=numeric, categorical=categorical
+    )
+    drift = compute_prediction_drift(profile, current, contract, map_columns=ColumnRunner())
+    rows = drift_sli_rows(drift, contract)
+    rows = rows.filter(pl.col("feature").is_not_null()).with_columns(
+        pl.lit("prediction_drift").alias("category")
+    )
+    return _with_engine_reason(rows, choice)
+
+
 def drift_rows(
-    contract: Contract, current: pl.LazyFrame | pl.DataFrame, profiles_dir: str | Path
+    contract: Contract,
+    current: pl.LazyFrame | pl.DataFrame,
+    profiles_dir: str | Path,
+    *,
+    files: Sequence[str] = (),
 ) -> pl.DataFrame:
     """Drift SLI rows of a feature frame against the model version's stored profile, and
     its ``unseen_category_rate`` rows (categories the profile never had; category
-    ``schema``, computed here because the profile is at hand)."""
+    ``schema``, computed here because the profile is at hand).
+
+    ``files``, the parquet files ``current`` scans, let the memory budget pick the engine
+    (:func:`assets.drift_engine.choose_engine`); without them (an in-memory frame) the
+    engine is exact.
+    """
     schema = current.collect_schema() if isinstance(current, pl.LazyFrame) else current.schema
     # A missing or wrongly typed column is schema_valid's breach; drift skips it.
     numeric = [n for n in contract.numeric_features if n in schema and is_numeric_dtype(schema[n])]
@@ -198,40 +269,46 @@ def drift_rows(
     ]
     overrides = {name: spec.drift for name, spec in contract.features.items()}
     profile = ensure_profile(contract, profiles_dir)
+    compared, choice = _engine_input(
+        contract, profile, current, files, numeric=numeric, categorical=categorical
+    )
     drift = compute_drift(
         profile,
-        current,
+        compared,
         numeric=numeric,
         categorical=categorical,
         overrides=overrides,
         map_columns=ColumnRunner(),
     )
     unseen = sli_frame(unseen_category_rows(contract, profile, current, categorical))
-    return pl.concat([drift_sli_rows(drift, contract), unseen], how="vertical")
+    rows = _with_engine_reason(drift_sli_rows(drift, contract), choice)
+    return pl.concat([rows, unseen], how="vertical")
 
 
-def _scan_if_readable(contract: Contract, pattern: str | None, day: dt.date) -> pl.LazyFrame | None:
-    """The day's lazy scan of a source, or None when it is undeclared or unreadable."""
+def _day_files(contract: Contract, pattern: str | None, day: dt.date) -> list[str] | None:
+    """The day's files of a source, or None when it is undeclared or unreadable."""
     if pattern is None:
         return None
     try:
-        scan = scan_snapshot(contract.resolve(pattern, day))
-        scan.collect_schema()
+        scan_snapshot(contract.resolve(pattern, day)).collect_schema()
+        return resolve_files(contract.resolve(pattern, day))
     except InputError:
         return None  # recorded by validation_slis as ingest_ok = 0
-    return scan
 
 
 def drift_slis(contract: Contract, day: dt.date, profiles_dir: str | Path) -> pl.DataFrame:
     """Drift SLI rows of the day's features and predictions; a source whose snapshot is
-    unreadable adds none (``validation_slis`` records it as ``ingest_ok = 0``)."""
+    unreadable adds none (``validation_slis`` records it as ``ingest_ok = 0``). Each
+    source's engine is chosen from its files and the memory budget."""
     frames = []
-    features = _scan_if_readable(contract, contract.sources.features, day)
+    features = _day_files(contract, contract.sources.features, day)
     if features is not None:
-        frames.append(drift_rows(contract, features, profiles_dir))
-    predictions = _scan_if_readable(contract, contract.sources.predictions, day)
+        scan = pl.scan_parquet(features)
+        frames.append(drift_rows(contract, scan, profiles_dir, files=features))
+    predictions = _day_files(contract, contract.sources.predictions, day)
     if predictions is not None:
-        frames.append(prediction_drift_rows(contract, predictions, profiles_dir))
+        scan = pl.scan_parquet(predictions)
+        frames.append(prediction_drift_rows(contract, scan, profiles_dir, files=predictions))
     return pl.concat(frames, how="vertical") if frames else empty_sli_frame()
 
 

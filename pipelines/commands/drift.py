@@ -233,7 +233,7 @@ def _run(args: argparse.Namespace, workers: DriftWorkers | None) -> int:
 
 def _check_memory(args: argparse.Namespace) -> None:
     """Refuse, before reading any column, a comparison that clearly cannot fit in the
-    memory left (see :mod:`pipelines.memory_budget` for why a crash cannot be caught).
+    memory left (see :mod:`assets.memory_budget` for why a crash cannot be caught).
 
     Exact mode holds one whole column of CURRENT (and of a parquet BASELINE) per process;
     sketch mode one column of one file. The estimate is a floor, so a refusal means the
@@ -241,7 +241,7 @@ def _check_memory(args: argparse.Namespace) -> None:
     by the handlers in :func:`run`.
     """
     from assets.baseline_store import is_profile_dir
-    from pipelines.memory_budget import available_memory, parquet_row_count
+    from assets.memory_budget import available_memory, parquet_row_count
 
     budget = available_memory()
     if budget is None:

@@ -22,8 +22,8 @@ import pytest
 
 from assets.drift_runner import share_work
 from assets.drift_workers import DriftWorkers
+from assets.memory_budget import parquet_row_count
 from pipelines.cli import main
-from pipelines.memory_budget import parquet_row_count
 
 ROOT = Path(__file__).resolve().parents[2]
 ONE_GIB = 1 << 30

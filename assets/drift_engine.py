@@ -1,0 +1,112 @@
+"""Which drift engine a partition's day gets: exact while it fits the memory budget, the
+sketch engine above it.
+
+Why: the exact engine holds whole columns of the day (their float64 values, a sorted
+copy and bucket indices) and the profile's sorted training values, so its memory grows
+with the day; a 100M-row day needs several GiB per column in flight. The sketch engine
+(:func:`checks.drift.sketch_snapshot` over :func:`assets.row_groups.row_group_parts`)
+holds one column of one row group at a time plus the profile's 4,097-point grid, so its
+memory does not grow with the day; its PSI and JS are the exact engine's (the same bins)
+and its KS and Wasserstein carry a guaranteed error bound (docs/drift.md, "Sketch engine").
+
+The choice is made before any column is read, from the parquet footers (rows) and the
+stored profile (training values per column): :func:`exact_need_bytes` against the
+contract's ``drift.memory_budget_mb`` or, unset, the memory left now
+(:func:`assets.memory_budget.available_memory`). A profile without sorted values (built
+out of core, :func:`checks.profile.build_profile_in_batches`) can only serve the sketch
+engine.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final, Literal
+
+from assets.memory_budget import available_memory, parquet_row_count
+from checks.contract import Contract
+from checks.profile import BaselineProfile
+
+__all__ = [
+    "EXACT_BYTES_PER_ROW",
+    "EngineChoice",
+    "choose_engine",
+    "columns_in_flight",
+    "exact_need_bytes",
+]
+
+#: Bytes a day's row costs the exact engine per numeric column in flight: the float64
+#: values (8), their sorted copy (8) and the 8-byte bucket index of the KS pass (8).
+#: Measured peak on 2 cores: ~25 bytes a row at 20M rows (pipelines/commands/drift.py).
+EXACT_BYTES_PER_ROW: Final = 24
+#: Bytes of one stored training value (float64) the exact engine loads per column.
+_BASELINE_BYTES_PER_VALUE: Final = 8
+_MIB: Final = 1024 * 1024
+
+Engine = Literal["exact", "sketch"]
+
+
+@dataclass(frozen=True)
+class EngineChoice:
+    """The engine for one day's drift and why: what the exact engine would need, against
+    which budget (bytes; None when no limit is known) from where."""
+
+    engine: Engine
+    need_bytes: int
+    budget_bytes: int | None
+    budget_source: str
+
+    def reason(self) -> str:
+        """One clause for each row's detail, e.g. ``sketch engine: the exact engine needs
+        ~2,400 MiB, over the budget of 1,024 MiB (drift.memory_budget_mb)``."""
+        need = f"~{self.need_bytes / _MIB:,.0f} MiB"
+        if self.budget_bytes is None:
+            return f"{self.engine} engine: {self.budget_source}"
+        budget = f"{self.budget_bytes / _MIB:,.0f} MiB ({self.budget_source})"
+        if self.engine == "sketch":
+            return f"sketch engine: the exact engine needs {need}, over the budget of {budget}"
+        return f"exact engine: needs {need}, within the budget of {budget}"
+
+
+def columns_in_flight(n_numeric: int, threads: int | None = None) -> int:
+    """Numeric columns the exact engine holds at once: one per thread of
+    :class:`assets.drift_runner.ColumnRunner` (default ``min(4, cpu count)``), at most
+    one per numeric feature, at least one."""
+    width = threads if threads is not None else min(4, os.cpu_count() or 1)
+    return max(1, min(width, n_numeric))
+
+
+def exact_need_bytes(
+    day_rows: int, profile: BaselineProfile, numeric: Sequence[str], in_flight: int
+) -> int:
+    """Bytes the exact engine needs for a day of ``day_rows`` rows: per column in flight,
+    :data:`EXACT_BYTES_PER_ROW` per row of the day plus the largest numeric feature's
+    stored training values (8 bytes each). Categorical features are counted by polars'
+    streaming group-by in either engine, so they add nothing here."""
+    present = [profile.numeric[name] for name in numeric if name in profile.numeric]
+    if not present:
+        return 0
+    baseline = max(p.n for p in present) * _BASELINE_BYTES_PER_VALUE
+    return in_flight * (day_rows * EXACT_BYTES_PER_ROW + baseline)
+
+
+def choose_engine(
+    contract: Contract, files: Sequence[str], profile: BaselineProfile, numeric: Sequence[str]
+) -> EngineChoice:
+    """Exact while :func:`exact_need_bytes` fits the budget, else sketch; sketch whenever
+    the profile holds no sorted training values of a numeric feature."""
+    day_rows = sum(parquet_row_count(Path(file)) or 0 for file in files)  # 0: unreadable
+    need = exact_need_bytes(day_rows, profile, numeric, columns_in_flight(len(numeric)))
+    if any(name in profile.numeric and not profile.numeric[name].has_values for name in numeric):
+        return EngineChoice("sketch", need, None, "the profile holds no sorted training values")
+    if contract.drift.memory_budget_mb is not None:
+        budget = int(contract.drift.memory_budget_mb * _MIB)
+        source = "drift.memory_budget_mb"
+    else:
+        left = available_memory()
+        if left is None:
+            return EngineChoice("exact", need, None, "no memory limit known")
+        budget, source = left.bytes_left, left.source
+    return EngineChoice("exact" if need <= budget else "sketch", need, budget, source)
