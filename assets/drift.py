@@ -18,12 +18,13 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, TypedDict
 
 import dagster as dg
 import polars as pl
 
 from assets.baseline_store import is_profile_dir, load_profile, save_profile
-from assets.drift_engine import EngineChoice, choose_engine
+from assets.drift_engine import EngineChoice, choose_engine, profile_fits_whole
 from assets.drift_runner import ColumnRunner
 from assets.io import resolve_files, scan_snapshot
 from assets.row_groups import row_group_parts
@@ -42,6 +43,7 @@ from checks.profile import (
     BaselineProfile,
     CurrentSketch,
     build_profile,
+    build_profile_in_batches,
     is_categorical_dtype,
     is_numeric_dtype,
 )
@@ -92,12 +94,16 @@ def _content_digests(pattern: str) -> list[tuple[int, str]]:
     return digests
 
 
-def baseline_signature(contract: Contract) -> str:
+def baseline_signature(contract: Contract, *, in_batches: bool = False) -> str:
     """Key of what the profile is built from (the training data's content, the feature
-    section, the bins); a change means a rebuild."""
+    section, the bins) and, for a profile built in batches, that it was: a change means a
+    rebuild, so a sketch-only profile is rebuilt whole once the training data fits."""
     digests = _content_digests(contract.resolve(contract.sources.training))
     features = {name: spec.model_dump(mode="json") for name, spec in contract.features.items()}
-    return source_hash(digests, {"features": features, "bins": _bins(contract)})
+    parts: dict[str, object] = {"features": features, "bins": _bins(contract)}
+    if in_batches:
+        parts["built"] = "in batches"
+    return source_hash(digests, parts)
 
 
 def _cached_profile(
@@ -126,25 +132,43 @@ def _cached_profile(
         return profile
 
 
+class _ProfileOptions(TypedDict):
+    """What both profile builders take from the contract."""
+
+    numeric: list[str]
+    categorical: list[str]
+    bins: dict[str, int]
+    features: dict[str, Any]
+
+
 def ensure_profile(contract: Contract, profiles_dir: str | Path) -> BaselineProfile:
-    """The model version's stored feature profile, rebuilt when its signature changed."""
+    """The model version's stored feature profile, rebuilt when its signature changed.
+
+    Built whole (one training column at a time, sorted values kept for the exact engine)
+    while the training data fits the memory budget, else in batches of row groups
+    (sketch-only; :func:`assets.drift_engine.profile_fits_whole`)."""
     training_path = contract.resolve(contract.sources.training)
+    files = resolve_files(training_path)
+    in_batches = not profile_fits_whole(contract, files)
 
     def build() -> BaselineProfile:
         training = scan_snapshot(training_path)
         missing = sorted(set(contract.features) - set(training.collect_schema().names()))
         if missing:
             raise InputError(f"{training_path}: training data lacks feature columns {missing}")
-        return build_profile(
-            training,
+        options = _ProfileOptions(
             numeric=contract.numeric_features,
             categorical=contract.categorical_features,
             bins=_bins(contract),
             features={n: s.model_dump(mode="json") for n, s in contract.features.items()},
         )
+        if in_batches:
+            return build_profile_in_batches(row_group_parts(files), **options)
+        return build_profile(training, **options)
 
     directory = inside(profiles_dir, contract.model, contract.version)
-    return _cached_profile(directory, baseline_signature(contract), build)
+    signature = baseline_signature(contract, in_batches=in_batches)
+    return _cached_profile(directory, signature, build)
 
 
 def _prediction_columns(contract: Contract) -> tuple[list[str], list[str]]:
@@ -157,13 +181,19 @@ def _prediction_columns(contract: Contract) -> tuple[list[str], list[str]]:
 def ensure_prediction_profile(
     contract: Contract, profiles_dir: str | Path
 ) -> BaselineProfile | None:
-    """The stored profile of ``sources.prediction_baseline``, or None when not declared."""
+    """The stored profile of ``sources.prediction_baseline``, or None when not declared;
+    built whole or in batches by the same memory rule as :func:`ensure_profile`."""
     if contract.sources.prediction_baseline is None:
         return None
     path = contract.resolve(contract.sources.prediction_baseline)
     numeric, categorical = _prediction_columns(contract)
     digests = _content_digests(path)
-    signature = source_hash(digests, {"columns": [numeric, categorical]})
+    files = resolve_files(path)
+    in_batches = not profile_fits_whole(contract, files)
+    keyed: dict[str, object] = {"columns": [numeric, categorical]}
+    if in_batches:
+        keyed["built"] = "in batches"
+    signature = source_hash(digests, keyed)
 
     def build() -> BaselineProfile:
         reference = scan_snapshot(path)
@@ -171,6 +201,9 @@ def ensure_prediction_profile(
         missing = sorted(set(numeric + categorical) - present)
         if missing:
             raise InputError(f"{path}: prediction baseline lacks columns {missing}")
+        if in_batches:
+            batches = row_group_parts(files)
+            return build_profile_in_batches(batches, numeric=numeric, categorical=categorical)
         return build_profile(reference, numeric=numeric, categorical=categorical)
 
     directory = inside(profiles_dir, contract.model, contract.version, "predictions")

@@ -31,16 +31,23 @@ from checks.profile import BaselineProfile
 
 __all__ = [
     "EXACT_BYTES_PER_ROW",
+    "PROFILE_BYTES_PER_ROW",
     "EngineChoice",
     "choose_engine",
     "columns_in_flight",
     "exact_need_bytes",
+    "memory_budget",
+    "profile_fits_whole",
 ]
 
 #: Bytes a day's row costs the exact engine per numeric column in flight: the float64
 #: values (8), their sorted copy (8) and the 8-byte bucket index of the KS pass (8).
 #: Measured peak on 2 cores: ~25 bytes a row at 20M rows (pipelines/commands/drift.py).
 EXACT_BYTES_PER_ROW: Final = 24
+#: Bytes a training row costs the whole profile build per column: the float64 values,
+#: their sorted copy, the bytes hashed into the content hash and the KS anchor (measured:
+#: 30 bytes a row of peak memory at 10M rows).
+PROFILE_BYTES_PER_ROW: Final = 32
 #: Bytes of one stored training value (float64) the exact engine loads per column.
 _BASELINE_BYTES_PER_VALUE: Final = 8
 _MIB: Final = 1024 * 1024
@@ -92,6 +99,17 @@ def exact_need_bytes(
     return in_flight * (day_rows * EXACT_BYTES_PER_ROW + baseline)
 
 
+def memory_budget(contract: Contract) -> tuple[int | None, str]:
+    """(bytes the drift work may use, where that figure comes from): the contract's
+    ``drift.memory_budget_mb``, else the memory left now; None when no limit is known."""
+    if contract.drift.memory_budget_mb is not None:
+        return int(contract.drift.memory_budget_mb * _MIB), "drift.memory_budget_mb"
+    left = available_memory()
+    if left is None:
+        return None, "no memory limit known"
+    return left.bytes_left, left.source
+
+
 def choose_engine(
     contract: Contract, files: Sequence[str], profile: BaselineProfile, numeric: Sequence[str]
 ) -> EngineChoice:
@@ -101,12 +119,19 @@ def choose_engine(
     need = exact_need_bytes(day_rows, profile, numeric, columns_in_flight(len(numeric)))
     if any(name in profile.numeric and not profile.numeric[name].has_values for name in numeric):
         return EngineChoice("sketch", need, None, "the profile holds no sorted training values")
-    if contract.drift.memory_budget_mb is not None:
-        budget = int(contract.drift.memory_budget_mb * _MIB)
-        source = "drift.memory_budget_mb"
-    else:
-        left = available_memory()
-        if left is None:
-            return EngineChoice("exact", need, None, "no memory limit known")
-        budget, source = left.bytes_left, left.source
+    budget, source = memory_budget(contract)
+    if budget is None:
+        return EngineChoice("exact", need, None, source)
     return EngineChoice("exact" if need <= budget else "sketch", need, budget, source)
+
+
+def profile_fits_whole(contract: Contract, files: Sequence[str]) -> bool:
+    """Whether the profile can be built whole (:func:`checks.profile.build_profile`, one
+    training column at a time, keeping its sorted values for the exact engine): the
+    training rows x :data:`PROFILE_BYTES_PER_ROW` within the budget. Otherwise it is built
+    in batches (:func:`checks.profile.build_profile_in_batches`, sketch-only)."""
+    budget, _ = memory_budget(contract)
+    if budget is None:
+        return True
+    rows = sum(parquet_row_count(Path(file)) or 0 for file in files)
+    return rows * PROFILE_BYTES_PER_ROW <= budget

@@ -20,6 +20,7 @@ mapping plus one polars frame of sorted values (:func:`profile_to_tables`,
 
 from __future__ import annotations
 
+from checks.profile.batches import SAMPLE_VALUES, build_profile_in_batches
 from checks.profile.build import build_profile, feature_section_hash, numeric_profile
 from checks.profile.columns import (
     categorical_counts,
@@ -43,6 +44,7 @@ from checks.profile.tables import profile_from_tables, profile_to_tables
 __all__ = [
     "DEFAULT_BINS",
     "FORMAT_VERSION",
+    "SAMPLE_VALUES",
     "SKETCH_LEVELS",
     "BaselineProfile",
     "CategoricalProfile",
@@ -50,6 +52,7 @@ __all__ = [
     "Kind",
     "NumericProfile",
     "build_profile",
+    "build_profile_in_batches",
     "categorical_counts",
     "categorical_counts_and_missing",
     "feature_section_hash",

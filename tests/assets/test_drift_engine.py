@@ -12,9 +12,10 @@ import numpy as np
 import polars as pl
 import pytest
 
-from assets.drift import drift_slis
+from assets.drift import drift_slis, ensure_profile
 from assets.drift_engine import (
     EXACT_BYTES_PER_ROW,
+    PROFILE_BYTES_PER_ROW,
     choose_engine,
     columns_in_flight,
     exact_need_bytes,
@@ -30,6 +31,11 @@ SAMPLES = Path("data/samples")
 DAY = dt.date(2026, 11, 12)
 #: Rows per row group of the rewritten day, so the sketch engine streams several parts.
 GROUP_ROWS = 400
+#: The day is the sample day repeated this often (30,000 rows), so that its drift needs
+#: more memory than building the profiles from the training files (20,000 and 10,000 rows).
+TILES = 12
+#: A budget between the two (bytes): the profiles are built whole, the day is sketched.
+BETWEEN = 700_000
 #: "lies in [lo, hi]" in a sketch row's detail.
 BOUNDS = re.compile(r"lies in \[([^,]+), ([^\]]+)\]")
 
@@ -40,7 +46,8 @@ def sample_model(tmp_path: Path) -> Contract:
     shutil.copytree(SAMPLES / "contracts", tmp_path / "contracts")
     for source in ("features", "predictions"):
         path = tmp_path / "fraud_detection" / source / f"{DAY.isoformat()}.parquet"
-        pl.read_parquet(path).write_parquet(path, row_group_size=GROUP_ROWS)
+        day = pl.read_parquet(path)
+        pl.concat([day] * TILES).write_parquet(path, row_group_size=GROUP_ROWS)
     return load_contract(tmp_path / "contracts" / "fraud_detection.yaml")
 
 
@@ -52,13 +59,17 @@ def by_key(frame: pl.DataFrame) -> dict[tuple[str, str, str | None], dict[str, o
     return {(r["category"], r["sli"], r["feature"]): r for r in frame.iter_rows(named=True)}
 
 
-def test_a_tiny_budget_switches_the_day_to_the_sketch_engine_within_its_bounds(
+def test_a_day_over_the_budget_switches_to_the_sketch_engine_within_its_bounds(
     tmp_path: Path,
 ) -> None:
     contract = sample_model(tmp_path)
     profiles = tmp_path / "profiles"
+    training_rows, day_rows = 20_000, 2_500 * TILES
+    assert training_rows * PROFILE_BYTES_PER_ROW < BETWEEN  # both profiles are built whole
+    assert day_rows * EXACT_BYTES_PER_ROW > BETWEEN  # but no day fits, one column at a time
     exact = by_key(drift_slis(with_budget(contract, 1e6), DAY, profiles))
-    sketch = by_key(drift_slis(with_budget(contract, 0.01), DAY, profiles))
+    sketch = by_key(drift_slis(with_budget(contract, BETWEEN / 2**20), DAY, profiles))
+    assert ensure_profile(with_budget(contract, BETWEEN / 2**20), profiles).mode == "exact"
     assert exact.keys() == sketch.keys()
     drift_keys = [k for k in exact if k[0] in {"drift", "prediction_drift"} and k[2]]
     assert {k[1] for k in drift_keys} >= {"ks", "psi", "chi2"}
@@ -105,9 +116,9 @@ def test_the_budget_compares_the_exact_engines_estimate(tmp_path: Path) -> None:
     files = [contract.resolve(contract.sources.features, DAY)]
     numeric = contract.numeric_features
     in_flight = columns_in_flight(len(numeric))
-    need = exact_need_bytes(2500, profile, numeric, in_flight)
+    need = exact_need_bytes(2500 * TILES, profile, numeric, in_flight)
     largest = max(p.n for p in profile.numeric.values())
-    assert need == in_flight * (2500 * EXACT_BYTES_PER_ROW + largest * 8)
+    assert need == in_flight * (2500 * TILES * EXACT_BYTES_PER_ROW + largest * 8)
     fits = choose_engine(with_budget(contract, need / 2**20), files, profile, numeric)
     assert (fits.engine, fits.need_bytes) == ("exact", need)
     over = choose_engine(with_budget(contract, (need - 1) / 2**20), files, profile, numeric)
@@ -138,3 +149,26 @@ def test_row_group_parts_sketch_the_same_as_the_whole_file(tmp_path: Path) -> No
     whole = sketch_snapshot(profile, [pl.scan_parquet(path), pl.scan_parquet(path)])
     streamed = sketch_snapshot(profile, parts)
     assert compute_drift(profile, streamed).equals(compute_drift(profile, whole))
+
+
+def test_training_data_over_the_budget_gets_a_profile_built_in_batches(tmp_path: Path) -> None:
+    contract = sample_model(tmp_path)
+    profiles = tmp_path / "profiles"
+    training = contract.resolve(contract.sources.training)
+    pl.read_parquet(training).write_parquet(training, row_group_size=GROUP_ROWS)
+    tiny = with_budget(contract, 0.01)
+    batched = ensure_profile(tiny, profiles)
+    assert batched.mode == "sketch"
+    assert not any(p.has_values for p in batched.numeric.values())
+    stored = ensure_profile(tiny, profiles)  # reloaded, not rebuilt
+    assert stored.mode == "sketch" and stored.content_hash == batched.content_hash
+    rows = drift_slis(tiny, DAY, profiles).filter(pl.col("category") == "drift")
+    ks = rows.filter(pl.col("sli") == "ks").get_column("detail").to_list()
+    assert ks and all("sketch engine: the profile holds no sorted training values" in d for d in ks)
+    # The fraud sample's training file holds fewer than SAMPLE_VALUES rows: the batches'
+    # profile then equals the whole one in everything but the sorted values.
+    whole = ensure_profile(with_budget(contract, 1e6), profiles)  # fits again: rebuilt whole
+    assert whole.mode == "exact"
+    for name, w in whole.numeric.items():
+        b = batched.numeric[name]
+        assert np.array_equal(b.grid_counts, w.grid_counts) and np.array_equal(b.cuts, w.cuts)
