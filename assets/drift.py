@@ -49,7 +49,7 @@ from checks.profile import (
 )
 from checks.profile.freshness import ProfileKey, is_reusable, source_hash
 from checks.sli import empty_sli_frame, sli_frame
-from checks.unseen import unseen_category_rows
+from checks.unseen import unseen_category_rows, unseen_rows_from_counts
 
 __all__ = [
     "SIGNATURE_FILE",
@@ -313,7 +313,11 @@ def drift_rows(
         overrides=overrides,
         map_columns=ColumnRunner(),
     )
-    unseen = sli_frame(unseen_category_rows(contract, profile, current, categorical))
+    if isinstance(compared, CurrentSketch):  # the day's category counts are at hand
+        counts = {name: compared.categories[name] for name in categorical}
+        unseen = sli_frame(unseen_rows_from_counts(contract, profile, counts))
+    else:
+        unseen = sli_frame(unseen_category_rows(contract, profile, current, categorical))
     rows = _with_engine_reason(drift_sli_rows(drift, contract), choice)
     return pl.concat([rows, unseen], how="vertical")
 

@@ -186,6 +186,7 @@ def _run(args: argparse.Namespace, workers: DriftWorkers | None) -> int:
     from checks.drift import DEFAULT_METHODS, compute_drift, drifted_features
     from checks.profile import DEFAULT_BINS
 
+    _choose_sketch(args)
     _check_memory(args)
     baseline = _open_baseline(args.baseline, args.save_profile)
     current_frames = _scan_all(args.current)
@@ -229,6 +230,42 @@ def _run(args: argparse.Namespace, workers: DriftWorkers | None) -> int:
     if not verdicts.judged:
         raise InputError(f"{args.current}: {verdicts.summary()}")
     return EXIT_DRIFT if drifted_features(result) else EXIT_OK
+
+
+def _choose_sketch(args: argparse.Namespace) -> None:
+    """Switch a stored-profile comparison to the sketch engine (``args.sketch``) when the
+    exact engine's estimate does not fit the memory left, as the drift asset does
+    (:mod:`assets.drift_engine`), with a note on stderr; a parquet BASELINE has no grid
+    to sketch against, so :func:`_check_memory` alone judges it."""
+    from assets.baseline_store import is_profile_dir, load_profile
+    from assets.drift_engine import columns_in_flight, exact_need_bytes
+    from assets.memory_budget import available_memory, parquet_row_count
+
+    if args.sketch or not is_profile_dir(args.baseline):
+        return
+    try:
+        rows = sum(parquet_row_count(p) or 0 for p in _paths(args.current))
+        profile = load_profile(args.baseline)
+    except InputError:
+        return  # reported properly by the readers
+    numeric = list(profile.numeric)
+    budget = available_memory()
+    need = exact_need_bytes(rows, profile, numeric, columns_in_flight(len(numeric), args.workers))
+    if not all(p.has_values for p in profile.numeric.values()):
+        why = "the profile holds no sorted values (built in batches)"
+    elif budget is not None and need > budget.bytes_left:
+        why = (
+            f"the exact engine needs ~{need // 2**20:,} MiB, "
+            f"{budget.bytes_left // 2**20:,} MiB left ({budget.source})"
+        )
+    else:
+        return
+    args.sketch = True
+    print(
+        f"datasre drift: note: {why}: using the sketch engine (KS and Wasserstein with an "
+        "error bound)",
+        file=sys.stderr,
+    )
 
 
 def _check_memory(args: argparse.Namespace) -> None:

@@ -47,6 +47,10 @@ def sample_model(tmp_path: Path) -> Contract:
     for source in ("features", "predictions"):
         path = tmp_path / "fraud_detection" / source / f"{DAY.isoformat()}.parquet"
         day = pl.read_parquet(path)
+        if source == "features":  # a browser training never had, on 30 rows of each tile
+            first = pl.int_range(pl.len()) < 30
+            new = pl.when(first).then(pl.lit("netscape")).otherwise(pl.col("browser"))
+            day = day.with_columns(new.alias("browser"))
         pl.concat([day] * TILES).write_parquet(path, row_group_size=GROUP_ROWS)
     return load_contract(tmp_path / "contracts" / "fraud_detection.yaml")
 
@@ -100,6 +104,10 @@ def test_a_day_over_the_budget_switches_to_the_sketch_engine_within_its_bounds(
     }
     unseen = [k for k in exact if k[1] == "unseen_category_rate"]
     assert unseen and all(exact[k]["value"] == sketch[k]["value"] for k in unseen)
+    assert all(exact[k]["detail"] == sketch[k]["detail"] for k in unseen)
+    browser = sketch[("schema", "unseen_category_rate", "browser")]
+    assert browser["value"] == pytest.approx(30 / 2500)
+    assert "'netscape' 360 rows" in str(browser["detail"])
 
 
 def test_the_exact_engine_is_kept_while_the_day_fits(tmp_path: Path) -> None:

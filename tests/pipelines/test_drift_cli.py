@@ -184,3 +184,33 @@ def test_a_mix_counts_only_the_judged_features_and_names_the_others(
         "1 of 1 features with a verdict drifted: amount usd; 1 had insufficient data "
         "(fewer than 30 non-null values on a side): kind/code"
     )
+
+
+def test_a_profile_baseline_switches_to_the_sketch_engine_when_exact_does_not_fit(
+    files: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from assets.memory_budget import MemoryBudget
+
+    profile = tmp_path / "profile"
+    run(_args(str(files["base"]), str(files["same"]), "--save-profile", str(profile)))
+    capsys.readouterr()
+
+    def ks_binning() -> tuple[int, str, str]:
+        code = run(_args(str(profile), str(files["shifted"]), "--format", "json"))
+        out, err = capsys.readouterr()
+        rows = json.loads(out)
+        return code, next(r["binning"] for r in rows if r["method"] == "ks"), err
+
+    code, binning, err = ks_binning()
+    assert (code, binning, err) == (1, "exact ECDFs", "")
+    # The exact engine needs 3,000 rows x 24 B + 3,000 stored values x 8 B = 96,000 B;
+    # the sketch engine's floor (one column of one file) is 3,000 x 16 B = 48,000 B.
+    left = MemoryBudget(60_000, "test limit of 60,000 B", counts_mapped_files=False)
+    monkeypatch.setattr("assets.memory_budget.available_memory", lambda: left)
+    code, binning, err = ks_binning()
+    assert code == 1 and binning.startswith("sketch grid of")
+    assert err.startswith("datasre drift: note: the exact engine needs ~0 MiB, 0 MiB left")
+    assert "test limit of 60,000 B" in err and "using the sketch engine" in err
