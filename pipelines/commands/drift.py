@@ -186,9 +186,11 @@ def _run(args: argparse.Namespace, workers: DriftWorkers | None) -> int:
     from checks.drift import DEFAULT_METHODS, compute_drift, drifted_features
     from checks.profile import DEFAULT_BINS
 
-    _choose_sketch(args)
+    stored = _stored_profile(args.baseline, args.save_profile)
+    if stored is not None:
+        _choose_sketch(args, stored)
     _check_memory(args)
-    baseline = _open_baseline(args.baseline, args.save_profile)
+    baseline = stored if stored is not None else _open_baseline(args.baseline, args.save_profile)
     current_frames = _scan_all(args.current)
     methods = tuple(args.methods) if args.methods else DEFAULT_METHODS
     bins = args.bins if args.bins is not None else DEFAULT_BINS
@@ -232,20 +234,19 @@ def _run(args: argparse.Namespace, workers: DriftWorkers | None) -> int:
     return EXIT_DRIFT if drifted_features(result) else EXIT_OK
 
 
-def _choose_sketch(args: argparse.Namespace) -> None:
+def _choose_sketch(args: argparse.Namespace, profile: BaselineProfile) -> None:
     """Switch a stored-profile comparison to the sketch engine (``args.sketch``) when the
     exact engine's estimate does not fit the memory left, as the drift asset does
-    (:mod:`assets.drift_engine`), with a note on stderr; a parquet BASELINE has no grid
-    to sketch against, so :func:`_check_memory` alone judges it."""
-    from assets.baseline_store import is_profile_dir, load_profile
+    (:mod:`assets.drift_engine`), or when the profile keeps no sorted values (built in
+    batches), with a note on stderr. A parquet BASELINE has no grid to sketch against, so
+    :func:`_check_memory` alone judges it."""
     from assets.drift_engine import columns_in_flight, exact_need_bytes
     from assets.memory_budget import available_memory, parquet_row_count
 
-    if args.sketch or not is_profile_dir(args.baseline):
+    if args.sketch:
         return
     try:
         rows = sum(parquet_row_count(p) or 0 for p in _paths(args.current))
-        profile = load_profile(args.baseline)
     except InputError:
         return  # reported properly by the readers
     numeric = list(profile.numeric)
@@ -434,13 +435,22 @@ def _check_current(
         )
 
 
-def _open_baseline(pattern: str, save_to: str | None) -> pl.LazyFrame | BaselineProfile:
-    from assets.baseline_store import is_profile_dir, load_profile, save_profile
+def _stored_profile(pattern: str, save_to: str | None) -> BaselineProfile | None:
+    """The stored profile BASELINE names (its metadata and grids; sorted values are read
+    when used), or None for a parquet BASELINE."""
+    from assets.baseline_store import is_profile_dir, load_profile
 
-    if is_profile_dir(pattern):
-        if save_to:
-            raise InputError(f"{pattern}: --save-profile needs a parquet BASELINE")
-        return load_profile(pattern)
+    if not is_profile_dir(pattern):
+        return None
+    if save_to:
+        raise InputError(f"{pattern}: --save-profile needs a parquet BASELINE")
+    return load_profile(pattern)
+
+
+def _open_baseline(pattern: str, save_to: str | None) -> pl.LazyFrame:
+    """A parquet BASELINE's lazy scan (and its profile stored in ``save_to``)."""
+    from assets.baseline_store import save_profile
+
     frames = _scan_all(pattern)
     import polars as pl
 
