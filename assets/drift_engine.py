@@ -40,10 +40,11 @@ __all__ = [
     "profile_fits_whole",
 ]
 
-#: Bytes a day's row costs the exact engine per numeric column in flight: the float64
-#: values (8), their sorted copy (8) and the 8-byte bucket index of the KS pass (8).
-#: Measured peak on 2 cores: ~25 bytes a row at 20M rows (pipelines/commands/drift.py).
-EXACT_BYTES_PER_ROW: Final = 24
+#: Bytes a day's row costs the exact engine per numeric column in flight: the column as
+#: read, its float64 copy without nulls, the sorted copy, bucket indices and the KS pass's
+#: scratch. Measured (benchmarks/README.md, drift_engine): the drift asset's peak grew by
+#: 98 bytes per row of the fraud day from 5M to 20M rows, two columns in flight.
+EXACT_BYTES_PER_ROW: Final = 48
 #: Bytes a training row costs the whole profile build per column: the float64 values,
 #: their sorted copy, the bytes hashed into the content hash and the KS anchor (measured:
 #: 30 bytes a row of peak memory at 10M rows).

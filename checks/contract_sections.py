@@ -87,10 +87,11 @@ class DriftSettings(ContractSection):
 
     memory_budget_mb: Annotated[float, Field(gt=0)] | None = None
     """Memory, in MiB, the exact drift engine may use for one day. When its estimate (the
-    day's rows from the parquet footers x 24 bytes per numeric column in flight, plus the
-    profile's sorted training values of those columns) exceeds this, the day is compared
-    with the sketch engine instead, streaming the files row group by row group: PSI and JS
-    stay exact, KS and Wasserstein carry an error bound in each row's detail. Unset: the
+    day's rows from the parquet footers x a measured cost per row and numeric column in
+    flight, plus the profile's sorted training values; docs/running.md) exceeds this,
+    the day is compared with the sketch engine instead, streaming the files row group by
+    row group: PSI and JS stay exact, KS and Wasserstein carry an error bound in each
+    row's detail. Training data over it gets a profile built in batches. Unset: the
     memory left when the run starts (the tightest of ``ulimit -v``, the cgroup limit and
     the machine's available memory)."""
 

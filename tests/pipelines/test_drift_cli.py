@@ -206,7 +206,7 @@ def test_a_profile_baseline_switches_to_the_sketch_engine_when_exact_does_not_fi
 
     code, binning, err = ks_binning()
     assert (code, binning, err) == (1, "exact ECDFs", "")
-    # The exact engine needs 3,000 rows x 24 B + 3,000 stored values x 8 B = 96,000 B;
+    # The exact engine needs 3,000 rows x 48 B + 3,000 stored values x 8 B = 168,000 B;
     # the sketch engine's floor (one column of one file) is 3,000 x 16 B = 48,000 B.
     left = MemoryBudget(60_000, "test limit of 60,000 B", counts_mapped_files=False)
     monkeypatch.setattr("assets.memory_budget.available_memory", lambda: left)
