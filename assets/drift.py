@@ -24,7 +24,13 @@ import dagster as dg
 import polars as pl
 
 from assets.baseline_store import is_profile_dir, load_profile, save_profile
-from assets.drift_engine import EngineChoice, choose_engine, profile_fits_whole
+from assets.drift_engine import (
+    NO_SORTED_VALUES,
+    EngineChoice,
+    choose_engine,
+    lacks_sorted_values,
+    profile_fits_whole,
+)
 from assets.drift_runner import ColumnRunner
 from assets.io import resolve_files, scan_snapshot
 from assets.row_groups import row_group_parts
@@ -221,19 +227,22 @@ def _engine_input(
 ) -> tuple[pl.LazyFrame | pl.DataFrame | CurrentSketch, EngineChoice | None]:
     """What :func:`compute_drift` compares against ``profile``: the day itself (exact
     engine) or its sketch streamed row group by row group (sketch engine), with the
-    choice (None: in-memory data without files, always exact)."""
-    if not files:
+    choice. Data without files (an in-memory frame: its memory is spent already) is
+    compared exactly (choice None) unless the profile was built in batches."""
+    if files:
+        choice = choose_engine(contract, files, profile, numeric)
+        if choice.engine == "exact":
+            return current, choice
+        parts = row_group_parts(files)
+    elif lacks_sorted_values(profile, numeric):
+        choice = EngineChoice("sketch", 0, None, NO_SORTED_VALUES)
+        parts = [current.lazy()]
+    else:
         return current, None
-    choice = choose_engine(contract, files, profile, numeric)
-    if choice.engine == "exact":
-        return current, choice
-    # One column of one row group per item (sketching is numpy-bound: threads would only
+    # One column of one part per item (sketching is numpy-bound: threads would only
     # contend), or shared with a worker process on large days.
     sketch = sketch_snapshot(
-        profile,
-        row_group_parts(files),
-        [*numeric, *categorical],
-        map_columns=ColumnRunner(threads=1),
+        profile, parts, [*numeric, *categorical], map_columns=ColumnRunner(threads=1)
     )
     return sketch, choice
 

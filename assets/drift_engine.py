@@ -31,11 +31,13 @@ from checks.profile import BaselineProfile
 
 __all__ = [
     "EXACT_BYTES_PER_ROW",
+    "NO_SORTED_VALUES",
     "PROFILE_BYTES_PER_ROW",
     "EngineChoice",
     "choose_engine",
     "columns_in_flight",
     "exact_need_bytes",
+    "lacks_sorted_values",
     "memory_budget",
     "profile_fits_whole",
 ]
@@ -100,6 +102,16 @@ def exact_need_bytes(
     return in_flight * (day_rows * EXACT_BYTES_PER_ROW + baseline)
 
 
+#: Why a profile built in batches can serve the sketch engine only.
+NO_SORTED_VALUES: Final = "the profile holds no sorted training values"
+
+
+def lacks_sorted_values(profile: BaselineProfile, numeric: Sequence[str]) -> bool:
+    """Whether a numeric feature's profile keeps no sorted values (built in batches), so
+    that only the sketch engine can compare it."""
+    return any(name in profile.numeric and not profile.numeric[name].has_values for name in numeric)
+
+
 def memory_budget(contract: Contract) -> tuple[int | None, str]:
     """(bytes the drift work may use, where that figure comes from): the contract's
     ``drift.memory_budget_mb``, else the memory left now; None when no limit is known."""
@@ -118,8 +130,8 @@ def choose_engine(
     the profile holds no sorted training values of a numeric feature."""
     day_rows = sum(parquet_row_count(Path(file)) or 0 for file in files)  # 0: unreadable
     need = exact_need_bytes(day_rows, profile, numeric, columns_in_flight(len(numeric)))
-    if any(name in profile.numeric and not profile.numeric[name].has_values for name in numeric):
-        return EngineChoice("sketch", need, None, "the profile holds no sorted training values")
+    if lacks_sorted_values(profile, numeric):
+        return EngineChoice("sketch", need, None, NO_SORTED_VALUES)
     budget, source = memory_budget(contract)
     if budget is None:
         return EngineChoice("exact", need, None, source)

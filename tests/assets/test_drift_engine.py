@@ -12,7 +12,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from assets.drift import drift_slis, ensure_profile
+from assets.drift import drift_rows, drift_slis, ensure_profile
 from assets.drift_engine import (
     EXACT_BYTES_PER_ROW,
     PROFILE_BYTES_PER_ROW,
@@ -180,3 +180,14 @@ def test_training_data_over_the_budget_gets_a_profile_built_in_batches(tmp_path:
     for name, w in whole.numeric.items():
         b = batched.numeric[name]
         assert np.array_equal(b.grid_counts, w.grid_counts) and np.array_equal(b.cuts, w.cuts)
+
+
+def test_an_in_memory_frame_against_a_profile_built_in_batches_is_sketched(
+    tmp_path: Path,
+) -> None:
+    contract = with_budget(sample_model(tmp_path), 0.01)  # the profile is built in batches
+    frame = pl.read_parquet(contract.resolve(contract.sources.features, DAY))
+    rows = drift_rows(contract, frame, tmp_path / "profiles")  # as validate-candidate does
+    ks = rows.filter(pl.col("sli") == "ks")
+    assert ks.height == len(contract.numeric_features)
+    assert all("sketch engine: the profile holds no sorted" in d for d in ks["detail"])
