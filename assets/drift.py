@@ -155,7 +155,7 @@ def ensure_profile(contract: Contract, profiles_dir: str | Path) -> BaselineProf
     (sketch-only; :func:`assets.drift_engine.profile_fits_whole`)."""
     training_path = contract.resolve(contract.sources.training)
     files = resolve_files(training_path)
-    in_batches = not profile_fits_whole(contract, files)
+    in_batches = not profile_fits_whole(contract, files, len(contract.numeric_features))
 
     def build() -> BaselineProfile:
         training = scan_snapshot(training_path)
@@ -195,7 +195,7 @@ def ensure_prediction_profile(
     numeric, categorical = _prediction_columns(contract)
     digests = _content_digests(path)
     files = resolve_files(path)
-    in_batches = not profile_fits_whole(contract, files)
+    in_batches = not profile_fits_whole(contract, files, len(numeric))
     keyed: dict[str, object] = {"columns": [numeric, categorical]}
     if in_batches:
         keyed["built"] = "in batches"

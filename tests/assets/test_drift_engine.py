@@ -31,11 +31,11 @@ SAMPLES = Path("data/samples")
 DAY = dt.date(2026, 11, 12)
 #: Rows per row group of the rewritten day, so the sketch engine streams several parts.
 GROUP_ROWS = 400
-#: The day is the sample day repeated this often (30,000 rows), so that its drift needs
+#: The day is the sample day repeated this often (100,000 rows), so that its drift needs
 #: more memory than building the profiles from the training files (20,000 and 10,000 rows).
-TILES = 12
+TILES = 40
 #: A budget between the two (bytes): the profiles are built whole, the day is sketched.
-BETWEEN = 700_000
+BETWEEN = 4_000_000
 #: "lies in [lo, hi]" in a sketch row's detail.
 BOUNDS = re.compile(r"lies in \[([^,]+), ([^\]]+)\]")
 
@@ -68,9 +68,10 @@ def test_a_day_over_the_budget_switches_to_the_sketch_engine_within_its_bounds(
 ) -> None:
     contract = sample_model(tmp_path)
     profiles = tmp_path / "profiles"
-    training_rows, day_rows = 20_000, 2_500 * TILES
-    assert training_rows * PROFILE_BYTES_PER_ROW < BETWEEN  # both profiles are built whole
-    assert day_rows * EXACT_BYTES_PER_ROW > BETWEEN  # but no day fits, one column at a time
+    training_rows, n_numeric, day_rows = 20_000, len(contract.numeric_features), 2_500 * TILES
+    # Both profiles are built whole, but no day fits, even one column at a time.
+    assert training_rows * (8 * n_numeric + PROFILE_BYTES_PER_ROW) < BETWEEN
+    assert day_rows * EXACT_BYTES_PER_ROW > BETWEEN
     exact = by_key(drift_slis(with_budget(contract, 1e6), DAY, profiles))
     sketch = by_key(drift_slis(with_budget(contract, BETWEEN / 2**20), DAY, profiles))
     assert ensure_profile(with_budget(contract, BETWEEN / 2**20), profiles).mode == "exact"
@@ -107,7 +108,7 @@ def test_a_day_over_the_budget_switches_to_the_sketch_engine_within_its_bounds(
     assert all(exact[k]["detail"] == sketch[k]["detail"] for k in unseen)
     browser = sketch[("schema", "unseen_category_rate", "browser")]
     assert browser["value"] == pytest.approx(30 / 2500)
-    assert "'netscape' 360 rows" in str(browser["detail"])
+    assert f"'netscape' {30 * TILES} rows" in str(browser["detail"])
 
 
 def test_the_exact_engine_is_kept_while_the_day_fits(tmp_path: Path) -> None:
