@@ -11,10 +11,10 @@ and its KS and Wasserstein carry a guaranteed error bound (docs/drift.md, "Sketc
 
 The choice is made before any column is read, from the parquet footers (rows) and the
 stored profile (training values per column): :func:`exact_need_bytes` against the
-contract's ``drift.memory_budget_mb`` or, unset, the memory left now
-(:func:`assets.memory_budget.available_memory`). A profile without sorted values (built
-out of core, :func:`checks.profile.build_profile_in_batches`) can only serve the sketch
-engine.
+contract's ``drift.memory_budget_mb`` or, unset, :data:`DEFAULT_MEMORY_BUDGET_MB` (or the
+memory left now, :func:`assets.memory_budget.available_memory`, when less). A profile
+without sorted values (built out of core, :func:`checks.profile.build_profile_in_batches`)
+can only serve the sketch engine.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from checks.contract import Contract
 from checks.profile import BaselineProfile
 
 __all__ = [
+    "DEFAULT_MEMORY_BUDGET_MB",
     "EXACT_BYTES_PER_ROW",
     "NO_SORTED_VALUES",
     "PROFILE_BYTES_PER_ROW",
@@ -63,7 +64,7 @@ Engine = Literal["exact", "sketch"]
 @dataclass(frozen=True)
 class EngineChoice:
     """The engine for one day's drift and why: what the exact engine would need, against
-    which budget (bytes; None when no limit is known) from where."""
+    which budget (bytes; None when the profile decided) from where."""
 
     engine: Engine
     need_bytes: int
@@ -104,6 +105,14 @@ def exact_need_bytes(
     return in_flight * (day_rows * EXACT_BYTES_PER_ROW + baseline)
 
 
+#: The budget (MiB) when the contract sets none. Why this low: the exact engine's
+#: estimate is what it adds to a process that already holds ~0.5 GiB (imports, the
+#: profile, a worker process), and the partition job's target is a 5M-row day under
+#: 1 GiB (issue 14). 256 MiB keeps days up to ~2.7M rows (two numeric columns in flight)
+#: exact; above that the sketch engine's bound is ~3.5e-4 on KS. Raise it per model with
+#: ``drift.memory_budget_mb`` to keep bigger days exact.
+DEFAULT_MEMORY_BUDGET_MB: Final = 256
+
 #: Why a profile built in batches can serve the sketch engine only.
 NO_SORTED_VALUES: Final = "the profile holds no sorted training values"
 
@@ -114,15 +123,17 @@ def lacks_sorted_values(profile: BaselineProfile, numeric: Sequence[str]) -> boo
     return any(name in profile.numeric and not profile.numeric[name].has_values for name in numeric)
 
 
-def memory_budget(contract: Contract) -> tuple[int | None, str]:
+def memory_budget(contract: Contract) -> tuple[int, str]:
     """(bytes the drift work may use, where that figure comes from): the contract's
-    ``drift.memory_budget_mb``, else the memory left now; None when no limit is known."""
+    ``drift.memory_budget_mb``, else :data:`DEFAULT_MEMORY_BUDGET_MB` or the memory left
+    now when that is less."""
     if contract.drift.memory_budget_mb is not None:
         return int(contract.drift.memory_budget_mb * _MIB), "drift.memory_budget_mb"
+    default = DEFAULT_MEMORY_BUDGET_MB * _MIB
     left = available_memory()
-    if left is None:
-        return None, "no memory limit known"
-    return left.bytes_left, left.source
+    if left is not None and left.bytes_left < default:
+        return left.bytes_left, left.source
+    return default, f"the default drift.memory_budget_mb of {DEFAULT_MEMORY_BUDGET_MB} MiB"
 
 
 def choose_engine(
@@ -135,8 +146,6 @@ def choose_engine(
     if lacks_sorted_values(profile, numeric):
         return EngineChoice("sketch", need, None, NO_SORTED_VALUES)
     budget, source = memory_budget(contract)
-    if budget is None:
-        return EngineChoice("exact", need, None, source)
     return EngineChoice("exact" if need <= budget else "sketch", need, budget, source)
 
 
@@ -147,8 +156,6 @@ def profile_fits_whole(contract: Contract, files: Sequence[str], n_numeric: int)
     :data:`PROFILE_BYTES_PER_ROW`) within the budget. Otherwise it is built in batches
     (:func:`checks.profile.build_profile_in_batches`, sketch-only, a few hundred MiB)."""
     budget, _ = memory_budget(contract)
-    if budget is None:
-        return True
     rows = sum(parquet_row_count(Path(file)) or 0 for file in files)
     kept = n_numeric * _BASELINE_BYTES_PER_VALUE
     return rows * (kept + PROFILE_BYTES_PER_ROW) <= budget

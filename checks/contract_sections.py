@@ -91,9 +91,9 @@ class DriftSettings(ContractSection):
     flight, plus the profile's sorted training values; docs/running.md) exceeds this,
     the day is compared with the sketch engine instead, streaming the files row group by
     row group: PSI and JS stay exact, KS and Wasserstein carry an error bound in each
-    row's detail. Training data over it gets a profile built in batches. Unset: the
-    memory left when the run starts (the tightest of ``ulimit -v``, the cgroup limit and
-    the machine's available memory)."""
+    row's detail. Training data over it gets a profile built in batches. Unset: 256 MiB
+    (days up to ~2.7M rows stay exact), or the memory left when the run starts when that
+    is less (the tightest of ``ulimit -v``, the cgroup limit and available memory)."""
 
 
 class FeatureSpec(ContractSection):

@@ -19,7 +19,9 @@ from assets.drift_engine import (
     choose_engine,
     columns_in_flight,
     exact_need_bytes,
+    memory_budget,
 )
+from assets.memory_budget import MemoryBudget
 from assets.row_groups import row_group_parts
 from checks.contract import Contract, load_contract
 from checks.contract_sections import DriftSettings
@@ -192,3 +194,18 @@ def test_an_in_memory_frame_against_a_profile_built_in_batches_is_sketched(
     ks = rows.filter(pl.col("sli") == "ks")
     assert ks.height == len(contract.numeric_features)
     assert all("sketch engine: the profile holds no sorted" in d for d in ks["detail"])
+
+
+def test_the_default_budget_is_256_mib_or_the_memory_left_when_less(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    contract = sample_model(tmp_path)
+    assert contract.drift.memory_budget_mb is None
+    plenty = MemoryBudget(2**40, "1 TiB available on this machine", counts_mapped_files=False)
+    monkeypatch.setattr("assets.drift_engine.available_memory", lambda: plenty)
+    default = "the default drift.memory_budget_mb of 256 MiB"
+    assert memory_budget(contract) == (256 * 2**20, default)
+    tight = MemoryBudget(1000, "cgroup memory limit of 1 MiB", counts_mapped_files=False)
+    monkeypatch.setattr("assets.drift_engine.available_memory", lambda: tight)
+    assert memory_budget(contract) == (1000, "cgroup memory limit of 1 MiB")
+    assert memory_budget(with_budget(contract, 1.5)) == (3 * 2**19, "drift.memory_budget_mb")
