@@ -133,7 +133,7 @@ def memory_budget(contract: Contract) -> tuple[int, str]:
     left = available_memory()
     if left is not None and left.bytes_left < default:
         return left.bytes_left, left.source
-    return default, f"the default drift.memory_budget_mb of {DEFAULT_MEMORY_BUDGET_MB} MiB"
+    return default, "the default: drift.memory_budget_mb unset"
 
 
 def choose_engine(

@@ -203,7 +203,7 @@ def test_the_default_budget_is_256_mib_or_the_memory_left_when_less(
     assert contract.drift.memory_budget_mb is None
     plenty = MemoryBudget(2**40, "1 TiB available on this machine", counts_mapped_files=False)
     monkeypatch.setattr("assets.drift_engine.available_memory", lambda: plenty)
-    default = "the default drift.memory_budget_mb of 256 MiB"
+    default = "the default: drift.memory_budget_mb unset"
     assert memory_budget(contract) == (256 * 2**20, default)
     tight = MemoryBudget(1000, "cgroup memory limit of 1 MiB", counts_mapped_files=False)
     monkeypatch.setattr("assets.drift_engine.available_memory", lambda: tight)
