@@ -6,8 +6,11 @@ version from the training parquet and stored under ``<profiles_dir>/<model>/<ver
 source signature changes: the training files' content (a BLAKE2b hash of their bytes,
 never their size and mtime), the contract's feature section and the PSI bins, or when it
 was stored in another format version; that rule and its key are
-:mod:`checks.profile.freshness`'s. Building reads the training data
-one column at a time; every later run only reads the profile.
+:mod:`checks.profile.freshness`'s. Building reads the training data one column at a
+time, or, past the memory budget, batch by batch (row groups) into a sketch-only profile;
+every later run only reads the profile. Each day is compared with the exact engine while
+it fits the budget and with the sketch engine, streamed by row group, above it
+(:mod:`assets.drift_engine`).
 """
 
 import datetime as dt
@@ -301,7 +304,7 @@ def drift_rows(
 
     ``files``, the parquet files ``current`` scans, let the memory budget pick the engine
     (:func:`assets.drift_engine.choose_engine`); without them (an in-memory frame) the
-    engine is exact.
+    engine is exact unless the profile was built in batches.
     """
     schema = current.collect_schema() if isinstance(current, pl.LazyFrame) else current.schema
     # A missing or wrongly typed column is schema_valid's breach; drift skips it.

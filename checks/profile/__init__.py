@@ -6,7 +6,8 @@ per numeric feature, the PSI cut points and bin counts, the sorted non-null valu
 exact KS/Wasserstein), a fine quantile grid (for sketch mode), mean and standard
 deviation; per categorical feature the category counts; and a content hash of the data
 and of the contract's feature section, so a stored profile is rebuilt only when either
-changes.
+changes. Training data larger than memory is profiled batch by batch from mergeable parts
+(:func:`build_profile_in_batches`: everything but the sorted values, so sketch mode only).
 
 Conventions (the same as :mod:`checks.drift`): nulls and NaN are dropped and counted;
 ``±inf`` are kept as extreme values for KS, PSI and JS, and excluded (counted) from the
