@@ -13,6 +13,9 @@ unknown column, no common columns) or no verdict at all (every feature with fewe
 ``MIN_VALUES`` = 30 non-null values on a side, an empty CURRENT included): one line on
 stderr naming the file and the field. "0 drifted" is only said of features that were
 judged.
+With a stored-profile BASELINE the sketch engine is chosen without ``--sketch`` when the
+exact engine's estimate (:mod:`assets.drift_engine`) exceeds the memory left or the
+profile keeps no sorted values; stderr says so.
 Heavy imports (polars, numpy, scipy) happen inside :func:`run`, so registering the
 command costs nothing to the other subcommands.
 """
