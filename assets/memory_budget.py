@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-__all__ = ["MemoryBudget", "available_memory", "parquet_row_count"]
+__all__ = ["MemoryBudget", "available_memory", "parquet_row_count", "parquet_row_group_rows"]
 
 _CGROUP_ROOT: Final = Path("/sys/fs/cgroup")
 _MIB: Final = 1024 * 1024
@@ -164,6 +164,32 @@ class _Footer:
         else:
             raise ValueError(f"unknown thrift compact type {kind}")
 
+    def whole_struct_i64(self, wanted: int) -> int | None:
+        """Read a whole struct; the value of its i64 field ``wanted`` (None if absent)."""
+        field = 0
+        found = None
+        while (head := self.byte()) != 0:
+            delta, kind = head >> 4, head & 0x0F
+            field = field + delta if delta else self.zigzag()
+            if field == wanted and kind == 6:
+                found = self.zigzag()
+            else:
+                self.skip(kind)
+        return found
+
+    def row_group_rows(self) -> list[int]:
+        """``num_rows`` of every element of ``FileMetaData.row_groups`` (field 4)."""
+        field = 0
+        while (head := self.byte()) != 0:
+            delta, kind = head >> 4, head & 0x0F
+            field = field + delta if delta else self.zigzag()
+            if field == 4 and kind == 9:
+                head = self.byte()
+                size = head >> 4 if head >> 4 != 15 else self.varint()
+                return [self.whole_struct_i64(3) or 0 for _ in range(size)]
+            self.skip(kind)
+        return []
+
     def struct_field(self, wanted: int | None) -> int | None:
         """Read a struct up to field ``wanted`` (an i64, returned) or skip all of it."""
         field = 0
@@ -176,13 +202,8 @@ class _Footer:
         return None
 
 
-def parquet_row_count(path: Path) -> int | None:
-    """Rows of a parquet file from its footer (``FileMetaData.num_rows``, field 3); None
-    when the file is not readable as parquet (the readers then report it).
-
-    Why not polars: counting with polars starts its thread pools and engine, and under a
-    tight memory limit that is exactly what can hang before any error surfaces.
-    """
+def _footer(path: Path) -> _Footer | None:
+    """A cursor over a parquet file's footer; None when it is not readable as parquet."""
     try:
         with path.open("rb") as handle:
             handle.seek(-8, 2)
@@ -191,7 +212,32 @@ def parquet_row_count(path: Path) -> int | None:
                 return None
             (size,) = struct.unpack("<I", tail[:4])
             handle.seek(-8 - size, 2)
-            rows = _Footer(handle.read(size)).struct_field(3)
-    except (OSError, ValueError, IndexError):
+            return _Footer(handle.read(size))
+    except (OSError, ValueError):
+        return None
+
+
+def parquet_row_count(path: Path) -> int | None:
+    """Rows of a parquet file from its footer (``FileMetaData.num_rows``, field 3); None
+    when the file is not readable as parquet (the readers then report it).
+
+    Why not polars: counting with polars starts its thread pools and engine, and under a
+    tight memory limit that is exactly what can hang before any error surfaces.
+    """
+    footer = _footer(path)
+    try:
+        rows = footer.struct_field(3) if footer is not None else None
+    except (ValueError, IndexError):
         return None
     return rows if rows is not None and rows >= 0 else None
+
+
+def parquet_row_group_rows(path: Path) -> list[int] | None:
+    """Rows of each row group of a parquet file (``FileMetaData.row_groups``, field 4, each
+    ``RowGroup.num_rows``, field 3), from its footer as :func:`parquet_row_count`; None
+    when the file is not readable as parquet."""
+    footer = _footer(path)
+    try:
+        return footer.row_group_rows() if footer is not None else None
+    except (ValueError, IndexError):
+        return None

@@ -12,13 +12,23 @@ group alone (its slice is pushed down to the parquet reader).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import polars as pl
-import pyarrow.parquet as pq
 
+from assets.memory_budget import parquet_row_group_rows
 from checks.errors import InputError
 
-__all__ = ["row_group_parts"]
+__all__ = ["row_group_parts", "row_group_sizes"]
+
+
+def row_group_sizes(file: str) -> list[int]:
+    """Rows of each row group of a parquet file, from its footer (no polars engine, so
+    it is safe under a tight memory limit; :mod:`assets.memory_budget`)."""
+    sizes = parquet_row_group_rows(Path(file))
+    if sizes is None:
+        raise InputError(f"{file}: cannot read the parquet footer")
+    return sizes
 
 
 def row_group_parts(files: Sequence[str]) -> list[pl.LazyFrame]:
@@ -26,14 +36,9 @@ def row_group_parts(files: Sequence[str]) -> list[pl.LazyFrame]:
     groups left out; a file with no rows at all gives no part)."""
     parts: list[pl.LazyFrame] = []
     for file in files:
-        try:
-            metadata = pq.read_metadata(file)
-        except (OSError, ValueError) as exc:
-            raise InputError(f"{file}: cannot read the parquet footer ({exc})") from None
         scan = pl.scan_parquet(file)
         offset = 0
-        for index in range(metadata.num_row_groups):
-            rows = metadata.row_group(index).num_rows
+        for rows in row_group_sizes(file):
             if rows:
                 parts.append(scan.slice(offset, rows))
             offset += rows

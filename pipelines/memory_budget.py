@@ -12,6 +12,6 @@ def out_of_memory_message(file: str, detail: str) -> str:
     """The one line every out-of-memory exit prints: the file, what ran out, what to do."""
     return (
         f"{file}: out of memory: {detail}; use --sketch with a stored profile (reads the "
-        "snapshot file by file), --processes 1 --workers 1, smaller files, or a machine "
+        "snapshot row group by row group), --processes 1 --workers 1, smaller files, or a machine "
         "(or limit) with more memory"
     )

@@ -207,12 +207,16 @@ def _run(args: argparse.Namespace, workers: DriftWorkers | None) -> int:
 
         if not isinstance(baseline, BaselineProfile):
             raise InputError(f"{args.baseline}: --sketch needs a stored profile as BASELINE")
+        from assets.row_groups import row_group_parts
+
         wanted = None if numeric is None else [*(numeric or []), *(categorical or [])]
         try:
             # One item at a time in this process (sketching is numpy-bound: threads
-            # would only contend), or shared with worker processes.
+            # would only contend), or shared with worker processes; each item reads one
+            # column of one row group at a time.
             runner = ColumnRunner(threads=1, processes=args.processes, pool=workers)
-            current = sketch_snapshot(baseline, current_frames, wanted, map_columns=runner)
+            parts = row_group_parts([str(path) for path in _paths(args.current)])
+            current = sketch_snapshot(baseline, parts, wanted, map_columns=runner)
         except pl.exceptions.PolarsError as exc:
             raise _read_error(args.current, "cannot read", exc) from None
     else:
@@ -277,12 +281,16 @@ def _check_memory(args: argparse.Namespace) -> None:
     memory left (see :mod:`assets.memory_budget` for why a crash cannot be caught).
 
     Exact mode holds one whole column of CURRENT (and of a parquet BASELINE) per process;
-    sketch mode one column of one file. The estimate is a floor, so a refusal means the
+    sketch mode one column of one row group. The estimate is a floor, so a refusal means the
     run would certainly fail; a run that passes may still run out, and is then reported
     by the handlers in :func:`run`.
     """
     from assets.baseline_store import is_profile_dir
-    from assets.memory_budget import available_memory, parquet_row_count
+    from assets.memory_budget import (
+        available_memory,
+        parquet_row_count,
+        parquet_row_group_rows,
+    )
 
     budget = available_memory()
     if budget is None:
@@ -292,8 +300,11 @@ def _check_memory(args: argparse.Namespace) -> None:
         baseline = [] if is_profile_dir(args.baseline) else _paths(args.baseline)
     except InputError:
         return  # reported properly by the readers
-    counts = [parquet_row_count(p) or 0 for p in current]
-    rows = max(counts, default=0) if args.sketch else sum(counts)
+    if args.sketch:
+        groups = (parquet_row_group_rows(p) or [] for p in current)
+        rows = max((n for sizes in groups for n in sizes), default=0)
+    else:
+        rows = sum(parquet_row_count(p) or 0 for p in current)
     rows = max(rows, sum(parquet_row_count(p) or 0 for p in baseline))
     need = rows * _BYTES_PER_ROW
     if budget.counts_mapped_files:  # polars maps the files it reads
