@@ -94,8 +94,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--sketch",
         action="store_true",
-        help="stream CURRENT file by file into mergeable counts (needs a profile BASELINE); "
-        "KS/Wasserstein then carry an error bound",
+        help="stream CURRENT row group by row group into mergeable counts (needs a profile "
+        "BASELINE); KS/Wasserstein then carry an error bound",
     )
     parser.add_argument(
         "--save-profile",
