@@ -6,8 +6,11 @@ version from the training parquet and stored under ``<profiles_dir>/<model>/<ver
 source signature changes: the training files' content (a BLAKE2b hash of their bytes,
 never their size and mtime), the contract's feature section and the PSI bins, or when it
 was stored in another format version; that rule and its key are
-:mod:`checks.profile.freshness`'s. Building reads the training data
-one column at a time; every later run only reads the profile.
+:mod:`checks.profile.freshness`'s. Building reads the training data one column at a
+time, or, past the memory budget, batch by batch (row groups) into a sketch-only profile;
+every later run only reads the profile. Each day is compared with the exact engine while
+it fits the budget and with the sketch engine, streamed by row group, above it
+(:mod:`assets.drift_engine`).
 """
 
 import datetime as dt
@@ -16,30 +19,46 @@ import hashlib
 import json
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, TypedDict
 
 import dagster as dg
 import polars as pl
 
 from assets.baseline_store import is_profile_dir, load_profile, save_profile
+from assets.drift_engine import (
+    NO_SORTED_VALUES,
+    EngineChoice,
+    choose_engine,
+    lacks_sorted_values,
+    profile_fits_whole,
+)
 from assets.drift_runner import ColumnRunner
 from assets.io import resolve_files, scan_snapshot
+from assets.row_groups import row_group_parts
 from assets.sli_asset import breached, build_sli_asset
 from assets.state import inside
 from checks.contract import Contract
-from checks.drift import compute_drift, compute_prediction_drift, drift_sli_rows
+from checks.drift import (
+    compute_drift,
+    compute_prediction_drift,
+    drift_sli_rows,
+    sketch_snapshot,
+)
 from checks.errors import InputError
 from checks.profile import (
     DEFAULT_BINS,
     BaselineProfile,
+    CurrentSketch,
     build_profile,
+    build_profile_in_batches,
     is_categorical_dtype,
     is_numeric_dtype,
 )
 from checks.profile.freshness import ProfileKey, is_reusable, source_hash
 from checks.sli import empty_sli_frame, sli_frame
-from checks.unseen import unseen_category_rows
+from checks.unseen import unseen_category_rows, unseen_rows_from_counts
 
 __all__ = [
     "SIGNATURE_FILE",
@@ -84,12 +103,16 @@ def _content_digests(pattern: str) -> list[tuple[int, str]]:
     return digests
 
 
-def baseline_signature(contract: Contract) -> str:
+def baseline_signature(contract: Contract, *, in_batches: bool = False) -> str:
     """Key of what the profile is built from (the training data's content, the feature
-    section, the bins); a change means a rebuild."""
+    section, the bins) and, for a profile built in batches, that it was: a change means a
+    rebuild, so a sketch-only profile is rebuilt whole once the training data fits."""
     digests = _content_digests(contract.resolve(contract.sources.training))
     features = {name: spec.model_dump(mode="json") for name, spec in contract.features.items()}
-    return source_hash(digests, {"features": features, "bins": _bins(contract)})
+    parts: dict[str, object] = {"features": features, "bins": _bins(contract)}
+    if in_batches:
+        parts["built"] = "in batches"
+    return source_hash(digests, parts)
 
 
 def _cached_profile(
@@ -118,25 +141,43 @@ def _cached_profile(
         return profile
 
 
+class _ProfileOptions(TypedDict):
+    """What both profile builders take from the contract."""
+
+    numeric: list[str]
+    categorical: list[str]
+    bins: dict[str, int]
+    features: dict[str, Any]
+
+
 def ensure_profile(contract: Contract, profiles_dir: str | Path) -> BaselineProfile:
-    """The model version's stored feature profile, rebuilt when its signature changed."""
+    """The model version's stored feature profile, rebuilt when its signature changed.
+
+    Built whole (one training column at a time, sorted values kept for the exact engine)
+    while the training data fits the memory budget, else in batches of row groups
+    (sketch-only; :func:`assets.drift_engine.profile_fits_whole`)."""
     training_path = contract.resolve(contract.sources.training)
+    files = resolve_files(training_path)
+    in_batches = not profile_fits_whole(contract, files, len(contract.numeric_features))
 
     def build() -> BaselineProfile:
         training = scan_snapshot(training_path)
         missing = sorted(set(contract.features) - set(training.collect_schema().names()))
         if missing:
             raise InputError(f"{training_path}: training data lacks feature columns {missing}")
-        return build_profile(
-            training,
+        options = _ProfileOptions(
             numeric=contract.numeric_features,
             categorical=contract.categorical_features,
             bins=_bins(contract),
             features={n: s.model_dump(mode="json") for n, s in contract.features.items()},
         )
+        if in_batches:
+            return build_profile_in_batches(row_group_parts(files), **options)
+        return build_profile(training, **options)
 
     directory = inside(profiles_dir, contract.model, contract.version)
-    return _cached_profile(directory, baseline_signature(contract), build)
+    signature = baseline_signature(contract, in_batches=in_batches)
+    return _cached_profile(directory, signature, build)
 
 
 def _prediction_columns(contract: Contract) -> tuple[list[str], list[str]]:
@@ -149,13 +190,19 @@ def _prediction_columns(contract: Contract) -> tuple[list[str], list[str]]:
 def ensure_prediction_profile(
     contract: Contract, profiles_dir: str | Path
 ) -> BaselineProfile | None:
-    """The stored profile of ``sources.prediction_baseline``, or None when not declared."""
+    """The stored profile of ``sources.prediction_baseline``, or None when not declared;
+    built whole or in batches by the same memory rule as :func:`ensure_profile`."""
     if contract.sources.prediction_baseline is None:
         return None
     path = contract.resolve(contract.sources.prediction_baseline)
     numeric, categorical = _prediction_columns(contract)
     digests = _content_digests(path)
-    signature = source_hash(digests, {"columns": [numeric, categorical]})
+    files = resolve_files(path)
+    in_batches = not profile_fits_whole(contract, files, len(numeric))
+    keyed: dict[str, object] = {"columns": [numeric, categorical]}
+    if in_batches:
+        keyed["built"] = "in batches"
+    signature = source_hash(digests, keyed)
 
     def build() -> BaselineProfile:
         reference = scan_snapshot(path)
@@ -163,33 +210,102 @@ def ensure_prediction_profile(
         missing = sorted(set(numeric + categorical) - present)
         if missing:
             raise InputError(f"{path}: prediction baseline lacks columns {missing}")
+        if in_batches:
+            batches = row_group_parts(files)
+            return build_profile_in_batches(batches, numeric=numeric, categorical=categorical)
         return build_profile(reference, numeric=numeric, categorical=categorical)
 
     directory = inside(profiles_dir, contract.model, contract.version, "predictions")
     return _cached_profile(directory, signature, build)
 
 
-def prediction_drift_rows(
-    contract: Contract, predictions: pl.LazyFrame, profiles_dir: str | Path
-) -> pl.DataFrame:
-    """Drift of the score and predicted label against the prediction baseline
-    (category ``prediction_drift``); empty when the contract declares no baseline."""
-    profile = ensure_prediction_profile(contract, profiles_dir)
-    if profile is None:
-        return empty_sli_frame()
-    drift = compute_prediction_drift(profile, predictions, contract, map_columns=ColumnRunner())
-    rows = drift_sli_rows(drift, contract)
-    return rows.filter(pl.col("feature").is_not_null()).with_columns(
-        pl.lit("prediction_drift").alias("category")
+def _engine_input(
+    contract: Contract,
+    profile: BaselineProfile,
+    current: pl.LazyFrame | pl.DataFrame,
+    files: Sequence[str],
+    *,
+    numeric: Sequence[str],
+    categorical: Sequence[str],
+) -> tuple[pl.LazyFrame | pl.DataFrame | CurrentSketch, EngineChoice | None]:
+    """What :func:`compute_drift` compares against ``profile``: the day itself (exact
+    engine) or its sketch streamed row group by row group (sketch engine), with the
+    choice. Data without files (an in-memory frame: its memory is spent already) is
+    compared exactly (choice None) unless the profile was built in batches."""
+    if files:
+        choice = choose_engine(contract, files, profile, numeric)
+        if choice.engine == "exact":
+            return current, choice
+        parts = row_group_parts(files)
+    elif lacks_sorted_values(profile, numeric):
+        choice = EngineChoice("sketch", 0, None, NO_SORTED_VALUES)
+        parts = [current.lazy()]
+    else:
+        return current, None
+    # One column of one part per item (sketching is numpy-bound: threads would only
+    # contend), or shared with a worker process on large days.
+    sketch = sketch_snapshot(
+        profile, parts, [*numeric, *categorical], map_columns=ColumnRunner(threads=1)
+    )
+    return sketch, choice
+
+
+def _with_engine_reason(rows: pl.DataFrame, choice: EngineChoice | None) -> pl.DataFrame:
+    """Rows of the sketch engine say so, and why, at the end of their detail."""
+    if choice is None or choice.engine != "sketch":
+        return rows
+    reason = choice.reason()
+    return rows.with_columns(
+        pl.when(pl.col("detail").is_null())
+        .then(pl.lit(reason))
+        .otherwise(pl.col("detail") + "; " + reason)
+        .alias("detail")
     )
 
 
+def prediction_drift_rows(
+    contract: Contract,
+    predictions: pl.LazyFrame,
+    profiles_dir: str | Path,
+    *,
+    files: Sequence[str] = (),
+) -> pl.DataFrame:
+    """Drift of the score and predicted label against the prediction baseline
+    (category ``prediction_drift``); empty when the contract declares no baseline.
+    ``files`` (the day's parquet files) let the memory budget pick the engine."""
+    profile = ensure_prediction_profile(contract, profiles_dir)
+    if profile is None:
+        return empty_sli_frame()
+    present = set(predictions.collect_schema().names())
+    numeric, categorical = (
+        [n for n in names if n in present] for names in _prediction_columns(contract)
+    )
+    current, choice = _engine_input(
+        contract, profile, predictions, files, numeric=numeric, categorical=categorical
+    )
+    drift = compute_prediction_drift(profile, current, contract, map_columns=ColumnRunner())
+    rows = drift_sli_rows(drift, contract)
+    rows = rows.filter(pl.col("feature").is_not_null()).with_columns(
+        pl.lit("prediction_drift").alias("category")
+    )
+    return _with_engine_reason(rows, choice)
+
+
 def drift_rows(
-    contract: Contract, current: pl.LazyFrame | pl.DataFrame, profiles_dir: str | Path
+    contract: Contract,
+    current: pl.LazyFrame | pl.DataFrame,
+    profiles_dir: str | Path,
+    *,
+    files: Sequence[str] = (),
 ) -> pl.DataFrame:
     """Drift SLI rows of a feature frame against the model version's stored profile, and
     its ``unseen_category_rate`` rows (categories the profile never had; category
-    ``schema``, computed here because the profile is at hand)."""
+    ``schema``, computed here because the profile is at hand).
+
+    ``files``, the parquet files ``current`` scans, let the memory budget pick the engine
+    (:func:`assets.drift_engine.choose_engine`); without them (an in-memory frame) the
+    engine is exact unless the profile was built in batches.
+    """
     schema = current.collect_schema() if isinstance(current, pl.LazyFrame) else current.schema
     # A missing or wrongly typed column is schema_valid's breach; drift skips it.
     numeric = [n for n in contract.numeric_features if n in schema and is_numeric_dtype(schema[n])]
@@ -198,40 +314,50 @@ def drift_rows(
     ]
     overrides = {name: spec.drift for name, spec in contract.features.items()}
     profile = ensure_profile(contract, profiles_dir)
+    compared, choice = _engine_input(
+        contract, profile, current, files, numeric=numeric, categorical=categorical
+    )
     drift = compute_drift(
         profile,
-        current,
+        compared,
         numeric=numeric,
         categorical=categorical,
         overrides=overrides,
         map_columns=ColumnRunner(),
     )
-    unseen = sli_frame(unseen_category_rows(contract, profile, current, categorical))
-    return pl.concat([drift_sli_rows(drift, contract), unseen], how="vertical")
+    if isinstance(compared, CurrentSketch):  # the day's category counts are at hand
+        counts = {name: compared.categories[name] for name in categorical}
+        unseen = sli_frame(unseen_rows_from_counts(contract, profile, counts))
+    else:
+        unseen = sli_frame(unseen_category_rows(contract, profile, current, categorical))
+    rows = _with_engine_reason(drift_sli_rows(drift, contract), choice)
+    return pl.concat([rows, unseen], how="vertical")
 
 
-def _scan_if_readable(contract: Contract, pattern: str | None, day: dt.date) -> pl.LazyFrame | None:
-    """The day's lazy scan of a source, or None when it is undeclared or unreadable."""
+def _day_files(contract: Contract, pattern: str | None, day: dt.date) -> list[str] | None:
+    """The day's files of a source, or None when it is undeclared or unreadable."""
     if pattern is None:
         return None
     try:
-        scan = scan_snapshot(contract.resolve(pattern, day))
-        scan.collect_schema()
+        scan_snapshot(contract.resolve(pattern, day)).collect_schema()
+        return resolve_files(contract.resolve(pattern, day))
     except InputError:
         return None  # recorded by validation_slis as ingest_ok = 0
-    return scan
 
 
 def drift_slis(contract: Contract, day: dt.date, profiles_dir: str | Path) -> pl.DataFrame:
     """Drift SLI rows of the day's features and predictions; a source whose snapshot is
-    unreadable adds none (``validation_slis`` records it as ``ingest_ok = 0``)."""
+    unreadable adds none (``validation_slis`` records it as ``ingest_ok = 0``). Each
+    source's engine is chosen from its files and the memory budget."""
     frames = []
-    features = _scan_if_readable(contract, contract.sources.features, day)
+    features = _day_files(contract, contract.sources.features, day)
     if features is not None:
-        frames.append(drift_rows(contract, features, profiles_dir))
-    predictions = _scan_if_readable(contract, contract.sources.predictions, day)
+        scan = pl.scan_parquet(features)
+        frames.append(drift_rows(contract, scan, profiles_dir, files=features))
+    predictions = _day_files(contract, contract.sources.predictions, day)
     if predictions is not None:
-        frames.append(prediction_drift_rows(contract, predictions, profiles_dir))
+        scan = pl.scan_parquet(predictions)
+        frames.append(prediction_drift_rows(contract, scan, profiles_dir, files=predictions))
     return pl.concat(frames, how="vertical") if frames else empty_sli_frame()
 
 

@@ -23,6 +23,7 @@ from checks.contract_sections import (
     MODEL_NAME_RULE,
     VERSION_RULE,
     ContractSection,
+    DriftSettings,
     FeatureSpec,
     PredictionColumns,
     ScheduleSpec,
@@ -88,6 +89,9 @@ class Contract(ContractSection):
     declared under ``slos`` win."""
     schedule: ScheduleSpec = Field(default_factory=ScheduleSpec)
     """When the daily run happens and when a day is evaluated."""
+    drift: DriftSettings = Field(default_factory=DriftSettings)
+    """How the partition job computes drift: the memory budget that picks the exact or the
+    sketch engine."""
     path: Path = Path("<memory>")
     """The file the contract was loaded from (set by the loader, never written in YAML)."""
 

@@ -20,6 +20,7 @@ __all__ = [
     "VERSION_RULE",
     "ContractSection",
     "DriftOverride",
+    "DriftSettings",
     "FeatureDtype",
     "FeatureSpec",
     "PredictionColumns",
@@ -79,6 +80,20 @@ class DriftOverride(ContractSection):
     """Number of bins of PSI and JS (2 to 1000); unset: the default binning."""
     enabled: bool = True
     """``false`` leaves this feature out of drift (no drift rows at all)."""
+
+
+class DriftSettings(ContractSection):
+    """How the partition job computes this model's drift (all features at once)."""
+
+    memory_budget_mb: Annotated[float, Field(gt=0)] | None = None
+    """Memory, in MiB, the exact drift engine may use for one day. When its estimate (the
+    day's rows from the parquet footers x a measured cost per row and numeric column in
+    flight, plus the profile's sorted training values; docs/running.md) exceeds this,
+    the day is compared with the sketch engine instead, streaming the files row group by
+    row group: PSI and JS stay exact, KS and Wasserstein carry an error bound in each
+    row's detail. Training data over it gets a profile built in batches. Unset: 256 MiB
+    (days up to ~2.7M rows stay exact), or the memory left when the run starts when that
+    is less (the tightest of ``ulimit -v``, the cgroup limit and available memory)."""
 
 
 class FeatureSpec(ContractSection):

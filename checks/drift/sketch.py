@@ -85,7 +85,16 @@ def sketch_numeric_rows(
         ok = math.isfinite(bounds.wasserstein) and math.isfinite(std)
         w = normalised_wasserstein(bounds.wasserstein, std) if ok else None
         half = bounds.wasserstein_half_width / max(std, STD_FLOOR) if ok else None
-        rows.append(measured(facts, "wasserstein", settings, grid, statistic=w, error_bound=half))
+        detail = (
+            f"sketch: the exact distance lies in [{w - half:.6g}, {w + half:.6g}]"
+            if w is not None and half is not None
+            else None
+        )
+        rows.append(
+            measured(
+                facts, "wasserstein", settings, grid, statistic=w, error_bound=half, detail=detail
+            )
+        )
     return rows
 
 

@@ -6,7 +6,8 @@ per numeric feature, the PSI cut points and bin counts, the sorted non-null valu
 exact KS/Wasserstein), a fine quantile grid (for sketch mode), mean and standard
 deviation; per categorical feature the category counts; and a content hash of the data
 and of the contract's feature section, so a stored profile is rebuilt only when either
-changes.
+changes. Training data larger than memory is profiled batch by batch from mergeable parts
+(:func:`build_profile_in_batches`: everything but the sorted values, so sketch mode only).
 
 Conventions (the same as :mod:`checks.drift`): nulls and NaN are dropped and counted;
 ``±inf`` are kept as extreme values for KS, PSI and JS, and excluded (counted) from the
@@ -20,6 +21,7 @@ mapping plus one polars frame of sorted values (:func:`profile_to_tables`,
 
 from __future__ import annotations
 
+from checks.profile.batches import SAMPLE_VALUES, build_profile_in_batches
 from checks.profile.build import build_profile, feature_section_hash, numeric_profile
 from checks.profile.columns import (
     categorical_counts,
@@ -43,6 +45,7 @@ from checks.profile.tables import profile_from_tables, profile_to_tables
 __all__ = [
     "DEFAULT_BINS",
     "FORMAT_VERSION",
+    "SAMPLE_VALUES",
     "SKETCH_LEVELS",
     "BaselineProfile",
     "CategoricalProfile",
@@ -50,6 +53,7 @@ __all__ = [
     "Kind",
     "NumericProfile",
     "build_profile",
+    "build_profile_in_batches",
     "categorical_counts",
     "categorical_counts_and_missing",
     "feature_section_hash",

@@ -13,12 +13,10 @@ import numpy as np
 import polars as pl
 
 from checks.arrays import FloatArray
-from checks.errors import InputError
 from checks.profile.columns import (
     categorical_counts_and_missing,
     column_height,
-    is_categorical_dtype,
-    is_numeric_dtype,
+    feature_columns,
     numeric_values,
 )
 from checks.profile.model import (
@@ -111,7 +109,7 @@ def build_profile(
     keep_values : bool
         Keep the sorted values (exact mode); False gives a small sketch-only profile.
     """
-    numeric_cols, categorical_cols = _resolve_columns(baseline, numeric, categorical)
+    numeric_cols, categorical_cols = feature_columns(baseline, numeric, categorical)
     spec_hash = feature_section_hash(features or {})
     digest = hashlib.sha256(spec_hash.encode())
     nums: dict[str, NumericProfile] = {}
@@ -148,21 +146,3 @@ def build_profile(
         n_rows=n_rows,
         mode="exact" if keep_values else "sketch",
     )
-
-
-def _resolve_columns(
-    frame: pl.DataFrame | pl.LazyFrame,
-    numeric: Sequence[str] | None,
-    categorical: Sequence[str] | None,
-) -> tuple[list[str], list[str]]:
-    schema = frame.collect_schema() if isinstance(frame, pl.LazyFrame) else frame.schema
-    if numeric is None and categorical is None:
-        return (
-            [c for c, t in schema.items() if is_numeric_dtype(t)],
-            [c for c, t in schema.items() if is_categorical_dtype(t)],
-        )
-    nums, cats = list(numeric or []), list(categorical or [])
-    for name in nums + cats:
-        if name not in schema:
-            raise InputError(f"baseline: column {name!r}: not found")
-    return nums, cats

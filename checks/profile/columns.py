@@ -4,15 +4,19 @@ category counts."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import polars as pl
 
 from checks.arrays import FloatArray
+from checks.errors import InputError
 
 __all__ = [
     "categorical_counts",
     "categorical_counts_and_missing",
     "column_height",
+    "feature_columns",
     "is_categorical_dtype",
     "is_numeric_dtype",
     "numeric_values",
@@ -80,3 +84,23 @@ def categorical_counts_and_missing(
     )
     nulls = counts.filter(pl.col("category").is_null()).get_column("count").sum()
     return counts.drop_nulls("category").sort("category"), int(nulls or 0)
+
+
+def feature_columns(
+    frame: pl.DataFrame | pl.LazyFrame,
+    numeric: Sequence[str] | None,
+    categorical: Sequence[str] | None,
+) -> tuple[list[str], list[str]]:
+    """(numeric, categorical) feature columns of a frame: the given ones, each checked to
+    exist, or when both are None every numeric and every categorical column."""
+    schema = frame.collect_schema() if isinstance(frame, pl.LazyFrame) else frame.schema
+    if numeric is None and categorical is None:
+        return (
+            [c for c, t in schema.items() if is_numeric_dtype(t)],
+            [c for c, t in schema.items() if is_categorical_dtype(t)],
+        )
+    nums, cats = list(numeric or []), list(categorical or [])
+    for name in nums + cats:
+        if name not in schema:
+            raise InputError(f"baseline: column {name!r}: not found")
+    return nums, cats

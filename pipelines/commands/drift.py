@@ -13,6 +13,9 @@ unknown column, no common columns) or no verdict at all (every feature with fewe
 ``MIN_VALUES`` = 30 non-null values on a side, an empty CURRENT included): one line on
 stderr naming the file and the field. "0 drifted" is only said of features that were
 judged.
+With a stored-profile BASELINE the sketch engine is chosen without ``--sketch`` when the
+exact engine's estimate (:mod:`assets.drift_engine`) exceeds the memory left or the
+profile keeps no sorted values; stderr says so.
 Heavy imports (polars, numpy, scipy) happen inside :func:`run`, so registering the
 command costs nothing to the other subcommands.
 """
@@ -94,8 +97,8 @@ def register(subparsers: Subcommands) -> None:
     parser.add_argument(
         "--sketch",
         action="store_true",
-        help="stream CURRENT file by file into mergeable counts (needs a profile BASELINE); "
-        "KS/Wasserstein then carry an error bound",
+        help="stream CURRENT row group by row group into mergeable counts (needs a profile "
+        "BASELINE); KS/Wasserstein then carry an error bound",
     )
     parser.add_argument(
         "--save-profile",
@@ -186,8 +189,11 @@ def _run(args: argparse.Namespace, workers: DriftWorkers | None) -> int:
     from checks.drift import DEFAULT_METHODS, compute_drift, drifted_features
     from checks.profile import DEFAULT_BINS
 
+    stored = _stored_profile(args.baseline, args.save_profile)
+    if stored is not None:
+        _choose_sketch(args, stored)
     _check_memory(args)
-    baseline = _open_baseline(args.baseline, args.save_profile)
+    baseline = stored if stored is not None else _open_baseline(args.baseline, args.save_profile)
     current_frames = _scan_all(args.current)
     methods = tuple(args.methods) if args.methods else DEFAULT_METHODS
     bins = args.bins if args.bins is not None else DEFAULT_BINS
@@ -201,12 +207,16 @@ def _run(args: argparse.Namespace, workers: DriftWorkers | None) -> int:
 
         if not isinstance(baseline, BaselineProfile):
             raise InputError(f"{args.baseline}: --sketch needs a stored profile as BASELINE")
+        from assets.row_groups import row_group_parts
+
         wanted = None if numeric is None else [*(numeric or []), *(categorical or [])]
         try:
             # One item at a time in this process (sketching is numpy-bound: threads
-            # would only contend), or shared with worker processes.
+            # would only contend), or shared with worker processes; each item reads one
+            # column of one row group at a time.
             runner = ColumnRunner(threads=1, processes=args.processes, pool=workers)
-            current = sketch_snapshot(baseline, current_frames, wanted, map_columns=runner)
+            parts = row_group_parts([str(path) for path in _paths(args.current)])
+            current = sketch_snapshot(baseline, parts, wanted, map_columns=runner)
         except pl.exceptions.PolarsError as exc:
             raise _read_error(args.current, "cannot read", exc) from None
     else:
@@ -231,17 +241,56 @@ def _run(args: argparse.Namespace, workers: DriftWorkers | None) -> int:
     return EXIT_DRIFT if drifted_features(result) else EXIT_OK
 
 
+def _choose_sketch(args: argparse.Namespace, profile: BaselineProfile) -> None:
+    """Switch a stored-profile comparison to the sketch engine (``args.sketch``) when the
+    exact engine's estimate does not fit the memory left, as the drift asset does
+    (:mod:`assets.drift_engine`), or when the profile keeps no sorted values (built in
+    batches), with a note on stderr. A parquet BASELINE has no grid to sketch against, so
+    :func:`_check_memory` alone judges it."""
+    from assets.drift_engine import columns_in_flight, exact_need_bytes
+    from assets.memory_budget import available_memory, parquet_row_count
+
+    if args.sketch:
+        return
+    try:
+        rows = sum(parquet_row_count(p) or 0 for p in _paths(args.current))
+    except InputError:
+        return  # reported properly by the readers
+    numeric = list(profile.numeric)
+    budget = available_memory()
+    need = exact_need_bytes(rows, profile, numeric, columns_in_flight(len(numeric), args.workers))
+    if not all(p.has_values for p in profile.numeric.values()):
+        why = "the profile holds no sorted values (built in batches)"
+    elif budget is not None and need > budget.bytes_left:
+        why = (
+            f"the exact engine needs ~{need // 2**20:,} MiB, "
+            f"{budget.bytes_left // 2**20:,} MiB left ({budget.source})"
+        )
+    else:
+        return
+    args.sketch = True
+    print(
+        f"datasre drift: note: {why}: using the sketch engine (KS and Wasserstein with an "
+        "error bound)",
+        file=sys.stderr,
+    )
+
+
 def _check_memory(args: argparse.Namespace) -> None:
     """Refuse, before reading any column, a comparison that clearly cannot fit in the
-    memory left (see :mod:`pipelines.memory_budget` for why a crash cannot be caught).
+    memory left (see :mod:`assets.memory_budget` for why a crash cannot be caught).
 
     Exact mode holds one whole column of CURRENT (and of a parquet BASELINE) per process;
-    sketch mode one column of one file. The estimate is a floor, so a refusal means the
+    sketch mode one column of one row group. The estimate is a floor, so a refusal means the
     run would certainly fail; a run that passes may still run out, and is then reported
     by the handlers in :func:`run`.
     """
     from assets.baseline_store import is_profile_dir
-    from pipelines.memory_budget import available_memory, parquet_row_count
+    from assets.memory_budget import (
+        available_memory,
+        parquet_row_count,
+        parquet_row_group_rows,
+    )
 
     budget = available_memory()
     if budget is None:
@@ -251,8 +300,11 @@ def _check_memory(args: argparse.Namespace) -> None:
         baseline = [] if is_profile_dir(args.baseline) else _paths(args.baseline)
     except InputError:
         return  # reported properly by the readers
-    counts = [parquet_row_count(p) or 0 for p in current]
-    rows = max(counts, default=0) if args.sketch else sum(counts)
+    if args.sketch:
+        groups = (parquet_row_group_rows(p) or [] for p in current)
+        rows = max((n for sizes in groups for n in sizes), default=0)
+    else:
+        rows = sum(parquet_row_count(p) or 0 for p in current)
     rows = max(rows, sum(parquet_row_count(p) or 0 for p in baseline))
     need = rows * _BYTES_PER_ROW
     if budget.counts_mapped_files:  # polars maps the files it reads
@@ -397,13 +449,22 @@ def _check_current(
         )
 
 
-def _open_baseline(pattern: str, save_to: str | None) -> pl.LazyFrame | BaselineProfile:
-    from assets.baseline_store import is_profile_dir, load_profile, save_profile
+def _stored_profile(pattern: str, save_to: str | None) -> BaselineProfile | None:
+    """The stored profile BASELINE names (its metadata and grids; sorted values are read
+    when used), or None for a parquet BASELINE."""
+    from assets.baseline_store import is_profile_dir, load_profile
 
-    if is_profile_dir(pattern):
-        if save_to:
-            raise InputError(f"{pattern}: --save-profile needs a parquet BASELINE")
-        return load_profile(pattern)
+    if not is_profile_dir(pattern):
+        return None
+    if save_to:
+        raise InputError(f"{pattern}: --save-profile needs a parquet BASELINE")
+    return load_profile(pattern)
+
+
+def _open_baseline(pattern: str, save_to: str | None) -> pl.LazyFrame:
+    """A parquet BASELINE's lazy scan (and its profile stored in ``save_to``)."""
+    from assets.baseline_store import save_profile
+
     frames = _scan_all(pattern)
     import polars as pl
 

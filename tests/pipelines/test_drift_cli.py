@@ -184,3 +184,57 @@ def test_a_mix_counts_only_the_judged_features_and_names_the_others(
         "1 of 1 features with a verdict drifted: amount usd; 1 had insufficient data "
         "(fewer than 30 non-null values on a side): kind/code"
     )
+
+
+def test_a_profile_baseline_switches_to_the_sketch_engine_when_exact_does_not_fit(
+    files: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from assets.memory_budget import MemoryBudget
+
+    profile = tmp_path / "profile"
+    run(_args(str(files["base"]), str(files["same"]), "--save-profile", str(profile)))
+    capsys.readouterr()
+
+    def ks_binning() -> tuple[int, str, str]:
+        code = run(_args(str(profile), str(files["shifted"]), "--format", "json"))
+        out, err = capsys.readouterr()
+        rows = json.loads(out)
+        return code, next(r["binning"] for r in rows if r["method"] == "ks"), err
+
+    code, binning, err = ks_binning()
+    assert (code, binning, err) == (1, "exact ECDFs", "")
+    # The exact engine needs 3,000 rows x 48 B + 3,000 stored values x 8 B = 168,000 B;
+    # the sketch engine's floor (one column of one file) is 3,000 x 16 B = 48,000 B.
+    left = MemoryBudget(60_000, "test limit of 60,000 B", counts_mapped_files=False)
+    monkeypatch.setattr("assets.memory_budget.available_memory", lambda: left)
+    code, binning, err = ks_binning()
+    assert code == 1 and binning.startswith("sketch grid of")
+    assert err.startswith("datasre drift: note: the exact engine needs ~0 MiB, 0 MiB left")
+    assert "test limit of 60,000 B" in err and "using the sketch engine" in err
+
+
+def test_sketch_mode_reads_row_group_by_row_group_so_only_one_group_must_fit(
+    files: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from assets.memory_budget import MemoryBudget
+
+    profile = tmp_path / "profile"
+    run(_args(str(files["base"]), str(files["same"]), "--save-profile", str(profile)))
+    capsys.readouterr()
+    grouped = tmp_path / "grouped.parquet"
+    pl.read_parquet(files["shifted"]).write_parquet(grouped, row_group_size=500)
+    whole = run(_args(str(profile), str(files["shifted"]), "--sketch", "--format", "json"))
+    expected = json.loads(capsys.readouterr().out)
+    # One column of the whole file (3,000 rows x 16 B) does not fit; of a group (500) does.
+    left = MemoryBudget(20_000, "test limit of 20,000 B", counts_mapped_files=False)
+    monkeypatch.setattr("assets.memory_budget.available_memory", lambda: left)
+    with pytest.raises(InputError, match="comparing 3,000 rows needs at least"):
+        run(_args(str(profile), str(files["shifted"]), "--sketch"))
+    assert run(_args(str(profile), str(grouped), "--sketch", "--format", "json")) == whole == 1
+    assert json.loads(capsys.readouterr().out) == expected

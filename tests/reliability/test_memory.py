@@ -18,12 +18,13 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pyarrow.parquet as pq
 import pytest
 
 from assets.drift_runner import share_work
 from assets.drift_workers import DriftWorkers
+from assets.memory_budget import parquet_row_count, parquet_row_group_rows
 from pipelines.cli import main
-from pipelines.memory_budget import parquet_row_count
 
 ROOT = Path(__file__).resolve().parents[2]
 ONE_GIB = 1 << 30
@@ -156,9 +157,9 @@ def test_polars_allocation_failure_is_the_out_of_memory_line(
     assert code == 2
     assert err == [
         f"datasre: error: {snapshots['small']}: out of memory: Cannot allocate memory "
-        "(os error 12); use --sketch with a stored profile (reads the snapshot file by "
-        "file), --processes 1 --workers 1, smaller files, or a machine (or limit) with "
-        "more memory"
+        "(os error 12); use --sketch with a stored profile (reads the snapshot row group "
+        "by row group), --processes 1 --workers 1, smaller files, or a machine (or limit) "
+        "with more memory"
     ]
 
 
@@ -181,6 +182,11 @@ def test_parquet_row_count_reads_the_footer(tmp_path: Path) -> None:
         data.write_parquet(tmp_path / name, row_group_size=4)
         expected = pl.scan_parquet(tmp_path / name).select(pl.len()).collect().item()
         assert parquet_row_count(tmp_path / name) == expected
+        metadata = pq.read_metadata(tmp_path / name)
+        groups = [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)]
+        assert parquet_row_group_rows(tmp_path / name) == groups
+    assert parquet_row_group_rows(tmp_path / "nested.parquet") == [4, 4, 4, 4, 4, 1]
     (tmp_path / "text.parquet").write_text("not parquet")
     assert parquet_row_count(tmp_path / "text.parquet") is None
     assert parquet_row_count(tmp_path / "absent.parquet") is None
+    assert parquet_row_group_rows(tmp_path / "text.parquet") is None
