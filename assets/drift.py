@@ -21,9 +21,8 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, Final, TypedDict
 
-import dagster as dg
 import polars as pl
 
 from assets.baseline_store import is_profile_dir, load_profile, save_profile
@@ -36,8 +35,10 @@ from assets.drift_engine import (
 )
 from assets.drift_runner import ColumnRunner
 from assets.io import resolve_files, scan_snapshot
+from assets.partitions import Partition
+from assets.resources import DatasreConfig
 from assets.row_groups import row_group_parts
-from assets.sli_asset import breached, build_sli_asset
+from assets.sli_asset import SliAssetSpec, breached
 from assets.state import inside
 from checks.contract import Contract
 from checks.drift import (
@@ -61,9 +62,9 @@ from checks.sli import empty_sli_frame, sli_frame
 from checks.unseen import unseen_category_rows, unseen_rows_from_counts
 
 __all__ = [
+    "DRIFT_ASSET",
     "SIGNATURE_FILE",
     "baseline_signature",
-    "build_drift_asset",
     "drift_rows",
     "drift_slis",
     "ensure_prediction_profile",
@@ -74,6 +75,15 @@ __all__ = [
 #: File beside a stored profile holding its :class:`~checks.profile.freshness.ProfileKey`.
 SIGNATURE_FILE = "source.json"
 _BUILD_LOCK = threading.Lock()
+
+#: The libraries it runs on, as the Dagster UI tags it.
+KINDS: Final = frozenset({"polars", "scipy"})
+#: What the asset measures, as the Dagster UI shows it.
+DESCRIPTION: Final = (
+    "PSI, KS, chi-square, Jensen-Shannon and Wasserstein of every feature "
+    "against the stored training baseline profile, with BH q-values and the drift rule; "
+    "the share of rows whose category training never had (unseen_category_rate)."
+)
 
 
 def _bins(contract: Contract) -> dict[str, int]:
@@ -361,23 +371,16 @@ def drift_slis(contract: Contract, day: dt.date, profiles_dir: str | Path) -> pl
     return pl.concat(frames, how="vertical") if frames else empty_sli_frame()
 
 
-def _drifted_features(frame: pl.DataFrame) -> str:
-    """The features with a breached drift row, for the run page ("none" when none)."""
+def _drift_metadata(frame: pl.DataFrame) -> dict[str, str]:
+    """The run page's metadata: the features with a breached drift row ("none" when none)."""
     drifted = breached(frame).filter(pl.col("feature").is_not_null())
-    return ", ".join(sorted(set(drifted["feature"].to_list()))) or "none"
+    return {"drifted_features": ", ".join(sorted(set(drifted["feature"].to_list()))) or "none"}
 
 
-def build_drift_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
-    """The ``drift_slis`` asset for these partitions."""
-    return build_sli_asset(
-        "drift_slis",
-        partitions_def,
-        description="PSI, KS, chi-square, Jensen-Shannon and Wasserstein of every feature "
-        "against the stored training baseline profile, with BH q-values and the drift rule; "
-        "the share of rows whose category training never had (unseen_category_rate).",
-        kinds={"polars", "scipy"},
-        compute=lambda contract, partition, datasre: drift_slis(
-            contract, partition.day, datasre.profiles_dir()
-        ),
-        metadata=lambda frame: {"drifted_features": _drifted_features(frame)},
-    )
+def _compute(contract: Contract, partition: Partition, datasre: DatasreConfig) -> pl.DataFrame:
+    """The asset's SLI frame: :func:`drift_slis` of the partition's day."""
+    return drift_slis(contract, partition.day, datasre.profiles_dir())
+
+
+#: The asset, declared as data (built by :func:`assets.sli_asset.build_sli_asset`).
+DRIFT_ASSET: Final = SliAssetSpec("drift_slis", DESCRIPTION, KINDS, _compute, _drift_metadata)

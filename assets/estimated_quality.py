@@ -16,11 +16,12 @@ import datetime as dt
 import math
 from typing import Final
 
-import dagster as dg
 import polars as pl
 
 from assets.io import read_snapshot, resolve_files
-from assets.sli_asset import breached, build_sli_asset
+from assets.partitions import Partition
+from assets.resources import DatasreConfig
+from assets.sli_asset import SliAssetSpec, breached
 from checks.contract import Contract, ModelType
 from checks.errors import InputError
 from checks.estimated_quality import estimated_quality_rows
@@ -28,8 +29,8 @@ from checks.ids import comparable_ids
 from checks.sli import empty_sli_frame
 
 __all__ = [
+    "ESTIMATED_QUALITY_ASSET",
     "REFERENCE_DAYS",
-    "build_estimated_quality_asset",
     "calibration_reference",
     "estimated_quality_slis",
     "reference_days",
@@ -37,6 +38,15 @@ __all__ = [
 
 #: Labelled days the calibration uses.
 REFERENCE_DAYS: Final = 7
+
+#: The libraries it runs on, as the Dagster UI tags it.
+KINDS: Final = frozenset({"polars", "sklearn"})
+#: What the asset measures, as the Dagster UI shows it.
+DESCRIPTION: Final = (
+    "Accuracy, precision, recall, F1 and ROC AUC estimated from calibrated "
+    "scores (CBPE) for a day whose labels are not in yet (status 'estimated'); the "
+    "realized metrics replace them when the labels arrive."
+)
 
 
 def _exists(contract: Contract, pattern: str, day: dt.date) -> bool:
@@ -113,15 +123,17 @@ def estimated_quality_slis(contract: Contract, day: dt.date) -> pl.DataFrame:
     return estimated_quality_rows(contract, reference, predictions, reference_days=period)
 
 
-def build_estimated_quality_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
-    """The ``estimated_quality_slis`` asset for these partitions."""
-    return build_sli_asset(
-        "estimated_quality_slis",
-        partitions_def,
-        description="Accuracy, precision, recall, F1 and ROC AUC estimated from calibrated "
-        "scores (CBPE) for a day whose labels are not in yet (status 'estimated'); the "
-        "realized metrics replace them when the labels arrive.",
-        kinds={"polars", "sklearn"},
-        compute=lambda contract, partition, _: estimated_quality_slis(contract, partition.day),
-        metadata=lambda frame: {"breaches": breached(frame).height},
-    )
+def _compute(contract: Contract, partition: Partition, datasre: DatasreConfig) -> pl.DataFrame:
+    """The asset's SLI frame: :func:`estimated_quality_slis` of the partition's day."""
+    return estimated_quality_slis(contract, partition.day)
+
+
+def _breach_count(frame: pl.DataFrame) -> dict[str, int]:
+    """The run page's metadata: how many rows breached."""
+    return {"breaches": breached(frame).height}
+
+
+#: The asset, declared as data (built by :func:`assets.sli_asset.build_sli_asset`).
+ESTIMATED_QUALITY_ASSET: Final = SliAssetSpec(
+    "estimated_quality_slis", DESCRIPTION, KINDS, _compute, _breach_count
+)

@@ -15,11 +15,12 @@ import json
 from pathlib import Path
 from typing import Final
 
-import dagster as dg
 import polars as pl
 
 from assets.io import read_snapshot, resolve_files
-from assets.sli_asset import breached, build_sli_asset
+from assets.partitions import Partition
+from assets.resources import DatasreConfig
+from assets.sli_asset import SliAssetSpec, breached
 from assets.state import inside
 from checks.contract import Contract
 from checks.errors import InputError
@@ -36,7 +37,16 @@ from checks.multivariate.sli_rows import (
 )
 from checks.sli import empty_sli_frame
 
-__all__ = ["NULL_FILE", "build_multivariate_asset", "domain_null", "multivariate_slis"]
+__all__ = ["MULTIVARIATE_ASSET", "NULL_FILE", "domain_null", "multivariate_slis"]
+
+#: The libraries it runs on, as the Dagster UI tags it.
+KINDS: Final = frozenset({"polars", "sklearn"})
+#: What the asset measures, as the Dagster UI shows it.
+DESCRIPTION: Final = (
+    "Multivariate drift against the training baseline: a domain "
+    "classifier's cross-validated AUC (threshold calibrated on baseline-vs-baseline "
+    "splits) and the PCA reconstruction error (bounds from held-out baseline rows)."
+)
 
 #: The stored calibration of ``rows`` rows per side: ``domain_null_<rows>.json``.
 NULL_FILE: Final = "domain_null_{rows}.json"
@@ -120,17 +130,12 @@ def _measured(frame: pl.DataFrame) -> dict[str, float]:
     }
 
 
-def build_multivariate_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
-    """The ``multivariate_drift_slis`` asset for these partitions."""
-    return build_sli_asset(
-        "multivariate_drift_slis",
-        partitions_def,
-        description="Multivariate drift against the training baseline: a domain "
-        "classifier's cross-validated AUC (threshold calibrated on baseline-vs-baseline "
-        "splits) and the PCA reconstruction error (bounds from held-out baseline rows).",
-        kinds={"polars", "sklearn"},
-        compute=lambda contract, partition, datasre: multivariate_slis(
-            contract, partition.day, datasre.profiles_dir()
-        ),
-        metadata=_measured,
-    )
+def _compute(contract: Contract, partition: Partition, datasre: DatasreConfig) -> pl.DataFrame:
+    """The asset's SLI frame: :func:`multivariate_slis` of the partition's day."""
+    return multivariate_slis(contract, partition.day, datasre.profiles_dir())
+
+
+#: The asset, declared as data (built by :func:`assets.sli_asset.build_sli_asset`).
+MULTIVARIATE_ASSET: Final = SliAssetSpec(
+    "multivariate_drift_slis", DESCRIPTION, KINDS, _compute, _measured
+)

@@ -12,12 +12,14 @@ row for the ``labels`` source.
 """
 
 import datetime as dt
+from typing import Final
 
-import dagster as dg
 import polars as pl
 
 from assets.io import read_snapshot, resolve_files
-from assets.sli_asset import breached, build_sli_asset
+from assets.partitions import Partition
+from assets.resources import DatasreConfig
+from assets.sli_asset import SliAssetSpec, breached
 from assets.validation import ingest_row
 from checks.contract import Contract
 from checks.errors import InputError
@@ -25,7 +27,15 @@ from checks.prediction_log import prediction_log_sli_rows
 from checks.quality import quality_sli_rows
 from checks.sli import empty_sli_frame, sli_frame
 
-__all__ = ["SOURCE_LABELS", "build_quality_asset", "quality_slis"]
+__all__ = ["QUALITY_ASSET", "SOURCE_LABELS", "quality_slis"]
+
+#: The libraries it runs on, as the Dagster UI tags it.
+KINDS: Final = frozenset({"polars"})
+#: What the asset measures, as the Dagster UI shows it.
+DESCRIPTION: Final = (
+    "Prediction-log SLIs (confidence, latency, availability, cost) and, "
+    "once labels arrive, quality per slice and fairness."
+)
 
 SOURCE_LABELS = "labels"
 
@@ -92,17 +102,15 @@ def _labelled_rows(frame: pl.DataFrame) -> int:
     return int(labelled.item() or 0) if labelled.height else 0
 
 
-def build_quality_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
-    """The ``quality_slis`` asset for these partitions."""
-    return build_sli_asset(
-        "quality_slis",
-        partitions_def,
-        description="Prediction-log SLIs (confidence, latency, availability, cost) and, "
-        "once labels arrive, quality per slice and fairness.",
-        kinds={"polars"},
-        compute=lambda contract, partition, _: quality_slis(contract, partition.day),
-        metadata=lambda frame: {
-            "labelled_rows": _labelled_rows(frame),
-            "breaches": breached(frame).height,
-        },
-    )
+def _quality_metadata(frame: pl.DataFrame) -> dict[str, int]:
+    """The run page's metadata: the labelled rows the scores used, and the breaches."""
+    return {"labelled_rows": _labelled_rows(frame), "breaches": breached(frame).height}
+
+
+def _compute(contract: Contract, partition: Partition, datasre: DatasreConfig) -> pl.DataFrame:
+    """The asset's SLI frame: :func:`quality_slis` of the partition's day."""
+    return quality_slis(contract, partition.day)
+
+
+#: The asset, declared as data (built by :func:`assets.sli_asset.build_sli_asset`).
+QUALITY_ASSET: Final = SliAssetSpec("quality_slis", DESCRIPTION, KINDS, _compute, _quality_metadata)

@@ -8,6 +8,7 @@ there to the one writer (:mod:`assets.writer`).
 
 # No `from __future__ import annotations`: Dagster reads the asset body's annotations.
 from collections.abc import Callable, Mapping
+from typing import NamedTuple
 
 import dagster as dg
 import polars as pl
@@ -16,7 +17,7 @@ from assets.partitions import Partition
 from assets.resources import DatasreConfig
 from checks.contract import Contract
 
-__all__ = ["SliCompute", "breached", "build_sli_asset"]
+__all__ = ["SliAssetSpec", "SliCompute", "SliMetadata", "breached", "build_sli_asset"]
 
 #: An SLI function: the partition's contract, the partition, the resource (clock, state
 #: directory) in; the partition's SLI frame out.
@@ -28,25 +29,35 @@ def breached(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.filter(pl.col("ok") == pl.lit(value=False))
 
 
+#: What the run page shows of a partition's SLI frame, besides ``sli_rows``.
+SliMetadata = Callable[[pl.DataFrame], "Mapping[str, dg.RawMetadataValue]"]
+
+
+class SliAssetSpec(NamedTuple):
+    """One compute asset declared as data: its name, what the Dagster UI says it
+    measures, its kinds (the UI's tags), its SLI function and its run-page metadata."""
+
+    name: str
+    description: str
+    kinds: frozenset[str]
+    compute: SliCompute
+    metadata: SliMetadata
+
+
 def build_sli_asset(
-    name: str,
-    partitions_def: dg.PartitionsDefinition,
-    *,
-    description: str,
-    kinds: set[str],
-    compute: SliCompute,
-    metadata: "Callable[[pl.DataFrame], Mapping[str, dg.RawMetadataValue]]",
+    spec: SliAssetSpec, partitions_def: dg.PartitionsDefinition
 ) -> dg.AssetsDefinition:
-    """A staged SLI asset of the ``validation`` group named ``name``; its run-page
-    metadata is ``sli_rows`` plus what ``metadata`` says of the frame."""
+    """The staged SLI asset ``spec`` declares, in the ``validation`` group; its run-page
+    metadata is ``sli_rows`` plus what ``spec.metadata`` says of the frame."""
+    compute, metadata = spec.compute, spec.metadata
 
     @dg.asset(
-        name=name,
+        name=spec.name,
         partitions_def=partitions_def,
         io_manager_key="sli_staging",
         group_name="validation",
-        kinds=kinds,
-        description=description,
+        kinds=set(spec.kinds),
+        description=spec.description,
     )
     def sli_asset(
         context: dg.AssetExecutionContext, datasre: DatasreConfig

@@ -1,18 +1,20 @@
 """Validation of one (model, day) partition: ingest, schema, completeness, freshness.
 
-:func:`validation_slis` does the I/O and calls the pure checks; the Dagster asset built by
-:func:`build_validation_asset` is a thin wrapper, so tests call either directly. A snapshot
+:func:`validation_slis` does the I/O and calls the pure checks; the Dagster asset declared by
+:data:`VALIDATION_ASSET` is a thin wrapper, so tests call either directly. A snapshot
 that cannot be read becomes an ``ingest_ok = 0`` row carrying the error (the run is then
 recorded as failed) instead of an exception: the other partitions go on.
 """
 
 import datetime as dt
+from typing import Final
 
-import dagster as dg
 import polars as pl
 
 from assets.io import read_snapshot, scan_snapshot
-from assets.sli_asset import breached, build_sli_asset
+from assets.partitions import Partition
+from assets.resources import DatasreConfig
+from assets.sli_asset import SliAssetSpec, breached
 from checks.completeness import completeness_sli_rows
 from checks.contract import Contract
 from checks.errors import InputError
@@ -23,7 +25,7 @@ from checks.sli import SliRow, sli_frame, slo_row
 __all__ = [
     "SOURCE_FEATURES",
     "SOURCE_PREDICTIONS",
-    "build_validation_asset",
+    "VALIDATION_ASSET",
     "ingest_row",
     "trained_until",
     "validation_slis",
@@ -31,6 +33,14 @@ __all__ = [
 
 SOURCE_FEATURES = "features"
 SOURCE_PREDICTIONS = "predictions"
+
+#: The libraries it runs on, as the Dagster UI tags it.
+KINDS: Final = frozenset({"polars", "pandera"})
+#: What the asset measures, as the Dagster UI shows it.
+DESCRIPTION: Final = (
+    "Ingest, schema (pandera), completeness and freshness SLIs of the "
+    "day's feature and prediction snapshots."
+)
 
 
 def ingest_row(contract: Contract, source: str, n_rows: int, error: str | None) -> SliRow:
@@ -111,19 +121,21 @@ def validation_slis(contract: Contract, day: dt.date, now: dt.datetime) -> pl.Da
     return sli_frame(rows)
 
 
-def build_validation_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
-    """The ``validation_slis`` asset for these partitions."""
-    return build_sli_asset(
-        "validation_slis",
-        partitions_def,
-        description="Ingest, schema (pandera), completeness and freshness SLIs of the "
-        "day's feature and prediction snapshots.",
-        kinds={"polars", "pandera"},
-        compute=lambda contract, partition, datasre: validation_slis(
-            contract, partition.day, datasre.clock()
-        ),
-        metadata=lambda frame: {
-            "breaches": breached(frame).height,
-            "breached_slis": ", ".join(sorted(set(breached(frame)["sli"].to_list()))) or "none",
-        },
-    )
+def _validation_metadata(frame: pl.DataFrame) -> dict[str, int | str]:
+    """The run page's metadata: how many rows breached, and which SLIs."""
+    failed = breached(frame)
+    return {
+        "breaches": failed.height,
+        "breached_slis": ", ".join(sorted(set(failed["sli"]))) or "none",
+    }
+
+
+def _compute(contract: Contract, partition: Partition, datasre: DatasreConfig) -> pl.DataFrame:
+    """The asset's SLI frame: :func:`validation_slis` of the partition's day."""
+    return validation_slis(contract, partition.day, datasre.clock())
+
+
+#: The asset, declared as data (built by :func:`assets.sli_asset.build_sli_asset`).
+VALIDATION_ASSET: Final = SliAssetSpec(
+    "validation_slis", DESCRIPTION, KINDS, _compute, _validation_metadata
+)

@@ -15,11 +15,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Final
 
-import dagster as dg
 import polars as pl
 
 from assets.explain_inputs import day_features, day_scored, training_features
-from assets.sli_asset import build_sli_asset
+from assets.partitions import Partition
+from assets.resources import DatasreConfig
+from assets.sli_asset import SliAssetSpec
 from checks.contract import Contract
 from checks.explain_features import (
     IMPORTANCE_METHOD,
@@ -31,12 +32,21 @@ from checks.explain_features import (
 from checks.sli import empty_sli_frame, sli_frame, slo_row
 
 __all__ = [
+    "WEIGHTED_DRIFT_ASSET",
     "WEIGHTED_DRIFT_SLI",
     "DayDriftRanking",
-    "build_weighted_drift_asset",
     "rank_day_drift",
     "weighted_drift_slis",
 ]
+
+#: The libraries it runs on, as the Dagster UI tags it.
+KINDS: Final = frozenset({"polars"})
+#: What the asset measures, as the Dagster UI shows it.
+DESCRIPTION: Final = (
+    "importance_weighted_drift: the features' drift effects against "
+    "training (KS D, JS distance) weighted by their importance to the model's score "
+    "on the day, as datasre explain ranks them; an SLI a contract may set an objective on."
+)
 
 WEIGHTED_DRIFT_SLI: Final = "importance_weighted_drift"
 
@@ -106,15 +116,12 @@ def _measured(frame: pl.DataFrame) -> dict[str, float]:
     return {WEIGHTED_DRIFT_SLI: float(values[0])} if values and values[0] is not None else {}
 
 
-def build_weighted_drift_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
-    """The ``weighted_drift_slis`` asset for these partitions."""
-    return build_sli_asset(
-        "weighted_drift_slis",
-        partitions_def,
-        description="importance_weighted_drift: the features' drift effects against "
-        "training (KS D, JS distance) weighted by their importance to the model's score "
-        "on the day, as datasre explain ranks them; an SLI a contract may set an objective on.",
-        kinds={"polars"},
-        compute=lambda contract, partition, _: weighted_drift_slis(contract, partition.day),
-        metadata=_measured,
-    )
+def _compute(contract: Contract, partition: Partition, datasre: DatasreConfig) -> pl.DataFrame:
+    """The asset's SLI frame: :func:`weighted_drift_slis` of the partition's day."""
+    return weighted_drift_slis(contract, partition.day)
+
+
+#: The asset, declared as data (built by :func:`assets.sli_asset.build_sli_asset`).
+WEIGHTED_DRIFT_ASSET: Final = SliAssetSpec(
+    "weighted_drift_slis", DESCRIPTION, KINDS, _compute, _measured
+)

@@ -7,39 +7,46 @@ environment (see :mod:`pipelines.settings`).
 
 from __future__ import annotations
 
+from typing import Final
+
 import dagster as dg
 
 from assets.contract_cache import contracts_at
-from assets.drift import build_drift_asset
-from assets.estimated_quality import build_estimated_quality_asset
+from assets.drift import DRIFT_ASSET
+from assets.estimated_quality import ESTIMATED_QUALITY_ASSET
 from assets.model_report import build_model_report_asset
-from assets.multivariate import build_multivariate_asset
+from assets.multivariate import MULTIVARIATE_ASSET
 from assets.partitions import model_day_partitions
 from assets.publish import build_publish_asset
-from assets.quality import build_quality_asset
+from assets.quality import QUALITY_ASSET
 from assets.resources import DatasreConfig, SliStagingIOManager, SliStoreResource
-from assets.validation import build_validation_asset
-from assets.weighted_drift import build_weighted_drift_asset
+from assets.sli_asset import build_sli_asset
+from assets.validation import VALIDATION_ASSET
+from assets.weighted_drift import WEIGHTED_DRIFT_ASSET
 from assets.writer import build_writer_asset
 from pipelines.jobs import build_validation_job, executor_by_name
 from pipelines.schedules import build_schedules
 from pipelines.sensors import build_snapshot_sensor
 from pipelines.settings import Settings
 
-__all__ = ["build_definitions", "defs"]
+__all__ = ["SLI_ASSETS", "build_definitions", "defs"]
+
+#: The compute assets of a partition, in the order the run page lists them; each stages
+#: its SLI frame for the one writer.
+SLI_ASSETS: Final = (
+    VALIDATION_ASSET,
+    DRIFT_ASSET,
+    QUALITY_ASSET,
+    MULTIVARIATE_ASSET,
+    ESTIMATED_QUALITY_ASSET,
+    WEIGHTED_DRIFT_ASSET,
+)
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     contracts = list(contracts_at(settings.config_path))
     partitions = model_day_partitions(contracts)
-    compute = [
-        build_validation_asset(partitions),
-        build_drift_asset(partitions),
-        build_quality_asset(partitions),
-        build_multivariate_asset(partitions),
-        build_estimated_quality_asset(partitions),
-        build_weighted_drift_asset(partitions),
-    ]
+    compute = [build_sli_asset(spec, partitions) for spec in SLI_ASSETS]
     upstream = [a.key.path[-1] for a in compute]
     job = build_validation_job(executor_by_name(settings.executor))
     return dg.Definitions(
