@@ -23,11 +23,18 @@ import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import dagster as dg
 
-from pipelines.partition_run import QUIET_LOGS, PartitionOutcome, execute_partition
+from pipelines.partition_run import (
+    QUIET_LOGS,
+    PartitionOutcome,
+    execute_partition,
+    instance_at,
+    persistent_home,
+)
 from pipelines.settings import Settings
 
 if TYPE_CHECKING:
@@ -44,14 +51,24 @@ __all__ = [
 
 FANOUT_JOB_NAME: Final = "datasre_partitions"
 
-#: Imported once by the fork server; every partition's process is forked from it.
+#: Imported once by the fork server; every partition's process is forked from it. Beyond
+#: the pipeline, what a partition's steps import lazily (pandera, scikit-learn) and what a
+#: sqlite instance loads (SQLAlchemy, Alembic): seconds a process otherwise pays again.
 PRELOAD_MODULES: Final = (
     "pipelines.partition_fanout",
     "pipelines.definitions",
+    "pipelines.pool_slots",
     "assets.writer",
     "polars",
     "duckdb",
     "scipy.stats",
+    "pandera.polars",
+    "sklearn.ensemble",
+    "sklearn.model_selection",
+    "sklearn.isotonic",
+    "threadpoolctl",
+    "sqlalchemy",
+    "alembic.command",
 )
 
 #: Native thread pools (OpenMP, OpenBLAS, MKL) size themselves from these when they load.
@@ -73,6 +90,7 @@ class PartitionRunConfig(dg.Config):
     """What :func:`~pipelines.partition_run.execute_partition` needs, as run config: each
     step process takes its settings from here, never from its (fork server's) environment."""
 
+    dagster_home: str
     config_path: str
     database: str
     staging_dir: str
@@ -99,7 +117,8 @@ def run_partition(
     context: dg.OpExecutionContext, config: PartitionRunConfig, partition: str
 ) -> PartitionOutcome:
     """Execute the validation job for one partition in this step's process, recorded in
-    the same Dagster instance as this run; the outcome (recorded, breached, failed or
+    the instance of ``dagster_home`` (ephemeral when empty), as a sequential ``datasre
+    run`` records it; the outcome (recorded, breached, failed or
     error) is the step's output: a partition that failed is data for the summary, not a
     failure of this step."""
     import sys
@@ -121,7 +140,7 @@ def run_partition(
         dt.date.fromisoformat(day),
         config.kind,
         config.debug,
-        instance=context.instance,
+        instance=instance_at(config.dagster_home or None),
     )
     if config.progress:
         position = int((context.get_mapping_key() or "p0")[1:]) + 1
@@ -166,6 +185,7 @@ def fanout_run_config(
             },
             _STEP: {
                 "config": {
+                    "dagster_home": persistent_home() or "",
                     "config_path": settings.config_path,
                     "database": settings.database,
                     "staging_dir": settings.staging_dir,
@@ -195,10 +215,14 @@ def run_fanout(
     progress: bool,
     debug: bool,
     parallel: int,
-    instance: dg.DagsterInstance | None,
 ) -> tuple[list[PartitionOutcome], bool]:
-    """Run ``pairs`` through :data:`fanout_job`, ``parallel`` at once, on ``instance``
-    (None: a temporary one, deleted after; the multiprocess executor needs one on disk).
+    """Run ``pairs`` through :data:`fanout_job`, ``parallel`` at once.
+
+    The fan-out run itself lives in a temporary instance, deleted after (the multiprocess
+    executor needs one on disk): what users look at, in the UI too, is the partitions'
+    runs, recorded where a sequential ``datasre run`` records them. Its console stays
+    quiet unless ``debug`` (the executor's own lines in every step process follow the
+    instance's log level, not the run config).
 
     Returns one outcome per partition that ran, sorted by model and day (a step that
     crashed gives an ``error`` outcome with its one-line reason), and whether SIGINT or
@@ -211,9 +235,12 @@ def run_fanout(
     )
     threads = str(max(1, (os.cpu_count() or 1) // parallel))
     with ExitStack() as stack:
-        if instance is None:
-            temporary = stack.enter_context(tempfile.TemporaryDirectory(prefix="datasre-run-"))
-            instance = stack.enter_context(dg.DagsterInstance.local_temp(temporary))
+        temporary = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="datasre-run-")))
+        settings_yaml = "telemetry:\n  enabled: false\n"
+        if not debug:
+            settings_yaml += "python_logs:\n  python_log_level: CRITICAL\n"
+        (temporary / "dagster.yaml").write_text(settings_yaml, "utf-8")
+        instance = stack.enter_context(dg.DagsterInstance.from_config(str(temporary)))
         stack.enter_context(_environment({v: threads for v in NATIVE_THREAD_VARIABLES}))
         result = stack.enter_context(
             dg.execute_job(

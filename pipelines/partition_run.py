@@ -18,7 +18,14 @@ from pipelines.settings import Settings
 if TYPE_CHECKING:
     from checks.run_summary import RunSummary
 
-__all__ = ["QUIET_LOGS", "PartitionOutcome", "execute_partition", "persistent_instance"]
+__all__ = [
+    "QUIET_LOGS",
+    "PartitionOutcome",
+    "current_instance",
+    "execute_partition",
+    "instance_at",
+    "persistent_home",
+]
 
 
 #: Dagster's console logger quiet: progress and error lines are ours (--debug: all logs).
@@ -65,33 +72,33 @@ class PartitionOutcome:
         }
 
 
-def _instance() -> Any:
+def current_instance() -> Any:
     """The persistent Dagster instance when DAGSTER_HOME is set (so the UI sees the runs),
     else an ephemeral one; one per process and place, reused by every partition it runs
     instead of a new set of sqlite engines (and, ephemeral, held connections) each time."""
-    return _instance_at(_persistent_home(), os.getcwd())
+    return instance_at(persistent_home())
 
 
-def persistent_instance() -> Any | None:
-    """The instance of ``$DAGSTER_HOME`` when it holds a ``dagster.yaml`` (created here,
-    once, before any other process opens its storage), else None."""
-    return _instance() if _persistent_home() else None
-
-
-def _persistent_home() -> str | None:
+def persistent_home() -> str | None:
     """``$DAGSTER_HOME`` when it holds a ``dagster.yaml``, else None."""
     home = os.environ.get("DAGSTER_HOME")
     return home if home and Path(home, "dagster.yaml").exists() else None
 
 
+def instance_at(home: str | None) -> Any:
+    """The instance of ``dagster.yaml`` in ``home``, or an ephemeral one for None; one per
+    process, home and working directory."""
+    return _instance_at(home, os.getcwd())
+
+
 @functools.cache
 def _instance_at(home: str | None, cwd: str) -> Any:
-    """Cached by DAGSTER_HOME and working directory (dagster.yaml's storage paths are
-    relative to it)."""
+    """Cached by home and working directory (dagster.yaml's storage paths are relative to
+    it)."""
     import dagster as dg
 
     if home is not None:
-        return dg.DagsterInstance.get()
+        return dg.DagsterInstance.from_config(home)
     return dg.DagsterInstance.ephemeral()
 
 
@@ -114,7 +121,7 @@ def execute_partition(
     instance: Any | None = None,
 ) -> PartitionOutcome:
     """Run the job for one partition in this process, recorded in ``instance`` (default
-    :func:`_instance`); never raises for a failed run, but
+    :func:`current_instance`); never raises for a failed run, but
     raises :class:`KeyboardInterrupt` when SIGINT/SIGTERM interrupted it (Dagster records
     the run as failed and returns) so the caller stops instead of going on to the next
     partition, and :class:`~pipelines.pool_slots.PoolBusyError` when the ``duckdb`` pool
@@ -124,7 +131,7 @@ def execute_partition(
     from pipelines.pool_slots import PROCESS_TAG, process_identity, wait_for_pool_slot
 
     started = time.perf_counter()
-    instance = instance if instance is not None else _instance()
+    instance = instance if instance is not None else current_instance()
     wait_for_pool_slot(instance, DUCKDB_POOL, settings.pool_wait_seconds)
     result = _job(settings).execute_in_process(
         partition_key=partition_key(model, day),

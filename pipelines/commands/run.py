@@ -22,7 +22,12 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Final
 
 from pipelines.escape import terminal
-from pipelines.partition_run import PartitionOutcome, execute_partition, persistent_instance
+from pipelines.partition_run import (
+    PartitionOutcome,
+    current_instance,
+    execute_partition,
+    persistent_home,
+)
 from pipelines.settings import Settings
 from pipelines.tables import text_table
 
@@ -201,6 +206,10 @@ def run_partitions(
         return outcomes
     from pipelines.partition_fanout import run_fanout
 
+    if persistent_home() is not None:
+        # Create the instance's storage here, once: step processes that each found it
+        # missing would race to create the same sqlite tables ("table runs already exists").
+        current_instance()
     outcomes, interrupted = run_fanout(
         pairs,
         settings=settings,
@@ -208,10 +217,6 @@ def run_partitions(
         progress=progress,
         debug=debug,
         parallel=parallel,
-        # A temporary instance when there is no persistent one: the multiprocess
-        # executor needs an instance on disk. A persistent one's storage is created here,
-        # once, before any step process opens it.
-        instance=persistent_instance(),
     )
     if after_each is not None:
         after_each()
