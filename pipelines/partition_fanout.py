@@ -224,12 +224,10 @@ def run_fanout(
     quiet unless ``debug`` (the executor's own lines in every step process follow the
     instance's log level, not the run config).
 
-    Returns one outcome per partition that ran, sorted by model and day (a step that
-    crashed gives an ``error`` outcome with its one-line reason), and whether SIGINT or
-    SIGTERM interrupted the run (partitions not started then have no outcome).
+    Returns one outcome per partition, sorted by model and day (a step that crashed, or
+    a partition the run ended before, gives an ``error`` outcome with a one-line
+    reason), and whether SIGINT or SIGTERM interrupted the run.
     """
-    from pipelines.pool_slots import PROCESS_TAG, process_identity
-
     run_config = fanout_run_config(
         pairs, settings=settings, kind=kind, progress=progress, debug=debug, parallel=parallel
     )
@@ -247,7 +245,6 @@ def run_fanout(
                 dg.reconstructable(fanout_job),
                 instance=instance,
                 run_config=run_config,
-                tags={PROCESS_TAG: process_identity()},
                 raise_on_error=False,
             )
         )
@@ -266,11 +263,16 @@ def run_fanout(
         for error in failures.values()
     )
     outcomes = list(by_key.values())
-    for step_key, error in failures.items():
-        index = int(str(step_key).rsplit("[p", 1)[1].rstrip("]"))
-        contract, day = pairs[index]
-        message = str(error.message).strip().splitlines()[0] if error else "step failed"
-        outcomes.append(PartitionOutcome(contract.model, day, "error", 0.0, message))
+    done = {(o.model, o.day) for o in outcomes}
+    reasons = {
+        int(str(key).rsplit("[p", 1)[1].rstrip("]")): str(error.message).strip().splitlines()[0]
+        for key, error in failures.items()
+        if error is not None
+    }
+    for index, (contract, day) in enumerate(pairs):
+        if (contract.model, day) not in done:
+            reason = reasons.get(index, "not run: the fan-out run ended before it")
+            outcomes.append(PartitionOutcome(contract.model, day, "error", 0.0, reason))
     return sorted(outcomes, key=lambda o: (o.model, o.day)), interrupted
 
 
