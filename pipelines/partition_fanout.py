@@ -234,7 +234,13 @@ def run_fanout(
     threads = str(max(1, (os.cpu_count() or 1) // parallel))
     with ExitStack() as stack:
         temporary = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="datasre-run-")))
-        settings_yaml = "telemetry:\n  enabled: false\n"
+        # No compute-log capture: it would start two `tail` processes per step and delay
+        # the progress lines, which go straight to this terminal instead.
+        settings_yaml = (
+            "telemetry:\n  enabled: false\ncompute_logs:\n"
+            "  module: dagster._core.storage.noop_compute_log_manager\n"
+            "  class: NoOpComputeLogManager\n"
+        )
         if not debug:
             settings_yaml += "python_logs:\n  python_log_level: CRITICAL\n"
         (temporary / "dagster.yaml").write_text(settings_yaml, "utf-8")
