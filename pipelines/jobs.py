@@ -70,6 +70,10 @@ def celery_executor_config(visibility_timeout_s: int | None = None) -> dict[str,
     twice is safe: staging files are replaced atomically and the SLI store keeps a run's
     newest write only. ``visibility_timeout_s`` overrides the environment (the scripts
     writing a worker's config do not run in its environment).
+
+    The broker must keep its queues across a restart (``scripts/cluster`` starts Redis
+    with ``appendonly yes``): queued and unacknowledged steps are then delivered after it
+    comes back, and the publishing and result retries below ride out the gap.
     """
     if visibility_timeout_s is None:
         visibility = os.environ.get(CELERY_VISIBILITY_ENV, "").strip()
@@ -82,6 +86,17 @@ def celery_executor_config(visibility_timeout_s: int | None = None) -> dict[str,
             "task_reject_on_worker_lost": True,
             "worker_prefetch_multiplier": 1,
             "broker_connection_retry_on_startup": True,
+            # A broker restart (seconds) is waited out, not a failed run: publishing a
+            # step retries for about a minute, and the run worker's polling of results
+            # retries on a lost connection instead of failing the run.
+            "task_publish_retry_policy": {
+                "max_retries": 30,
+                "interval_start": 0,
+                "interval_step": 1,
+                "interval_max": 2,
+            },
+            "result_backend_always_retry": True,
+            "result_backend_max_retries": 30,
             "broker_transport_options": {
                 "visibility_timeout": visibility_timeout_s,
                 # Sweep for a dead worker's messages every 2 s, not every 100 s.

@@ -11,7 +11,8 @@
 - ``DATASRE_STAGING``: staged SLI frames between assets (default ``.dagster/staging``;
   keyed by Dagster run id, so two stores never read each other's frames).
 - ``DATASRE_EXECUTOR``: ``default``, ``in_process``, ``multiprocess``, ``celery`` or ``k8s``:
-  how the daemon and UI execute a run's steps (``datasre run`` always runs in-process).
+  how the daemon and UI execute a run's steps (``datasre run`` runs each partition's steps
+  in-process; ``--parallel N`` spreads partitions over Dagster's multiprocess executor).
 - ``DATASRE_NOW``: pin the evaluation clock (ISO 8601), for reproducible runs.
 - ``DATASRE_POOL_WAIT_SECONDS``: how long ``datasre run`` waits for the ``duckdb`` pool slot
   held by another live run before it gives up with exit 2 (default 900).

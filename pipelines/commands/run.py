@@ -1,6 +1,8 @@
-"""``datasre run``: execute the Dagster job in-process for chosen partitions.
+"""``datasre run``: execute the Dagster job for chosen partitions.
 
-The same assets the schedule, sensors and UI run; this just picks partitions, shows
+One after another in this process, or ``--parallel N`` at once through Dagster's
+multiprocess executor (:mod:`pipelines.partition_fanout`). The same assets the schedule,
+sensors and UI run; this just picks partitions, shows
 progress on stderr, and prints one summary line per partition from the SLI store.
 Exit 0 when it ran, whatever it measured (a breach is data); ``--fail-on-breach`` makes a
 breach exit 1.
@@ -11,28 +13,26 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import functools
 import json
-import multiprocessing
-import os
 import signal
 import socket
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 from pipelines.escape import terminal
+from pipelines.partition_run import (
+    PartitionOutcome,
+    current_instance,
+    execute_partition,
+    persistent_home,
+)
 from pipelines.settings import Settings
 from pipelines.tables import text_table
 
 if TYPE_CHECKING:
     from checks.contract import Contract
-    from checks.run_summary import RunSummary
 
 
 __all__ = [
@@ -44,9 +44,6 @@ __all__ = [
     "run_partitions",
     "select_partitions",
 ]
-
-#: Dagster's console logger quiet: progress and error lines are ours (--debug: all logs).
-QUIET_LOGS: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -90,46 +87,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     add_state_dir_option(parser)
     parser.set_defaults(func=run)
-
-
-@dataclass(frozen=True)
-class PartitionOutcome:
-    """How one partition went: ``status`` is the recorded run's (``succeeded``,
-    ``breached`` when a blocking SLO breached, or ``failed`` when an input was unreadable),
-    or ``error`` when the job itself crashed and nothing was recorded. ``summary`` is what
-    the writer recorded (:class:`checks.run_summary.RunSummary`, the one source of the
-    CLI's summary); ``store_error`` is the store's one line when the SLI store could not be
-    used (the CLI exits 2)."""
-
-    model: str
-    day: dt.date
-    status: str
-    seconds: float
-    message: str | None = None
-    summary: RunSummary | None = None
-    store_error: str | None = None
-
-    def describe(self) -> str:
-        if self.summary is None:
-            return f"job failed ({self.message})"
-        counts = f"{self.summary.breaches} breaches ({self.summary.blocking} blocking)"
-        if self.status == "failed":
-            return f"recorded as failed, {counts}: {self.message}"
-        return f"recorded, {counts}"
-
-    def row(self) -> dict[str, Any]:
-        """The partition's row of the summary (``SUMMARY_COLUMNS`` plus ``error``)."""
-        s = self.summary
-        return {
-            "model": self.model,
-            "partition": self.day.isoformat(),
-            "run_status": self.status,
-            "error": s.error if s else None,
-            "slis": s.slis if s else None,
-            "breaches": s.breaches if s else None,
-            "blocking": s.blocking if s else None,
-            "worst_breach": s.worst_breach if s else None,
-        }
 
 
 def select_partitions(
@@ -210,71 +167,6 @@ def _check_manual_day(contract: Contract, day: dt.date) -> None:
         )
 
 
-def _instance() -> Any:
-    """The persistent Dagster instance when DAGSTER_HOME is set (so the UI sees the runs),
-    else an ephemeral one; one per process and place, reused by every partition it runs
-    instead of a new set of sqlite engines (and, ephemeral, held connections) each time."""
-    home = os.environ.get("DAGSTER_HOME")
-    persistent = bool(home) and Path(str(home), "dagster.yaml").exists()
-    return _instance_at(home if persistent else None, os.getcwd())
-
-
-@functools.cache
-def _instance_at(home: str | None, cwd: str) -> Any:
-    """Cached by DAGSTER_HOME and working directory (dagster.yaml's storage paths are
-    relative to it)."""
-    import dagster as dg
-
-    if home is not None:
-        return dg.DagsterInstance.get()
-    return dg.DagsterInstance.ephemeral()
-
-
-@functools.cache
-def _job(settings: Settings) -> Any:
-    """The job for these settings, built once per process (workers reuse it)."""
-    from pipelines.definitions import build_definitions
-    from pipelines.jobs import JOB_NAME
-
-    return build_definitions(settings).resolve_job_def(JOB_NAME)
-
-
-def execute_partition(
-    settings: Settings, model: str, day: dt.date, kind: str, debug: bool = False
-) -> PartitionOutcome:
-    """Run the job for one partition in this process; never raises for a failed run, but
-    raises :class:`KeyboardInterrupt` when SIGINT/SIGTERM interrupted it (Dagster records
-    the run as failed and returns) so the caller stops instead of going on to the next
-    partition, and :class:`~pipelines.pool_slots.PoolBusyError` when the ``duckdb`` pool
-    stayed busy (:func:`~pipelines.pool_slots.wait_for_pool_slot`)."""
-    from assets.partitions import partition_key
-    from assets.writer import DUCKDB_POOL, KIND_TAG
-    from pipelines.pool_slots import PROCESS_TAG, process_identity, wait_for_pool_slot
-
-    started = time.perf_counter()
-    instance = _instance()
-    wait_for_pool_slot(instance, DUCKDB_POOL, settings.pool_wait_seconds)
-    result = _job(settings).execute_in_process(
-        partition_key=partition_key(model, day),
-        instance=instance,
-        raise_on_error=False,
-        tags={KIND_TAG: kind, PROCESS_TAG: process_identity()},
-        run_config={} if debug else QUIET_LOGS,
-    )
-    seconds = time.perf_counter() - started
-    if _interrupted(result):
-        raise KeyboardInterrupt
-    summary = _recorded_summary(result)
-    if summary is not None and _failed_only_on_the_data(result):
-        # A blocking breach or an unreadable input is data (recorded), not a crash.
-        return PartitionOutcome(
-            model, day, summary.run_status, seconds, summary.error, summary=summary
-        )
-    store_error = _store_error(result)
-    message = store_error or _failure_message(result)
-    return PartitionOutcome(model, day, "error", seconds, message, store_error=store_error)
-
-
 def run_partitions(
     pairs: list[tuple[Contract, dt.date]],
     *,
@@ -287,10 +179,13 @@ def run_partitions(
 ) -> list[PartitionOutcome]:
     """Execute the job once per partition; failures don't stop the others.
 
-    ``parallel`` > 1 runs that many partitions at once in worker processes (spawned, so
-    each has its own DuckDB and Dagster state); their writers take turns on the DuckDB
-    file through the store's lock retry, so no SLI row is lost or doubled. ``after_each``
-    runs after every partition (the CLI's check for a signal Dagster swallowed).
+    ``parallel`` > 1 hands the partitions to Dagster: one run of the fan-out job
+    (:mod:`pipelines.partition_fanout`) whose multiprocess executor runs ``parallel`` of
+    them at once, each in a process of its own, each the same one-partition run as here.
+    Their writers take turns on the DuckDB file (the ``duckdb`` pool of a persistent
+    instance, and the store's lock retry), so no SLI row is lost or doubled.
+    ``after_each`` runs after every partition here, after all of them in parallel (the
+    CLI's check for a signal Dagster swallowed).
     """
     outcomes: list[PartitionOutcome] = []
 
@@ -309,81 +204,25 @@ def run_partitions(
         for contract, day in pairs:
             report(execute_partition(settings, contract.model, day, kind, debug))
         return outcomes
-    # Create the instance's storage here, once: workers that each found it missing would
-    # race to create the same sqlite tables ("table runs already exists").
-    _instance()
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=parallel, mp_context=context) as pool:
-        futures = [
-            pool.submit(execute_partition, settings, contract.model, day, kind, debug)
-            for contract, day in pairs
-        ]
-        try:
-            for future in as_completed(futures):
-                report(future.result())
-        except BaseException:
-            # Interrupted (or a worker raised): queued partitions never start; the ones
-            # running finish or are interrupted with the process group.
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-    return sorted(outcomes, key=lambda o: (o.model, o.day))
+    from pipelines.partition_fanout import run_fanout
 
-
-def _interrupted(result: Any) -> bool:
-    """Dagster caught a SIGINT/SIGTERM (mapped to SIGINT) inside a step and ended the run."""
-    return any(
-        e.is_step_failure
-        and e.step_failure_data.error is not None
-        and e.step_failure_data.error.cls_name
-        in ("DagsterExecutionInterruptedError", "KeyboardInterrupt")
-        for e in result.all_events
+    if persistent_home() is not None:
+        # Create the instance's storage here, once: step processes that each found it
+        # missing would race to create the same sqlite tables ("table runs already exists").
+        current_instance()
+    outcomes, interrupted = run_fanout(
+        pairs,
+        settings=settings,
+        kind=kind,
+        progress=progress,
+        debug=debug,
+        parallel=parallel,
     )
-
-
-def _recorded_summary(result: Any) -> RunSummary | None:
-    """The run summary the writer attached to ``sli_results``, or None when it recorded
-    nothing."""
-    from assets.writer import RUN_SUMMARY_KEY
-    from checks.run_summary import RunSummary
-
-    recorded = result.asset_materializations_for_node("sli_results")
-    if not recorded or RUN_SUMMARY_KEY not in recorded[-1].metadata:
-        return None
-    return RunSummary.from_dict(recorded[-1].metadata[RUN_SUMMARY_KEY].value)
-
-
-def _failed_only_on_the_data(result: Any) -> bool:
-    """Every failed step, if any, is the writer ending on a recorded run's verdict (its
-    failure carries the run summary): a breach or an unreadable input, not a crash."""
-    from assets.writer import RUN_SUMMARY_KEY
-
-    for event in result.all_events:
-        if event.is_step_failure:
-            data = event.step_failure_data.user_failure_data
-            if data is None or RUN_SUMMARY_KEY not in data.metadata:
-                return False
-    return True
-
-
-def _store_error(result: Any) -> str | None:
-    """The writer's one line when the SLI store could not be used, else None."""
-    from assets.writer import STORE_ERROR_KEY
-
-    for event in result.all_events:
-        if event.is_step_failure and event.step_failure_data.user_failure_data is not None:
-            value = event.step_failure_data.user_failure_data.metadata.get(STORE_ERROR_KEY)
-            if value is not None:
-                return str(value.value)
-    return None
-
-
-def _failure_message(result: Any) -> str:
-    for event in result.all_events:
-        if event.is_step_failure:
-            error = event.step_failure_data.error
-            if error is not None:
-                return str(error.message).strip().splitlines()[0]
-    return "job failed"
+    if after_each is not None:
+        after_each()
+    if interrupted:
+        raise KeyboardInterrupt
+    return outcomes
 
 
 #: Columns of the run summary table (``--format table``), in order.

@@ -3,7 +3,8 @@
 Each server is a real one from Debian packages, started and stopped here:
 
 - PostgreSQL: Dagster's instance storage (runs, event logs, schedules) and its run queue;
-- Redis: the Celery broker and result backend;
+- Redis: the Celery broker and result backend, its queues in an append-only file so a
+  restart loses no queued step;
 - the Dagster daemon (run queue with concurrency limits, backfills, run retries), which
   launches each run's worker process; that process hands every step to Celery;
 - N Celery workers (``dagster-celery worker start``), each in its own directory with its
@@ -18,6 +19,8 @@ The same ``pipelines.definitions`` everywhere; only the environment differs from
     python scripts/cluster/cluster.py backfill --dir /tmp/c 2026-11-01 2026-11-14
     python scripts/cluster/cluster.py wait --dir /tmp/c              # every run finished
     python scripts/cluster/cluster.py kill-worker --dir /tmp/c 1     # SIGKILL, whole worker
+    python scripts/cluster/cluster.py stop-broker --dir /tmp/c       # Redis down ...
+    python scripts/cluster/cluster.py start-broker --dir /tmp/c      # ... and back, queues kept
     python scripts/cluster/cluster.py down --dir /tmp/c
 
 ``<dir>/cluster.json`` records ports, process ids and each machine's environment.
@@ -297,16 +300,8 @@ def up(
     _save(directory, state)
     state["postgres"] = _start_postgres(logs)
     _save(directory, state)
-    redis_port = _free_port()
-    redis_log = logs / "redis.log"
-    redis_command = ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1"]
-    redis_command += ["--save", "", "--appendonly", "no", "--dir", str(directory)]
-    state["redis"] = {
-        "port": redis_port,
-        "pid": _spawn(redis_command, cwd=directory, env=dict(os.environ), log=redis_log),
-    }
-    _save(directory, state)
-    _wait_for_port(redis_port, "Redis", redis_log)
+    state["redis"] = {"port": _free_port()}
+    start_broker(state)
     home, env = _prepare_machine(state, "control", now=now)
     # Create Dagster's tables once, before any other process opens the database: the
     # code server, daemon and workers creating them at the same moment collide
@@ -348,6 +343,33 @@ def up(
         _wait_for_workers(state, workers)
         _wait_for_daemon(state)
     return state
+
+
+def start_broker(state: dict[str, Any]) -> None:
+    """Start Redis on the cluster's broker port, with its queues in an append-only file
+    under ``<dir>/redis`` written through on every change (``appendfsync always``): a
+    restarted broker, even one killed, still holds every queued and unacknowledged step.
+    Without it a restart empties the queue and the runs waiting on those steps never end.
+    """
+    directory = Path(state["dir"])
+    data = directory / "redis"
+    data.mkdir(exist_ok=True)
+    port = state["redis"]["port"]
+    log = directory / "logs" / "redis.log"
+    command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data)]
+    command += ["--save", "", "--appendonly", "yes", "--appendfsync", "always"]
+    state["redis"]["pid"] = _spawn(command, cwd=data, env=dict(os.environ), log=log)
+    _save(directory, state)
+    _wait_for_port(port, "Redis", log)
+
+
+def stop_broker(state: dict[str, Any]) -> None:
+    """Stop Redis (SIGTERM: it flushes its append-only file and exits) and wait until it
+    is gone; its port stays the cluster's, for :func:`start_broker`."""
+    pid = state["redis"].pop("pid", None)
+    if pid is not None:
+        _stop_group(pid)
+    _save(Path(state["dir"]), state)
 
 
 def _control_instance(state: dict[str, Any]) -> Any:
@@ -454,7 +476,7 @@ def down(directory: Path) -> None:
     for name in ("daemon", "code_server"):
         if name in state:
             _stop_group(state[name]["pid"])
-    if "redis" in state:
+    if "pid" in state.get("redis", {}):
         _stop_group(state["redis"]["pid"])
     postgres = state.get("postgres")
     if postgres:
@@ -493,7 +515,7 @@ def load(directory: Path) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
     commands = parser.add_subparsers(dest="command", required=True)
-    for name in ("up", "backfill", "wait", "kill-worker", "down"):
+    for name in ("up", "backfill", "wait", "kill-worker", "stop-broker", "start-broker", "down"):
         sub = commands.add_parser(name)
         sub.add_argument("--dir", required=True, type=Path)
         if name == "up":
@@ -537,6 +559,10 @@ def main(argv: list[str] | None = None) -> int:
         state = load(directory)
         kill_worker(state, args.index)
         _save(directory, state)
+    elif args.command == "stop-broker":
+        stop_broker(load(directory))
+    elif args.command == "start-broker":
+        start_broker(load(directory))
     else:
         down(directory)
     return 0

@@ -6,9 +6,10 @@ directory and environment; scripts/cluster/install.sh installs the Debian packag
 fresh machine (CI runs as root). One Dagster backfill of both sample models x 14 days runs
 through the Celery executor into the lake store under the cluster's shared directory,
 while one worker is killed with SIGKILL in the middle of a step. Meanwhile the same
-partitions run sequentially in-process into the embedded DuckDB file. Then every
-partition has its rows exactly once, and the rows equal the sequential run's (run ids
-and timestamps aside).
+partitions run sequentially in-process into the embedded DuckDB file. Right after the kill
+the Redis broker is stopped and started again (``cluster.py stop-broker``/``start-broker``)
+while most steps are still to run. Then every partition has its rows exactly once, and the
+rows equal the sequential run's (run ids and timestamps aside).
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ NOW = "2026-11-15T06:00:00+00:00"
 FIRST, LAST = "2026-11-01", "2026-11-14"
 #: Seconds before Redis hands a dead worker's step to another worker.
 VISIBILITY_TIMEOUT_S = 60
+#: Seconds the broker stays down when the test restarts it mid-backfill.
+BROKER_DOWN_S = 5.0
 KEY = ["model", "model_version", "partition", "track", "category", "sli", "feature", "slice"]
 _TASK = re.compile(r"Task execute_plan\[([0-9a-f-]+)\] (received|succeeded|failed|raised)")
 
@@ -97,11 +100,27 @@ def _kill_a_worker_mid_step(directory: Path, timeout_s: float = 1200) -> tuple[i
     raise AssertionError(f"no worker was caught mid-step in {timeout_s:g} s")
 
 
+def _finished_steps(directory: Path) -> set[str]:
+    """Ids of the Celery tasks (steps) every worker's log says finished."""
+    return set().union(*(_tasks(log)[1] for log in (directory / "logs").glob("worker-*.log")))
+
+
+def _restart_the_broker(directory: Path, down_s: float = BROKER_DOWN_S) -> set[str]:
+    """Stop Redis through ``cluster.py stop-broker``, keep it down ``down_s`` seconds
+    (steps being published and results being polled meanwhile), start it again through
+    ``cluster.py start-broker``. Returns the steps that had finished when it stopped."""
+    finished = _finished_steps(directory)
+    _cluster("stop-broker", "--dir", str(directory))
+    time.sleep(down_s)
+    _cluster("start-broker", "--dir", str(directory))
+    return finished
+
+
 def _sli_rows(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.drop("run_id", "measured_at").sort([*KEY, "method", "value"], nulls_last=True)
 
 
-def test_a_celery_backfill_equals_the_sequential_run_even_when_a_worker_dies(
+def test_a_celery_backfill_equals_the_sequential_run_despite_a_dead_worker_and_broker_restart(
     tmp_path: Path,
 ) -> None:
     _install_or_skip()
@@ -130,6 +149,7 @@ def test_a_celery_backfill_equals_the_sequential_run_even_when_a_worker_dies(
                  "--visibility-timeout", str(VISIBILITY_TIMEOUT_S), "--no-wait")  # fmt: skip
         _cluster("backfill", "--dir", str(directory), FIRST, LAST)
         victim, killed = _kill_a_worker_mid_step(directory)
+        finished_before = _restart_the_broker(directory)
         runs = json.loads(_cluster("wait", "--dir", str(directory), "--timeout", "1500"))
     finally:
         _cluster("down", "--dir", str(directory), check=False)
@@ -138,6 +158,11 @@ def test_a_celery_backfill_equals_the_sequential_run_even_when_a_worker_dies(
     seconds = time.monotonic() - started
     print(f"\ncluster backfill of 28 partitions, one worker killed: {seconds:.0f} s; runs {runs}")
 
+    # The broker went down mid-backfill: steps were still to run when it stopped, and
+    # steps queued before or after the restart were delivered and finished after it.
+    finished_after = _finished_steps(directory) - finished_before
+    assert finished_before, "the broker stopped before any step had finished"
+    assert finished_after, "no step finished after the broker restarted"
     # The step the dead worker was running ran again, to the end, on another worker.
     survivors = set().union(
         *(_tasks(directory / "logs" / f"worker-{i}.log")[1] for i in (1, 2, 3) if i != victim)

@@ -1,0 +1,211 @@
+"""One partition through the validation job, in this process: what ``datasre run`` does
+for each partition, whether it runs them one after another or hands them to Dagster's
+multiprocess executor (:mod:`pipelines.partition_fanout`), and what became of it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pipelines.settings import Settings
+
+if TYPE_CHECKING:
+    from checks.run_summary import RunSummary
+
+__all__ = [
+    "QUIET_LOGS",
+    "PartitionOutcome",
+    "current_instance",
+    "execute_partition",
+    "instance_at",
+    "persistent_home",
+]
+
+
+#: Dagster's console logger quiet: progress and error lines are ours (--debug: all logs).
+QUIET_LOGS: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
+
+@dataclass(frozen=True)
+class PartitionOutcome:
+    """How one partition went: ``status`` is the recorded run's (``succeeded``,
+    ``breached`` when a blocking SLO breached, or ``failed`` when an input was unreadable),
+    or ``error`` when the job itself crashed and nothing was recorded. ``summary`` is what
+    the writer recorded (:class:`checks.run_summary.RunSummary`, the one source of the
+    CLI's summary); ``store_error`` is the store's one line when the SLI store could not be
+    used (the CLI exits 2)."""
+
+    model: str
+    day: dt.date
+    status: str
+    seconds: float
+    message: str | None = None
+    summary: RunSummary | None = None
+    store_error: str | None = None
+
+    def describe(self) -> str:
+        if self.summary is None:
+            return f"job failed ({self.message})"
+        counts = f"{self.summary.breaches} breaches ({self.summary.blocking} blocking)"
+        if self.status == "failed":
+            return f"recorded as failed, {counts}: {self.message}"
+        return f"recorded, {counts}"
+
+    def row(self) -> dict[str, Any]:
+        """The partition's row of the summary (``SUMMARY_COLUMNS`` plus ``error``)."""
+        s = self.summary
+        return {
+            "model": self.model,
+            "partition": self.day.isoformat(),
+            "run_status": self.status,
+            "error": s.error if s else None,
+            "slis": s.slis if s else None,
+            "breaches": s.breaches if s else None,
+            "blocking": s.blocking if s else None,
+            "worst_breach": s.worst_breach if s else None,
+        }
+
+
+def current_instance() -> Any:
+    """The persistent Dagster instance when DAGSTER_HOME is set (so the UI sees the runs),
+    else an ephemeral one; one per process and place, reused by every partition it runs
+    instead of a new set of sqlite engines (and, ephemeral, held connections) each time."""
+    return instance_at(persistent_home())
+
+
+def persistent_home() -> str | None:
+    """``$DAGSTER_HOME`` when it holds a ``dagster.yaml``, else None."""
+    home = os.environ.get("DAGSTER_HOME")
+    return home if home and Path(home, "dagster.yaml").exists() else None
+
+
+def instance_at(home: str | None) -> Any:
+    """The instance of ``dagster.yaml`` in ``home``, or an ephemeral one for None; one per
+    process, home and working directory."""
+    return _instance_at(home, os.getcwd())
+
+
+@functools.cache
+def _instance_at(home: str | None, cwd: str) -> Any:
+    """Cached by home and working directory (dagster.yaml's storage paths are relative to
+    it)."""
+    import dagster as dg
+
+    if home is not None:
+        return dg.DagsterInstance.from_config(home)
+    return dg.DagsterInstance.ephemeral()
+
+
+@functools.cache
+def _job(settings: Settings) -> Any:
+    """The job for these settings, built once per process (workers reuse it)."""
+    from pipelines.definitions import build_definitions
+    from pipelines.jobs import JOB_NAME
+
+    return build_definitions(settings).resolve_job_def(JOB_NAME)
+
+
+def execute_partition(
+    settings: Settings,
+    model: str,
+    day: dt.date,
+    kind: str,
+    debug: bool = False,
+    *,
+    instance: Any | None = None,
+) -> PartitionOutcome:
+    """Run the job for one partition in this process, recorded in ``instance`` (default
+    :func:`current_instance`); never raises for a failed run, but
+    raises :class:`KeyboardInterrupt` when SIGINT/SIGTERM interrupted it (Dagster records
+    the run as failed and returns) so the caller stops instead of going on to the next
+    partition, and :class:`~pipelines.pool_slots.PoolBusyError` when the ``duckdb`` pool
+    stayed busy (:func:`~pipelines.pool_slots.wait_for_pool_slot`)."""
+    from assets.partitions import partition_key
+    from assets.writer import DUCKDB_POOL, KIND_TAG
+    from pipelines.pool_slots import PROCESS_TAG, process_identity, wait_for_pool_slot
+
+    started = time.perf_counter()
+    instance = instance if instance is not None else current_instance()
+    wait_for_pool_slot(instance, DUCKDB_POOL, settings.pool_wait_seconds)
+    result = _job(settings).execute_in_process(
+        partition_key=partition_key(model, day),
+        instance=instance,
+        raise_on_error=False,
+        tags={KIND_TAG: kind, PROCESS_TAG: process_identity()},
+        run_config={} if debug else QUIET_LOGS,
+    )
+    seconds = time.perf_counter() - started
+    if _interrupted(result):
+        raise KeyboardInterrupt
+    summary = _recorded_summary(result)
+    if summary is not None and _failed_only_on_the_data(result):
+        # A blocking breach or an unreadable input is data (recorded), not a crash.
+        return PartitionOutcome(
+            model, day, summary.run_status, seconds, summary.error, summary=summary
+        )
+    store_error = _store_error(result)
+    message = store_error or _failure_message(result)
+    return PartitionOutcome(model, day, "error", seconds, message, store_error=store_error)
+
+
+def _interrupted(result: Any) -> bool:
+    """Dagster caught a SIGINT/SIGTERM (mapped to SIGINT) inside a step and ended the run."""
+    return any(
+        e.is_step_failure
+        and e.step_failure_data.error is not None
+        and e.step_failure_data.error.cls_name
+        in ("DagsterExecutionInterruptedError", "KeyboardInterrupt")
+        for e in result.all_events
+    )
+
+
+def _recorded_summary(result: Any) -> RunSummary | None:
+    """The run summary the writer attached to ``sli_results``, or None when it recorded
+    nothing."""
+    from assets.writer import RUN_SUMMARY_KEY
+    from checks.run_summary import RunSummary
+
+    recorded = result.asset_materializations_for_node("sli_results")
+    if not recorded or RUN_SUMMARY_KEY not in recorded[-1].metadata:
+        return None
+    return RunSummary.from_dict(recorded[-1].metadata[RUN_SUMMARY_KEY].value)
+
+
+def _failed_only_on_the_data(result: Any) -> bool:
+    """Every failed step, if any, is the writer ending on a recorded run's verdict (its
+    failure carries the run summary): a breach or an unreadable input, not a crash."""
+    from assets.writer import RUN_SUMMARY_KEY
+
+    for event in result.all_events:
+        if event.is_step_failure:
+            data = event.step_failure_data.user_failure_data
+            if data is None or RUN_SUMMARY_KEY not in data.metadata:
+                return False
+    return True
+
+
+def _store_error(result: Any) -> str | None:
+    """The writer's one line when the SLI store could not be used, else None."""
+    from assets.writer import STORE_ERROR_KEY
+
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data.user_failure_data is not None:
+            value = event.step_failure_data.user_failure_data.metadata.get(STORE_ERROR_KEY)
+            if value is not None:
+                return str(value.value)
+    return None
+
+
+def _failure_message(result: Any) -> str:
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            if error is not None:
+                return str(error.message).strip().splitlines()[0]
+    return "job failed"
