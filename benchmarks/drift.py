@@ -16,7 +16,10 @@ into ``benchmarks/out/`` (git-ignored), then times whole processes, in the same 
 * ``evidently`` (when ``evidently`` imports, in this interpreter or the one given with
   ``--evidently-python``; install the optional ``bench`` extra): Evidently's
   DataDriftPreset on the same two files (benchmarks/evidently_preset.py), timed once
-  (``--evidently-repeat``): it is two orders of magnitude slower.
+  (``--evidently-repeat``): it is two orders of magnitude slower;
+* ``ref-parquet`` and ``ref-profile`` (with ``--reference-checkout DIR``): the same two
+  commands from another checkout (another commit's code, same interpreter and data), so
+  code is compared across commits in one run even when the machine has changed.
 
 With ``--sketch-rows N`` it also writes an N-row current snapshot in parts of at most
 1M rows (generation stays within memory), runs sketch mode on it against the profile
@@ -30,7 +33,7 @@ and its workers of each one's high-water mark (``VmHWM`` sampled every 20 ms), s
 second process cannot hide memory. Each variant is repeated ``--repeat`` times
 (default 3), interleaved, and the median is reported with ratios and the issue's targets.
 Usage: ``python benchmarks/drift.py [--rows N] [--repeat R] [--sketch] [--sketch-rows N]
-[--evidently-python PATH] [--no-evidently]``.
+[--evidently-python PATH] [--no-evidently] [--reference-checkout DIR]``.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -159,9 +163,10 @@ def generate_parts(rows: int, out: Path, part_rows: int = 1_000_000, seed: int =
     return str(directory / "part-*.parquet")
 
 
-def _timed(cmd: list[str], *, stdout: int | None = subprocess.DEVNULL) -> Measure:
-    """One whole process, timed from the repository root (benchmarks/process_meter.py)."""
-    return timed(cmd, cwd=ROOT, stdout=stdout)
+def _timed(cmd: list[str], *, stdout: int | None = subprocess.DEVNULL, cwd: Path = ROOT) -> Measure:
+    """One whole process, timed from the repository root, or from another checkout for a
+    ``--reference-checkout`` variant (benchmarks/process_meter.py)."""
+    return timed(cmd, cwd=cwd, stdout=stdout)
 
 
 #: The issue's targets per variant: (min x faster than the scipy loop, max x the floor,
@@ -266,6 +271,14 @@ def main() -> int:
         "--evidently-repeat", type=int, default=1, help="runs of the Evidently variant"
     )
     parser.add_argument("--no-evidently", action="store_true", help="skip Evidently")
+    parser.add_argument(
+        "--reference-checkout",
+        type=Path,
+        default=None,
+        help="another checkout of datasre (e.g. `git worktree add /tmp/ref REV`) whose drift "
+        "command is timed beside this one's, same interpreter, same data (ref-* variants): "
+        "the way to compare code across commits when the machine itself has changed",
+    )
     args = parser.parse_args()
     os.environ.setdefault("POLARS_MAX_THREADS", str(os.cpu_count() or 2))
     base, cur = generate(args.rows, OUT)
@@ -286,6 +299,19 @@ def main() -> int:
         "datasre-profile": [*drift, str(profile_dir), str(cur), "--format", "csv"],
         "datasre-profile-cli": [*cli, str(profile_dir), str(cur), "--format", "csv"],
     }
+    cwds: dict[str, Path] = {}
+    if args.reference_checkout is not None:
+        ref, ref_profile = args.reference_checkout.resolve(), OUT / f"profile_{args.rows}_ref"
+        shutil.rmtree(ref_profile, ignore_errors=True)  # the reference's own profile format
+        subprocess.run(
+            [*drift, str(base), str(cur), "--save-profile", str(ref_profile)],
+            stdout=subprocess.DEVNULL,
+            cwd=ref,
+            check=False,
+        )
+        variants["ref-parquet"] = [*drift, str(base), str(cur), "--format", "csv"]
+        variants["ref-profile"] = [*drift, str(ref_profile), str(cur), "--format", "csv"]
+        cwds = {"ref-parquet": ref, "ref-profile": ref}
     if args.sketch:
         variants["datasre-sketch"] = [*drift, str(profile_dir), str(cur), "--sketch"]
     big_glob = None
@@ -314,7 +340,7 @@ def main() -> int:
         for name, cmd in variants.items():
             wanted = args.evidently_repeat if name == "evidently" else args.repeat
             if round_ < wanted:
-                runs[name].append(_timed(cmd))
+                runs[name].append(_timed(cmd, cwd=cwds.get(name, ROOT)))
     load_after = _load_text()
     med = {
         k: Measure(
