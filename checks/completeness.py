@@ -16,6 +16,7 @@ from typing import Any, Final
 import polars as pl
 
 from checks.contract import Contract
+from checks.scalars import ROWS, collect_scalars
 from checks.sli import SliRow, slo_row
 
 __all__ = ["completeness_sli_rows", "null_count_exprs", "null_counts", "rows_from_null_counts"]
@@ -52,9 +53,8 @@ def null_counts(contract: Contract, frame: pl.DataFrame | pl.LazyFrame) -> dict[
     Missing columns count every row; so does a column of a float dtype that is all NaN.
     """
     lazy = frame.lazy()
-    exprs = [pl.len().alias("__rows"), *null_count_exprs(contract, lazy.collect_schema())]
-    measured = lazy.select(exprs).collect(engine="streaming").row(0, named=True)
-    return _counts(contract, int(measured["__rows"]), measured)
+    measured = collect_scalars(lazy, null_count_exprs(contract, lazy.collect_schema()))
+    return _counts(contract, int(measured[ROWS]), measured)
 
 
 def rows_from_null_counts(
@@ -97,6 +97,5 @@ def completeness_sli_rows(contract: Contract, frame: pl.DataFrame | pl.LazyFrame
     """``null_rate`` per feature and the model-wide ``completeness`` of one snapshot."""
     lazy = frame.lazy()
     schema = lazy.collect_schema()
-    exprs = [pl.len().alias("__rows"), *null_count_exprs(contract, schema)]
-    measured = lazy.select(exprs).collect(engine="streaming").row(0, named=True)
-    return rows_from_null_counts(contract, int(measured["__rows"]), set(schema), measured)
+    measured = collect_scalars(lazy, null_count_exprs(contract, schema))
+    return rows_from_null_counts(contract, int(measured[ROWS]), set(schema), measured)

@@ -18,6 +18,7 @@ import polars as pl
 from checks.completeness import null_count_exprs, rows_from_null_counts
 from checks.contract import Contract
 from checks.freshness import freshness_exprs, rows_from_freshness
+from checks.scalars import collect_scalars
 from checks.schemas import SchemaPass, schema_sli_rows
 from checks.sli import SliRow
 
@@ -50,7 +51,7 @@ def feature_pass(
         *null_count_exprs(contract, schema),
         *freshness_exprs(contract, schema, as_of=as_of),
     ]
-    measured = scan.select(exprs).collect(engine="streaming").row(0, named=True)
+    measured = collect_scalars(scan, exprs)
     report = plan.report(scan, measured)
     n = report.n_rows
     if n == 0:

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from checks.contract import Contract
+from checks.scalars import ROWS, collect_scalars
 from checks.sli import SliRow, slo_row
 from checks.slo_in_force import built_in_slos
 from checks.slo_templates import CLOCK_SKEW_SLI, CLOCK_SKEW_TOLERANCE_SECONDS
@@ -128,13 +129,9 @@ def freshness_sli_rows(
     """``data_staleness_seconds`` of the snapshot, ``model_age_days`` of the model and
     ``clock_skew_seconds`` of the snapshot, in that order (see the module docstring)."""
     lazy = frame.lazy()
-    exprs = [
-        pl.len().alias("__rows"),
-        *freshness_exprs(contract, lazy.collect_schema(), as_of=as_of),
-    ]
-    measured = lazy.select(exprs).collect(engine="streaming").row(0, named=True)
+    measured = collect_scalars(lazy, freshness_exprs(contract, lazy.collect_schema(), as_of=as_of))
     return rows_from_freshness(
-        contract, int(measured["__rows"]), measured, as_of=as_of, trained_until=trained_until
+        contract, int(measured[ROWS]), measured, as_of=as_of, trained_until=trained_until
     )
 
 

@@ -34,6 +34,7 @@ import polars as pl
 
 from checks.contract import Contract, FeatureSpec
 from checks.ids import ID_TYPES, is_id_dtype
+from checks.scalars import ROWS, collect_scalars
 from checks.sli import SliRow, slo_row
 
 __all__ = [
@@ -256,7 +257,6 @@ class SchemaReport:
 _PREFIX: Final = "__schema"
 _INVALID: Final = f"{_PREFIX}_invalid"
 _DISTINCT_IDS: Final = f"{_PREFIX}_distinct_ids"
-_ROWS: Final = f"{_PREFIX}_rows"
 
 
 @dataclass(frozen=True)
@@ -302,9 +302,10 @@ class SchemaPass:
         return cls(contract, missing, wrong, extra, checks, sources.id_column in checkable)
 
     def exprs(self) -> list[pl.Expr]:
-        """Scalar aggregates (uniquely aliased) for the snapshot's one ``select``."""
-        exprs = [pl.len().alias(_ROWS)]
-        exprs += [check.fails.sum().alias(f"{_PREFIX}_{i}") for i, check in enumerate(self.checks)]
+        """Scalar aggregates (uniquely aliased) for the snapshot's one ``select``, which
+        must also count the rows under :data:`checks.scalars.ROWS` (as
+        :func:`checks.scalars.collect_scalars` does)."""
+        exprs = [check.fails.sum().alias(f"{_PREFIX}_{i}") for i, check in enumerate(self.checks)]
         if self.checks:
             failing = pl.any_horizontal([check.fails for check in self.checks])
             exprs.append(failing.sum().alias(_INVALID))
@@ -315,7 +316,7 @@ class SchemaPass:
     def report(self, scan: pl.LazyFrame, measured: Mapping[str, Any]) -> SchemaReport:
         """The report from the values of :meth:`exprs` (``measured``), reading ``scan``
         again only for examples of failed checks and for repeated ids."""
-        n_rows = int(measured[_ROWS])
+        n_rows = int(measured[ROWS])
         counts = [int(measured[f"{_PREFIX}_{i}"]) for i in range(len(self.checks))]
         failed = [(check, n) for check, n in zip(self.checks, counts, strict=True) if n]
         examples = _examples(scan, [check for check, _ in failed])
@@ -403,8 +404,7 @@ def validate_snapshot(contract: Contract, frame: pl.DataFrame | pl.LazyFrame) ->
     streaming pass (:class:`SchemaPass`); never raises on bad data."""
     scan = frame.lazy()
     plan = SchemaPass.plan(contract, scan.collect_schema())
-    measured = scan.select(plan.exprs()).collect(engine="streaming").row(0, named=True)
-    return plan.report(scan, measured)
+    return plan.report(scan, collect_scalars(scan, plan.exprs()))
 
 
 def schema_sli_rows(contract: Contract, report: SchemaReport) -> list[SliRow]:
