@@ -16,7 +16,7 @@ import datetime as dt
 import dagster as dg
 import polars as pl
 
-from assets.io import read_snapshot, resolve_files
+from assets.io import resolve_files, scan_snapshot
 from assets.sli_asset import breached, build_sli_asset
 from assets.validation import ingest_row
 from checks.contract import Contract
@@ -32,9 +32,10 @@ SOURCE_LABELS = "labels"
 
 def _optional(
     contract: Contract, pattern: str | None, day: dt.date, columns: list[str]
-) -> pl.DataFrame | None:
-    """The day's snapshot, only the ``columns`` of it that exist (parquet is read by column,
-    so the rest is never read), or None when the pattern is unset or no file exists yet."""
+) -> pl.LazyFrame | None:
+    """A lazy scan of the day's snapshot, projected on the ``columns`` of it that exist
+    (parquet is read by column: the rest is never read), or None when the pattern is unset
+    or no file exists yet. Raises :class:`InputError` naming a file whose footer is bad."""
     if pattern is None:
         return None
     path = contract.resolve(pattern, day)
@@ -42,7 +43,22 @@ def _optional(
         resolve_files(path)
     except InputError:
         return None
-    return read_snapshot(path, columns)
+    scan = scan_snapshot(path)
+    try:
+        available = set(scan.collect_schema().names())
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise InputError(f"{path}: cannot read parquet ({_first_line(exc)})") from None
+    return scan.select([c for c in columns if c in available])
+
+
+def _rows(scan: pl.LazyFrame) -> int:
+    """Rows of a scan (the parquet footers say)."""
+    return int(scan.select(pl.len()).collect().item())
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _columns(*names: str | None) -> list[str]:
@@ -62,8 +78,9 @@ def quality_slis(contract: Contract, day: dt.date) -> pl.DataFrame:
         pc.status, *grouping,
     )  # fmt: skip
     try:
-        predictions = _optional(contract, contract.sources.predictions, day, logged)
-    except InputError:
+        logged_scan = _optional(contract, contract.sources.predictions, day, logged)
+        predictions = logged_scan.collect() if logged_scan is not None else None
+    except (InputError, pl.exceptions.PolarsError, OSError):
         return empty_sli_frame()  # recorded by validation_slis
     if predictions is None or predictions.height == 0:
         return empty_sli_frame()
@@ -76,8 +93,9 @@ def quality_slis(contract: Contract, day: dt.date) -> pl.DataFrame:
         frames.append(sli_frame([ingest_row(contract, SOURCE_LABELS, 0, str(exc))]))
         labels = None
     if labels is not None:
-        frames.append(sli_frame([ingest_row(contract, SOURCE_LABELS, labels.height, None)]))
+        frames.append(sli_frame([ingest_row(contract, SOURCE_LABELS, _rows(labels), None)]))
         features, unavailable = _slice_columns(contract, day, _columns(id_column, *grouping))
+        # One streaming collect joins the scans (checks.quality_join.join_day).
         scored = quality_sli_rows(contract, predictions, labels, features=features)
         if unavailable is not None:
             scored = _skip_slices(scored, unavailable)
@@ -87,17 +105,18 @@ def quality_slis(contract: Contract, day: dt.date) -> pl.DataFrame:
 
 def _slice_columns(
     contract: Contract, day: dt.date, columns: list[str]
-) -> tuple[pl.DataFrame | None, str | None]:
-    """The features snapshot's id and slice columns, or why the snapshot is unavailable
-    (``missing``, ``unreadable``; an empty one counts as unreadable). ``validation_slis``
-    records each as ``ingest_ok = 0``, so slices that needed it are skipped, not judged."""
+) -> tuple[pl.LazyFrame | None, str | None]:
+    """A scan of the features snapshot's id and slice columns, or why the snapshot is
+    unavailable (``missing``, ``unreadable``; an empty one counts as unreadable).
+    ``validation_slis`` records each as ``ingest_ok = 0``, so slices that needed it are
+    skipped, not judged."""
     try:
         features = _optional(contract, contract.sources.features, day, columns)
     except InputError:
         return None, "unreadable"
     if features is None:
         return None, "missing"
-    if features.height == 0:
+    if _rows(features) == 0:
         return None, "unreadable"
     return features, None
 

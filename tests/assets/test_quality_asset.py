@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 from pytest import MonkeyPatch
 
-from assets.io import read_snapshot
+import assets.quality as quality_asset
 from assets.quality import quality_slis
-from checks.contract import load_contract
+from checks.contract import Contract, load_contract
 from tests.fixtures import FIRST_DAY, contract_dict, write_model
 
 
@@ -91,16 +92,21 @@ def test_a_missing_features_snapshot_leaves_slices_unjudged_like_an_unreadable_o
 
 def test_only_the_columns_quality_uses_are_read(tmp_path: Path, monkeypatch: MonkeyPatch) -> None:
     contract = load_contract(with_labels(tmp_path))
-    read: dict[str, list[str] | None] = {}
+    read: dict[str, list[str]] = {}
+    real = quality_asset._optional
 
-    def spy(pattern: str, columns: list[str] | None = None) -> pl.DataFrame:
-        read[Path(pattern).parent.name] = columns
-        return read_snapshot(pattern, columns)
+    def spy(
+        contract: Contract, pattern: str | None, day: dt.date, columns: list[str]
+    ) -> pl.LazyFrame | None:
+        scan = real(contract, pattern, day, columns)
+        if scan is not None and pattern is not None:
+            read[Path(pattern).parent.name] = scan.collect_schema().names()
+        return scan
 
-    monkeypatch.setattr("assets.quality.read_snapshot", spy)
+    monkeypatch.setattr(quality_asset, "_optional", spy)
     quality_slis(contract, FIRST_DAY)
     assert read == {
-        "predictions": ["id", "score", "predicted_label", "latency_ms", "status", "c"],
+        "predictions": ["id", "score", "predicted_label", "latency_ms", "status"],
         "labels": ["id", "label"],
         "features": ["id", "c"],
     }
