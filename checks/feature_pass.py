@@ -51,7 +51,7 @@ def feature_pass(
         *null_count_exprs(contract, schema),
         *freshness_exprs(contract, schema, as_of=as_of),
     ]
-    measured = collect_scalars(scan, exprs)
+    measured = collect_scalars(scan, exprs, apart=plan.apart_exprs())
     report = plan.report(scan, measured)
     n = report.n_rows
     if n == 0:

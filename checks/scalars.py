@@ -18,8 +18,19 @@ __all__ = ["ROWS", "collect_scalars"]
 ROWS: Final = "__rows"
 
 
-def collect_scalars(frame: pl.DataFrame | pl.LazyFrame, exprs: Sequence[pl.Expr]) -> dict[str, Any]:
-    """``{alias: value}`` of each scalar aggregate in ``exprs``, plus the row count under
-    :data:`ROWS`, from one streaming ``select`` over ``frame``."""
-    query = frame.lazy().select(pl.len().alias(ROWS), *exprs)
-    return query.collect(engine="streaming").row(0, named=True)
+def collect_scalars(
+    frame: pl.DataFrame | pl.LazyFrame, exprs: Sequence[pl.Expr], *, apart: Sequence[pl.Expr] = ()
+) -> dict[str, Any]:
+    """``{alias: value}`` of each scalar aggregate in ``exprs`` and ``apart``, plus the row
+    count under :data:`ROWS`, from one streaming collect over ``frame``.
+
+    ``apart`` aggregates (distinct counts) get a ``select`` of their own in the same
+    ``collect_all``: in one ``select`` with the sums, polars held far more of the scan
+    (measured on 5M rows in 128K-row groups: 854 MiB together, 372 MiB apart).
+    """
+    lazy = frame.lazy()
+    queries = [lazy.select(pl.len().alias(ROWS), *exprs), *(lazy.select(e) for e in apart)]
+    measured: dict[str, Any] = {}
+    for result in pl.collect_all(queries, engine="streaming"):
+        measured.update(result.row(0, named=True))
+    return measured

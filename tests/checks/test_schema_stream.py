@@ -16,8 +16,10 @@ import polars as pl
 import pytest
 
 from checks.contract import Contract
+from checks.scalars import collect_scalars
 from checks.schemas import (
     EXAMPLES_PER_CHECK,
+    SchemaPass,
     build_schema,
     schema_sli_rows,
     validate_snapshot,
@@ -121,3 +123,14 @@ def test_a_clean_day_scanned_lazily_in_row_groups_is_valid(tmp_path: Path) -> No
         ("schema_validity", 1.0),
         ("duplicate_id_rate", 0.0),
     ]
+
+
+def test_a_hash_collision_among_unique_ids_is_settled_by_the_exact_count() -> None:
+    contract = _contract()
+    frame = make_features(N, FIRST_DAY).with_columns(pl.lit(0.5).alias("y"))
+    plan = SchemaPass.plan(contract, frame.schema)
+    measured = collect_scalars(frame, plan.exprs(), apart=plan.apart_exprs())
+    assert measured["__schema_distinct_id_hashes"] == N
+    measured["__schema_distinct_id_hashes"] = N - 1  # as if two ids shared a hash
+    report = plan.report(frame.lazy(), measured)
+    assert (report.n_duplicate_ids, report.n_invalid_rows, report.failures) == (0, 0, ())
