@@ -16,7 +16,7 @@ import datetime as dt
 import dagster as dg
 import polars as pl
 
-from assets.io import resolve_files, scan_snapshot
+from assets.io import resolve_files, scan_snapshot, unreadable
 from assets.sli_asset import breached, build_sli_asset
 from assets.validation import ingest_row
 from checks.contract import Contract
@@ -47,18 +47,13 @@ def _optional(
     try:
         available = set(scan.collect_schema().names())
     except (pl.exceptions.PolarsError, OSError) as exc:
-        raise InputError(f"{path}: cannot read parquet ({_first_line(exc)})") from None
+        raise unreadable(path, exc) from None
     return scan.select([c for c in columns if c in available])
 
 
 def _rows(scan: pl.LazyFrame) -> int:
     """Rows of a scan (the parquet footers say)."""
     return int(scan.select(pl.len()).collect().item())
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _columns(*names: str | None) -> list[str]:

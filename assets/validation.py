@@ -11,7 +11,7 @@ import datetime as dt
 import dagster as dg
 import polars as pl
 
-from assets.io import scan_snapshot
+from assets.io import scan_snapshot, unreadable
 from assets.sli_asset import breached, build_sli_asset
 from checks.contract import Contract
 from checks.errors import InputError
@@ -74,14 +74,6 @@ def _scan(contract: Contract, pattern: str, day: dt.date) -> tuple[str, pl.LazyF
     return path, scan_snapshot(path)
 
 
-def _unreadable(path: str, exc: BaseException) -> InputError:
-    """A scan that failed while reading (a corrupt page behind a valid footer, files of a
-    glob disagreeing on their schema) as the one-line input error naming the file."""
-    text = str(exc).strip()
-    reason = text.splitlines()[0] if text else type(exc).__name__
-    return InputError(f"{path}: cannot read parquet ({reason})")
-
-
 def _features(contract: Contract, day: dt.date, as_of: dt.datetime) -> list[SliRow]:
     """``ingest_ok`` of the features, then (when it read) their schema, completeness and
     freshness rows from one streaming pass (:func:`checks.feature_pass.feature_pass`)."""
@@ -92,7 +84,7 @@ def _features(contract: Contract, day: dt.date, as_of: dt.datetime) -> list[SliR
                 contract, scan, as_of=as_of, trained_until=trained_until(contract)
             )
         except (pl.exceptions.PolarsError, OSError) as exc:
-            raise _unreadable(path, exc) from None
+            raise unreadable(path, exc) from None
         if measured.n_rows == 0:
             raise InputError(f"{path}: snapshot has no rows")
     except InputError as exc:
@@ -108,7 +100,7 @@ def _predictions(contract: Contract, pattern: str, day: dt.date) -> list[SliRow]
         try:
             row = prediction_schema_row(contract, scan)
         except (pl.exceptions.PolarsError, OSError) as exc:
-            raise _unreadable(path, exc) from None
+            raise unreadable(path, exc) from None
         if row.n_rows == 0:
             raise InputError(f"{path}: snapshot has no rows")
     except InputError as exc:
