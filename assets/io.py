@@ -24,6 +24,7 @@ __all__ = [
     "resolve_files",
     "scan_snapshot",
     "snapshot_files",
+    "unreadable",
 ]
 
 
@@ -62,7 +63,13 @@ def read_snapshot(pattern: str, columns: list[str] | None = None) -> pl.DataFram
             lazy = lazy.select([c for c in columns if c in available])
         return lazy.collect()
     except (pl.exceptions.PolarsError, OSError) as exc:
-        raise InputError(f"{pattern}: cannot read parquet ({_first_line(exc)})") from None
+        raise unreadable(pattern, exc) from None
+
+
+def unreadable(pattern: str, exc: BaseException) -> InputError:
+    """The one-line input error for a snapshot whose footer read but whose data did not
+    (a corrupt page, files of a glob disagreeing on their schema), naming the file."""
+    return InputError(f"{pattern}: cannot read parquet ({_first_line(exc)})")
 
 
 def snapshot_files(contract: Contract, pattern: str) -> dict[dt.date, list[str]]:

@@ -16,7 +16,7 @@ from typing import Final
 
 import polars as pl
 
-from assets.io import read_snapshot, resolve_files
+from assets.io import resolve_files, scan_snapshot, unreadable
 from assets.partitions import Partition
 from assets.resources import DatasreConfig
 from assets.sli_asset import SliAssetSpec, breached
@@ -40,8 +40,12 @@ DESCRIPTION: Final = (
 SOURCE_LABELS = "labels"
 
 
-def _optional(contract: Contract, pattern: str | None, day: dt.date) -> pl.DataFrame | None:
-    """The day's snapshot, or None when the pattern is unset or no file exists yet."""
+def _optional(
+    contract: Contract, pattern: str | None, day: dt.date, columns: list[str]
+) -> pl.LazyFrame | None:
+    """A lazy scan of the day's snapshot, projected on the ``columns`` of it that exist
+    (parquet is read by column: the rest is never read), or None when the pattern is unset
+    or no file exists yet. Raises :class:`InputError` naming a file whose footer is bad."""
     if pattern is None:
         return None
     path = contract.resolve(pattern, day)
@@ -49,48 +53,89 @@ def _optional(contract: Contract, pattern: str | None, day: dt.date) -> pl.DataF
         resolve_files(path)
     except InputError:
         return None
-    return read_snapshot(path)
+    scan = scan_snapshot(path)
+    try:
+        available = set(scan.collect_schema().names())
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise unreadable(path, exc) from None
+    return scan.select([c for c in columns if c in available])
+
+
+def _rows(scan: pl.LazyFrame) -> int:
+    """Rows of a scan (the parquet footers say)."""
+    return int(scan.select(pl.len()).collect().item())
+
+
+def _columns(*names: str | None) -> list[str]:
+    return list(dict.fromkeys(name for name in names if name is not None))
 
 
 def quality_slis(contract: Contract, day: dt.date) -> pl.DataFrame:
-    """Prediction-log SLIs, plus quality/fairness SLIs when the day's labels exist."""
+    """Prediction-log SLIs, plus quality/fairness SLIs when the day's labels exist.
+
+    Reads only the columns the SLIs use: the prediction log's named columns, the labels'
+    target, and the features' id and slice / sensitive-attribute columns."""
+    pc = contract.predictions
+    id_column = contract.sources.id_column
+    grouping = _columns(*contract.slices, *contract.sensitive_attributes)
+    logged = _columns(
+        id_column, pc.score, pc.predicted_label, pc.ranking_group, pc.latency_ms, pc.cost,
+        pc.status, *grouping,
+    )  # fmt: skip
     try:
-        predictions = _optional(contract, contract.sources.predictions, day)
-    except InputError:
+        logged_scan = _optional(contract, contract.sources.predictions, day, logged)
+        predictions = logged_scan.collect() if logged_scan is not None else None
+    except (InputError, pl.exceptions.PolarsError, OSError):
         return empty_sli_frame()  # recorded by validation_slis
     if predictions is None or predictions.height == 0:
         return empty_sli_frame()
     frames = [prediction_log_sli_rows(contract, predictions)]
     try:
-        labels = _optional(contract, contract.sources.labels, day)
+        labels = _optional(
+            contract, contract.sources.labels, day, _columns(id_column, pc.target, pc.ranking_group)
+        )
     except InputError as exc:
         frames.append(sli_frame([ingest_row(contract, SOURCE_LABELS, 0, str(exc))]))
         labels = None
     if labels is not None:
-        features_unreadable = False
-        try:
-            features = _optional(contract, contract.sources.features, day)
-        except InputError:
-            features, features_unreadable = None, True
-        if features is not None and features.height == 0:
-            features, features_unreadable = None, True  # empty: ingest_ok records it
-        frames.append(sli_frame([ingest_row(contract, SOURCE_LABELS, labels.height, None)]))
+        frames.append(sli_frame([ingest_row(contract, SOURCE_LABELS, _rows(labels), None)]))
+        features, unavailable = _slice_columns(contract, day, _columns(id_column, *grouping))
+        # One streaming collect joins the scans (checks.quality_join.join_day).
         scored = quality_sli_rows(contract, predictions, labels, features=features)
-        if features_unreadable:
-            scored = _skip_slices(scored)
+        if unavailable is not None:
+            scored = _skip_slices(scored, unavailable)
         frames.append(scored)
     return pl.concat(frames, how="vertical")
 
 
-def _skip_slices(rows: pl.DataFrame) -> pl.DataFrame:
-    """Slice rows that failed only because the features snapshot is unreadable (or empty)
-    are not judged: that is already one breach (``ingest_ok``), not one per slice SLI."""
+def _slice_columns(
+    contract: Contract, day: dt.date, columns: list[str]
+) -> tuple[pl.LazyFrame | None, str | None]:
+    """A scan of the features snapshot's id and slice columns, or why the snapshot is
+    unavailable (``missing``, ``unreadable``; an empty one counts as unreadable).
+    ``validation_slis`` records each as ``ingest_ok = 0``, so slices that needed it are
+    skipped, not judged."""
+    try:
+        features = _optional(contract, contract.sources.features, day, columns)
+    except InputError:
+        return None, "unreadable"
+    if features is None:
+        return None, "missing"
+    if _rows(features) == 0:
+        return None, "unreadable"
+    return features, None
+
+
+def _skip_slices(rows: pl.DataFrame, why: str) -> pl.DataFrame:
+    """Slice rows that failed only because the features snapshot is missing, unreadable or
+    empty are not judged: that is already one breach (``ingest_ok``), not one per slice
+    SLI."""
     unmeasured = pl.col("slice").is_not_null() & (pl.col("status") == "error")
     return rows.with_columns(
         pl.when(unmeasured).then(pl.lit("skipped")).otherwise(pl.col("status")).alias("status"),
         pl.when(unmeasured).then(None).otherwise(pl.col("ok")).alias("ok"),
         pl.when(unmeasured)
-        .then(pl.lit("slice columns come from the features snapshot, which is unreadable"))
+        .then(pl.lit(f"slice columns come from the features snapshot, which is {why}"))
         .otherwise(pl.col("detail"))
         .alias("detail"),
     )

@@ -11,15 +11,15 @@ from typing import Final
 
 import polars as pl
 
-from assets.io import read_snapshot, scan_snapshot
+from assets.io import scan_snapshot, unreadable
 from assets.partitions import Partition
 from assets.resources import DatasreConfig
 from assets.sli_asset import SliAssetSpec, breached
-from checks.completeness import completeness_sli_rows
 from checks.contract import Contract
 from checks.errors import InputError
-from checks.freshness import evaluation_time, freshness_sli_rows
-from checks.schemas import prediction_schema_row, schema_sli_rows, validate_snapshot
+from checks.feature_pass import feature_pass
+from checks.freshness import evaluation_time
+from checks.schemas import prediction_schema_row
 from checks.sli import SliRow, sli_frame, slo_row
 
 __all__ = [
@@ -78,46 +78,51 @@ def trained_until(contract: Contract) -> dt.datetime | None:
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
-def read_source(contract: Contract, pattern: str, day: dt.date) -> pl.DataFrame:
-    """The day's snapshot of one source; an empty one is an input error."""
+def _scan(contract: Contract, pattern: str, day: dt.date) -> tuple[str, pl.LazyFrame]:
+    """The day's snapshot of one source as a checked lazy scan (and its path)."""
     path = contract.resolve(pattern, day)
-    frame = read_snapshot(path)
-    if frame.height == 0:
-        raise InputError(f"{path}: snapshot has no rows")
-    return frame
+    return path, scan_snapshot(path)
 
 
-def _ingest(
-    contract: Contract, source: str, pattern: str, day: dt.date, rows: list[SliRow]
-) -> pl.DataFrame | None:
-    """The day's snapshot of one source, or None when it cannot be read; either way its
-    ``ingest_ok`` row is appended to ``rows``."""
+def _features(contract: Contract, day: dt.date, as_of: dt.datetime) -> list[SliRow]:
+    """``ingest_ok`` of the features, then (when it read) their schema, completeness and
+    freshness rows from one streaming pass (:func:`checks.feature_pass.feature_pass`)."""
     try:
-        frame = read_source(contract, pattern, day)
+        path, scan = _scan(contract, contract.sources.features, day)
+        try:
+            measured = feature_pass(
+                contract, scan, as_of=as_of, trained_until=trained_until(contract)
+            )
+        except (pl.exceptions.PolarsError, OSError) as exc:
+            raise unreadable(path, exc) from None
+        if measured.n_rows == 0:
+            raise InputError(f"{path}: snapshot has no rows")
     except InputError as exc:
-        rows.append(ingest_row(contract, source, 0, str(exc)))
-        return None
-    rows.append(ingest_row(contract, source, frame.height, None))
-    return frame
+        return [ingest_row(contract, SOURCE_FEATURES, 0, str(exc))]
+    return [ingest_row(contract, SOURCE_FEATURES, measured.n_rows, None), *measured.rows]
+
+
+def _predictions(contract: Contract, pattern: str, day: dt.date) -> list[SliRow]:
+    """``ingest_ok`` and ``schema_valid`` of the prediction log (its schema and row count:
+    the footers say both; quality reads the values)."""
+    try:
+        path, scan = _scan(contract, pattern, day)
+        try:
+            row = prediction_schema_row(contract, scan)
+        except (pl.exceptions.PolarsError, OSError) as exc:
+            raise unreadable(path, exc) from None
+        if row.n_rows == 0:
+            raise InputError(f"{path}: snapshot has no rows")
+    except InputError as exc:
+        return [ingest_row(contract, SOURCE_PREDICTIONS, 0, str(exc))]
+    return [ingest_row(contract, SOURCE_PREDICTIONS, row.n_rows, None), row]
 
 
 def validation_slis(contract: Contract, day: dt.date, now: dt.datetime) -> pl.DataFrame:
     """All ingest/schema/completeness/freshness SLI rows of one partition."""
-    as_of = evaluation_time(contract, day, now)
-    rows: list[SliRow] = []
-    features = _ingest(contract, SOURCE_FEATURES, contract.sources.features, day, rows)
-    if features is not None:
-        rows.extend(schema_sli_rows(contract, validate_snapshot(contract, features)))
-        rows.extend(completeness_sli_rows(contract, features))
-        rows.extend(
-            freshness_sli_rows(
-                contract, features, as_of=as_of, trained_until=trained_until(contract)
-            )
-        )
+    rows = _features(contract, day, evaluation_time(contract, day, now))
     if contract.sources.predictions is not None:
-        predictions = _ingest(contract, SOURCE_PREDICTIONS, contract.sources.predictions, day, rows)
-        if predictions is not None:
-            rows.append(prediction_schema_row(contract, predictions))
+        rows.extend(_predictions(contract, contract.sources.predictions, day))
     return sli_frame(rows)
 
 

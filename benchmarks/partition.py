@@ -55,13 +55,15 @@ SOURCES = ("features", "predictions", "labels")
 
 def _tiled_chunk(sample: pl.DataFrame, offset: int, rows: int) -> pl.DataFrame:
     """Rows ``offset .. offset+rows`` of the sample repeated end to end; every id gets the
-    row's position in the day as a suffix, so ids stay unique and equal across sources."""
+    number of its copy of the sample as a suffix, so ids stay unique within a source and
+    equal across sources whatever each file's row order (the labels file is sorted by
+    label time, not like the predictions: a row-position suffix matched almost no label)."""
     start = offset % sample.height
     reps = math.ceil((start + rows) / sample.height)
     tiled = pl.concat([sample] * reps).slice(start, rows)
-    position = pl.int_range(offset, offset + rows, dtype=pl.Int64)
+    copy = pl.int_range(offset, offset + rows, dtype=pl.Int64) // sample.height
     return tiled.with_columns(
-        pl.format("{}-{}", pl.col(ID_COLUMN), position.cast(pl.String)).alias(ID_COLUMN)
+        pl.format("{}-{}", pl.col(ID_COLUMN), copy.cast(pl.String)).alias(ID_COLUMN)
     )
 
 

@@ -17,11 +17,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 import polars as pl
 
 from checks.contract import Contract
+from checks.scalars import ROWS, collect_scalars
 from checks.sli import SliRow, slo_row
 from checks.slo_in_force import built_in_slos
 from checks.slo_templates import CLOCK_SKEW_SLI, CLOCK_SKEW_TOLERANCE_SECONDS
@@ -30,8 +33,9 @@ __all__ = [
     "CLOCK_SKEW_TOLERANCE_SECONDS",
     "clock_skew_limit_seconds",
     "evaluation_time",
+    "freshness_exprs",
     "freshness_sli_rows",
-    "newest_timestamp",
+    "rows_from_freshness",
     "scheduled_evaluation_time",
 ]
 
@@ -63,27 +67,27 @@ def _utc(value: object) -> dt.datetime | None:
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
-def newest_timestamp(
-    frame: pl.DataFrame, column: str, *, not_after: dt.datetime | None = None
-) -> dt.datetime | None:
-    """Largest non-null timestamp of ``column`` as an aware UTC datetime (naive = UTC);
-    with ``not_after``, the largest one at or before it."""
-    if column not in frame.schema or not isinstance(frame.schema[column], pl.Datetime):
-        return None
-    times = pl.col(column)
-    if not_after is not None:
-        times = times.filter(times <= _instant(frame, column, not_after))
-    return _utc(frame.select(times.max()).item())
+def _is_timestamp(schema: Mapping[str, pl.DataType], column: str) -> bool:
+    return column in schema and isinstance(schema[column], pl.Datetime)
 
 
-def _instant(frame: pl.DataFrame, column: str, at: dt.datetime) -> pl.Expr:
+def _instant(schema: Mapping[str, pl.DataType], column: str, at: dt.datetime) -> pl.Expr:
     """``at`` as a literal comparable with the Datetime ``column`` (naive = UTC)."""
-    dtype = frame.schema[column]
+    dtype = schema[column]
     zone = dtype.time_zone if isinstance(dtype, pl.Datetime) else None
     utc = at.astimezone(dt.UTC)
     if zone is None:
         return pl.lit(utc.replace(tzinfo=None))
     return pl.lit(utc).dt.convert_time_zone(zone)
+
+
+def _newest_expr(
+    schema: Mapping[str, pl.DataType], column: str, not_after: dt.datetime | None
+) -> pl.Expr:
+    times = pl.col(column)
+    if not_after is not None:
+        times = times.filter(times <= _instant(schema, column, not_after))
+    return times.max()
 
 
 def clock_skew_limit_seconds(contract: Contract) -> float:
@@ -93,24 +97,58 @@ def clock_skew_limit_seconds(contract: Contract) -> float:
     return spec.objective if spec is not None else CLOCK_SKEW_TOLERANCE_SECONDS
 
 
-def _future_rows(frame: pl.DataFrame, column: str, as_of: dt.datetime) -> int:
-    """Rows whose event timestamp lies after ``as_of`` (whole column)."""
-    return int(frame.select((pl.col(column) > _instant(frame, column, as_of)).sum()).item() or 0)
+_NEWEST_ANY: Final = "__fresh_newest_any"
+_NEWEST: Final = "__fresh_newest"
+_FUTURE: Final = "__fresh_future_rows"
+
+
+def freshness_exprs(
+    contract: Contract, schema: Mapping[str, pl.DataType], *, as_of: dt.datetime
+) -> list[pl.Expr]:
+    """Scalar aggregates (uniquely aliased) for the snapshot's one pass: the newest event
+    timestamp, the newest one within the clock-skew limit, and the rows after ``as_of``.
+    None when the timestamp column is missing or not a Datetime."""
+    column = contract.sources.timestamp_column
+    if not _is_timestamp(schema, column):
+        return []
+    limit = as_of + dt.timedelta(seconds=clock_skew_limit_seconds(contract))
+    return [
+        _newest_expr(schema, column, None).alias(_NEWEST_ANY),
+        _newest_expr(schema, column, limit).alias(_NEWEST),
+        (pl.col(column) > _instant(schema, column, as_of)).sum().alias(_FUTURE),
+    ]
 
 
 def freshness_sli_rows(
     contract: Contract,
-    frame: pl.DataFrame,
+    frame: pl.DataFrame | pl.LazyFrame,
     *,
     as_of: dt.datetime,
     trained_until: dt.datetime | None,
 ) -> list[SliRow]:
     """``data_staleness_seconds`` of the snapshot, ``model_age_days`` of the model and
     ``clock_skew_seconds`` of the snapshot, in that order (see the module docstring)."""
+    lazy = frame.lazy()
+    measured = collect_scalars(lazy, freshness_exprs(contract, lazy.collect_schema(), as_of=as_of))
+    return rows_from_freshness(
+        contract, int(measured[ROWS]), measured, as_of=as_of, trained_until=trained_until
+    )
+
+
+def rows_from_freshness(
+    contract: Contract,
+    n_rows: int,
+    measured: Mapping[str, Any],
+    *,
+    as_of: dt.datetime,
+    trained_until: dt.datetime | None,
+) -> list[SliRow]:
+    """The rows of :func:`freshness_sli_rows` from the values of :func:`freshness_exprs`
+    (``measured``) over a snapshot of ``n_rows`` rows."""
     column = contract.sources.timestamp_column
-    newest_any = newest_timestamp(frame, column)
+    newest_any = _utc(measured.get(_NEWEST_ANY))
     limit = clock_skew_limit_seconds(contract)
-    newest = newest_timestamp(frame, column, not_after=as_of + dt.timedelta(seconds=limit))
+    newest = _utc(measured.get(_NEWEST))
     staleness = max((as_of - newest).total_seconds(), 0.0) if newest is not None else None
     skew = max((newest_any - as_of).total_seconds(), 0.0) if newest_any is not None else None
     age = (as_of - trained_until).total_seconds() / SECONDS_PER_DAY if trained_until else None
@@ -123,7 +161,7 @@ def freshness_sli_rows(
     skew_detail = None
     if skew is not None and skew > limit and newest_any is not None:
         skew_detail = (
-            f"{_future_rows(frame, column, as_of)} rows of column {column} are after the "
+            f"{int(measured[_FUTURE])} rows of column {column} are after the "
             f"evaluation time {as_of.isoformat()}, the newest {newest_any.isoformat()} "
             f"({skew / SECONDS_PER_DAY:.2f} days ahead): a producer clock or time-zone "
             "error; they are left out of data_staleness_seconds"
@@ -134,7 +172,7 @@ def freshness_sli_rows(
             "data_staleness_seconds",
             "freshness",
             staleness,
-            frame.height,
+            n_rows,
             feature=column,
             status="ok" if newest is not None else "error",
             detail=stale_detail,
@@ -144,7 +182,7 @@ def freshness_sli_rows(
             "model_age_days",
             "freshness",
             age,
-            frame.height,
+            n_rows,
             status="ok" if trained_until is not None else "error",
             detail=None if trained_until is not None else "training timestamp unknown",
         ),
@@ -153,7 +191,7 @@ def freshness_sli_rows(
             CLOCK_SKEW_SLI,
             "freshness",
             skew,
-            frame.height,
+            n_rows,
             feature=column,
             objective=limit,
             # No timestamps at all is data_staleness_seconds's error, not a second one.

@@ -27,6 +27,7 @@ from checks.quality_join import (
     Y_LABEL,
     Y_NUM,
     Y_POS,
+    Snapshot,
     join_day,
     working_columns,
 )
@@ -193,17 +194,19 @@ def _metric_specs(contract: Contract, frame: pl.DataFrame) -> list[SliceMetric]:
 
 def quality_sli_rows(
     contract: Contract,
-    predictions: pl.DataFrame,
-    labels: pl.DataFrame,
+    predictions: Snapshot,
+    labels: Snapshot,
     *,
-    features: pl.DataFrame | None = None,
+    features: Snapshot | None = None,
 ) -> pl.DataFrame:
     """Quality (and fairness) SLI rows of one prediction day whose labels have arrived.
 
     Labels join predictions on ``contract.sources.id_column`` (inner join: only labelled
     predictions are scored; a repeated label id keeps its last row, the newest
     restatement). Slice and sensitive-attribute columns come from ``features`` (joined by
-    id), or from ``predictions`` when it carries them. Emits, for the contract's model type:
+    id), or from ``predictions`` when it carries them. Each input may be a lazy scan: the
+    join then reads only the columns it uses, in one streaming collect. Emits, for the
+    contract's model type:
 
     - every applicable metric of :data:`METRICS_BY_MODEL_TYPE` model-wide (``slice``
       NULL) and per value of each ``contract.slices`` column (``"<column>=<value>"``),

