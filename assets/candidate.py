@@ -23,7 +23,7 @@ from checks.completeness import completeness_sli_rows
 from checks.contract import Contract
 from checks.errors import InputError
 from checks.quality import quality_sli_rows
-from checks.schemas import schema_sli_rows, validate_snapshot
+from checks.schema_validation import schema_sli_rows, validate_snapshot
 from checks.sli import SliRow, sli_frame
 
 __all__ = ["candidate_slis"]

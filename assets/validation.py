@@ -19,7 +19,7 @@ from checks.contract import Contract
 from checks.errors import InputError
 from checks.feature_pass import feature_pass
 from checks.freshness import evaluation_time
-from checks.schemas import prediction_schema_row
+from checks.schema_validation import prediction_schema_row
 from checks.sli import SliRow, sli_frame, slo_row
 
 __all__ = [

@@ -1,6 +1,6 @@
 """Validation, completeness and freshness of one feature snapshot from one streaming pass.
 
-Each check contributes scalar aggregates (:class:`checks.schemas.SchemaPass`,
+Each check contributes scalar aggregates (:class:`checks.schema_validation.SchemaPass`,
 :func:`checks.completeness.null_count_exprs`, :func:`checks.freshness.freshness_exprs`);
 they are collected together in one ``select`` by polars' streaming engine, so the snapshot
 is read once, batch by batch, and memory stays bounded whatever the day's size (plus one
@@ -19,7 +19,7 @@ from checks.completeness import null_count_exprs, rows_from_null_counts
 from checks.contract import Contract
 from checks.freshness import freshness_exprs, rows_from_freshness
 from checks.scalars import collect_scalars
-from checks.schemas import SchemaPass, schema_sli_rows
+from checks.schema_validation import SchemaPass, schema_sli_rows
 from checks.sli import SliRow
 
 __all__ = ["FeaturePass", "feature_pass"]

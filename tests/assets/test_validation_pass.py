@@ -16,7 +16,7 @@ from checks.contract import load_contract
 from checks.feature_pass import feature_pass
 from checks.freshness import evaluation_time, freshness_sli_rows
 from checks.scalars import collect_scalars
-from checks.schemas import schema_sli_rows, validate_snapshot
+from checks.schema_validation import schema_sli_rows, validate_snapshot
 from tests.fixtures import FIRST_DAY, write_model
 
 NOW = dt.datetime.combine(FIRST_DAY + dt.timedelta(days=3), dt.time(), tzinfo=dt.UTC)

@@ -14,7 +14,7 @@ from sklearn.metrics import accuracy_score
 from checks.contract import Contract
 from checks.ids import comparable_ids, is_id_dtype
 from checks.quality import quality_sli_rows
-from checks.schemas import prediction_schema_row, schema_sli_rows, validate_snapshot
+from checks.schema_validation import prediction_schema_row, schema_sli_rows, validate_snapshot
 from tests.fixtures import FIRST_DAY, contract_dict, make_features, make_predictions
 
 N = 300

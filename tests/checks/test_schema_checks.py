@@ -10,7 +10,7 @@ import pytest
 from checks.completeness import completeness_sli_rows, null_counts
 from checks.contract import Contract
 from checks.freshness import evaluation_time, freshness_sli_rows
-from checks.schemas import schema_sli_rows, validate_snapshot
+from checks.schema_validation import schema_sli_rows, validate_snapshot
 from checks.sli import SliRow
 from tests.fixtures import FIRST_DAY, contract_dict, make_features
 
@@ -191,7 +191,7 @@ def test_no_usable_timestamps_is_a_recorded_error_not_a_crash(
 def test_the_prediction_log_schema_names_missing_and_mistyped_columns(
     contract: Contract, clean: pl.DataFrame
 ) -> None:
-    from checks.schemas import prediction_schema_row
+    from checks.schema_validation import prediction_schema_row
     from tests.fixtures import make_predictions
 
     predictions = make_predictions(clean)

@@ -2,8 +2,8 @@
 
 pandera (polars backend) is the reference: on a collected bad frame, its failure cases
 give the rows per (column, check), the first examples and the invalid-row count, and the
-streaming pass (:class:`checks.schemas.SchemaPass`) must give the same, whether it gets the
-frame or a lazy scan of a parquet file in many row groups.
+streaming pass (:class:`checks.schema_validation.SchemaPass`) must give the same, whether it
+gets the frame or a lazy scan of a parquet file in many row groups.
 """
 
 from __future__ import annotations
@@ -17,13 +17,8 @@ import pytest
 
 from checks.contract import Contract
 from checks.scalars import collect_scalars
-from checks.schemas import (
-    EXAMPLES_PER_CHECK,
-    SchemaPass,
-    build_schema,
-    schema_sli_rows,
-    validate_snapshot,
-)
+from checks.schema_validation import SchemaPass, schema_sli_rows, validate_snapshot
+from checks.schemas import EXAMPLES_PER_CHECK, build_schema
 from tests.fixtures import FIRST_DAY, contract_dict, make_features
 
 N = 5_000
