@@ -7,6 +7,7 @@ recorded as failed) instead of an exception: the other partitions go on.
 """
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Final
 
 import polars as pl
@@ -33,6 +34,9 @@ __all__ = [
 
 SOURCE_FEATURES = "features"
 SOURCE_PREDICTIONS = "predictions"
+
+#: What is read of a snapshot: its row count and the SLI rows measured in one lazy scan.
+SnapshotMeasure = Callable[[pl.LazyFrame], tuple[int, list[SliRow]]]
 
 #: The libraries it runs on, as the Dagster UI tags it.
 KINDS: Final = frozenset({"polars", "pandera"})
@@ -78,44 +82,45 @@ def trained_until(contract: Contract) -> dt.datetime | None:
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
-def _scan(contract: Contract, pattern: str, day: dt.date) -> tuple[str, pl.LazyFrame]:
-    """The day's snapshot of one source as a checked lazy scan (and its path)."""
+def _ingested(
+    contract: Contract, source: str, pattern: str, day: dt.date, measure: SnapshotMeasure
+) -> list[SliRow]:
+    """``ingest_ok`` of one source's day, then what ``measure`` finds in its lazy scan;
+    an unreadable or empty snapshot is the ``ingest_ok = 0`` row alone, naming the file."""
     path = contract.resolve(pattern, day)
-    return path, scan_snapshot(path)
+    try:
+        scan = scan_snapshot(path)
+        try:
+            n_rows, rows = measure(scan)
+        except (pl.exceptions.PolarsError, OSError) as exc:
+            raise unreadable(path, exc) from None
+        if n_rows == 0:
+            raise InputError(f"{path}: snapshot has no rows")
+    except InputError as exc:
+        return [ingest_row(contract, source, 0, str(exc))]
+    return [ingest_row(contract, source, n_rows, None), *rows]
 
 
 def _features(contract: Contract, day: dt.date, as_of: dt.datetime) -> list[SliRow]:
     """``ingest_ok`` of the features, then (when it read) their schema, completeness and
     freshness rows from one streaming pass (:func:`checks.feature_pass.feature_pass`)."""
-    try:
-        path, scan = _scan(contract, contract.sources.features, day)
-        try:
-            measured = feature_pass(
-                contract, scan, as_of=as_of, trained_until=trained_until(contract)
-            )
-        except (pl.exceptions.PolarsError, OSError) as exc:
-            raise unreadable(path, exc) from None
-        if measured.n_rows == 0:
-            raise InputError(f"{path}: snapshot has no rows")
-    except InputError as exc:
-        return [ingest_row(contract, SOURCE_FEATURES, 0, str(exc))]
-    return [ingest_row(contract, SOURCE_FEATURES, measured.n_rows, None), *measured.rows]
+
+    def measure(scan: pl.LazyFrame) -> tuple[int, list[SliRow]]:
+        measured = feature_pass(contract, scan, as_of=as_of, trained_until=trained_until(contract))
+        return measured.n_rows, list(measured.rows)
+
+    return _ingested(contract, SOURCE_FEATURES, contract.sources.features, day, measure)
 
 
 def _predictions(contract: Contract, pattern: str, day: dt.date) -> list[SliRow]:
     """``ingest_ok`` and ``schema_valid`` of the prediction log (its schema and row count:
     the footers say both; quality reads the values)."""
-    try:
-        path, scan = _scan(contract, pattern, day)
-        try:
-            row = prediction_schema_row(contract, scan)
-        except (pl.exceptions.PolarsError, OSError) as exc:
-            raise unreadable(path, exc) from None
-        if row.n_rows == 0:
-            raise InputError(f"{path}: snapshot has no rows")
-    except InputError as exc:
-        return [ingest_row(contract, SOURCE_PREDICTIONS, 0, str(exc))]
-    return [ingest_row(contract, SOURCE_PREDICTIONS, row.n_rows, None), row]
+
+    def measure(scan: pl.LazyFrame) -> tuple[int, list[SliRow]]:
+        row = prediction_schema_row(contract, scan)
+        return row.n_rows, [row]
+
+    return _ingested(contract, SOURCE_PREDICTIONS, pattern, day, measure)
 
 
 def validation_slis(contract: Contract, day: dt.date, now: dt.datetime) -> pl.DataFrame:
