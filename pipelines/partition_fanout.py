@@ -23,6 +23,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -44,6 +45,7 @@ __all__ = [
     "FANOUT_JOB_NAME",
     "NATIVE_THREAD_VARIABLES",
     "PRELOAD_MODULES",
+    "FanoutRequest",
     "fanout_job",
     "fanout_run_config",
     "run_fanout",
@@ -159,20 +161,27 @@ def fanout_job() -> None:
     partitions_to_run().map(run_partition)
 
 
-def fanout_run_config(
-    pairs: "list[tuple[Contract, dt.date]]",
-    *,
-    settings: Settings,
-    kind: str,
-    progress: bool,
-    debug: bool,
-    parallel: int,
-) -> dict[str, Any]:
-    """Run config of :data:`fanout_job`: ``parallel`` step processes at once."""
+@dataclass(frozen=True)
+class FanoutRequest:
+    """What ``datasre run --parallel`` asks of the fan-out: these (contract, day) pairs,
+    under these settings and run kind, ``parallel`` partitions at once, with or without
+    progress lines and tracebacks (``debug``)."""
+
+    pairs: "list[tuple[Contract, dt.date]]"
+    settings: Settings
+    kind: str
+    progress: bool
+    debug: bool
+    parallel: int
+
+
+def fanout_run_config(request: FanoutRequest) -> dict[str, Any]:
+    """Run config of :data:`fanout_job`: ``request.parallel`` step processes at once."""
+    pairs, settings, debug = request.pairs, request.settings, request.debug
     run_config: dict[str, Any] = {
         "execution": {
             "config": {
-                "max_concurrent": parallel,
+                "max_concurrent": request.parallel,
                 "start_method": {"forkserver": {"preload_modules": list(PRELOAD_MODULES)}},
                 # A crashed partition is reported, not run again behind the user's back
                 # (a breach or an unreadable input is an outcome, never a step failure).
@@ -194,9 +203,9 @@ def fanout_run_config(
                     "executor": settings.executor,
                     "pool_wait_seconds": settings.pool_wait_seconds,
                     "store": settings.store,
-                    "kind": kind,
+                    "kind": request.kind,
                     "debug": debug,
-                    "progress": progress,
+                    "progress": request.progress,
                     "total": len(pairs),
                 }
             },
@@ -207,16 +216,8 @@ def fanout_run_config(
     return run_config
 
 
-def run_fanout(
-    pairs: "list[tuple[Contract, dt.date]]",
-    *,
-    settings: Settings,
-    kind: str,
-    progress: bool,
-    debug: bool,
-    parallel: int,
-) -> tuple[list[PartitionOutcome], bool]:
-    """Run ``pairs`` through :data:`fanout_job`, ``parallel`` at once.
+def run_fanout(request: FanoutRequest) -> tuple[list[PartitionOutcome], bool]:
+    """Run ``request.pairs`` through :data:`fanout_job`, ``request.parallel`` at once.
 
     The fan-out run itself lives in a temporary instance, deleted after (the multiprocess
     executor needs one on disk): what users look at, in the UI too, is the partitions'
@@ -228,10 +229,9 @@ def run_fanout(
     a partition the run ended before, gives an ``error`` outcome with a one-line
     reason), and whether SIGINT or SIGTERM interrupted the run.
     """
-    run_config = fanout_run_config(
-        pairs, settings=settings, kind=kind, progress=progress, debug=debug, parallel=parallel
-    )
-    threads = str(max(1, (os.cpu_count() or 1) // parallel))
+    pairs, debug = request.pairs, request.debug
+    run_config = fanout_run_config(request)
+    threads = str(max(1, (os.cpu_count() or 1) // request.parallel))
     with ExitStack() as stack:
         temporary = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="datasre-run-")))
         # No compute-log capture: it would start two `tail` processes per step and delay

@@ -204,19 +204,14 @@ def run_partitions(
         for contract, day in pairs:
             report(execute_partition(settings, contract.model, day, kind, debug))
         return outcomes
-    from pipelines.partition_fanout import run_fanout
+    from pipelines.partition_fanout import FanoutRequest, run_fanout
 
     if persistent_home() is not None:
         # Create the instance's storage here, once: step processes that each found it
         # missing would race to create the same sqlite tables ("table runs already exists").
         current_instance()
     outcomes, interrupted = run_fanout(
-        pairs,
-        settings=settings,
-        kind=kind,
-        progress=progress,
-        debug=debug,
-        parallel=parallel,
+        FanoutRequest(pairs, settings, kind, progress=progress, debug=debug, parallel=parallel)
     )
     if after_each is not None:
         after_each()
