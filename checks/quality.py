@@ -49,27 +49,9 @@ from checks.quality_metrics import (
 )
 from checks.sli import SliRow, sli_frame, slo_row
 from checks.slices import SliceMetric, measure, measurement_row, slice_metric, slice_sli_rows
-from checks.slo_templates import DEFAULT_OBJECTIVES, default_objective
+from checks.slo_templates import default_objective
 
-__all__ = [
-    "CALIBRATION_BINS",
-    "DECISION_THRESHOLD",
-    "DEFAULT_OBJECTIVES",
-    "METRICS_BY_MODEL_TYPE",
-    "MetricResult",
-    "accuracy",
-    "calibration_error",
-    "f1",
-    "log_loss",
-    "mae",
-    "mape",
-    "ndcg",
-    "precision",
-    "quality_sli_rows",
-    "recall",
-    "rmse",
-    "roc_auc",
-]
+__all__ = ["DECISION_THRESHOLD", "METRICS_BY_MODEL_TYPE", "quality_sli_rows"]
 
 #: SLIs emitted per model type (the names are those of ``SLO_CATALOG``).
 METRICS_BY_MODEL_TYPE: Final[Mapping[ModelType, tuple[str, ...]]] = {

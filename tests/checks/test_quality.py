@@ -48,10 +48,10 @@ def test_label_metrics_equal_sklearn(case: tuple[np.ndarray, np.ndarray, np.ndar
     y, p, _ = case
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # sklearn's zero_division warning
-        assert close(quality.accuracy(y, p).value, skm.accuracy_score(y, p))
-        assert close(quality.precision(y, p).value, skm.precision_score(y, p))
-        assert close(quality.recall(y, p).value, skm.recall_score(y, p))
-        assert close(quality.f1(y, p).value, skm.f1_score(y, p))
+        assert close(quality_metrics.accuracy(y, p).value, skm.accuracy_score(y, p))
+        assert close(quality_metrics.precision(y, p).value, skm.precision_score(y, p))
+        assert close(quality_metrics.recall(y, p).value, skm.recall_score(y, p))
+        assert close(quality_metrics.f1(y, p).value, skm.f1_score(y, p))
 
 
 @FAST
@@ -61,9 +61,9 @@ def test_positive_label_is_configurable(case: Any, positive: int) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for ours, theirs in (
-            (quality.precision, skm.precision_score),
-            (quality.recall, skm.recall_score),
-            (quality.f1, skm.f1_score),
+            (quality_metrics.precision, skm.precision_score),
+            (quality_metrics.recall, skm.recall_score),
+            (quality_metrics.f1, skm.f1_score),
         ):
             expected = theirs(y, p, pos_label=positive, labels=[0, 1])
             assert close(ours(y, p, positive_label=positive).value, expected)
@@ -73,10 +73,10 @@ def test_positive_label_is_configurable(case: Any, positive: int) -> None:
 @given(binary_case())
 def test_score_metrics_equal_sklearn(case: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
     y, _, s = case
-    loss = quality.log_loss(y, s)
+    loss = quality_metrics.log_loss(y, s)
     assert loss.status == "ok"
     assert close(loss.value, skm.log_loss(y, s, labels=[0, 1]))
-    auc = quality.roc_auc(y, s)
+    auc = quality_metrics.roc_auc(y, s)
     if len(set(y.tolist())) == 2:
         assert auc.status == "ok"
         assert close(auc.value, skm.roc_auc_score(y, s))
@@ -91,37 +91,37 @@ def test_roc_auc_unbounded_scores_and_ties(case: Any, offset: float) -> None:
     y, _, s = case
     y = np.concatenate([y, [0, 1]])  # both classes present
     s = np.concatenate([s, [s[0], s[0]]]) * 7.0 + offset  # ties, outside [0, 1]
-    assert close(quality.roc_auc(y, s).value, skm.roc_auc_score(y, s))
+    assert close(quality_metrics.roc_auc(y, s).value, skm.roc_auc_score(y, s))
 
 
 def test_classification_edge_cases() -> None:
     ones = np.ones(5, dtype=int)
-    assert quality.roc_auc(ones, np.linspace(0, 1, 5)).status == "insufficient_data"
+    assert quality_metrics.roc_auc(ones, np.linspace(0, 1, 5)).status == "insufficient_data"
     # all predictions equal: AUC 0.5, like sklearn
     y = np.array([0, 1, 0, 1, 1])
-    assert quality.roc_auc(y, np.full(5, 0.3)).value == pytest.approx(0.5)
+    assert quality_metrics.roc_auc(y, np.full(5, 0.3)).value == pytest.approx(0.5)
     # no predicted positives: precision 0 (sklearn zero_division default)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         expected = skm.precision_score(y, np.zeros(5, dtype=int))
-    result = quality.precision(y, np.zeros(5, dtype=int))
+    result = quality_metrics.precision(y, np.zeros(5, dtype=int))
     assert result.value == expected == 0.0
     assert result.status == "ok"
     assert result.detail is not None and "zero_division" in result.detail
     # empty input: NaN with a status for every kernel, never an exception
     empty = np.array([], dtype=float)
     for result in (
-        quality.accuracy(empty, empty),
-        quality.precision(empty, empty),
-        quality.recall(empty, empty),
-        quality.f1(empty, empty),
-        quality.roc_auc(empty, empty),
-        quality.log_loss(empty, empty),
-        quality.calibration_error(empty, empty),
-        quality.rmse(empty, empty),
-        quality.mae(empty, empty),
-        quality.mape(empty, empty),
-        quality.ndcg(empty, empty, empty),
+        quality_metrics.accuracy(empty, empty),
+        quality_metrics.precision(empty, empty),
+        quality_metrics.recall(empty, empty),
+        quality_metrics.f1(empty, empty),
+        quality_metrics.roc_auc(empty, empty),
+        quality_metrics.log_loss(empty, empty),
+        quality_metrics.calibration_error(empty, empty),
+        quality_metrics.rmse(empty, empty),
+        quality_metrics.mae(empty, empty),
+        quality_metrics.mape(empty, empty),
+        quality_metrics.ndcg(empty, empty, empty),
     ):
         assert math.isnan(result.value)
         assert result.status == "insufficient_data"
@@ -131,12 +131,12 @@ def test_classification_edge_cases() -> None:
 def test_log_loss_clips_with_float64_eps_and_rejects_non_probabilities() -> None:
     y = np.array([1, 0, 1, 0])
     s = np.array([0.0, 1.0, 1.0, 0.0])  # two certain mistakes, two certain hits
-    assert close(quality.log_loss(y, s).value, skm.log_loss(y, s))
+    assert close(quality_metrics.log_loss(y, s).value, skm.log_loss(y, s))
     eps = np.finfo(np.float64).eps
-    assert close(quality.log_loss(y, s).value, -np.log(eps) / 2)
-    bad = quality.log_loss(y, np.array([0.5, 1.5, 0.5, 0.5]))
+    assert close(quality_metrics.log_loss(y, s).value, -np.log(eps) / 2)
+    bad = quality_metrics.log_loss(y, np.array([0.5, 1.5, 0.5, 0.5]))
     assert bad.status == "error" and math.isnan(bad.value)
-    assert quality.roc_auc(y, np.array([0.1, np.nan, 0.3, 0.2])).status == "error"
+    assert quality_metrics.roc_auc(y, np.array([0.1, np.nan, 0.3, 0.2])).status == "error"
 
 
 # --- calibration error -------------------------------------------------------------------
@@ -160,16 +160,16 @@ def test_calibration_error_hand_computed() -> None:
     y = np.array([0, 1, 1, 1, 1])
     s = np.array([0.1, 0.1, 0.8, 0.9, 1.0])
     expected = 2 / 5 * 0.4 + 1 / 5 * 0.2 + 2 / 5 * 0.05
-    assert close(quality.calibration_error(y, s).value, expected)
+    assert close(quality_metrics.calibration_error(y, s).value, expected)
     # a perfectly calibrated bin contributes nothing
-    assert quality.calibration_error(np.array([0, 1]), np.array([0.5, 0.5])).value == 0.0
+    assert quality_metrics.calibration_error(np.array([0, 1]), np.array([0.5, 0.5])).value == 0.0
 
 
 @FAST
 @given(binary_case())
 def test_calibration_error_equals_numpy_reference(case: Any) -> None:
     y, _, s = case
-    assert close(quality.calibration_error(y, s).value, ece_reference(y.astype(float), s))
+    assert close(quality_metrics.calibration_error(y, s).value, ece_reference(y.astype(float), s))
 
 
 # --- regression --------------------------------------------------------------------------
@@ -182,21 +182,21 @@ targets = st.one_of(st.just(0.0), st.floats(-1e3, 1e3, allow_nan=False))
 def test_regression_metrics_equal_sklearn(pairs: list[tuple[float, float]]) -> None:
     y = np.array([a for a, _ in pairs])
     p = np.array([b for _, b in pairs])
-    assert close(quality.rmse(y, p).value, skm.root_mean_squared_error(y, p))
-    assert close(quality.mae(y, p).value, skm.mean_absolute_error(y, p))
+    assert close(quality_metrics.rmse(y, p).value, skm.root_mean_squared_error(y, p))
+    assert close(quality_metrics.mae(y, p).value, skm.mean_absolute_error(y, p))
     # zero targets divide by eps (about 2.2e-16): relative tolerance only
     assert math.isclose(
-        quality.mape(y, p).value, skm.mean_absolute_percentage_error(y, p), rel_tol=TOL
+        quality_metrics.mape(y, p).value, skm.mean_absolute_percentage_error(y, p), rel_tol=TOL
     )
 
 
 def test_mape_zero_target_and_all_equal() -> None:
     y = np.array([0.0, 2.0])
     p = np.array([1.0, 2.0])
-    result = quality.mape(y, p)
+    result = quality_metrics.mape(y, p)
     assert close(result.value, skm.mean_absolute_percentage_error(y, p))
     assert result.detail is not None and "eps" in result.detail
-    assert quality.rmse(y, y).value == 0.0
+    assert quality_metrics.rmse(y, y).value == 0.0
 
 
 # --- ranking -----------------------------------------------------------------------------
@@ -236,7 +236,7 @@ def ranking_case(draw: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
 @given(ranking_case())
 def test_ndcg_equals_sklearn_per_query_mean(case: Any) -> None:
     rel, score, groups, k = case
-    result = quality.ndcg(rel, score, groups, k=k)
+    result = quality_metrics.ndcg(rel, score, groups, k=k)
     expected = ndcg_reference(rel, score, groups, k)
     if math.isnan(expected):
         assert math.isnan(result.value)
@@ -248,15 +248,15 @@ def test_ndcg_equals_sklearn_per_query_mean(case: Any) -> None:
 def test_ndcg_edge_cases() -> None:
     groups = np.array(["a", "a", "a", "b"])  # "b" has one document: left out
     rel = np.array([0.0, 0.0, 0.0, 3.0])  # no relevant document in "a": NDCG 0
-    result = quality.ndcg(rel, np.array([3.0, 2.0, 1.0, 1.0]), groups, k=2)
+    result = quality_metrics.ndcg(rel, np.array([3.0, 2.0, 1.0, 1.0]), groups, k=2)
     assert result.value == 0.0
     assert result.n_rows == 3
     assert result.detail is not None and "single-document" in result.detail
     # all scores tied: the average gain, exactly like sklearn
     rel = np.array([3.0, 0.0, 1.0])
-    tied = quality.ndcg(rel, np.zeros(3), np.zeros(3), k=2)
+    tied = quality_metrics.ndcg(rel, np.zeros(3), np.zeros(3), k=2)
     assert close(tied.value, skm.ndcg_score([rel], [np.zeros(3)], k=2))
-    assert quality.ndcg(np.array([-1.0, 1.0]), np.zeros(2), np.zeros(2)).status == "error"
+    assert quality_metrics.ndcg(np.array([-1.0, 1.0]), np.zeros(2), np.zeros(2)).status == "error"
 
 
 # --- quality_sli_rows --------------------------------------------------------------------

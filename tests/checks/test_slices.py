@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from scipy.stats import false_discovery_control
 from sklearn import metrics as skm
 
-from checks import quality, slices
+from checks import quality_metrics, slices
 from checks.contract import Contract
 from checks.sli import SLI_SCHEMA, sli_frame
 from tests.fixtures import minimal_contract
@@ -29,8 +29,8 @@ def contract(**extra: Any) -> Contract:
     return minimal_contract(**{**fields, **extra})
 
 
-ACCURACY = slices.SliceMetric("accuracy", ("y", "p"), quality.accuracy, objective=0.5)
-ROC_AUC = slices.SliceMetric("roc_auc", ("y", "s"), quality.roc_auc)
+ACCURACY = slices.SliceMetric("accuracy", ("y", "p"), quality_metrics.accuracy, objective=0.5)
+ROC_AUC = slices.SliceMetric("roc_auc", ("y", "s"), quality_metrics.roc_auc)
 
 
 @st.composite
@@ -156,7 +156,7 @@ def test_worst_slices_follow_the_comparator() -> None:
 def test_slice_metric_warning_free_on_zero_division() -> None:
     c = contract(min_slice_rows=1)
     metric = slices.SliceMetric(
-        "precision", ("y", "p"), lambda y, p: quality.precision(y, p, positive_label=1)
+        "precision", ("y", "p"), lambda y, p: quality_metrics.precision(y, p, positive_label=1)
     )
     frame = pl.DataFrame({"country": ["DE", "DE"], "y": [1, 0], "p": [0, 0]})
     with warnings.catch_warnings():
@@ -174,7 +174,7 @@ def test_slice_rows_belong_to_the_slice_slo_not_the_model_wide_one() -> None:
             "p": [1, 0] * 4 + [0, 0, 0, 1],
         }
     )
-    metric = slices.SliceMetric("accuracy", ("y", "p"), quality.accuracy)
+    metric = slices.SliceMetric("accuracy", ("y", "p"), quality_metrics.accuracy)
     labelled: dict[str, Any] = {
         "sources": {"predictions": "p/{date}.parquet", "labels": "l/{date}.parquet"},
         "predictions": {"predicted_label": "p", "target": "y"},
