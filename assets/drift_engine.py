@@ -24,11 +24,13 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from assets.memory_budget import available_memory, parquet_row_count
-from checks.contract import Contract
 from checks.profile import BaselineProfile
+
+if TYPE_CHECKING:
+    from checks.contract import Contract  # annotations only: importing it costs ~0.1 s
 
 __all__ = [
     "DEFAULT_MEMORY_BUDGET_MB",

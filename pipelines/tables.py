@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tabulate import tabulate
-
 from pipelines.escape import markdown, terminal
 
 __all__ = ["cell_text", "markdown_cell", "markdown_table", "text_table"]
@@ -28,6 +26,8 @@ def text_table(
     as ``str(value)``, control characters escaped."""
     cells = [[terminal(h) for h in header]]
     cells += [["" if value is None else terminal(str(value)) for value in row] for row in rows]
+    from tabulate import tabulate  # here: with wcwidth it costs ~35 ms a process
+
     text: str = tabulate(
         cells, tablefmt="plain", disable_numparse=True, stralign="left", preserve_whitespace=True
     )
@@ -65,6 +65,8 @@ def markdown_table(
 ) -> list[str]:
     """Lines of a GitHub-flavoured Markdown table of cells that are Markdown already
     (see :func:`markdown_cell`); ``indent`` nests it in a list item."""
+    from tabulate import tabulate  # here: with wcwidth it costs ~35 ms a process
+
     text: str = tabulate(
         [list(row) for row in rows],
         headers=list(header),
