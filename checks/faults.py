@@ -18,10 +18,9 @@ import numpy as np
 import polars as pl
 
 from checks.contract import Contract, ModelType
+from checks.fault_classes import FAULT_CLASSES
 
 __all__ = [
-    "FAULT_CLASSES",
-    "FILE_FAULTS",
     "FaultSpec",
     "category_mix",
     "concept_change",
@@ -33,22 +32,6 @@ __all__ = [
     "schema_change",
 ]
 
-#: Every fault class, in the order a drill injects them (labels first: they must be
-#: overdue by the drill's end; concept change last: it moves later days' calibration).
-FAULT_CLASSES: Final = (
-    "labels_withheld",
-    "covariate_shift",
-    "category_mix",
-    "dropped_feature",
-    "null_burst",
-    "new_category",
-    "corrupt_file",
-    "schema_change",
-    "late_snapshot",
-    "concept_change",
-)
-#: Faults the drill applies to files rather than frames.
-FILE_FAULTS: Final = frozenset({"labels_withheld", "corrupt_file", "late_snapshot"})
 
 #: Magnitudes.
 SHIFT_SIGMAS: Final = 1.0  # covariate shift: + this many training standard deviations

@@ -9,7 +9,7 @@ The drill (all under a scratch directory, deleted afterwards unless ``--scratch`
    the days with no breached SLO are the clean templates (none: exit 2, nothing to
    drill on);
 2. plan: :data:`WARMUP_DAYS` clean days, then one day per fault class (order
-   :data:`checks.faults.FAULT_CLASSES`), then clean days up to ``--days``;
+   :data:`checks.fault_classes.FAULT_CLASSES`), then clean days up to ``--days``;
 3. the drill tree (:mod:`pipelines.chaos_tree`), run day by day at the data time of the
    last day (``evaluated_at``), then the gate at that time.
 
@@ -57,7 +57,7 @@ SLI, how fast, with how many false alarms."""
 
 
 def register(subparsers: Subcommands) -> None:
-    from checks.faults import FAULT_CLASSES
+    from checks.fault_classes import FAULT_CLASSES
 
     parser = add_command(subparsers, "chaos", run, ABOUT)
     add_model(parser)

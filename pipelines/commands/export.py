@@ -51,7 +51,7 @@ Service, SLI, SLO, AlertPolicy and AlertNotificationTarget objects."""
 
 def register(subparsers: Subcommands) -> None:
     from pipelines.cli import _add_common_options
-    from pipelines.exports.alert_rules import RULE_FORMATS
+    from pipelines.exports.rule_formats import RULE_FORMATS
 
     parser = add_command(subparsers, "export", None, ABOUT)
     targets = parser.add_subparsers(dest="target", metavar="TARGET")

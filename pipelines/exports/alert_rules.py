@@ -34,10 +34,10 @@ from checks.slo import AlertPolicy, SloDefinition, as_definitions
 from pipelines.escape import prometheus_label
 from pipelines.exports import metrics
 from pipelines.exports.names import rfc1123_name
+from pipelines.exports.rule_formats import RULE_FORMATS
 
 __all__ = [
     "PAGE_ALERT",
-    "RULE_FORMATS",
     "STALE_ALERT",
     "TICKET_ALERT",
     "prometheus_rule_documents",
@@ -48,8 +48,6 @@ __all__ = [
 PAGE_ALERT: Final = "DatasreErrorBudgetBurnPage"
 TICKET_ALERT: Final = "DatasreErrorBudgetBurnTicket"
 STALE_ALERT: Final = "DatasreEvidenceStale"
-#: ``--format`` values: a PrometheusRule resource per contract, or one plain rule file.
-RULE_FORMATS: Final = ("prometheus-rule", "rules")
 
 
 def _selector(family: metrics.Family, matchers: Mapping[str, str]) -> str:

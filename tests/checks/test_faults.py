@@ -7,6 +7,7 @@ import pytest
 
 from checks import faults
 from checks.contract import load_contracts
+from checks.fault_classes import FAULT_CLASSES
 
 FRAME = pl.DataFrame(
     {
@@ -57,7 +58,7 @@ def test_concept_change_flips_labels_only_inside_the_slice() -> None:
 
 def test_every_fault_class_applies_to_both_sample_models() -> None:
     for contract in load_contracts("data/samples/contracts"):
-        specs = {name: faults.fault_spec(contract, name) for name in faults.FAULT_CLASSES}
+        specs = {name: faults.fault_spec(contract, name) for name in FAULT_CLASSES}
         assert all(spec is not None for spec in specs.values()), contract.model
     with pytest.raises(ValueError, match="unknown fault class"):
         faults.fault_spec(contract, "meteor")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from checks.contract import load_contracts
-from checks.faults import FAULT_CLASSES
+from checks.fault_classes import FAULT_CLASSES
 from pipelines.cli import main
 from pipelines.commands.chaos import WARMUP_DAYS, _plan
 
