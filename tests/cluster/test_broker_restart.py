@@ -25,20 +25,11 @@ from typing import Any
 import pytest
 import redis
 
+from tests.cluster.servers import REPO, SCRIPTS, install_or_skip
+
 pytestmark = [pytest.mark.cluster]
 
-REPO = Path(__file__).resolve().parents[2]
-SCRIPTS = REPO / "scripts" / "cluster"
 QUEUE = "dagster"
-
-
-def _install_or_skip() -> None:
-    done = subprocess.run(
-        ["bash", str(SCRIPTS / "install.sh")], capture_output=True, text=True, check=False
-    )
-    if done.returncode == 3:  # not root and the packages are missing
-        pytest.skip(done.stderr.strip())
-    assert done.returncode == 0, done.stderr
 
 
 def _cluster_script() -> ModuleType:
@@ -65,7 +56,7 @@ def _state(directory: Path) -> dict[str, Any]:
 def test_queued_and_unacknowledged_steps_survive_a_broker_restart_and_a_kill(
     tmp_path: Path,
 ) -> None:
-    _install_or_skip()
+    install_or_skip()
     cluster = _cluster_script()
     (tmp_path / "logs").mkdir()
     state: dict[str, Any] = {"dir": str(tmp_path), "redis": {"port": cluster._free_port()}}

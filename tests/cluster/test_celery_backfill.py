@@ -29,11 +29,10 @@ from polars.testing import assert_frame_equal
 
 from assets.store import SliStore
 from assets.store.lake import LakeStore
+from tests.cluster.servers import REPO, SCRIPTS, install_or_skip
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow, pytest.mark.timeout(1800)]
 
-REPO = Path(__file__).resolve().parents[2]
-SCRIPTS = REPO / "scripts" / "cluster"
 BIN = Path(sys.executable).parent
 #: The samples' data time (data/samples/README.md): every machine's clock.
 NOW = "2026-11-15T06:00:00+00:00"
@@ -44,15 +43,6 @@ VISIBILITY_TIMEOUT_S = 60
 BROKER_DOWN_S = 5.0
 KEY = ["model", "model_version", "partition", "track", "category", "sli", "feature", "slice"]
 _TASK = re.compile(r"Task execute_plan\[([0-9a-f-]+)\] (received|succeeded|failed|raised)")
-
-
-def _install_or_skip() -> None:
-    done = subprocess.run(
-        ["bash", str(SCRIPTS / "install.sh")], capture_output=True, text=True, check=False
-    )
-    if done.returncode == 3:  # not root and the packages are missing
-        pytest.skip(done.stderr.strip())
-    assert done.returncode == 0, done.stderr
 
 
 def _cluster(*argv: str, check: bool = True) -> str:
@@ -123,7 +113,7 @@ def _sli_rows(frame: pl.DataFrame) -> pl.DataFrame:
 def test_a_celery_backfill_equals_the_sequential_run_despite_a_dead_worker_and_broker_restart(
     tmp_path: Path,
 ) -> None:
-    _install_or_skip()
+    install_or_skip()
     started = time.monotonic()
     reference_db = tmp_path / "reference" / "datasre.duckdb"
     environment = {

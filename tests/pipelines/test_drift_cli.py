@@ -35,6 +35,17 @@ def files(tmp_path: Path) -> dict[str, Path]:
     }
 
 
+@pytest.fixture
+def saved_profile(
+    files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> Path:
+    """The stored profile of ``files["base"]`` (its save's output discarded)."""
+    profile = tmp_path / "profile"
+    run(_args(str(files["base"]), str(files["same"]), "--save-profile", str(profile)))
+    capsys.readouterr()
+    return profile
+
+
 def _args(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers())
@@ -188,15 +199,14 @@ def test_a_mix_counts_only_the_judged_features_and_names_the_others(
 
 def test_a_profile_baseline_switches_to_the_sketch_engine_when_exact_does_not_fit(
     files: dict[str, Path],
+    saved_profile: Path,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from assets.memory_budget import MemoryBudget
 
-    profile = tmp_path / "profile"
-    run(_args(str(files["base"]), str(files["same"]), "--save-profile", str(profile)))
-    capsys.readouterr()
+    profile = saved_profile
 
     def ks_binning() -> tuple[int, str, str]:
         code = run(_args(str(profile), str(files["shifted"]), "--format", "json"))
@@ -218,15 +228,14 @@ def test_a_profile_baseline_switches_to_the_sketch_engine_when_exact_does_not_fi
 
 def test_sketch_mode_reads_row_group_by_row_group_so_only_one_group_must_fit(
     files: dict[str, Path],
+    saved_profile: Path,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from assets.memory_budget import MemoryBudget
 
-    profile = tmp_path / "profile"
-    run(_args(str(files["base"]), str(files["same"]), "--save-profile", str(profile)))
-    capsys.readouterr()
+    profile = saved_profile
     grouped = tmp_path / "grouped.parquet"
     pl.read_parquet(files["shifted"]).write_parquet(grouped, row_group_size=500)
     whole = run(_args(str(profile), str(files["shifted"]), "--sketch", "--format", "json"))
