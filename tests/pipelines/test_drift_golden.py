@@ -9,21 +9,19 @@ and review the diff. The repository's absolute path is written ``<REPO>``.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from pipelines.cli import main
+from tests.golden_files import (
+    GOLDEN,
+    REPO,
+    assert_golden,
+    command_args,
+    command_cases,
+    render_command,
+)
 
-REPO = Path(__file__).resolve().parents[2]
-GOLDEN = REPO / "tests" / "golden" / "drift"
-CASES = sorted(path.stem for path in GOLDEN.glob("*.args"))
-
-
-def _render(code: int, out: str, err: str) -> str:
-    text = f"exit: {code}\n--- stdout\n{out}--- stderr\n{err}"
-    return text.replace(str(REPO), "<REPO>")
+CASES = command_cases("drift")
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -31,17 +29,12 @@ def test_drift_output_matches_golden_files(
     case: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(REPO)
-    args = (GOLDEN / f"{case}.args").read_text(encoding="utf-8").splitlines()
+    args = command_args("drift", case)
     code = main(args)
     out, err = capsys.readouterr()
-    shown = _render(code, out, err)
-    golden = GOLDEN / f"{case}.out"
-    if os.environ.get("DATASRE_UPDATE_GOLDEN"):
-        golden.write_text(shown, encoding="utf-8")
-    assert golden.exists(), f"missing golden file {golden}; set DATASRE_UPDATE_GOLDEN=1"
-    assert shown == golden.read_text(encoding="utf-8")
+    assert_golden(GOLDEN / "drift" / f"{case}.out", render_command(code, out, err))
 
 
 def test_every_case_has_its_golden_output() -> None:
     assert CASES, "no golden drift cases"
-    assert all((GOLDEN / f"{case}.out").exists() for case in CASES)
+    assert all((GOLDEN / "drift" / f"{case}.out").exists() for case in CASES)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -28,8 +27,8 @@ from assets.store.gate_store import GateStore
 from checks.gate_verdict import Waiver
 from pipelines.cli import main
 from tests.gate_fixtures import DAY0, FINISHED, gate_contract, gate_contract_dict, write_history
+from tests.golden_files import GOLDEN, assert_golden
 
-GOLDEN = Path(__file__).resolve().parent.parent / "golden"
 SCHEMA = Path(__file__).resolve().parents[2] / "docs" / "gate-json-schema.json"
 # The fixture histories end on 2026-11-10, evaluated 2026-11-11 06:00 UTC (data time).
 AS_OF = "2026-11-11T12:00:00+00:00"
@@ -101,12 +100,7 @@ def _normalise(text: str) -> str:
 
 
 def _golden(name: str, text: str) -> None:
-    path = GOLDEN / "gate" / name
-    if os.environ.get("DATASRE_UPDATE_GOLDEN"):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(_normalise(text), encoding="utf-8")
-    assert path.exists(), f"missing golden file {path}; set DATASRE_UPDATE_GOLDEN=1"
-    assert _normalise(text) == path.read_text(encoding="utf-8")
+    assert_golden(GOLDEN / "gate" / name, _normalise(text))
 
 
 def _gate(env: Env, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -16,9 +16,10 @@ import pytest
 
 from checks.contract import load_contract
 from pipelines.cli import main
+from tests.golden_files import GOLDEN as GOLDEN_ROOT
+from tests.golden_files import REPO, assert_golden
 
-REPO = Path(__file__).resolve().parents[2]
-GOLDEN = REPO / "tests" / "golden" / "init"
+GOLDEN = GOLDEN_ROOT / "init"
 
 MODELS = {
     "fraud_detection": ("classification", "1", REPO / "data" / "samples" / "fraud_detection"),
@@ -53,11 +54,7 @@ def test_init_drafts_the_golden_contract_that_contract_check_accepts(
     text = output.read_text(encoding="utf-8")
     text = text.replace(os.path.relpath(REPO, output.parent), "REPO").replace(str(REPO), "REPO")
     golden = GOLDEN / f"{model}.yaml"
-    if os.environ.get("DATASRE_UPDATE_GOLDEN"):
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(text, encoding="utf-8")
-    assert golden.exists(), f"missing golden file {golden}; set DATASRE_UPDATE_GOLDEN=1"
-    assert text == golden.read_text(encoding="utf-8")
+    assert_golden(golden, text)
     assert main(["contract", "check", str(output)]) == 0
     assert load_contract(output).model == model
 

@@ -9,21 +9,21 @@ and review the diff. The repository's absolute path is written ``<REPO>``.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from pipelines.cli import main
+from tests.golden_files import (
+    GOLDEN,
+    REPO,
+    assert_golden,
+    command_args,
+    command_cases,
+    render_command,
+)
 
-REPO = Path(__file__).resolve().parents[2]
-GOLDEN = REPO / "tests" / "golden" / "run"
-CASES = sorted(path.stem for path in GOLDEN.glob("*.args"))
-
-
-def _render(code: int, out: str, err: str) -> str:
-    text = f"exit: {code}\n--- stdout\n{out}--- stderr\n{err}"
-    return text.replace(str(REPO), "<REPO>")
+CASES = command_cases("run")
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -37,12 +37,7 @@ def test_run_output_matches_golden_files(
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     monkeypatch.delenv("DATASRE_STATE_DIR", raising=False)
     monkeypatch.setenv("DATASRE_STAGING", str(tmp_path / "staging"))
-    args = (GOLDEN / f"{case}.args").read_text(encoding="utf-8").splitlines()
+    args = command_args("run", case)
     code = main([*args, "--db", str(tmp_path / "datasre.duckdb")])
     out, err = capsys.readouterr()
-    shown = _render(code, out, err)
-    golden = GOLDEN / f"{case}.out"
-    if os.environ.get("DATASRE_UPDATE_GOLDEN"):
-        golden.write_text(shown, encoding="utf-8")
-    assert golden.exists(), f"missing golden file {golden}; set DATASRE_UPDATE_GOLDEN=1"
-    assert shown == golden.read_text(encoding="utf-8")
+    assert_golden(GOLDEN / "run" / f"{case}.out", render_command(code, out, err))
