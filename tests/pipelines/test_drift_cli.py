@@ -200,16 +200,13 @@ def test_a_mix_counts_only_the_judged_features_and_names_the_others(
 def test_a_profile_baseline_switches_to_the_sketch_engine_when_exact_does_not_fit(
     files: dict[str, Path],
     saved_profile: Path,
-    tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from assets.memory_budget import MemoryBudget
 
-    profile = saved_profile
-
     def ks_binning() -> tuple[int, str, str]:
-        code = run(_args(str(profile), str(files["shifted"]), "--format", "json"))
+        code = run(_args(str(saved_profile), str(files["shifted"]), "--format", "json"))
         out, err = capsys.readouterr()
         rows = json.loads(out)
         return code, next(r["binning"] for r in rows if r["method"] == "ks"), err
@@ -235,15 +232,15 @@ def test_sketch_mode_reads_row_group_by_row_group_so_only_one_group_must_fit(
 ) -> None:
     from assets.memory_budget import MemoryBudget
 
-    profile = saved_profile
     grouped = tmp_path / "grouped.parquet"
     pl.read_parquet(files["shifted"]).write_parquet(grouped, row_group_size=500)
-    whole = run(_args(str(profile), str(files["shifted"]), "--sketch", "--format", "json"))
+    whole = run(_args(str(saved_profile), str(files["shifted"]), "--sketch", "--format", "json"))
     expected = json.loads(capsys.readouterr().out)
     # One column of the whole file (3,000 rows x 16 B) does not fit; of a group (500) does.
     left = MemoryBudget(20_000, "test limit of 20,000 B", counts_mapped_files=False)
     monkeypatch.setattr("assets.memory_budget.available_memory", lambda: left)
     with pytest.raises(InputError, match="comparing 3,000 rows needs at least"):
-        run(_args(str(profile), str(files["shifted"]), "--sketch"))
-    assert run(_args(str(profile), str(grouped), "--sketch", "--format", "json")) == whole == 1
+        run(_args(str(saved_profile), str(files["shifted"]), "--sketch"))
+    grouped_code = run(_args(str(saved_profile), str(grouped), "--sketch", "--format", "json"))
+    assert grouped_code == whole == 1
     assert json.loads(capsys.readouterr().out) == expected
