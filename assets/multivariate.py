@@ -6,6 +6,12 @@ section and the method's settings, so it is computed once per model version and 
 the state directory (``<profiles>/<model>/<version>/multivariate/domain_null_<rows>.json``),
 keyed by a hash of those inputs (the training files' bytes, never their mtime). Every
 other part (encodings, the PCA on the baseline, ~50 ms) is recomputed per run.
+
+Both SLIs look at most at a few thousand (domain classifier) and 50,000 (PCA) of the
+day's rows, drawn uniformly with a fixed seed. A day of more than
+:data:`MULTIVARIATE_READ_ROWS` rows is first read as a systematic sample of that many
+(:mod:`assets.sample_read`), one slice at a time, so a 100M-row day costs one pass over
+its feature columns, not 100M rows in memory; the rows' detail says so.
 """
 
 import datetime as dt
@@ -20,6 +26,7 @@ import polars as pl
 from assets.io import read_snapshot, resolve_files
 from assets.partitions import Partition
 from assets.resources import DatasreConfig
+from assets.sample_read import read_sampled
 from assets.sli_asset import SliAssetSpec, breached
 from assets.state import inside
 from checks.contract import Contract
@@ -29,6 +36,7 @@ from checks.multivariate.domain_classifier import NullCalibration
 from checks.multivariate.sli_rows import (
     DOMAIN_MAX_ROWS,
     MIN_BASELINE_ROWS,
+    PCA_MAX_ROWS,
     calibrate_domain_null,
     calibration_rows,
     insufficient_rows,
@@ -37,7 +45,13 @@ from checks.multivariate.sli_rows import (
 )
 from checks.sli import empty_sli_frame
 
-__all__ = ["MULTIVARIATE_ASSET", "NULL_FILE", "domain_null", "multivariate_slis"]
+__all__ = [
+    "MULTIVARIATE_ASSET",
+    "MULTIVARIATE_READ_ROWS",
+    "NULL_FILE",
+    "domain_null",
+    "multivariate_slis",
+]
 
 #: The libraries it runs on, as the Dagster UI tags it.
 KINDS: Final = frozenset({"polars", "sklearn"})
@@ -47,6 +61,10 @@ DESCRIPTION: Final = (
     "classifier's cross-validated AUC (threshold calibrated on baseline-vs-baseline "
     "splits) and the PCA reconstruction error (bounds from held-out baseline rows)."
 )
+
+#: A day of more rows is read as a systematic sample of this many (4x the PCA's sample,
+#: so the seeded uniform samples drawn from it are still spread over the whole day).
+MULTIVARIATE_READ_ROWS: Final = 4 * PCA_MAX_ROWS
 
 #: The stored calibration of ``rows`` rows per side: ``domain_null_<rows>.json``.
 NULL_FILE: Final = "domain_null_{rows}.json"
@@ -102,9 +120,15 @@ def multivariate_slis(contract: Contract, day: dt.date, profiles_dir: str | Path
     """Both multivariate SLI rows of the day; none when the features snapshot is missing
     or unreadable (``validation_slis`` records that as ``ingest_ok = 0``)."""
     try:
-        current = read_snapshot(contract.resolve(contract.sources.features, day))
+        read = read_sampled(
+            contract.resolve(contract.sources.features, day),
+            # The id keeps the day's height when every feature column is missing.
+            [contract.sources.id_column, *contract.features],
+            MULTIVARIATE_READ_ROWS,
+        )
     except InputError:
         return empty_sli_frame()
+    current = read.frame
     if current.height == 0:
         return empty_sli_frame()
     training_path = contract.resolve(contract.sources.training)
@@ -114,11 +138,11 @@ def multivariate_slis(contract: Contract, day: dt.date, profiles_dir: str | Path
         raise InputError(f"{training_path}: training data lacks feature columns {missing}")
     if training.height < MIN_BASELINE_ROWS:
         detail = f"{training_path}: {training.height} training rows, fewer than {MIN_BASELINE_ROWS}"
-        return insufficient_rows(contract, current.height, detail)
+        return insufficient_rows(contract, read.total_rows, detail)
     rows = calibration_rows(training.height, min(current.height, DOMAIN_MAX_ROWS))
     null = domain_null(contract, training, profiles_dir, rows)
     baseline = prepare_baseline(training, contract, null)
-    return multivariate_sli_rows(contract, baseline, current)
+    return multivariate_sli_rows(contract, baseline, current, day_rows=read.total_rows)
 
 
 def _measured(frame: pl.DataFrame) -> dict[str, float]:

@@ -17,7 +17,7 @@ from typing import Final
 
 import polars as pl
 
-from assets.explain_inputs import day_features, day_scored, training_features
+from assets.explain_inputs import day_sample, day_scored, training_sample
 from assets.partitions import Partition
 from assets.resources import DatasreConfig
 from assets.sli_asset import SliAssetSpec
@@ -54,26 +54,32 @@ WEIGHTED_DRIFT_SLI: Final = "importance_weighted_drift"
 @dataclass(frozen=True)
 class DayDriftRanking:
     """A day's features by importance-weighted drift effect (largest first), their sum
-    (``importance_weighted_drift``, in [0, 1]), the day's row count and what the
-    importances were estimated from."""
+    (``importance_weighted_drift``, in [0, 1]), the day's rows it was measured on, what the
+    importances were estimated from and which rows were read (the day's, training's)."""
 
     features: tuple[FeatureDrift, ...]
     value: float
     n_rows: int
     importance_source: str
+    rows_read: str = ""
 
     @property
     def method(self) -> str:
-        return f"{IMPORTANCE_METHOD}; importance estimated from {self.importance_source}"
+        return (
+            f"{IMPORTANCE_METHOD}; importance estimated from {self.importance_source}"
+            f"{self.rows_read}"
+        )
 
 
 def rank_day_drift(contract: Contract, day: dt.date) -> DayDriftRanking | None:
     """The day's drift ranking as ``datasre explain`` computes it; None when the day's
     features cannot be read or no feature can be compared with training."""
-    features = day_features(contract, day)
-    if features is None:
+    sample = day_sample(contract, day)
+    if sample is None:
         return None
-    training = training_features(contract)
+    features = sample.frame
+    training_rows = training_sample(contract)
+    training = training_rows.frame
     effects = drift_effects(
         training, features, contract.numeric_features, contract.categorical_features
     )
@@ -88,7 +94,12 @@ def rank_day_drift(contract: Contract, day: dt.date) -> DayDriftRanking | None:
     ranked, value = rank_drift(effects, importance, {})
     # 12 decimals: the sums' last bits depend on polars' thread scheduling, and a
     # re-run (or a parallel run) must record the same value.
-    return DayDriftRanking(tuple(ranked), round(value, 12), features.height, source)
+    rows_read = (
+        f"; day: {sample.describe()}; training: {training_rows.describe()}"
+        if sample.sampled or training_rows.sampled
+        else ""
+    )
+    return DayDriftRanking(tuple(ranked), round(value, 12), features.height, source, rows_read)
 
 
 def weighted_drift_slis(contract: Contract, day: dt.date) -> pl.DataFrame:

@@ -135,11 +135,18 @@ def _objective(contract: Contract, sli: str, calibrated: float) -> float:
     return max(calibrated, declared.objective) if declared is not None else calibrated
 
 
-def _sampled(rows: int, total: int) -> str:
-    return f"; sampled {rows} of {total} rows (seed {SAMPLE_SEED})" if rows < total else ""
+def _sampled(rows: int, read: int, total: int) -> str:
+    """The detail's note of a sample: ``rows`` drawn from the ``read`` rows of a
+    ``total``-row day (``read < total``: a systematic sample was read first)."""
+    if rows >= total:
+        return ""
+    via = f", via a systematic sample of {read}" if read < total else ""
+    return f"; sampled {rows} of {total} rows (seed {SAMPLE_SEED}{via})"
 
 
-def _domain_row(contract: Contract, baseline: MultivariateBaseline, day: pl.DataFrame) -> SliRow:
+def _domain_row(
+    contract: Contract, baseline: MultivariateBaseline, day: pl.DataFrame, day_rows: int
+) -> SliRow:
     sample = capped_sample(day, DOMAIN_MAX_ROWS)
     method = f"hist_gradient_boosting, {FOLDS}-fold stratified CV, mean held-out ROC AUC"
     if sample.height < 2 * FOLDS:
@@ -168,7 +175,7 @@ def _domain_row(contract: Contract, baseline: MultivariateBaseline, day: pl.Data
         f"{separating}; threshold = baseline-vs-baseline mean {baseline.null.mean:.4f} + "
         f"{NULL_STD_MULTIPLIER:g} x sd {baseline.null.std:.4f} over {len(baseline.null.aucs)} "
         f"splits, scaled to {result.baseline_rows} vs {result.current_rows} rows"
-        f"{_sampled(sample.height, day.height)}"
+        f"{_sampled(sample.height, day.height, day_rows)}"
     )
     return slo_row(
         contract, DOMAIN_CLASSIFIER_SLI, "drift", result.auc, sample.height,
@@ -177,7 +184,9 @@ def _domain_row(contract: Contract, baseline: MultivariateBaseline, day: pl.Data
     )  # fmt: skip
 
 
-def _pca_row(contract: Contract, baseline: MultivariateBaseline, day: pl.DataFrame) -> SliRow:
+def _pca_row(
+    contract: Contract, baseline: MultivariateBaseline, day: pl.DataFrame, day_rows: int
+) -> SliRow:
     sample = capped_sample(day, PCA_MAX_ROWS)
     components = baseline.pca.components.shape[0]
     columns = baseline.pca.components.shape[1]
@@ -195,7 +204,7 @@ def _pca_row(contract: Contract, baseline: MultivariateBaseline, day: pl.DataFra
     detail = (
         f"held-out baseline mean {bounds.mean:.4f}, bounds [{bounds.lower:.4f}, "
         f"{bounds.upper:.4f}] (± {STD_MULTIPLIER:g} standard errors at {sample.height} rows)"
-        f"{below if error < bounds.lower else ''}{_sampled(sample.height, day.height)}"
+        f"{below if error < bounds.lower else ''}{_sampled(sample.height, day.height, day_rows)}"
     )
     return slo_row(
         contract, PCA_SLI, "drift", error, sample.height,
@@ -213,8 +222,16 @@ def insufficient_rows(contract: Contract, rows: int, detail: str) -> pl.DataFram
 
 
 def multivariate_sli_rows(
-    contract: Contract, baseline: MultivariateBaseline, day: pl.DataFrame
+    contract: Contract,
+    baseline: MultivariateBaseline,
+    day: pl.DataFrame,
+    *,
+    day_rows: int | None = None,
 ) -> pl.DataFrame:
     """Both SLI rows of the day's feature frame (missing or retyped columns count as all
-    null: a dropped feature separates the day)."""
-    return sli_frame([_domain_row(contract, baseline, day), _pca_row(contract, baseline, day)])
+    null: a dropped feature separates the day). ``day_rows`` is the day's row count when
+    ``day`` is a sample of it (the detail then says so); None means ``day`` is the day."""
+    total = day.height if day_rows is None else day_rows
+    return sli_frame(
+        [_domain_row(contract, baseline, day, total), _pca_row(contract, baseline, day, total)]
+    )
