@@ -47,7 +47,7 @@ class SampledSnapshot:
             return f"all {self.total_rows} rows"
         return (
             f"a systematic sample of {self.frame.height} of {self.total_rows} rows "
-            f"(every {self.step}th row)"
+            f"(one row in every {self.step})"
         )
 
 

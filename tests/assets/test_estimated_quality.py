@@ -8,7 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pytest
 
+from assets import estimated_quality
 from assets.estimated_quality import calibration_reference, estimated_quality_slis, reference_days
 from assets.store import SliStore
 from checks.contract import Contract, load_contracts
@@ -38,6 +40,61 @@ def test_an_unlabelled_sample_day_gets_estimated_rows_and_a_labelled_day_none() 
     assert "2026-11-04 .. 2026-11-10 (7 labelled days)" in accuracy["detail"]
     assert 0.9 < accuracy["value"] < 0.99 and accuracy["n_rows"] > 2400
     assert estimated_quality_slis(contract, dt.date(2026, 11, 12)).is_empty()
+
+
+def test_a_day_above_the_read_limits_is_estimated_from_systematic_samples(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    contract, day = _fraud(), dt.date(2026, 11, 13)
+    whole = estimated_quality_slis(contract, day)
+    monkeypatch.setattr(estimated_quality, "DAY_MAX_ROWS", 1000)
+    monkeypatch.setattr(estimated_quality, "REFERENCE_DAY_MAX_ROWS", 300)
+    sampled = estimated_quality_slis(contract, day)
+    assert sampled["sli"].to_list() == whole["sli"].to_list()
+    predictions = contract.resolve(contract.sources.predictions or "", day)
+    total = pl.scan_parquet(predictions).select(pl.len()).collect().item()
+    step = -(-total // 1000)
+    accuracy = sampled.row(0, named=True)
+    detail = str(accuracy["detail"])
+    assert detail.endswith(
+        f"; the day's scores: a systematic sample of {len(range(0, total, step))} of "
+        f"{total} rows (one row in every {step})"
+    )
+    assert accuracy["n_rows"] <= 1000
+    # 7 reference days of at most 300 sampled predictions each.
+    assert int(detail.split("calibration on ")[1].split(" ", maxsplit=1)[0]) <= 7 * 300
+    # A 1,000-row sample and a 2,100-row calibration: within a few points of the whole.
+    for metric in ("estimated_accuracy", "estimated_roc_auc"):
+        near = sampled.filter(pl.col("sli") == metric).item(0, "value")
+        assert near == pytest.approx(
+            whole.filter(pl.col("sli") == metric).item(0, "value"), abs=0.03
+        )
+
+
+def test_a_sampled_reference_day_joins_the_labels_of_its_sampled_ids(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    contract, day = _fraud(), dt.date(2026, 11, 13)
+    monkeypatch.setattr(estimated_quality, "REFERENCE_DAY_MAX_ROWS", 500)
+    reference, _ = calibration_reference(contract, day)
+    root = Path("data/samples/fraud_detection")
+    expected = []
+    for reference_day in reference_days(contract, day):
+        predictions = pl.read_parquet(root / "predictions" / f"{reference_day}.parquet")
+        step = -(-predictions.height // 500)
+        labels = pl.read_parquet(root / "labels" / f"{reference_day}.parquet")
+        expected.append(
+            predictions.select("transaction_id", "fraud_score")
+            .gather_every(step)
+            .join(
+                labels.unique("transaction_id", keep="last", maintain_order=True),
+                on="transaction_id",
+                maintain_order="left",
+            )
+            .select("fraud_score", "is_fraud")
+        )
+    assert reference.equals(pl.concat(expected, how="vertical_relaxed"))
+    assert 7 * 300 < reference.height <= 7 * 500
 
 
 def test_the_reference_is_the_days_the_label_delay_guarantees() -> None:

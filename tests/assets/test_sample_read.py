@@ -46,7 +46,7 @@ def test_a_large_day_is_every_kth_row_whatever_the_slice(
     assert read.step == 11 and read.sampled and read.total_rows == 1003
     assert read.frame.get_column("i").to_list() == list(range(0, 1003, 11))
     assert read.frame.height <= 100
-    assert read.describe() == "a systematic sample of 92 of 1003 rows (every 11th row)"
+    assert read.describe() == "a systematic sample of 92 of 1003 rows (one row in every 11)"
 
 
 def test_a_corrupt_file_is_an_input_error_naming_it(tmp_path: Path) -> None:
