@@ -9,16 +9,24 @@ order), so memory is bounded by one slice and the sample is spread over the whol
 (a file sorted by time is sampled at every hour, not in its first one). The sample is
 deterministic: a re-run measures the same rows. At or below ``max_rows`` the frame is the
 snapshot itself, so results on small days are exactly the whole-data ones.
+
+The multivariate SLIs and ``importance_weighted_drift`` ask for the same sample of the
+same day; the last two reads are kept (keyed by the files' paths, sizes and modification
+times, so a rewritten file is read again), so a partition run in one process passes over
+the day's feature columns for them once. Callers must not modify the frame.
 """
 
 from __future__ import annotations
 
+import functools
 import math
+import os
 from dataclasses import dataclass
 from typing import Final
 
 import polars as pl
 
+from assets.files import resolve_files
 from assets.io import scan_snapshot, unreadable
 
 __all__ = ["SLICE_ROWS", "SampledSnapshot", "read_sampled"]
@@ -75,6 +83,21 @@ def read_sampled(pattern: str, columns: list[str], max_rows: int) -> SampledSnap
     Raises :class:`~checks.errors.InputError` naming the file when it is missing or
     unreadable, as :func:`assets.io.read_snapshot` does.
     """
+    stamps = []
+    for file in resolve_files(pattern):
+        try:
+            status = os.stat(file)
+        except OSError as exc:
+            raise unreadable(pattern, exc) from None
+        stamps.append((file, status.st_size, status.st_mtime_ns))
+    return _read_sampled(pattern, tuple(columns), max_rows, tuple(stamps))
+
+
+@functools.lru_cache(maxsize=2)
+def _read_sampled(
+    pattern: str, columns: tuple[str, ...], max_rows: int, stamps: tuple[tuple[str, int, int], ...]
+) -> SampledSnapshot:
+    """:func:`read_sampled`, kept for the same files (``stamps``: path, size, mtime)."""
     scan = scan_snapshot(pattern)
     try:
         available = scan.collect_schema().names()

@@ -69,3 +69,13 @@ def test_a_sample_holds_only_its_own_strings(tmp_path: Path) -> None:
     assert read.frame.get_column("id").to_list() == ids.gather_every(300).to_list()
     held = read.frame.to_arrow(compat_level=pl.CompatLevel.newest()).nbytes
     assert held < 100 * read.frame.height  # ~56 bytes a row; 17 MB when buffers are pinned
+
+
+def test_the_same_read_is_kept_and_a_rewritten_file_is_read_again(tmp_path: Path) -> None:
+    pattern = _day(tmp_path, 300)
+    first = read_sampled(pattern, ["i"], max_rows=50)
+    assert read_sampled(pattern, ["i"], max_rows=50) is first
+    assert read_sampled(pattern, ["i", "x"], max_rows=50) is not first
+    pl.DataFrame({"i": np.arange(1000, 1400), "x": 0.0}).write_parquet(tmp_path / "part-0.parquet")
+    again = read_sampled(pattern, ["i"], max_rows=50)
+    assert again.total_rows == 400 and again.frame.get_column("i")[0] == 1000
