@@ -8,7 +8,10 @@ sample contract pointing at them. Then, in one run and interleaved, it times who
 processes (``benchmarks/process_meter.py``: wall, CPU, peak RSS summed over workers):
 
 * ``floor``: read the day's three files whole (features, predictions, labels), the least
-  any job that looks at every value must do;
+  any job that looks at every value must do (left out at 100M rows: it would hold the
+  whole day, ~20 GiB);
+* ``stream floor``: decode every value of the three files once, one row group at a time
+  (nothing kept): the floor of a job whose memory must not grow with the day;
 * ``datasre``: ``datasre run --model fraud_detection --partition DAY`` into a scratch
   store, the stored baseline profile warm (one untimed run first, as in production
   where the profile is built once per model version);
@@ -107,12 +110,25 @@ def _day_files(contract_path: Path, day: dt.date) -> list[str]:
 
 
 FLOOR_CODE = "import sys, polars as pl; frames = [pl.read_parquet(p) for p in sys.argv[1:]]"
+STREAM_FLOOR_CODE = """
+import sys, polars as pl, pyarrow.parquet as pq
+for path in sys.argv[1:]:
+    scan, offset = pl.scan_parquet(path), 0
+    for group in range(pq.ParquetFile(path).num_row_groups):
+        rows = pq.ParquetFile(path).metadata.row_group(group).num_rows
+        scan.slice(offset, rows).collect()
+        offset += rows
+"""
 
 
-def _commands(contract_path: Path, day: dt.date, db: Path, reference: bool) -> dict[str, list[str]]:
+def _commands(
+    contract_path: Path, day: dt.date, db: Path, reference: bool, *, huge: bool
+) -> dict[str, list[str]]:
     datasre = str(Path(sys.executable).with_name("datasre"))
+    files = _day_files(contract_path, day)
     commands = {
-        "floor": [sys.executable, "-c", FLOOR_CODE, *_day_files(contract_path, day)],
+        "floor": [sys.executable, "-c", FLOOR_CODE, *files],
+        "stream floor": [sys.executable, "-c", STREAM_FLOOR_CODE, *files],
         "datasre": [
             datasre,
             "run",
@@ -127,6 +143,8 @@ def _commands(contract_path: Path, day: dt.date, db: Path, reference: bool) -> d
             "--quiet",
         ],
     }
+    if huge:
+        del commands["floor"]
     if reference:
         commands["reference"] = [
             sys.executable,
@@ -176,7 +194,7 @@ def main() -> int:
             stale.unlink(missing_ok=True)
         shutil.rmtree(db.with_suffix(".state"), ignore_errors=True)
         reference = not args.no_reference and rows <= 5_000_000
-        commands = _commands(contract_path, day, db, reference)
+        commands = _commands(contract_path, day, db, reference, huge=rows >= HUGE_ROWS)
         # Warm: the first run builds the stored baseline profile (once per version).
         timed(commands["datasre"], cwd=ROOT, env=env)
         repeat = 1 if rows >= HUGE_ROWS else args.repeat
@@ -196,9 +214,12 @@ def _print(results: list[tuple[int, dict[str, tuple[float, float]]]], *, markdow
         "rows",
         "floor s",
         "floor GiB",
+        "stream floor s",
+        "stream floor GiB",
         "datasre s",
         "datasre GiB",
         "x floor",
+        "x stream floor",
         "datasre µs/row",
         "reference s",
         "reference GiB",
@@ -206,17 +227,21 @@ def _print(results: list[tuple[int, dict[str, tuple[float, float]]]], *, markdow
     )
     lines = []
     for rows, m in results:
-        floor_s, floor_mib = m["floor"]
+        floor = m.get("floor")
+        stream_s, stream_mib = m["stream floor"]
         job_s, job_mib = m["datasre"]
         ref = m.get("reference")
         lines.append(
             (
                 f"{rows:,}",
-                f"{floor_s:.2f}",
-                f"{floor_mib / 1024:.2f}",
+                f"{floor[0]:.2f}" if floor else "-",
+                f"{floor[1] / 1024:.2f}" if floor else "-",
+                f"{stream_s:.2f}",
+                f"{stream_mib / 1024:.2f}",
                 f"{job_s:.2f}",
                 f"{job_mib / 1024:.2f}",
-                f"{job_s / floor_s:.1f}",
+                f"{job_s / floor[0]:.1f}" if floor else "-",
+                f"{job_s / stream_s:.1f}",
                 f"{job_s / rows * 1e6:.2f}",
                 f"{ref[0]:.2f}" if ref else "-",
                 f"{ref[1] / 1024:.2f}" if ref else "-",
