@@ -12,7 +12,7 @@ day D is calibrated on D-9 .. D-3). The reference therefore follows the model's 
 behaviour, and a replay of an old day uses the same days it would have used then.
 
 A large day costs what a bounded one does: the day's scores are read whole up to
-:data:`DAY_MAX_ROWS` rows and as a systematic sample of that many above it, and each
+:data:`DAY_MAX_ROWS` rows and as a seeded random sample of that many above it, and each
 reference day's predictions up to :data:`REFERENCE_DAY_MAX_ROWS` (then only the labels of
 the sampled ids are kept while the label file streams). The estimates are means over the
 rows read: a 1M-row sample moves an estimated share by at most ~0.0015 (3 standard errors),
@@ -80,7 +80,7 @@ def reference_days(contract: Contract, day: dt.date) -> list[dt.date]:
 
 
 def _labelled(contract: Contract, day: dt.date) -> pl.DataFrame | None:
-    """The day's predictions (a systematic sample of at most :data:`REFERENCE_DAY_MAX_ROWS`)
+    """The day's predictions (a random sample of at most :data:`REFERENCE_DAY_MAX_ROWS`)
     joined with their labels (score and target), or None when either file is missing or
     unreadable (that day is not part of the reference)."""
     sources, columns = contract.sources, contract.predictions

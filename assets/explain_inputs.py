@@ -7,7 +7,7 @@ an error: explaining a failed ingest is exactly when a file is missing.
 
 Drift effects and importance weights are estimates that do not need every row of a large
 day: training and the day are read whole up to :data:`EXPLAIN_MAX_ROWS` rows and as a
-systematic sample of that many rows above it (:mod:`assets.sample_read`), so explaining
+seeded random sample of that many rows above it (:mod:`assets.sample_read`), so explaining
 (and recording ``importance_weighted_drift`` for) a 100M-row day costs one pass over its
 columns plus what a 200k-row day does. A sampled side's empirical distribution is within
 0.0030 of the whole day's everywhere with 95% confidence (the DKW bound

@@ -9,7 +9,7 @@ other part (encodings, the PCA on the baseline, ~50 ms) is recomputed per run.
 
 Both SLIs look at most at a few thousand (domain classifier) and 50,000 (PCA) of the
 day's rows, drawn uniformly with a fixed seed. A day of more than
-:data:`MULTIVARIATE_READ_ROWS` rows is first read as a systematic sample of that many
+:data:`MULTIVARIATE_READ_ROWS` rows is first read as a seeded random sample of that many
 (:mod:`assets.sample_read`), one slice at a time, so a 100M-row day costs one pass over
 its feature columns, not 100M rows in memory; the rows' detail says so.
 """
@@ -62,7 +62,7 @@ DESCRIPTION: Final = (
     "splits) and the PCA reconstruction error (bounds from held-out baseline rows)."
 )
 
-#: A day of more rows is read as a systematic sample of this many (4x the PCA's sample,
+#: A day of more rows is read as a random sample of this many (4x the PCA's sample,
 #: so the seeded uniform samples drawn from it are still spread over the whole day).
 MULTIVARIATE_READ_ROWS: Final = 4 * PCA_MAX_ROWS
 

@@ -1,14 +1,17 @@
-"""A snapshot read whole while it is small, as a bounded systematic sample when it is not.
+"""A snapshot read whole while it is small, as a bounded random sample when it is not.
 
 Why: some measurements are estimates whatever the day's size (the importance weights of
 ``importance_weighted_drift``, the domain classifier's AUC, which trains on at most
-``DOMAIN_MAX_ROWS`` rows), yet reading a 100M-row day whole to sample it costs tens of
-GiB. Above ``max_rows`` the day is read in slices of :data:`SLICE_ROWS` rows and every
-``k``-th row is kept (``k = ceil(rows / max_rows)``, rows ``0, k, 2k, ...`` of the files in
-order), so memory is bounded by one slice and the sample is spread over the whole day
-(a file sorted by time is sampled at every hour, not in its first one). The sample is
-deterministic: a re-run measures the same rows. At or below ``max_rows`` the frame is the
-snapshot itself, so results on small days are exactly the whole-data ones.
+``DOMAIN_MAX_ROWS`` rows, the estimated quality's means), yet reading a 100M-row day
+whole to sample it costs tens of GiB. Above ``max_rows`` the day is read in slices of
+:data:`SLICE_ROWS` rows and each slice keeps its share of ``max_rows`` rows, drawn
+uniformly without replacement with a seed of its own (a stratified random sample, rows
+kept in file order). So memory is bounded by one slice; the sample is spread over the
+whole day (a file sorted by time is sampled at every hour, not in its first one); and a
+re-run measures the same rows. Not every k-th row: a day whose rows repeat with a period
+that divides k (a tiled or round-robin file) would give a handful of distinct rows.
+At or below ``max_rows`` the frame is the snapshot itself, so results on small days are
+exactly the whole-data ones.
 
 The multivariate SLIs and ``importance_weighted_drift`` ask for the same sample of the
 same day; the last two reads are kept (keyed by the files' paths, sizes and modification
@@ -19,44 +22,55 @@ the day's feature columns for them once. Callers must not modify the frame.
 from __future__ import annotations
 
 import functools
-import math
 import os
 from dataclasses import dataclass
 from typing import Final
 
+import numpy as np
 import polars as pl
 
 from assets.files import resolve_files
 from assets.io import scan_snapshot, unreadable
 
-__all__ = ["SLICE_ROWS", "SampledSnapshot", "read_sampled"]
+__all__ = ["SAMPLE_SEED", "SLICE_ROWS", "SampledSnapshot", "read_sampled", "slice_quotas"]
 
 #: Rows decoded at a time while sampling a large snapshot (~0.25 GiB for 20 columns).
 SLICE_ROWS: Final = 250_000
+#: The seed of every slice's draw (with the slice's first row number).
+SAMPLE_SEED: Final = 0
 
 
 @dataclass(frozen=True)
 class SampledSnapshot:
-    """The rows read (``frame``), the snapshot's row count and the sampling step
-    (1: every row, the frame is the whole snapshot)."""
+    """The rows read (``frame``) and the snapshot's row count (``frame`` is the whole
+    snapshot when they are equal)."""
 
     frame: pl.DataFrame
     total_rows: int
-    step: int
 
     @property
     def sampled(self) -> bool:
-        """True when ``frame`` holds a systematic sample, not every row."""
-        return self.step > 1
+        """True when ``frame`` holds a sample, not every row."""
+        return self.frame.height < self.total_rows
 
     def describe(self) -> str:
         """How the rows were chosen, for an SLI row's detail."""
         if not self.sampled:
             return f"all {self.total_rows} rows"
         return (
-            f"a systematic sample of {self.frame.height} of {self.total_rows} rows "
-            f"(one row in every {self.step})"
+            f"a random sample of {self.frame.height} of {self.total_rows} rows "
+            f"(seeded, spread evenly over the file)"
         )
+
+
+def slice_quotas(total: int, max_rows: int, slice_rows: int) -> list[tuple[int, int, int]]:
+    """``(first row, rows, rows kept)`` of each slice: the kept rows are
+    ``floor(end x f) - floor(start x f)`` with ``f = max_rows / total``, so every slice keeps
+    its share and the quotas sum to exactly ``max_rows``."""
+    starts = np.arange(0, total, slice_rows, dtype=np.int64)
+    ends = np.minimum(starts + slice_rows, total)
+    kept = (ends * max_rows) // total - (starts * max_rows) // total
+    return [(int(s), int(e - s), int(k)) for s, e, k in zip(starts, ends, kept, strict=True)]
 
 
 def _compact_strings(frame: pl.DataFrame) -> pl.DataFrame:
@@ -78,7 +92,8 @@ def _compact_strings(frame: pl.DataFrame) -> pl.DataFrame:
 
 def read_sampled(pattern: str, columns: list[str], max_rows: int) -> SampledSnapshot:
     """The snapshot's ``columns`` (those that exist): whole when it has at most
-    ``max_rows`` rows, else every ``k``-th row read slice by slice.
+    ``max_rows`` rows, else a stratified random sample of ``max_rows`` rows read slice by
+    slice.
 
     Raises :class:`~checks.errors.InputError` naming the file when it is missing or
     unreadable, as :func:`assets.io.read_snapshot` does.
@@ -104,16 +119,13 @@ def _read_sampled(
         scan = scan.select([c for c in columns if c in available])
         total = int(scan.select(pl.len()).collect().item())
         if total <= max_rows:
-            return SampledSnapshot(scan.collect(), total, 1)
-        step = math.ceil(total / max_rows)
-        # Each slice starts where the previous one's sample left off: rows 0, k, 2k, ...
-        # of the whole snapshot, whatever SLICE_ROWS is.
-        parts = [
-            _compact_strings(
-                scan.slice(start, SLICE_ROWS).gather_every(step, offset=(-start) % step).collect()
-            )
-            for start in range(0, total, SLICE_ROWS)
-        ]
-        return SampledSnapshot(pl.concat(parts), total, step)
+            return SampledSnapshot(scan.collect(), total)
+        parts = []
+        for start, rows, kept in slice_quotas(total, max_rows, SLICE_ROWS):
+            rng = np.random.default_rng([SAMPLE_SEED, start])
+            chosen = np.sort(rng.choice(rows, size=kept, replace=False))
+            part = scan.slice(start, rows).collect().gather(pl.Series(chosen, dtype=pl.UInt32))
+            parts.append(_compact_strings(part))
+        return SampledSnapshot(pl.concat(parts), total)
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise unreadable(pattern, exc) from None

@@ -137,10 +137,10 @@ def _objective(contract: Contract, sli: str, calibrated: float) -> float:
 
 def _sampled(rows: int, read: int, total: int) -> str:
     """The detail's note of a sample: ``rows`` drawn from the ``read`` rows of a
-    ``total``-row day (``read < total``: a systematic sample was read first)."""
+    ``total``-row day (``read < total``: a random sample was read first)."""
     if rows >= total:
         return ""
-    via = f", via a systematic sample of {read}" if read < total else ""
+    via = f", via a random sample of {read}" if read < total else ""
     return f"; sampled {rows} of {total} rows (seed {SAMPLE_SEED}{via})"
 
 

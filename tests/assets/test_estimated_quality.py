@@ -12,6 +12,7 @@ import pytest
 
 from assets import estimated_quality
 from assets.estimated_quality import calibration_reference, estimated_quality_slis, reference_days
+from assets.sample_read import read_sampled
 from assets.store import SliStore
 from checks.contract import Contract, load_contracts
 from checks.estimated_quality import estimated_quality_rows
@@ -42,7 +43,7 @@ def test_an_unlabelled_sample_day_gets_estimated_rows_and_a_labelled_day_none() 
     assert estimated_quality_slis(contract, dt.date(2026, 11, 12)).is_empty()
 
 
-def test_a_day_above_the_read_limits_is_estimated_from_systematic_samples(
+def test_a_day_above_the_read_limits_is_estimated_from_random_samples(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     contract, day = _fraud(), dt.date(2026, 11, 13)
@@ -53,12 +54,11 @@ def test_a_day_above_the_read_limits_is_estimated_from_systematic_samples(
     assert sampled["sli"].to_list() == whole["sli"].to_list()
     predictions = contract.resolve(contract.sources.predictions or "", day)
     total = pl.scan_parquet(predictions).select(pl.len()).collect().item()
-    step = -(-total // 1000)
     accuracy = sampled.row(0, named=True)
     detail = str(accuracy["detail"])
     assert detail.endswith(
-        f"; the day's scores: a systematic sample of {len(range(0, total, step))} of "
-        f"{total} rows (one row in every {step})"
+        f"; the day's scores: a random sample of 1000 of {total} rows "
+        "(seeded, spread evenly over the file)"
     )
     assert accuracy["n_rows"] <= 1000
     # 7 reference days of at most 300 sampled predictions each.
@@ -80,18 +80,20 @@ def test_a_sampled_reference_day_joins_the_labels_of_its_sampled_ids(
     root = Path("data/samples/fraud_detection")
     expected = []
     for reference_day in reference_days(contract, day):
-        predictions = pl.read_parquet(root / "predictions" / f"{reference_day}.parquet")
-        step = -(-predictions.height // 500)
+        # The sampled rows (the sampler has its own tests), joined by a plain in-memory join.
+        sampled = read_sampled(
+            str(root / "predictions" / f"{reference_day}.parquet"),
+            ["transaction_id", "fraud_score"],
+            500,
+        ).frame
+        assert sampled.height == 500
         labels = pl.read_parquet(root / "labels" / f"{reference_day}.parquet")
         expected.append(
-            predictions.select("transaction_id", "fraud_score")
-            .gather_every(step)
-            .join(
+            sampled.join(
                 labels.unique("transaction_id", keep="last", maintain_order=True),
                 on="transaction_id",
                 maintain_order="left",
-            )
-            .select("fraud_score", "is_fraud")
+            ).select("fraud_score", "is_fraud")
         )
     assert reference.equals(pl.concat(expected, how="vertical_relaxed"))
     assert 7 * 300 < reference.height <= 7 * 500
