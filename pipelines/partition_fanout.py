@@ -36,6 +36,7 @@ from pipelines.partition_run import (
     instance_at,
     persistent_home,
 )
+from pipelines.pool_slots import PoolBusyError
 from pipelines.settings import Settings
 
 if TYPE_CHECKING:
@@ -136,14 +137,21 @@ def run_partition(
         pool_wait_seconds=config.pool_wait_seconds,
         store=config.store,
     )
-    outcome = execute_partition(
-        settings,
-        model,
-        dt.date.fromisoformat(day),
-        config.kind,
-        config.debug,
-        instance=instance_at(config.dagster_home or None),
-    )
+    try:
+        outcome = execute_partition(
+            settings,
+            model,
+            dt.date.fromisoformat(day),
+            config.kind,
+            config.debug,
+            instance=instance_at(config.dagster_home or None),
+        )
+    except PoolBusyError as busy:
+        # As sequentially: the caller ends with the pool's one line and exit 2.
+        message = str(busy)
+        outcome = PartitionOutcome(
+            model, dt.date.fromisoformat(day), "error", 0.0, message, pool_busy=message
+        )
     if config.progress:
         position = int((context.get_mapping_key() or "p0")[1:]) + 1
         print(

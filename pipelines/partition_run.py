@@ -48,6 +48,7 @@ class PartitionOutcome:
     message: str | None = None
     summary: RunSummary | None = None
     store_error: str | None = None
+    pool_busy: str | None = None
 
     def describe(self) -> str:
         if self.summary is None:

@@ -274,6 +274,7 @@ def run(args: argparse.Namespace) -> int:
     from assets.contract_cache import contracts_at
     from assets.store import StoreError
     from pipelines.cli import EXIT_NO, EXIT_OK, UsageError
+    from pipelines.pool_slots import PoolBusyError
 
     settings = Settings.from_env(
         config_path=args.config, database=args.db, now=args.now, state_dir=args.state_dir
@@ -315,6 +316,10 @@ def run(args: argparse.Namespace) -> int:
     if store_errors:
         # The store is unusable: nothing of this run is in it, so no summary from it.
         raise StoreError(store_errors[0])
+    busy = [o.pool_busy for o in outcomes if o.pool_busy is not None]
+    if busy:
+        # A --parallel step found the pool busy: exit 2 as a sequential run does.
+        raise PoolBusyError(busy[0])
     outcomes = sorted(outcomes, key=lambda o: (o.model, o.day))
     rows = [o.row() for o in outcomes]
     slices = [

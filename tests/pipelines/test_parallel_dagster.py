@@ -6,6 +6,7 @@ job in the instance of ``$DAGSTER_HOME``, as a sequential run records it."""
 from __future__ import annotations
 
 import shutil
+import uuid
 from pathlib import Path
 
 import dagster as dg
@@ -14,7 +15,7 @@ import pytest
 from pipelines.cli import main
 from pipelines.jobs import JOB_NAME
 from pipelines.partition_fanout import FANOUT_JOB_NAME
-from pipelines.pool_slots import PROCESS_TAG
+from pipelines.pool_slots import PROCESS_TAG, process_identity
 from tests.fixtures import write_model
 
 NOW = "2026-04-01T00:00:00+00:00"
@@ -57,3 +58,35 @@ def test_each_partition_runs_in_a_dagster_step_process_of_its_own_at_most_n_at_o
         peak = max(peak, running)
     assert len(edges) == 2 * len(runs)
     assert 1 <= peak <= 2
+
+
+def test_a_busy_pool_ends_a_parallel_run_with_exit_2_as_a_sequential_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    monkeypatch.setenv("DATASRE_POOL_WAIT_SECONDS", "0.5")
+    monkeypatch.chdir(home)
+    # A live run (this test's process) holds the duckdb pool's one slot.
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        run_id = str(uuid.uuid4())
+        instance.add_run(
+            dg.DagsterRun(
+                job_name=JOB_NAME,
+                run_id=run_id,
+                status=dg.DagsterRunStatus.STARTED,
+                tags={PROCESS_TAG: process_identity()},
+            )
+        )
+        instance.event_log_storage.initialize_concurrency_limit_to_default("duckdb")
+        assert instance.event_log_storage.claim_concurrency_slot(
+            "duckdb", run_id, "sli_results"
+        ).is_claimed
+    contract = write_model(tmp_path / "model", days=2, rows=50)
+    args = ["run", "--all", "--config", str(contract), "--db", str(tmp_path / "s.duckdb")]
+    for parallel in ([], ["--parallel", "2"]):
+        assert main([*args, "--now", NOW, "--quiet", *parallel]) == 2
+        error = capsys.readouterr().err.strip().splitlines()
+        assert "'duckdb'" in error[-1] and run_id in error[-1] and "still busy" in error[-1]
