@@ -25,6 +25,7 @@ from typing import Any, Final, TypedDict
 
 import polars as pl
 
+from assets.atomic_file import write_atomically
 from assets.baseline_store import is_profile_dir, load_profile, save_profile
 from assets.drift_engine import (
     NO_SORTED_VALUES,
@@ -145,9 +146,7 @@ def _cached_profile(
         profile = build()
         save_profile(profile, directory)
         built = {**wanted.to_json(), "built_at": dt.datetime.now(dt.UTC).isoformat()}
-        temporary = signature_file.with_suffix(".tmp")
-        temporary.write_text(json.dumps(built), encoding="utf-8")
-        temporary.replace(signature_file)
+        write_atomically(signature_file, json.dumps(built))
         return profile
 
 

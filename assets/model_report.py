@@ -25,7 +25,7 @@ import dagster as dg
 import polars as pl
 
 from assets.partitions import split_partition_key
-from assets.report.load import ReportRequest, write_atomically
+from assets.report.load import ReportRequest, write_report_file
 from assets.report.markup import markdown_cell
 from assets.report.model import Report
 from assets.report.render import summary, write_report
@@ -186,7 +186,7 @@ def build_model_report_asset(partitions_def: dg.PartitionsDefinition) -> dg.Asse
         )
         written = write_report(request)
         report = written.report
-        picture = write_atomically(
+        picture = write_report_file(
             written.html_path.with_name(f"{day.isoformat()}.summary.svg"), summary(report)
         )
         return dg.MaterializeResult(

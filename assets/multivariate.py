@@ -23,6 +23,7 @@ from typing import Final
 
 import polars as pl
 
+from assets.atomic_file import write_atomically
 from assets.io import read_snapshot, resolve_files
 from assets.partitions import Partition
 from assets.resources import DatasreConfig
@@ -110,9 +111,7 @@ def domain_null(
             "aucs": list(null.aucs),
             "built_at": dt.datetime.now(dt.UTC).isoformat(),
         }
-        temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(record), encoding="utf-8")
-        temporary.replace(path)
+        write_atomically(path, json.dumps(record))
         return null
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import dagster as dg
 import pyarrow.parquet as pq
 
+from assets.atomic_file import write_atomically
 from assets.io import resolve_files
 from assets.partitions import Partition
 from assets.resources import DatasreConfig
@@ -78,10 +79,7 @@ def build_publish_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDef
         manifest["published_at"] = dt.datetime.now(dt.UTC).isoformat()
         manifest["dagster_run_id"] = context.run.run_id
         path = manifest_path(datasre.published_dir(), model, day)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".json.tmp")
-        temporary.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-        temporary.replace(path)
+        write_atomically(path, json.dumps(manifest, indent=2))
         return dg.MaterializeResult(metadata={"manifest": str(path)})
 
     return validated_snapshot

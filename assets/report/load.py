@@ -16,13 +16,12 @@ a report.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
+from assets.atomic_file import write_atomically
 from assets.baseline_store import is_profile_dir, load_profile
 from assets.io import read_snapshot
 from assets.report.model import ReportInputs
@@ -40,7 +39,7 @@ __all__ = [
     "default_report_path",
     "load_inputs",
     "newest_partition",
-    "write_atomically",
+    "write_report_file",
 ]
 
 
@@ -146,8 +145,8 @@ def load_inputs(request: ReportRequest) -> ReportInputs:
     )
 
 
-def write_atomically(path: Path, data: str | bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file renamed over it.
+def write_report_file(path: Path, data: str | bytes) -> Path:
+    """Write a report file atomically (:func:`assets.atomic_file.write_atomically`).
 
     Raises
     ------
@@ -155,14 +154,9 @@ def write_atomically(path: Path, data: str | bytes) -> Path:
         Naming the file and the OS error when it cannot be written.
     """
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
-        os.replace(temporary, path)
+        return write_atomically(path, data)
     except OSError as exc:
         raise InputError(f"{path}: cannot write the report ({exc.strerror or exc})") from None
-    return path
 
 
 #: Subdirectory of the state directory holding reports: ``reports/<model>/<version>/``.

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from assets.report.charts import summary_size, summary_svg
 from assets.report.html import render_html
-from assets.report.load import ReportRequest, default_report_path, load_inputs, write_atomically
+from assets.report.load import ReportRequest, default_report_path, load_inputs, write_report_file
 from assets.report.model import Report, build_report
 from assets.report.png import svg_to_png
 
@@ -54,7 +54,7 @@ def write_report(
     target = output or default_report_path(
         request.state_dir, report.model, report.version, report.partition
     )
-    write_atomically(target, page)
+    write_report_file(target, page)
     seconds = time.perf_counter() - started
     if png is not None:
         panels = sum(len(p) for p in report.tracks.values())

@@ -17,9 +17,7 @@ the text goes to stdout. Exit 0, or 2 on a usage, config or store error.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -28,7 +26,7 @@ from pipelines.commands.arguments import Subcommands, add_as_of, add_command, ad
 if TYPE_CHECKING:
     from checks.contract import Contract
 
-__all__ = ["register", "run_alerts", "run_openslo", "run_prometheus", "write_atomically"]
+__all__ = ["register", "run_alerts", "run_openslo", "run_prometheus", "write_output"]
 
 
 #: The help of ``datasre export`` and of its targets (see
@@ -80,28 +78,16 @@ def register(subparsers: Subcommands) -> None:
         _add_common_options(target)
 
 
-def write_atomically(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file of the same directory and a
-    rename, so a reader sees the old file or the new one, never a part; mode 0644."""
+def write_output(path: str | Path, text: str) -> None:
+    """Write ``text`` to the ``--output`` file atomically, mode 0644
+    (:func:`assets.atomic_file.write_atomically`)."""
+    from assets.atomic_file import write_atomically
     from pipelines.cli import UsageError
 
-    target = Path(path)
-    temporary: str | None = None
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(
-            dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
-        )
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, target)
+        write_atomically(path, text)
     except OSError as exc:
-        if temporary is not None:
-            Path(temporary).unlink(missing_ok=True)
-        raise UsageError(f"--output: {target}: cannot write ({exc.strerror or exc})") from None
+        raise UsageError(f"--output: {path}: cannot write ({exc.strerror or exc})") from None
 
 
 def _contracts(config_path: str, models: list[str] | None) -> list[Contract]:
@@ -125,7 +111,7 @@ def _emit(args: argparse.Namespace, text: str, what: str) -> int:
     from pipelines.cli import EXIT_OK
 
     if args.output:
-        write_atomically(args.output, text)
+        write_output(args.output, text)
         print(f"datasre export {args.target}: {what} -> {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
