@@ -14,10 +14,12 @@ day's rows, drawn uniformly with a fixed seed. A day of more than
 its feature columns, not 100M rows in memory; the rows' detail says so.
 """
 
+import contextlib
 import datetime as dt
 import fcntl
 import hashlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
 
@@ -139,9 +141,26 @@ def multivariate_slis(contract: Contract, day: dt.date, profiles_dir: str | Path
         detail = f"{training_path}: {training.height} training rows, fewer than {MIN_BASELINE_ROWS}"
         return insufficient_rows(contract, read.total_rows, detail)
     rows = calibration_rows(training.height, min(current.height, DOMAIN_MAX_ROWS))
-    null = domain_null(contract, training, profiles_dir, rows)
-    baseline = prepare_baseline(training, contract, null)
-    return multivariate_sli_rows(contract, baseline, current, day_rows=read.total_rows)
+    with _one_native_thread():
+        null = domain_null(contract, training, profiles_dir, rows)
+        baseline = prepare_baseline(training, contract, null)
+        return multivariate_sli_rows(contract, baseline, current, day_rows=read.total_rows)
+
+
+@contextlib.contextmanager
+def _one_native_thread() -> Iterator[None]:
+    """OpenMP (the boosting) and BLAS (the PCA) on one thread each.
+
+    Why: the matrices are small (a few thousand rows), and on a busy 2-core host their
+    default pools spin-wait against the other processes: the asset took 10-40 s instead
+    of 1.3-1.7 s at load ~10. The runtimes are loaded first, because threadpoolctl only
+    limits libraries already loaded when it is entered.
+    """
+    import sklearn.ensemble  # noqa: F401  (loads the OpenMP runtime)
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+
+    with threadpool_limits(limits=1):
+        yield
 
 
 def _measured(frame: pl.DataFrame) -> dict[str, float]:
