@@ -15,22 +15,27 @@ A large day costs what a bounded one does: the day's scores are read whole up to
 :data:`DAY_MAX_ROWS` rows and as a seeded random sample of that many above it, and each
 reference day's predictions up to :data:`REFERENCE_DAY_MAX_ROWS` (then only the labels of
 the sampled ids are kept while the label file streams). The estimates are means over the
-rows read: a 1M-row sample moves an estimated share by at most ~0.0015 (3 standard errors),
+rows read: a 500k-row sample moves an estimated share by at most ~0.002 (3 standard errors),
 well inside the band, and the band, computed from the rows read, is then wider than the
-whole day's would be. The rows' detail says when a sample was read.
+whole day's would be. The rows' detail says when a sample was read. Each reference day's
+(score, target) frame is kept in the state directory until one of its files changes
+(:mod:`assets.frame_cache`): the next day's run reads one new reference day, not seven.
 """
 
 import datetime as dt
 import math
+from pathlib import Path
 from typing import Final
 
 import polars as pl
 
+from assets.frame_cache import cached_frame, file_stamps
 from assets.io import resolve_files, scan_snapshot
 from assets.partitions import Partition
 from assets.resources import DatasreConfig
 from assets.sample_read import read_sampled
 from assets.sli_asset import SliAssetSpec, breached
+from assets.state import inside
 from checks.contract import Contract, ModelType
 from checks.errors import InputError
 from checks.estimated_quality import estimated_quality_rows
@@ -39,6 +44,7 @@ from checks.sli import empty_sli_frame
 __all__ = [
     "DAY_MAX_ROWS",
     "ESTIMATED_QUALITY_ASSET",
+    "REFERENCE_CACHE",
     "REFERENCE_DAYS",
     "REFERENCE_DAY_MAX_ROWS",
     "calibration_reference",
@@ -48,10 +54,12 @@ __all__ = [
 
 #: Labelled days the calibration uses.
 REFERENCE_DAYS: Final = 7
+#: Folder (per model version, in the state directory) of the kept reference days.
+REFERENCE_CACHE: Final = "estimated_reference"
 #: Rows of the day's predictions read whole; a larger day is sampled down to this many.
-DAY_MAX_ROWS: Final = 1_000_000
+DAY_MAX_ROWS: Final = 500_000
 #: Rows of each reference day's predictions read whole; larger ones are sampled.
-REFERENCE_DAY_MAX_ROWS: Final = 200_000
+REFERENCE_DAY_MAX_ROWS: Final = 100_000
 
 #: The libraries it runs on, as the Dagster UI tags it.
 KINDS: Final = frozenset({"polars", "sklearn"})
@@ -126,19 +134,45 @@ def _labelled(contract: Contract, day: dt.date) -> pl.DataFrame | None:
     ).select(columns.score, columns.target)
 
 
-def calibration_reference(contract: Contract, day: dt.date) -> tuple[pl.DataFrame, str]:
+def _kept_labelled(contract: Contract, day: dt.date, cache: Path | None) -> pl.DataFrame | None:
+    """:func:`_labelled`, kept in ``cache`` (the state directory) until either file of
+    the day changes (:mod:`assets.frame_cache`); ``cache`` None: always read."""
+    sources, columns = contract.sources, contract.predictions
+    assert sources.predictions is not None and sources.labels is not None
+    if cache is None:
+        return _labelled(contract, day)
+    predictions = file_stamps(contract.resolve(sources.predictions, day))
+    labels = file_stamps(contract.resolve(sources.labels, day))
+    if predictions is None or labels is None:
+        return None
+    key = {
+        "predictions": predictions,
+        "labels": labels,
+        "columns": [sources.id_column, columns.score, columns.target],
+        "max_rows": REFERENCE_DAY_MAX_ROWS,
+    }
+    return cached_frame(cache, day.isoformat(), key, lambda: _labelled(contract, day))
+
+
+def calibration_reference(
+    contract: Contract, day: dt.date, cache: Path | None = None
+) -> tuple[pl.DataFrame, str]:
     """The labelled predictions (score, target) of :func:`reference_days` that exist,
-    and the period's description for the rows' detail."""
+    and the period's description for the rows' detail. ``cache``: a directory where each
+    reference day's frame is kept between runs (None: read every day's files)."""
     days = reference_days(contract, day)
-    frames = [frame for d in days if (frame := _labelled(contract, d)) is not None]
+    frames = [frame for d in days if (frame := _kept_labelled(contract, d, cache)) is not None]
     reference = pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame()
     period = f"{days[0].isoformat()} .. {days[-1].isoformat()} ({len(frames)} labelled days)"
     return reference, period
 
 
-def estimated_quality_slis(contract: Contract, day: dt.date) -> pl.DataFrame:
+def estimated_quality_slis(
+    contract: Contract, day: dt.date, cache: Path | None = None
+) -> pl.DataFrame:
     """Estimated quality rows of an unlabelled day; empty for a labelled day, a model that
-    is not a classifier, or a contract without predictions, labels, score or target."""
+    is not a classifier, or a contract without predictions, labels, score or target.
+    ``cache``: where reference days are kept between runs (:func:`calibration_reference`)."""
     sources, columns = contract.sources, contract.predictions
     if (
         contract.type != ModelType.CLASSIFICATION
@@ -157,7 +191,7 @@ def estimated_quality_slis(contract: Contract, day: dt.date) -> pl.DataFrame:
         )
     except InputError:
         return empty_sli_frame()  # recorded by validation_slis as ingest_ok = 0
-    reference, period = calibration_reference(contract, day)
+    reference, period = calibration_reference(contract, day, cache)
     rows = estimated_quality_rows(contract, reference, read.frame, reference_days=period)
     if read.sampled:
         rows = rows.with_columns(pl.col("detail") + f"; the day's scores: {read.describe()}")
@@ -165,8 +199,10 @@ def estimated_quality_slis(contract: Contract, day: dt.date) -> pl.DataFrame:
 
 
 def _compute(contract: Contract, partition: Partition, datasre: DatasreConfig) -> pl.DataFrame:
-    """The asset's SLI frame: :func:`estimated_quality_slis` of the partition's day."""
-    return estimated_quality_slis(contract, partition.day)
+    """The asset's SLI frame: :func:`estimated_quality_slis` of the partition's day, its
+    reference days kept under ``<profiles>/<model>/<version>/estimated_reference/``."""
+    cache = inside(datasre.profiles_dir(), contract.model, contract.version, REFERENCE_CACHE)
+    return estimated_quality_slis(contract, partition.day, cache)
 
 
 def _breach_count(frame: pl.DataFrame) -> dict[str, int]:

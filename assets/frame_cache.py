@@ -1,0 +1,69 @@
+"""Small frames derived from snapshot files, kept in the state directory until the files
+change.
+
+Why: the estimated quality of every unlabelled day is calibrated on the seven labelled
+days before it, and the next day's reference shares six of them. Each reference day is a
+pass over a predictions file and a labels file (seconds at 5M rows, a minute at 100M);
+its sampled (score, target) frame is at most a few MB. Keeping it, keyed by a hash of
+what it was built from (the files' paths, sizes and modification times, and the build's
+settings), means a daily run reads one new reference day, and a rewritten or restated
+file is read again because its key changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from assets.files import resolve_files
+from checks.errors import InputError
+
+__all__ = ["cached_frame", "file_stamps"]
+
+
+def file_stamps(pattern: str) -> list[tuple[str, int, int]] | None:
+    """``(path, size, mtime in ns)`` of each file of a snapshot pattern, None when it has
+    no file (or one vanished while being looked at)."""
+    try:
+        return [(f, (s := os.stat(f)).st_size, s.st_mtime_ns) for f in resolve_files(pattern)]
+    except (InputError, OSError):
+        return None
+
+
+def cached_frame(
+    directory: Path, name: str, key: dict[str, Any], build: Callable[[], pl.DataFrame | None]
+) -> pl.DataFrame | None:
+    """The frame ``build`` makes, read from ``directory/<name>.<hash of key>.parquet`` when
+    a run already built it from the same inputs. A ``None`` from ``build`` (an input
+    missing or unreadable) is not kept; older entries of ``name`` are removed when a new
+    one is written; an unreadable entry is rebuilt."""
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
+    path = directory / f"{name}.{digest[:20]}.parquet"
+    if path.is_file():
+        try:
+            return pl.read_parquet(path)
+        except (pl.exceptions.PolarsError, OSError):
+            pass  # damaged: build it again
+    frame = build()
+    if frame is None:
+        return None
+    directory.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        frame.write_parquet(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    for stale in directory.glob(f"{name}.*.parquet"):
+        if stale != path:
+            stale.unlink(missing_ok=True)
+    return frame
