@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import math
 import os
 import shutil
@@ -261,6 +262,13 @@ def _print(results: list[tuple[int, dict[str, tuple[float, float]]]], *, markdow
     per_row = [m["datasre"][0] / rows for rows, m in results]
     if len(per_row) > 1:
         print(f"per-row cost spread (max/min): {max(per_row) / min(per_row):.2f}x (target <= 1.5x)")
+        # What each added row costs, without the start-up every run pays once.
+        ordered = sorted((rows, m["datasre"][0]) for rows, m in results)
+        steps = [
+            f"{a:,} -> {b:,}: {(tb - ta) / (b - a) * 1e6:.2f} µs/row"
+            for (a, ta), (b, tb) in itertools.pairwise(ordered)
+        ]
+        print("marginal cost per added row: " + "; ".join(steps))
     print(f"load average {load}")
 
 
