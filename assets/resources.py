@@ -37,6 +37,9 @@ class DatasreConfig(dg.ConfigurableResource):  # type: ignore[type-arg]
     config_path: str
     state_dir: str
     now: str = ""
+    #: A compute step still running after this many seconds says so on stderr, and says
+    #: when it ends (``datasre run`` without ``--quiet``); 0: never.
+    slow_step_seconds: float = 0.0
 
     def profiles_dir(self) -> Path:
         """Stored baseline profiles: ``<state_dir>/profiles``."""

@@ -7,6 +7,9 @@ there to the one writer (:mod:`assets.writer`).
 """
 
 # No `from __future__ import annotations`: Dagster reads the asset body's annotations.
+import sys
+import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
@@ -17,7 +20,14 @@ from assets.partitions import Partition
 from assets.resources import DatasreConfig
 from checks.contract import Contract
 
-__all__ = ["SliAssetSpec", "SliCompute", "SliMetadata", "breached", "build_sli_asset"]
+__all__ = [
+    "SliAssetSpec",
+    "SliCompute",
+    "SliMetadata",
+    "SlowStepNotice",
+    "breached",
+    "build_sli_asset",
+]
 
 #: An SLI function: the partition's contract, the partition, the resource (clock, state
 #: directory) in; the partition's SLI frame out.
@@ -63,7 +73,48 @@ def build_sli_asset(
         context: dg.AssetExecutionContext, datasre: DatasreConfig
     ) -> dg.Output[pl.DataFrame]:
         partition = Partition.of(context.partition_key)
-        frame = compute(datasre.contract(partition.model), partition, datasre)
+        with SlowStepNotice(f"{partition.model} {partition.day}: {spec.name}", datasre) as notice:
+            frame = compute(datasre.contract(partition.model), partition, datasre)
+            notice.result = f"{frame.height} SLI rows"
         return dg.Output(frame, metadata={"sli_rows": frame.height, **metadata(frame)})
 
     return sli_asset
+
+
+class SlowStepNotice:
+    """Progress for a long step (a large day): a line on stderr once the step has run for
+    ``datasre.slow_step_seconds``, and one when it ends; nothing for a quick step.
+
+    Why a timer and not a line per step: ``make run`` runs 28 sample partitions of six
+    compute steps each in seconds, and a line each would bury the summary; a 100M-row day
+    runs for minutes, and its user should see what it is doing.
+    """
+
+    def __init__(self, label: str, datasre: DatasreConfig) -> None:
+        self.label = label
+        self.after = datasre.slow_step_seconds
+        self.result = ""
+        self._timer: threading.Timer | None = None
+        self._started = 0.0
+        self._announced = threading.Event()
+
+    def _announce(self) -> None:
+        self._announced.set()
+        print(f"  {self.label}: running for {self.after:g} s ...", file=sys.stderr, flush=True)
+
+    def __enter__(self) -> "SlowStepNotice":
+        self._started = time.perf_counter()
+        if self.after > 0:
+            self._timer = threading.Timer(self.after, self._announce)
+            self._timer.daemon = True
+            self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer.join()
+        if self._announced.is_set():
+            seconds = time.perf_counter() - self._started
+            outcome = self.result or "failed"
+            print(f"  {self.label}: {outcome} in {seconds:.1f} s", file=sys.stderr, flush=True)

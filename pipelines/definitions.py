@@ -31,6 +31,9 @@ from pipelines.settings import Settings
 
 __all__ = ["SLI_ASSETS", "build_definitions", "defs"]
 
+#: A compute step running longer than this says so on stderr when progress is on.
+SLOW_STEP_SECONDS: Final = 10.0
+
 #: The compute assets of a partition, in the order the run page lists them; each stages
 #: its SLI frame for the one writer.
 SLI_ASSETS: Final = (
@@ -61,7 +64,10 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         sensors=[build_snapshot_sensor(contracts, job)],
         resources={
             "datasre": DatasreConfig(
-                config_path=settings.config_path, state_dir=settings.state_dir, now=settings.now
+                config_path=settings.config_path,
+                state_dir=settings.state_dir,
+                now=settings.now,
+                slow_step_seconds=SLOW_STEP_SECONDS if settings.progress else 0.0,
             ),
             "sli_store": SliStoreResource(database=settings.database, backend=settings.store),
             "sli_staging": SliStagingIOManager(base_dir=settings.staging_dir),

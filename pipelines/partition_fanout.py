@@ -136,6 +136,7 @@ def run_partition(
         executor=config.executor,
         pool_wait_seconds=config.pool_wait_seconds,
         store=config.store,
+        progress=config.progress,
     )
     try:
         outcome = execute_partition(

@@ -52,6 +52,8 @@ class Settings:
     executor: str = "default"
     pool_wait_seconds: float = DEFAULT_POOL_WAIT_SECONDS
     store: str = "duckdb"
+    #: Say on stderr which step of a partition is slow (``datasre run`` without --quiet).
+    progress: bool = False
 
     def __post_init__(self) -> None:
         if not self.state_dir:

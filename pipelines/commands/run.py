@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import signal
@@ -276,8 +277,11 @@ def run(args: argparse.Namespace) -> int:
     from pipelines.cli import EXIT_NO, EXIT_OK, UsageError
     from pipelines.pool_slots import PoolBusyError
 
-    settings = Settings.from_env(
-        config_path=args.config, database=args.db, now=args.now, state_dir=args.state_dir
+    settings = dataclasses.replace(
+        Settings.from_env(
+            config_path=args.config, database=args.db, now=args.now, state_dir=args.state_dir
+        ),
+        progress=not args.quiet,
     )
     now = dt.datetime.now(dt.UTC)
     if settings.now:

@@ -18,7 +18,7 @@ from assets.store import SliStore
 from assets.writer import run_status
 from checks.contract import load_contract, load_contracts
 from checks.sli import SliRow, sli_frame
-from pipelines.definitions import build_definitions, defs
+from pipelines.definitions import SLOW_STEP_SECONDS, build_definitions, defs
 from pipelines.jobs import JOB_NAME
 from pipelines.schedules import partition_day_for_tick
 from pipelines.sensors import MISSING_SNAPSHOT_TAG, plan_missing_runs, plan_snapshot_runs
@@ -324,3 +324,15 @@ def test_run_status_and_reason_say_breached_only_for_a_blocking_breach() -> None
         "5 blocking SLOs breached: schema_valid[k] = 0 (objective >= 1), "
         "ingest_ok[f0] = 0 (objective >= 1), ingest_ok[f1] = 0 (objective >= 1) and 2 more"
     )
+
+
+@pytest.mark.parametrize(("progress", "seconds"), [(True, SLOW_STEP_SECONDS), (False, 0.0)])
+def test_progress_in_the_settings_sets_the_threshold(progress: bool, seconds: float) -> None:
+    settings = Settings(
+        config_path="data/samples/contracts",
+        database="unused.duckdb",
+        staging_dir="unused",
+        progress=progress,
+    )
+    resources = build_definitions(settings).resources
+    assert resources is not None and resources["datasre"].slow_step_seconds == seconds
