@@ -9,6 +9,11 @@ replaced, with ``runs.n_labels`` saying how many labels the restated rows used.
 An unreadable predictions file is already recorded by ``validation_slis`` as
 ``ingest_ok = 0``; here it means no rows. An unreadable label file is an ``ingest_ok = 0``
 row for the ``labels`` source.
+
+Days larger than memory: nothing here holds a snapshot whole. The prediction-log SLIs read
+one column at a time; quality joins predictions, labels and features in
+:func:`checks.quality_tables.bucket_count` hash buckets of the id (one million prediction
+rows each), each reduced to count tables that are summed (:mod:`checks.quality_tables`).
 """
 
 import datetime as dt
@@ -25,6 +30,7 @@ from checks.contract import Contract
 from checks.errors import InputError
 from checks.prediction_log import prediction_log_sli_rows
 from checks.quality import quality_sli_rows
+from checks.quality_tables import bucket_count
 from checks.sli import empty_sli_frame, sli_frame
 
 __all__ = ["QUALITY_ASSET", "SOURCE_LABELS", "quality_slis"]
@@ -83,13 +89,13 @@ def quality_slis(contract: Contract, day: dt.date) -> pl.DataFrame:
         pc.status, *grouping,
     )  # fmt: skip
     try:
-        logged_scan = _optional(contract, contract.sources.predictions, day, logged)
-        predictions = logged_scan.collect() if logged_scan is not None else None
+        predictions = _optional(contract, contract.sources.predictions, day, logged)
+        n_predictions = _rows(predictions) if predictions is not None else 0
+        if predictions is None or n_predictions == 0:
+            return empty_sli_frame()
+        frames = [prediction_log_sli_rows(contract, predictions)]
     except (InputError, pl.exceptions.PolarsError, OSError):
         return empty_sli_frame()  # recorded by validation_slis
-    if predictions is None or predictions.height == 0:
-        return empty_sli_frame()
-    frames = [prediction_log_sli_rows(contract, predictions)]
     try:
         labels = _optional(
             contract, contract.sources.labels, day, _columns(id_column, pc.target, pc.ranking_group)
@@ -100,8 +106,9 @@ def quality_slis(contract: Contract, day: dt.date) -> pl.DataFrame:
     if labels is not None:
         frames.append(sli_frame([ingest_row(contract, SOURCE_LABELS, _rows(labels), None)]))
         features, unavailable = _slice_columns(contract, day, _columns(id_column, *grouping))
-        # One streaming collect joins the scans (checks.quality_join.join_day).
-        scored = quality_sli_rows(contract, predictions, labels, features=features)
+        # Streaming collects join the scans, bucket by bucket (checks.quality_join.join_day).
+        buckets = bucket_count(n_predictions)
+        scored = quality_sli_rows(contract, predictions, labels, features=features, buckets=buckets)
         if unavailable is not None:
             scored = _skip_slices(scored, unavailable)
         frames.append(scored)

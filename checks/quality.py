@@ -17,6 +17,15 @@ import polars as pl
 
 from checks import fairness
 from checks.contract import Contract, ModelType
+from checks.quality_counts import (
+    accuracy_counts,
+    calibration_error_counts,
+    f1_counts,
+    log_loss_counts,
+    precision_counts,
+    recall_counts,
+    roc_auc_counts,
+)
 from checks.quality_join import (
     DECISION_THRESHOLD,
     GROUP,
@@ -27,6 +36,8 @@ from checks.quality_join import (
     Y_LABEL,
     Y_NUM,
     Y_POS,
+    Bucket,
+    JoinedDay,
     Snapshot,
     join_day,
     working_columns,
@@ -47,6 +58,7 @@ from checks.quality_metrics import (
     rmse,
     roc_auc,
 )
+from checks.quality_tables import CORRECT, COUNT, CountTables, count_tables, merge_tables
 from checks.sli import SliRow, sli_frame, slo_row
 from checks.slices import SliceMetric, measure, measurement_row, slice_metric, slice_sli_rows
 from checks.slo_templates import default_objective
@@ -72,6 +84,18 @@ AnyArray = npt.NDArray[np.generic]
 #: A metric over column arrays (``positive_label`` keyword for the binary ones).
 SliceMetricFn = Callable[..., MetricResult]
 BinaryFn = Callable[..., MetricResult]
+
+#: The classification metrics as computed from count tables (:mod:`checks.quality_tables`):
+#: the table columns they read (then the count) and the kernel.
+COUNTED: Final[Mapping[str, tuple[tuple[str, ...], SliceMetricFn]]] = {
+    "accuracy": ((CORRECT,), accuracy_counts),
+    "precision": ((Y_POS, P_POS), precision_counts),
+    "recall": ((Y_POS, P_POS), recall_counts),
+    "f1": ((Y_POS, P_POS), f1_counts),
+    "roc_auc": ((Y_POS, SCORE), roc_auc_counts),
+    "log_loss": ((Y_POS, SCORE), log_loss_counts),
+    "calibration_error": ((Y_POS, SCORE), calibration_error_counts),
+}
 
 # --- SLI rows ---------------------------------------------------------------------------
 
@@ -114,8 +138,11 @@ def _error_rows(contract: Contract, slis: Sequence[str], detail: str) -> list[Sl
     ]
 
 
-def _metric_specs(contract: Contract, frame: pl.DataFrame) -> list[SliceMetric]:
-    """The applicable metrics, with their objective (contract SLO, else default template)."""
+def _metric_specs(
+    contract: Contract, frame: pl.DataFrame, *, counted: bool = False
+) -> list[SliceMetric]:
+    """The applicable metrics, with their objective (contract SLO, else default template);
+    ``counted``: computed from count tables (:data:`COUNTED`) instead of rows."""
     pc = contract.predictions
     k = pc.ndcg_k
     thresholded = pc.predicted_label is None or pc.predicted_label not in frame.schema
@@ -170,8 +197,31 @@ def _metric_specs(contract: Contract, frame: pl.DataFrame) -> list[SliceMetric]:
     for sli in METRICS_BY_MODEL_TYPE[contract.type]:
         columns, compute = candidates[sli]
         if all(c in frame.schema for c in columns):
+            if counted:
+                columns, compute = COUNTED[sli]
             specs.append(spec(sli, columns, compute))
     return specs
+
+
+def _missing_slice_rows(
+    contract: Contract, column: str, why: str, metrics: Sequence[SliceMetric]
+) -> list[SliRow]:
+    """One ``error`` row per slice SLO when the slice column is unavailable, and why."""
+    return [
+        slo_row(
+            contract,
+            sliced.sli,
+            "quality",
+            None,
+            0,
+            slice=f"{column}=?",
+            objective=sliced.objective,
+            method=sliced.method,
+            status=STATUS_ERROR,
+            detail=why,
+        )
+        for sliced in (slice_metric(contract, metric) for metric in metrics)
+    ]
 
 
 def quality_sli_rows(
@@ -180,6 +230,7 @@ def quality_sli_rows(
     labels: Snapshot,
     *,
     features: Snapshot | None = None,
+    buckets: int = 1,
 ) -> pl.DataFrame:
     """Quality (and fairness) SLI rows of one prediction day whose labels have arrived.
 
@@ -209,8 +260,19 @@ def quality_sli_rows(
     the contract's SLO of the same name, else the template's
     (:data:`checks.slo_templates.DEFAULT_OBJECTIVES`). A column the contract names but the
     frames lack gives ``error`` rows (judged: a breach), not an exception.
+
+    At scale (classification): the join runs in ``buckets`` hash buckets of the id
+    (:class:`checks.quality_join.Bucket`), each reduced to count tables that are summed
+    (:mod:`checks.quality_tables`); the metrics come from the summed counts
+    (:mod:`checks.quality_counts`), so memory is one bucket plus tables as large as the
+    distinct scores, and the values equal the whole-day row-level metrics (exactly for the
+    counts and ROC AUC; log loss and calibration up to float summation order). Regression
+    and ranking are computed on the joined rows in memory (``buckets`` is ignored): NDCG
+    needs each query's rows together.
     """
-    joined = join_day(contract, predictions, labels, features)
+    counted = contract.type == ModelType.CLASSIFICATION
+    first = Bucket(0, buckets if counted else 1)
+    joined = join_day(contract, predictions, labels, features, bucket=first)
     applicable = METRICS_BY_MODEL_TYPE[contract.type]
     rows: list[SliRow]
     fatal = ("__target", contract.sources.id_column)
@@ -220,26 +282,15 @@ def quality_sli_rows(
         return sli_frame(rows)
 
     frame = working_columns(contract, joined.frame)
-    metrics = _metric_specs(contract, frame)
+    metrics = _metric_specs(contract, frame, counted=counted)
+    if counted:
+        tables = _count_day(contract, (predictions, labels, features), joined, frame, buckets)
+        return _counted_rows(contract, joined, tables, metrics)
     rows = [measurement_row(contract, metric, measure(frame, metric)) for metric in metrics]
     rows += _unmeasurable_rows(contract, joined.frame, {m.sli for m in metrics})
     for column in contract.slices:
         if column in joined.missing:
-            rows += [
-                slo_row(
-                    contract,
-                    sliced.sli,
-                    "quality",
-                    None,
-                    0,
-                    slice=f"{column}=?",
-                    objective=sliced.objective,
-                    method=sliced.method,
-                    status=STATUS_ERROR,
-                    detail=joined.missing[column],
-                )
-                for sliced in (slice_metric(contract, metric) for metric in metrics)
-            ]
+            rows += _missing_slice_rows(contract, column, joined.missing[column], metrics)
             continue
         rows += slice_sli_rows(
             contract, frame, column, metrics, all_values=joined.universes.get(column)
@@ -253,5 +304,69 @@ def quality_sli_rows(
                 y_true=Y_POS,
                 y_pred=P_POS,
                 missing=joined.missing.get(attribute),
+            )
+    return sli_frame(rows)
+
+
+def _groupings(contract: Contract, joined: JoinedDay) -> list[str]:
+    """The slice and sensitive-attribute columns available in the joined frame."""
+    wanted = dict.fromkeys((*contract.slices, *contract.sensitive_attributes))
+    return [c for c in wanted if c not in joined.missing and c in joined.frame.schema]
+
+
+def _count_day(
+    contract: Contract,
+    snapshots: tuple[Snapshot, Snapshot, Snapshot | None],
+    joined: JoinedDay,
+    frame: pl.DataFrame,
+    buckets: int,
+) -> CountTables:
+    """The day's count tables: bucket 0's (already joined), plus each further bucket's,
+    joined and reduced one at a time (only one bucket's rows are held)."""
+    groupings = _groupings(contract, joined)
+    tables = count_tables(frame, groupings)
+    predictions, labels, features = snapshots
+    for index in range(1, buckets):
+        bucket = Bucket(index, buckets)
+        more = join_day(
+            contract, predictions, labels, features, bucket=bucket, with_universes=False
+        )
+        more_frame = working_columns(contract, more.frame)
+        tables = merge_tables(tables, count_tables(more_frame, groupings))
+    return tables
+
+
+def _counted_rows(
+    contract: Contract, joined: JoinedDay, tables: CountTables, metrics: list[SliceMetric]
+) -> pl.DataFrame:
+    """The classification rows of :func:`quality_sli_rows`, from the day's count tables."""
+    overall = tables[None]
+    rows = [
+        measurement_row(contract, metric, measure(overall, metric, weight=COUNT))
+        for metric in metrics
+    ]
+    rows += _unmeasurable_rows(contract, joined.frame, {m.sli for m in metrics})
+    for column in contract.slices:
+        if column in joined.missing:
+            rows += _missing_slice_rows(contract, column, joined.missing[column], metrics)
+            continue
+        rows += slice_sli_rows(
+            contract,
+            tables.get(column, overall),
+            column,
+            metrics,
+            all_values=joined.universes.get(column),
+            weight=COUNT,
+        )
+    if P_POS in overall.schema:
+        for attribute in contract.sensitive_attributes:
+            rows += fairness.fairness_sli_rows(
+                contract,
+                tables.get(attribute, overall),
+                attribute,
+                y_true=Y_POS,
+                y_pred=P_POS,
+                missing=joined.missing.get(attribute),
+                weight=COUNT,
             )
     return sli_frame(rows)
