@@ -17,15 +17,7 @@ import polars as pl
 
 from checks import fairness
 from checks.contract import Contract, ModelType
-from checks.quality_counts import (
-    accuracy_counts,
-    calibration_error_counts,
-    f1_counts,
-    log_loss_counts,
-    precision_counts,
-    recall_counts,
-    roc_auc_counts,
-)
+from checks.quality_counts import COUNTED
 from checks.quality_join import (
     DECISION_THRESHOLD,
     GROUP,
@@ -58,7 +50,13 @@ from checks.quality_metrics import (
     rmse,
     roc_auc,
 )
-from checks.quality_tables import CORRECT, COUNT, CountTables, count_tables, merge_tables
+from checks.quality_tables import (
+    COUNT,
+    CountTables,
+    count_tables,
+    finest_counts,
+    merge_tables,
+)
 from checks.sli import SliRow, sli_frame, slo_row
 from checks.slices import SliceMetric, measure, measurement_row, slice_metric, slice_sli_rows
 from checks.slo_templates import default_objective
@@ -85,17 +83,6 @@ AnyArray = npt.NDArray[np.generic]
 SliceMetricFn = Callable[..., MetricResult]
 BinaryFn = Callable[..., MetricResult]
 
-#: The classification metrics as computed from count tables (:mod:`checks.quality_tables`):
-#: the table columns they read (then the count) and the kernel.
-COUNTED: Final[Mapping[str, tuple[tuple[str, ...], SliceMetricFn]]] = {
-    "accuracy": ((CORRECT,), accuracy_counts),
-    "precision": ((Y_POS, P_POS), precision_counts),
-    "recall": ((Y_POS, P_POS), recall_counts),
-    "f1": ((Y_POS, P_POS), f1_counts),
-    "roc_auc": ((Y_POS, SCORE), roc_auc_counts),
-    "log_loss": ((Y_POS, SCORE), log_loss_counts),
-    "calibration_error": ((Y_POS, SCORE), calibration_error_counts),
-}
 
 # --- SLI rows ---------------------------------------------------------------------------
 
@@ -271,8 +258,9 @@ def quality_sli_rows(
     needs each query's rows together.
     """
     counted = contract.type == ModelType.CLASSIFICATION
-    first = Bucket(0, buckets if counted else 1)
-    joined = join_day(contract, predictions, labels, features, bucket=first)
+    if counted:
+        return _counted_rows(contract, (predictions, labels, features), buckets)
+    joined = join_day(contract, predictions, labels, features)
     applicable = METRICS_BY_MODEL_TYPE[contract.type]
     rows: list[SliRow]
     fatal = ("__target", contract.sources.id_column)
@@ -282,10 +270,7 @@ def quality_sli_rows(
         return sli_frame(rows)
 
     frame = working_columns(contract, joined.frame)
-    metrics = _metric_specs(contract, frame, counted=counted)
-    if counted:
-        tables = _count_day(contract, (predictions, labels, features), joined, frame, buckets)
-        return _counted_rows(contract, joined, tables, metrics)
+    metrics = _metric_specs(contract, frame)
     rows = [measurement_row(contract, metric, measure(frame, metric)) for metric in metrics]
     rows += _unmeasurable_rows(contract, joined.frame, {m.sli for m in metrics})
     for column in contract.slices:
@@ -308,44 +293,69 @@ def quality_sli_rows(
     return sli_frame(rows)
 
 
-def _groupings(contract: Contract, joined: JoinedDay) -> list[str]:
-    """The slice and sensitive-attribute columns available in the joined frame."""
+def _groupings(contract: Contract, joined: pl.LazyFrame) -> list[str]:
+    """The slice and sensitive-attribute columns the joined rows have."""
+    schema = joined.collect_schema()
     wanted = dict.fromkeys((*contract.slices, *contract.sensitive_attributes))
-    return [c for c in wanted if c not in joined.missing and c in joined.frame.schema]
+    return [column for column in wanted if column in schema]
 
 
 def _count_day(
     contract: Contract,
     snapshots: tuple[Snapshot, Snapshot, Snapshot | None],
-    joined: JoinedDay,
-    frame: pl.DataFrame,
     buckets: int,
-) -> CountTables:
-    """The day's count tables: bucket 0's (already joined), plus each further bucket's,
-    joined and reduced one at a time (only one bucket's rows are held)."""
-    groupings = _groupings(contract, joined)
-    tables = count_tables(frame, groupings)
+) -> tuple[JoinedDay, CountTables]:
+    """The day's count tables (:mod:`checks.quality_tables`), bucket by bucket: each
+    bucket's join is reduced to counts inside its streaming collect, so only one bucket's
+    rows are ever in flight; and bucket 0's :class:`JoinedDay` (universes, what is missing,
+    the joined schema)."""
     predictions, labels, features = snapshots
+    groupings: list[str] = []
+
+    def reduce(joined: pl.LazyFrame) -> pl.LazyFrame:
+        groupings[:] = _groupings(contract, joined)
+        return finest_counts(working_columns(contract, joined), groupings)
+
+    first = join_day(
+        contract, predictions, labels, features, bucket=Bucket(0, buckets), reduce=reduce
+    )
+    if first.missing.keys() & {"__target", contract.sources.id_column}:
+        return first, {}
+    tables = count_tables(first.frame, groupings)
     for index in range(1, buckets):
-        bucket = Bucket(index, buckets)
         more = join_day(
-            contract, predictions, labels, features, bucket=bucket, with_universes=False
+            contract,
+            predictions,
+            labels,
+            features,
+            bucket=Bucket(index, buckets),
+            with_universes=False,
+            reduce=reduce,
         )
-        more_frame = working_columns(contract, more.frame)
-        tables = merge_tables(tables, count_tables(more_frame, groupings))
-    return tables
+        tables = merge_tables(tables, count_tables(more.frame, groupings))
+    return first, tables
 
 
 def _counted_rows(
-    contract: Contract, joined: JoinedDay, tables: CountTables, metrics: list[SliceMetric]
+    contract: Contract,
+    snapshots: tuple[Snapshot, Snapshot, Snapshot | None],
+    buckets: int,
 ) -> pl.DataFrame:
     """The classification rows of :func:`quality_sli_rows`, from the day's count tables."""
+    joined, tables = _count_day(contract, snapshots, buckets)
+    fatal = ("__target", contract.sources.id_column)
+    reasons = [why for column, why in joined.missing.items() if column in fatal]
+    if reasons:
+        applicable = METRICS_BY_MODEL_TYPE[contract.type]
+        return sli_frame(_error_rows(contract, applicable, "; ".join(dict.fromkeys(reasons))))
+    rows_schema = pl.DataFrame(schema=joined.schema)
+    metrics = _metric_specs(contract, working_columns(contract, rows_schema), counted=True)
     overall = tables[None]
     rows = [
         measurement_row(contract, metric, measure(overall, metric, weight=COUNT))
         for metric in metrics
     ]
-    rows += _unmeasurable_rows(contract, joined.frame, {m.sli for m in metrics})
+    rows += _unmeasurable_rows(contract, rows_schema, {m.sli for m in metrics})
     for column in contract.slices:
         if column in joined.missing:
             rows += _missing_slice_rows(contract, column, joined.missing[column], metrics)

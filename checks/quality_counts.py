@@ -24,9 +24,13 @@ most 1001 distinct scores).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Final
+
 import numpy as np
 import numpy.typing as npt
 
+from checks.quality_join import P_POS, SCORE, Y_POS
 from checks.quality_metrics import (
     CALIBRATION_BINS,
     EPS,
@@ -36,8 +40,10 @@ from checks.quality_metrics import (
     share,
     undefined,
 )
+from checks.quality_tables import CORRECT
 
 __all__ = [
+    "COUNTED",
     "accuracy_counts",
     "calibration_error_counts",
     "f1_counts",
@@ -167,3 +173,16 @@ def calibration_error_counts(
     sum_y = np.bincount(index, weights=positives.astype(np.float64), minlength=bins)
     sum_p = np.bincount(index, weights=p * (positives + negatives), minlength=bins)
     return MetricResult(float(np.abs(sum_y - sum_p).sum() / n), n)
+
+
+#: The classification metrics as computed from count tables (:mod:`checks.quality_tables`):
+#: the table columns they read (then the count) and the kernel.
+COUNTED: Final[Mapping[str, tuple[tuple[str, ...], Callable[..., MetricResult]]]] = {
+    "accuracy": ((CORRECT,), accuracy_counts),
+    "precision": ((Y_POS, P_POS), precision_counts),
+    "recall": ((Y_POS, P_POS), recall_counts),
+    "f1": ((Y_POS, P_POS), f1_counts),
+    "roc_auc": ((Y_POS, SCORE), roc_auc_counts),
+    "log_loss": ((Y_POS, SCORE), log_loss_counts),
+    "calibration_error": ((Y_POS, SCORE), calibration_error_counts),
+}

@@ -8,9 +8,9 @@ so that a missing column becomes ``error`` rows rather than an exception.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Final
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Final, TypeVar
 
 import polars as pl
 
@@ -146,6 +146,13 @@ class JoinedDay:
     # slices)
     universes: dict[str, pl.Series]
     missing: dict[str, str]  # column -> why it is unavailable
+    # the joined rows' columns (``frame``'s unless a ``reduce`` turned the rows into counts)
+    schema: dict[str, pl.DataType] = field(default_factory=dict)
+
+
+#: What :func:`join_day` may do to the joined rows inside the same streaming collect (e.g.
+#: reduce them to counts, so the rows themselves are never held).
+Reduce = Callable[[pl.LazyFrame], pl.LazyFrame]
 
 
 def join_day(
@@ -156,6 +163,7 @@ def join_day(
     *,
     bucket: Bucket = WHOLE_DAY,
     with_universes: bool = True,
+    reduce: Reduce | None = None,
 ) -> JoinedDay:
     """Labelled predictions with their slice columns, as one lazy plan collected once by
     the streaming engine (given scans, only the columns used are read, and the joins never
@@ -164,7 +172,8 @@ def join_day(
     ``bucket`` restricts the join to one hash bucket of the ids (:class:`Bucket`); the
     buckets' frames are disjoint and together are the whole-day frame (up to row order).
     ``universes`` (each slice column's distinct values over the whole snapshot, not the
-    bucket) are only computed when ``with_universes``."""
+    bucket) are only computed when ``with_universes``. ``reduce`` is applied to the joined
+    plan before the collect; ``schema`` is then still the joined rows' schema."""
     id_column = contract.sources.id_column
     pc = contract.predictions
     predictions, labels = predictions.lazy(), labels.lazy()
@@ -249,15 +258,22 @@ def join_day(
     if not with_universes:
         values = {}
     names = list(values)
+    rows_schema = dict(joined.collect_schema())
+    if reduce is not None:
+        joined = reduce(joined)
     collected = pl.collect_all([joined, *values.values()], engine="streaming")
     universes = {name: frame.to_series() for name, frame in zip(names, collected[1:], strict=True)}
-    return JoinedDay(collected[0], universes, missing)
+    return JoinedDay(collected[0], universes, missing, rows_schema)
 
 
-def working_columns(contract: Contract, frame: pl.DataFrame) -> pl.DataFrame:
-    """Add the normalised columns the metrics read (labels, positives, scores, groups)."""
+Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
+
+
+def working_columns(contract: Contract, frame: Frame) -> Frame:
+    """Add the normalised columns the metrics read (labels, positives, scores, groups);
+    lazily when ``frame`` is lazy."""
     pc = contract.predictions
-    schema = frame.schema
+    schema = frame.collect_schema()
     target = pc.target
     assert target is not None  # checked by join_day
     has_score = pc.score is not None and pc.score in schema

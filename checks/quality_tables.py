@@ -32,6 +32,7 @@ __all__ = [
     "CountTables",
     "bucket_count",
     "count_tables",
+    "finest_counts",
     "merge_tables",
 ]
 
@@ -60,9 +61,8 @@ def _usable(name: str, schema: Mapping[str, pl.DataType]) -> pl.Expr:
     return usable & pl.col(name).is_not_nan() if schema[name].is_float() else usable
 
 
-def _keys(frame: pl.DataFrame) -> list[pl.Expr]:
+def _keys(schema: Mapping[str, pl.DataType]) -> list[pl.Expr]:
     """The metric columns of a table, derived from the working columns present."""
-    schema = frame.schema
     keys = [pl.col(name) for name in (SCORE, Y_POS, P_POS) if name in schema]
     if Y_LABEL in schema and P_LABEL in schema:
         usable = _usable(Y_LABEL, schema) & _usable(P_LABEL, schema)
@@ -71,14 +71,25 @@ def _keys(frame: pl.DataFrame) -> list[pl.Expr]:
     return keys
 
 
-def count_tables(frame: pl.DataFrame, groupings: Sequence[str]) -> CountTables:
-    """The model-wide table and one per grouping column, of ``frame``'s working columns
-    (:func:`checks.quality_join.working_columns`)."""
-    keys = _keys(frame)
-    tables: CountTables = {None: frame.group_by(keys).agg(pl.len().cast(pl.Int64).alias(COUNT))}
-    for column in dict.fromkeys(groupings):
-        by = [pl.col(column).cast(pl.String), *keys]
-        tables[column] = frame.group_by(by).agg(pl.len().cast(pl.Int64).alias(COUNT))
+def finest_counts(frame: pl.LazyFrame, groupings: Sequence[str]) -> pl.LazyFrame:
+    """One count table by every grouping column at once (cast to String) and the metric
+    columns of ``frame``'s working columns (:func:`checks.quality_join.working_columns`).
+
+    Why one: the streaming engine then reduces the joined rows as they come, in a single
+    pass; :func:`count_tables` splits it (it has at most as many rows as the bucket)."""
+    by = [pl.col(column).cast(pl.String) for column in dict.fromkeys(groupings)]
+    by += _keys(frame.collect_schema())
+    return frame.group_by(by).agg(pl.len().cast(pl.Int64).alias(COUNT))
+
+
+def count_tables(finest: pl.DataFrame, groupings: Sequence[str]) -> CountTables:
+    """The model-wide table and one per grouping column, from :func:`finest_counts`."""
+    grouped = list(dict.fromkeys(groupings))
+    keys = [name for name in finest.columns if name != COUNT and name not in grouped]
+    total = pl.col(COUNT).sum()
+    tables: CountTables = {None: finest.group_by(keys).agg(total)}
+    for column in grouped:
+        tables[column] = finest.group_by([column, *keys]).agg(total)
     return tables
 
 
