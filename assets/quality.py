@@ -14,9 +14,15 @@ Days larger than memory: nothing here holds a snapshot whole. The prediction-log
 one column at a time; quality joins predictions, labels and features in
 :func:`checks.quality_tables.bucket_count` hash buckets of the id (one million prediction
 rows each), each reduced to count tables that are summed (:mod:`checks.quality_tables`).
+Up to :data:`SPILL_BUCKETS` buckets, each bucket filters the whole snapshots by id hash
+(re-reading the id columns once per bucket); above, the snapshots' join columns are first
+split into one Arrow IPC file per bucket in a temporary directory, in one pass, so the
+time stays linear in the day (the directory is removed when the asset returns).
 """
 
 import datetime as dt
+import tempfile
+from pathlib import Path
 from typing import Final
 
 import polars as pl
@@ -26,11 +32,12 @@ from assets.partitions import Partition
 from assets.resources import DatasreConfig
 from assets.sli_asset import SliAssetSpec, breached
 from assets.validation import ingest_row
-from checks.contract import Contract
+from checks.contract import Contract, ModelType
 from checks.errors import InputError
 from checks.prediction_log import prediction_log_sli_rows
 from checks.quality import quality_sli_rows
-from checks.quality_tables import bucket_count
+from checks.quality_join import BucketSnapshots, Snapshot, bucket_of
+from checks.quality_tables import BUCKET_ROWS, bucket_count
 from checks.sli import empty_sli_frame, sli_frame
 
 __all__ = ["QUALITY_ASSET", "SOURCE_LABELS", "quality_slis"]
@@ -44,6 +51,13 @@ DESCRIPTION: Final = (
 )
 
 SOURCE_LABELS = "labels"
+
+#: Buckets above which the day is split on disk once instead of filtered once per bucket.
+#: Why 8: splitting costs about one pass writing the join columns, filtering one pass
+#: reading the id columns per bucket; at 8 million rows the two are about even.
+SPILL_BUCKETS: Final[int] = 8
+
+_BUCKET_COLUMN = "__bucket"
 
 
 def _optional(
@@ -76,11 +90,14 @@ def _columns(*names: str | None) -> list[str]:
     return list(dict.fromkeys(name for name in names if name is not None))
 
 
-def quality_slis(contract: Contract, day: dt.date) -> pl.DataFrame:
+def quality_slis(
+    contract: Contract, day: dt.date, *, bucket_rows: int = BUCKET_ROWS
+) -> pl.DataFrame:
     """Prediction-log SLIs, plus quality/fairness SLIs when the day's labels exist.
 
     Reads only the columns the SLIs use: the prediction log's named columns, the labels'
-    target, and the features' id and slice / sensitive-attribute columns."""
+    target, and the features' id and slice / sensitive-attribute columns. ``bucket_rows``:
+    prediction rows joined per bucket (see the module docstring)."""
     pc = contract.predictions
     id_column = contract.sources.id_column
     grouping = _columns(*contract.slices, *contract.sensitive_attributes)
@@ -107,12 +124,72 @@ def quality_slis(contract: Contract, day: dt.date) -> pl.DataFrame:
         frames.append(sli_frame([ingest_row(contract, SOURCE_LABELS, _rows(labels), None)]))
         features, unavailable = _slice_columns(contract, day, _columns(id_column, *grouping))
         # Streaming collects join the scans, bucket by bucket (checks.quality_join.join_day).
-        buckets = bucket_count(n_predictions)
-        scored = quality_sli_rows(contract, predictions, labels, features=features, buckets=buckets)
+        buckets = bucket_count(n_predictions, bucket_rows)
+        joined = _join_columns(contract)
+        with tempfile.TemporaryDirectory(prefix="datasre-quality-") as directory:
+            split = None
+            if buckets > SPILL_BUCKETS and contract.type == ModelType.CLASSIFICATION:
+                scans = (predictions, labels, features)
+                split = _split(scans, joined, id_column, buckets, Path(directory))
+            scored = quality_sli_rows(
+                contract, predictions, labels, features=features, buckets=buckets, split=split
+            )
         if unavailable is not None:
             scored = _skip_slices(scored, unavailable)
         frames.append(scored)
     return pl.concat(frames, how="vertical")
+
+
+def _join_columns(contract: Contract) -> list[str]:
+    """Every column the quality join may read from any of the three snapshots."""
+    pc = contract.predictions
+    return _columns(
+        contract.sources.id_column, pc.score, pc.predicted_label, pc.ranking_group, pc.target,
+        *contract.slices, *contract.sensitive_attributes,
+    )  # fmt: skip
+
+
+def _split(
+    scans: tuple[pl.LazyFrame, pl.LazyFrame, pl.LazyFrame | None],
+    columns: list[str],
+    id_column: str,
+    buckets: int,
+    directory: Path,
+) -> BucketSnapshots | None:
+    """Write each scan's join ``columns`` once, one Arrow IPC file set per id bucket
+    (:func:`checks.quality_join.bucket_of`, file order kept within a bucket, which the
+    last-row-wins de-duplication needs), and return the reader of bucket ``i``. None when a
+    scan has no usable id column: the join reports that, from the whole snapshots."""
+    names = ("predictions", "labels", "features")
+    schemas: dict[str, pl.Schema] = {}
+    for name, scan in zip(names, scans, strict=True):
+        if scan is None:
+            continue
+        schema = scan.collect_schema()
+        if id_column not in schema or schema[id_column] == pl.Null:
+            return None
+        kept = scan.select([c for c in columns if c in schema])
+        schemas[name] = kept.collect_schema()
+        kept.with_columns(bucket_of(id_column, buckets).alias(_BUCKET_COLUMN)).sink_ipc(
+            pl.PartitionBy(str(directory / name), key=_BUCKET_COLUMN, include_key=False),
+            mkdir=True,
+            compression=None,
+        )
+
+    def part(name: str, index: int) -> Snapshot | None:
+        if name not in schemas:
+            return None
+        files = sorted((directory / name / f"{_BUCKET_COLUMN}={index}").glob("*"))
+        if not files:
+            return pl.LazyFrame(schema=schemas[name])
+        return pl.scan_ipc(files)
+
+    def bucket(index: int) -> tuple[Snapshot, Snapshot, Snapshot | None]:
+        predictions, labels = part(names[0], index), part(names[1], index)
+        assert predictions is not None and labels is not None
+        return predictions, labels, part(names[2], index)
+
+    return bucket
 
 
 def _slice_columns(

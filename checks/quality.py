@@ -25,10 +25,12 @@ from checks.quality_join import (
     P_NUM,
     P_POS,
     SCORE,
+    WHOLE_DAY,
     Y_LABEL,
     Y_NUM,
     Y_POS,
     Bucket,
+    BucketSnapshots,
     JoinedDay,
     Snapshot,
     join_day,
@@ -218,6 +220,7 @@ def quality_sli_rows(
     *,
     features: Snapshot | None = None,
     buckets: int = 1,
+    split: BucketSnapshots | None = None,
 ) -> pl.DataFrame:
     """Quality (and fairness) SLI rows of one prediction day whose labels have arrived.
 
@@ -255,11 +258,14 @@ def quality_sli_rows(
     distinct scores, and the values equal the whole-day row-level metrics (exactly for the
     counts and ROC AUC; log loss and calibration up to float summation order). Regression
     and ranking are computed on the joined rows in memory (``buckets`` is ignored): NDCG
-    needs each query's rows together.
+    needs each query's rows together. ``split``, when given, yields buckets 1.. of the day
+    already split (bucket 0 is always filtered from the whole snapshots: it also gives each
+    slice column's values over the whole day); without it each bucket filters the whole
+    snapshots by id hash.
     """
     counted = contract.type == ModelType.CLASSIFICATION
     if counted:
-        return _counted_rows(contract, (predictions, labels, features), buckets)
+        return _counted_rows(contract, (predictions, labels, features), buckets, split)
     joined = join_day(contract, predictions, labels, features)
     applicable = METRICS_BY_MODEL_TYPE[contract.type]
     rows: list[SliRow]
@@ -304,6 +310,7 @@ def _count_day(
     contract: Contract,
     snapshots: tuple[Snapshot, Snapshot, Snapshot | None],
     buckets: int,
+    split: BucketSnapshots | None,
 ) -> tuple[JoinedDay, CountTables]:
     """The day's count tables (:mod:`checks.quality_tables`), bucket by bucket: each
     bucket's join is reduced to counts inside its streaming collect, so only one bucket's
@@ -323,14 +330,12 @@ def _count_day(
         return first, {}
     tables = count_tables(first.frame, groupings)
     for index in range(1, buckets):
+        if split is not None:
+            more_snapshots, bucket = split(index), WHOLE_DAY
+        else:
+            more_snapshots, bucket = snapshots, Bucket(index, buckets)
         more = join_day(
-            contract,
-            predictions,
-            labels,
-            features,
-            bucket=Bucket(index, buckets),
-            with_universes=False,
-            reduce=reduce,
+            contract, *more_snapshots, bucket=bucket, with_universes=False, reduce=reduce
         )
         tables = merge_tables(tables, count_tables(more.frame, groupings))
     return first, tables
@@ -340,9 +345,10 @@ def _counted_rows(
     contract: Contract,
     snapshots: tuple[Snapshot, Snapshot, Snapshot | None],
     buckets: int,
+    split: BucketSnapshots | None,
 ) -> pl.DataFrame:
     """The classification rows of :func:`quality_sli_rows`, from the day's count tables."""
-    joined, tables = _count_day(contract, snapshots, buckets)
+    joined, tables = _count_day(contract, snapshots, buckets, split)
     fatal = ("__target", contract.sources.id_column)
     reasons = [why for column, why in joined.missing.items() if column in fatal]
     if reasons:

@@ -29,8 +29,10 @@ __all__ = [
     "Y_NUM",
     "Y_POS",
     "Bucket",
+    "BucketSnapshots",
     "JoinedDay",
     "Snapshot",
+    "bucket_of",
     "join_day",
     "working_columns",
 ]
@@ -131,9 +133,18 @@ class Bucket:
         """``frame`` restricted to this bucket's ids (unchanged for a single bucket)."""
         if self.count == 1:
             return frame
-        key = pl.col(id_column).cast(pl.String).hash(_BUCKET_SEED) % self.count
-        return frame.filter(key == self.index)
+        return frame.filter(bucket_of(id_column, self.count) == self.index)
 
+
+def bucket_of(id_column: str, count: int) -> pl.Expr:
+    """The bucket (0 .. ``count`` - 1) of each row's id, as :class:`Bucket` assigns it."""
+    return pl.col(id_column).cast(pl.String).hash(_BUCKET_SEED) % count
+
+
+#: Bucket ``index``'s rows of (predictions, labels, features), already split from the day
+#: (e.g. written once per bucket by the asset), so that a bucket is not found by scanning
+#: the whole day again.
+BucketSnapshots = Callable[[int], tuple[Snapshot, Snapshot, Snapshot | None]]
 
 #: One bucket holding the whole day.
 WHOLE_DAY: Final = Bucket()
