@@ -113,7 +113,9 @@ def test_only_the_columns_quality_uses_are_read(tmp_path: Path, monkeypatch: Mon
     }
 
 
-def test_bucketed_and_spilled_days_equal_the_one_bucket_day(tmp_path: Path) -> None:
+def test_bucketed_and_spilled_days_equal_the_one_bucket_day(
+    tmp_path: Path, monkeypatch: MonkeyPatch
+) -> None:
     # 300 prediction rows: 30 rows a bucket filters the snapshots 10 times (above
     # SPILL_BUCKETS: split on disk once); 60 a bucket, 5 times; restated labels included.
     contract = load_contract(with_labels(tmp_path))
@@ -128,3 +130,7 @@ def test_bucketed_and_spilled_days_equal_the_one_bucket_day(tmp_path: Path) -> N
     for bucket_rows in (60, 30):
         got = quality_slis(contract, FIRST_DAY, bucket_rows=bucket_rows)
         assert_frame_equal(got, whole, check_exact=False, rel_tol=1e-12, abs_tol=1e-12)
+    # Fewer split files than buckets: file i holds buckets i, i + 3, ...
+    monkeypatch.setattr(quality_asset, "SPLIT_FILES", 3)
+    got = quality_slis(contract, FIRST_DAY, bucket_rows=30)
+    assert_frame_equal(got, whole, check_exact=False, rel_tol=1e-12, abs_tol=1e-12)
