@@ -272,9 +272,12 @@ def join_day(
     rows_schema = dict(joined.collect_schema())
     if reduce is not None:
         joined = reduce(joined)
-    collected = pl.collect_all([joined, *values.values()], engine="streaming")
-    universes = {name: frame.to_series() for name, frame in zip(names, collected[1:], strict=True)}
-    return JoinedDay(collected[0], universes, missing, rows_schema)
+    # Two collects, not one: collected together, the scan the join filters and the one
+    # the universes read whole are one shared subplan, cached whole (6.3 GiB at 100M rows).
+    frame = joined.collect(engine="streaming")
+    distinct = pl.collect_all(list(values.values()), engine="streaming") if values else []
+    universes = {name: part.to_series() for name, part in zip(names, distinct, strict=True)}
+    return JoinedDay(frame, universes, missing, rows_schema)
 
 
 Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
