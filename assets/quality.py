@@ -16,8 +16,9 @@ one column at a time; quality joins predictions, labels and features in
 rows each), each reduced to count tables that are summed (:mod:`checks.quality_tables`).
 Up to :data:`SPILL_BUCKETS` buckets, each bucket filters the whole snapshots by id hash
 (re-reading the id columns once per bucket); above, the snapshots' join columns are first
-split into one Arrow IPC file per bucket in a temporary directory, in one pass, so the
-time stays linear in the day (the directory is removed when the asset returns).
+split, in one pass, into one lz4 Arrow IPC file per bucket (at most :data:`SPLIT_FILES`)
+in a temporary directory (``TMPDIR``; ~36 bytes a prediction row, removed when the asset
+returns), so the day is read about twice instead of once per bucket.
 """
 
 import datetime as dt
