@@ -9,9 +9,21 @@ replaced, with ``runs.n_labels`` saying how many labels the restated rows used.
 An unreadable predictions file is already recorded by ``validation_slis`` as
 ``ingest_ok = 0``; here it means no rows. An unreadable label file is an ``ingest_ok = 0``
 row for the ``labels`` source.
+
+Days larger than memory: nothing here holds a snapshot whole. The prediction-log SLIs read
+one column at a time; quality joins predictions, labels and features in
+:func:`checks.quality_tables.bucket_count` hash buckets of the id (one million prediction
+rows each), each reduced to count tables that are summed (:mod:`checks.quality_tables`).
+Up to :data:`SPILL_BUCKETS` buckets, each bucket filters the whole snapshots by id hash
+(re-reading the id columns once per bucket); above, the snapshots' join columns are first
+split, in one pass, into one lz4 Arrow IPC file per bucket (at most :data:`SPLIT_FILES`)
+in a temporary directory (``TMPDIR``; ~36 bytes a prediction row, removed when the asset
+returns), so the day is read about twice instead of once per bucket.
 """
 
 import datetime as dt
+import tempfile
+from pathlib import Path
 from typing import Final
 
 import polars as pl
@@ -21,10 +33,12 @@ from assets.partitions import Partition
 from assets.resources import DatasreConfig
 from assets.sli_asset import SliAssetSpec, breached
 from assets.validation import ingest_row
-from checks.contract import Contract
+from checks.contract import Contract, ModelType
 from checks.errors import InputError
 from checks.prediction_log import prediction_log_sli_rows
 from checks.quality import quality_sli_rows
+from checks.quality_join import BucketSnapshots, Snapshot, bucket_of
+from checks.quality_tables import BUCKET_ROWS, bucket_count
 from checks.sli import empty_sli_frame, sli_frame
 
 __all__ = ["QUALITY_ASSET", "SOURCE_LABELS", "quality_slis"]
@@ -38,6 +52,18 @@ DESCRIPTION: Final = (
 )
 
 SOURCE_LABELS = "labels"
+
+#: Buckets above which the day is split on disk once instead of filtered once per bucket.
+#: Why 8: splitting costs about one pass writing the join columns, filtering one pass
+#: reading the id columns per bucket; at 8 million rows the two are about even.
+SPILL_BUCKETS: Final[int] = 8
+
+#: At most this many files per snapshot when splitting: the partitioned writer buffers
+#: per open file (~15 MiB each measured, 1.5 GiB for 100 files at 100M rows). Above it,
+#: file ``i`` holds buckets ``i, i + 64, ...`` and each bucket filters its file.
+SPLIT_FILES: Final[int] = 64
+
+_BUCKET_COLUMN = "__bucket"
 
 
 def _optional(
@@ -70,11 +96,14 @@ def _columns(*names: str | None) -> list[str]:
     return list(dict.fromkeys(name for name in names if name is not None))
 
 
-def quality_slis(contract: Contract, day: dt.date) -> pl.DataFrame:
+def quality_slis(
+    contract: Contract, day: dt.date, *, bucket_rows: int = BUCKET_ROWS
+) -> pl.DataFrame:
     """Prediction-log SLIs, plus quality/fairness SLIs when the day's labels exist.
 
     Reads only the columns the SLIs use: the prediction log's named columns, the labels'
-    target, and the features' id and slice / sensitive-attribute columns."""
+    target, and the features' id and slice / sensitive-attribute columns. ``bucket_rows``:
+    prediction rows joined per bucket (see the module docstring)."""
     pc = contract.predictions
     id_column = contract.sources.id_column
     grouping = _columns(*contract.slices, *contract.sensitive_attributes)
@@ -83,13 +112,13 @@ def quality_slis(contract: Contract, day: dt.date) -> pl.DataFrame:
         pc.status, *grouping,
     )  # fmt: skip
     try:
-        logged_scan = _optional(contract, contract.sources.predictions, day, logged)
-        predictions = logged_scan.collect() if logged_scan is not None else None
+        predictions = _optional(contract, contract.sources.predictions, day, logged)
+        n_predictions = _rows(predictions) if predictions is not None else 0
+        if predictions is None or n_predictions == 0:
+            return empty_sli_frame()
+        frames = [prediction_log_sli_rows(contract, predictions)]
     except (InputError, pl.exceptions.PolarsError, OSError):
         return empty_sli_frame()  # recorded by validation_slis
-    if predictions is None or predictions.height == 0:
-        return empty_sli_frame()
-    frames = [prediction_log_sli_rows(contract, predictions)]
     try:
         labels = _optional(
             contract, contract.sources.labels, day, _columns(id_column, pc.target, pc.ranking_group)
@@ -100,12 +129,78 @@ def quality_slis(contract: Contract, day: dt.date) -> pl.DataFrame:
     if labels is not None:
         frames.append(sli_frame([ingest_row(contract, SOURCE_LABELS, _rows(labels), None)]))
         features, unavailable = _slice_columns(contract, day, _columns(id_column, *grouping))
-        # One streaming collect joins the scans (checks.quality_join.join_day).
-        scored = quality_sli_rows(contract, predictions, labels, features=features)
+        # Streaming collects join the scans, bucket by bucket (checks.quality_join.join_day).
+        buckets = bucket_count(n_predictions, bucket_rows)
+        joined = _join_columns(contract)
+        with tempfile.TemporaryDirectory(prefix="datasre-quality-") as directory:
+            split = None
+            if buckets > SPILL_BUCKETS and contract.type == ModelType.CLASSIFICATION:
+                scans = (predictions, labels, features)
+                split = _split(scans, joined, id_column, buckets, Path(directory))
+            scored = quality_sli_rows(
+                contract, predictions, labels, features=features, buckets=buckets, split=split
+            )
         if unavailable is not None:
             scored = _skip_slices(scored, unavailable)
         frames.append(scored)
     return pl.concat(frames, how="vertical")
+
+
+def _join_columns(contract: Contract) -> list[str]:
+    """Every column the quality join may read from any of the three snapshots."""
+    pc = contract.predictions
+    return _columns(
+        contract.sources.id_column, pc.score, pc.predicted_label, pc.ranking_group, pc.target,
+        *contract.slices, *contract.sensitive_attributes,
+    )  # fmt: skip
+
+
+def _split(
+    scans: tuple[pl.LazyFrame, pl.LazyFrame, pl.LazyFrame | None],
+    columns: list[str],
+    id_column: str,
+    buckets: int,
+    directory: Path,
+) -> BucketSnapshots | None:
+    """Write each scan's join ``columns`` once, one Arrow IPC file set per id bucket
+    (:func:`checks.quality_join.bucket_of`, file order kept within a bucket, which the
+    last-row-wins de-duplication needs), and return the reader of bucket ``i``. None when a
+    scan has no usable id column: the join reports that, from the whole snapshots."""
+    names = ("predictions", "labels", "features")
+    files = min(buckets, SPLIT_FILES)
+    schemas: dict[str, pl.Schema] = {}
+    for name, scan in zip(names, scans, strict=True):
+        if scan is None:
+            continue
+        schema = scan.collect_schema()
+        if id_column not in schema or schema[id_column] == pl.Null:
+            return None
+        kept = scan.select([c for c in columns if c in schema])
+        schemas[name] = kept.collect_schema()
+        key = bucket_of(id_column, buckets) % files
+        kept.with_columns(key.alias(_BUCKET_COLUMN)).sink_ipc(
+            pl.PartitionBy(str(directory / name), key=_BUCKET_COLUMN, include_key=False),
+            mkdir=True,
+            compression="lz4",
+        )
+
+    def part(name: str, index: int) -> Snapshot | None:
+        if name not in schemas:
+            return None
+        written = sorted((directory / name / f"{_BUCKET_COLUMN}={index % files}").glob("*"))
+        if not written:
+            return pl.LazyFrame(schema=schemas[name])
+        scan = pl.scan_ipc(written)
+        if files < buckets:
+            scan = scan.filter(bucket_of(id_column, buckets) == index)
+        return scan
+
+    def bucket(index: int) -> tuple[Snapshot, Snapshot, Snapshot | None]:
+        predictions, labels = part(names[0], index), part(names[1], index)
+        assert predictions is not None and labels is not None
+        return predictions, labels, part(names[2], index)
+
+    return bucket
 
 
 def _slice_columns(

@@ -64,22 +64,35 @@ class FairnessResult:
     left_out: Mapping[str, str] = field(default_factory=dict)
 
 
-def group_rates(frame: pl.DataFrame, group: str, y_true: str, y_pred: str) -> pl.DataFrame:
+def group_rates(
+    frame: pl.DataFrame, group: str, y_true: str, y_pred: str, *, weight: str | None = None
+) -> pl.DataFrame:
     """Per group: rows ``n``, ``selection_rate``, ``positives`` and ``tpr`` (null if none).
 
     ``y_true`` and ``y_pred`` are Boolean columns (actual / predicted positive); rows where
-    either is null are not counted. Sorted by group label.
+    either is null are not counted. ``weight`` names a count column when each row stands
+    for that many rows (a count table, :mod:`checks.quality_tables`). Sorted by group label.
     """
     usable = frame.filter(pl.col(y_true).is_not_null() & pl.col(y_pred).is_not_null())
     truth, pred = pl.col(y_true).cast(pl.Boolean), pl.col(y_pred).cast(pl.Boolean)
-    return (
-        usable.group_by(pl.col(group).cast(pl.String).fill_null(_NULL_GROUP).alias("group"))
-        .agg(
+    if weight is None:
+        counts = [
             pl.len().alias("n"),
             pred.sum().alias("predicted_positives"),
             truth.sum().alias("positives"),
             (truth & pred).sum().alias("true_positives"),
-        )
+        ]
+    else:
+        count = pl.col(weight).cast(pl.Int64)
+        counts = [
+            count.sum().alias("n"),
+            count.filter(pred).sum().alias("predicted_positives"),
+            count.filter(truth).sum().alias("positives"),
+            count.filter(truth & pred).sum().alias("true_positives"),
+        ]
+    return (
+        usable.group_by(pl.col(group).cast(pl.String).fill_null(_NULL_GROUP).alias("group"))
+        .agg(*counts)
         .with_columns(
             (pl.col("predicted_positives") / pl.col("n")).alias("selection_rate"),
             pl.when(pl.col("positives") > 0)
@@ -177,12 +190,14 @@ def fairness_sli_rows(
     y_true: str,
     y_pred: str,
     missing: str | None = None,
+    weight: str | None = None,
 ) -> list[SliRow]:
     """Both fairness SLIs for one sensitive attribute (category ``fairness``, the attribute
     in ``feature``); groups below ``contract.min_slice_rows`` are left out.
 
     ``y_true``/``y_pred`` name Boolean columns of ``frame`` (actual / predicted positive).
     ``missing`` (why the attribute column is unavailable) gives ``error`` rows instead.
+    ``weight``: a count column, as in :func:`group_rates`.
     """
     slis = ("demographic_parity_difference", "equal_opportunity_difference")
     if missing is not None or attribute not in frame.schema:
@@ -193,7 +208,7 @@ def fairness_sli_rows(
             )
             for sli in slis
         ]
-    rates = group_rates(frame, attribute, y_true, y_pred)
+    rates = group_rates(frame, attribute, y_true, y_pred, weight=weight)
     guard = contract.min_slice_rows
     results = (
         _difference(rates, "selection_rate", guard, need_positives=False),

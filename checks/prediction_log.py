@@ -23,11 +23,16 @@ Quantiles use linear interpolation between order statistics: polars
 dropped first; with no values left the SLI is NULL with status ``insufficient_data``. An
 SLI whose column the contract does not name is not emitted; a named column missing from
 the frame gives an ``error`` row.
+
+At scale: the log may be a lazy scan. Each column is then read on its own (one collect
+per column: latency, cost, score, status), so the peak is one float column of the day
+(8 bytes a row) plus its sort for the exact quantiles, never the whole log.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
@@ -45,18 +50,30 @@ class _Quantile:
     q: float
 
 
-def _clean(frame: pl.DataFrame, column: str) -> pl.Expr:
+def _clean(schema: pl.Schema, column: str) -> pl.Expr:
     expr = pl.col(column)
-    if frame.schema[column].is_float():
+    if schema[column].is_float():
         expr = expr.fill_nan(None)
     return expr.drop_nulls()
 
 
-def prediction_log_sli_rows(contract: Contract, predictions: pl.DataFrame) -> pl.DataFrame:
-    """Confidence, latency, availability, throughput and cost SLI rows of one day's log."""
+def _measure(log: pl.LazyFrame, by_column: dict[str, list[pl.Expr]]) -> dict[str, Any]:
+    """The named values of ``by_column``'s expressions, one collect per column."""
+    measured: dict[str, Any] = {}
+    for exprs in by_column.values():
+        measured.update(log.select(exprs).collect(engine="streaming").row(0, named=True))
+    return measured
+
+
+def prediction_log_sli_rows(
+    contract: Contract, predictions: pl.DataFrame | pl.LazyFrame
+) -> pl.DataFrame:
+    """Confidence, latency, availability, throughput and cost SLI rows of one day's log
+    (collected, or a lazy scan read one column at a time)."""
     pc = contract.predictions
     rows: list[SliRow] = []
-    n = predictions.height
+    log = predictions.lazy()
+    schema = log.collect_schema()
 
     quantiles: list[_Quantile] = [
         _Quantile("latency_p50_ms", "latency", pc.latency_ms, 0.5),
@@ -67,26 +84,29 @@ def prediction_log_sli_rows(contract: Contract, predictions: pl.DataFrame) -> pl
     if contract.type == ModelType.CLASSIFICATION:
         quantiles.insert(0, _Quantile("confidence_p50", "prediction", pc.score, 0.5))
 
-    exprs: list[pl.Expr] = []
+    by_column: dict[str, list[pl.Expr]] = {"": [pl.len().alias("n")]}
     for index, spec in enumerate(quantiles):
-        if spec.column is None or spec.column not in predictions.schema:
+        if spec.column is None or spec.column not in schema:
             continue
-        values = _clean(predictions, spec.column).cast(pl.Float64)
+        values = _clean(schema, spec.column).cast(pl.Float64)
         if spec.sli == "confidence_p50":
             values = pl.max_horizontal(values, 1.0 - values)
-        exprs += [
-            values.quantile(spec.q, interpolation="linear").alias(f"q{index}"),
-            values.len().alias(f"n{index}"),
-        ]
-    if pc.status is not None and pc.status in predictions.schema:
+        by_column.setdefault(spec.column, []).extend(
+            [
+                values.quantile(spec.q, interpolation="linear").alias(f"q{index}"),
+                values.len().alias(f"n{index}"),
+            ]
+        )
+    if pc.status is not None and pc.status in schema:
         success = pl.col(pc.status).cast(pl.String) == pc.success_value
-        exprs.append(success.fill_null(False).sum().alias("successes"))
-    measured = predictions.select(exprs).row(0, named=True) if exprs else {}
+        by_column[""].append(success.fill_null(False).sum().alias("successes"))
+    measured = _measure(log, by_column)
+    n = int(measured["n"])
 
     for index, spec in enumerate(quantiles):
         if spec.column is None:
             continue
-        if spec.column not in predictions.schema:
+        if spec.column not in schema:
             detail = f"column {spec.column!r} missing from predictions"
             rows.append(
                 slo_row(contract, spec.sli, spec.category, None, 0, status="error", detail=detail)
@@ -110,7 +130,7 @@ def prediction_log_sli_rows(contract: Contract, predictions: pl.DataFrame) -> pl
         rows.append(slo_row(contract, spec.sli, spec.category, float(value), used))
 
     if pc.status is not None:
-        if pc.status not in predictions.schema:
+        if pc.status not in schema:
             detail = f"column {pc.status!r} missing from predictions"
             rows.append(
                 slo_row(

@@ -17,6 +17,7 @@ import polars as pl
 
 from checks import fairness
 from checks.contract import Contract, ModelType
+from checks.quality_counts import COUNTED
 from checks.quality_join import (
     DECISION_THRESHOLD,
     GROUP,
@@ -24,9 +25,13 @@ from checks.quality_join import (
     P_NUM,
     P_POS,
     SCORE,
+    WHOLE_DAY,
     Y_LABEL,
     Y_NUM,
     Y_POS,
+    Bucket,
+    BucketSnapshots,
+    JoinedDay,
     Snapshot,
     join_day,
     working_columns,
@@ -46,6 +51,13 @@ from checks.quality_metrics import (
     recall,
     rmse,
     roc_auc,
+)
+from checks.quality_tables import (
+    COUNT,
+    CountTables,
+    count_tables,
+    finest_counts,
+    merge_tables,
 )
 from checks.sli import SliRow, sli_frame, slo_row
 from checks.slices import SliceMetric, measure, measurement_row, slice_metric, slice_sli_rows
@@ -72,6 +84,7 @@ AnyArray = npt.NDArray[np.generic]
 #: A metric over column arrays (``positive_label`` keyword for the binary ones).
 SliceMetricFn = Callable[..., MetricResult]
 BinaryFn = Callable[..., MetricResult]
+
 
 # --- SLI rows ---------------------------------------------------------------------------
 
@@ -114,8 +127,11 @@ def _error_rows(contract: Contract, slis: Sequence[str], detail: str) -> list[Sl
     ]
 
 
-def _metric_specs(contract: Contract, frame: pl.DataFrame) -> list[SliceMetric]:
-    """The applicable metrics, with their objective (contract SLO, else default template)."""
+def _metric_specs(
+    contract: Contract, frame: pl.DataFrame, *, counted: bool = False
+) -> list[SliceMetric]:
+    """The applicable metrics, with their objective (contract SLO, else default template);
+    ``counted``: computed from count tables (:data:`COUNTED`) instead of rows."""
     pc = contract.predictions
     k = pc.ndcg_k
     thresholded = pc.predicted_label is None or pc.predicted_label not in frame.schema
@@ -170,8 +186,31 @@ def _metric_specs(contract: Contract, frame: pl.DataFrame) -> list[SliceMetric]:
     for sli in METRICS_BY_MODEL_TYPE[contract.type]:
         columns, compute = candidates[sli]
         if all(c in frame.schema for c in columns):
+            if counted:
+                columns, compute = COUNTED[sli]
             specs.append(spec(sli, columns, compute))
     return specs
+
+
+def _missing_slice_rows(
+    contract: Contract, column: str, why: str, metrics: Sequence[SliceMetric]
+) -> list[SliRow]:
+    """One ``error`` row per slice SLO when the slice column is unavailable, and why."""
+    return [
+        slo_row(
+            contract,
+            sliced.sli,
+            "quality",
+            None,
+            0,
+            slice=f"{column}=?",
+            objective=sliced.objective,
+            method=sliced.method,
+            status=STATUS_ERROR,
+            detail=why,
+        )
+        for sliced in (slice_metric(contract, metric) for metric in metrics)
+    ]
 
 
 def quality_sli_rows(
@@ -180,6 +219,8 @@ def quality_sli_rows(
     labels: Snapshot,
     *,
     features: Snapshot | None = None,
+    buckets: int = 1,
+    split: BucketSnapshots | None = None,
 ) -> pl.DataFrame:
     """Quality (and fairness) SLI rows of one prediction day whose labels have arrived.
 
@@ -209,7 +250,22 @@ def quality_sli_rows(
     the contract's SLO of the same name, else the template's
     (:data:`checks.slo_templates.DEFAULT_OBJECTIVES`). A column the contract names but the
     frames lack gives ``error`` rows (judged: a breach), not an exception.
+
+    At scale (classification): the join runs in ``buckets`` hash buckets of the id
+    (:class:`checks.quality_join.Bucket`), each reduced to count tables that are summed
+    (:mod:`checks.quality_tables`); the metrics come from the summed counts
+    (:mod:`checks.quality_counts`), so memory is one bucket plus tables as large as the
+    distinct scores, and the values equal the whole-day row-level metrics (exactly for the
+    counts and ROC AUC; log loss and calibration up to float summation order). Regression
+    and ranking are computed on the joined rows in memory (``buckets`` is ignored): NDCG
+    needs each query's rows together. ``split``, when given, yields buckets 1.. of the day
+    already split (bucket 0 is always filtered from the whole snapshots: it also gives each
+    slice column's values over the whole day); without it each bucket filters the whole
+    snapshots by id hash.
     """
+    counted = contract.type == ModelType.CLASSIFICATION
+    if counted:
+        return _counted_rows(contract, (predictions, labels, features), buckets, split)
     joined = join_day(contract, predictions, labels, features)
     applicable = METRICS_BY_MODEL_TYPE[contract.type]
     rows: list[SliRow]
@@ -225,21 +281,7 @@ def quality_sli_rows(
     rows += _unmeasurable_rows(contract, joined.frame, {m.sli for m in metrics})
     for column in contract.slices:
         if column in joined.missing:
-            rows += [
-                slo_row(
-                    contract,
-                    sliced.sli,
-                    "quality",
-                    None,
-                    0,
-                    slice=f"{column}=?",
-                    objective=sliced.objective,
-                    method=sliced.method,
-                    status=STATUS_ERROR,
-                    detail=joined.missing[column],
-                )
-                for sliced in (slice_metric(contract, metric) for metric in metrics)
-            ]
+            rows += _missing_slice_rows(contract, column, joined.missing[column], metrics)
             continue
         rows += slice_sli_rows(
             contract, frame, column, metrics, all_values=joined.universes.get(column)
@@ -253,5 +295,94 @@ def quality_sli_rows(
                 y_true=Y_POS,
                 y_pred=P_POS,
                 missing=joined.missing.get(attribute),
+            )
+    return sli_frame(rows)
+
+
+def _groupings(contract: Contract, joined: pl.LazyFrame) -> list[str]:
+    """The slice and sensitive-attribute columns the joined rows have."""
+    schema = joined.collect_schema()
+    wanted = dict.fromkeys((*contract.slices, *contract.sensitive_attributes))
+    return [column for column in wanted if column in schema]
+
+
+def _count_day(
+    contract: Contract,
+    snapshots: tuple[Snapshot, Snapshot, Snapshot | None],
+    buckets: int,
+    split: BucketSnapshots | None,
+) -> tuple[JoinedDay, CountTables]:
+    """The day's count tables (:mod:`checks.quality_tables`), bucket by bucket: each
+    bucket's join is reduced to counts inside its streaming collect, so only one bucket's
+    rows are ever in flight; and bucket 0's :class:`JoinedDay` (universes, what is missing,
+    the joined schema)."""
+    predictions, labels, features = snapshots
+    groupings: list[str] = []
+
+    def reduce(joined: pl.LazyFrame) -> pl.LazyFrame:
+        groupings[:] = _groupings(contract, joined)
+        return finest_counts(working_columns(contract, joined), groupings)
+
+    first = join_day(
+        contract, predictions, labels, features, bucket=Bucket(0, buckets), reduce=reduce
+    )
+    if first.missing.keys() & {"__target", contract.sources.id_column}:
+        return first, {}
+    tables = count_tables(first.frame, groupings)
+    for index in range(1, buckets):
+        if split is not None:
+            more_snapshots, bucket = split(index), WHOLE_DAY
+        else:
+            more_snapshots, bucket = snapshots, Bucket(index, buckets)
+        more = join_day(
+            contract, *more_snapshots, bucket=bucket, with_universes=False, reduce=reduce
+        )
+        tables = merge_tables(tables, count_tables(more.frame, groupings))
+    return first, tables
+
+
+def _counted_rows(
+    contract: Contract,
+    snapshots: tuple[Snapshot, Snapshot, Snapshot | None],
+    buckets: int,
+    split: BucketSnapshots | None,
+) -> pl.DataFrame:
+    """The classification rows of :func:`quality_sli_rows`, from the day's count tables."""
+    joined, tables = _count_day(contract, snapshots, buckets, split)
+    fatal = ("__target", contract.sources.id_column)
+    reasons = [why for column, why in joined.missing.items() if column in fatal]
+    if reasons:
+        applicable = METRICS_BY_MODEL_TYPE[contract.type]
+        return sli_frame(_error_rows(contract, applicable, "; ".join(dict.fromkeys(reasons))))
+    rows_schema = pl.DataFrame(schema=joined.schema)
+    metrics = _metric_specs(contract, working_columns(contract, rows_schema), counted=True)
+    overall = tables[None]
+    rows = [
+        measurement_row(contract, metric, measure(overall, metric, weight=COUNT))
+        for metric in metrics
+    ]
+    rows += _unmeasurable_rows(contract, rows_schema, {m.sli for m in metrics})
+    for column in contract.slices:
+        if column in joined.missing:
+            rows += _missing_slice_rows(contract, column, joined.missing[column], metrics)
+            continue
+        rows += slice_sli_rows(
+            contract,
+            tables.get(column, overall),
+            column,
+            metrics,
+            all_values=joined.universes.get(column),
+            weight=COUNT,
+        )
+    if P_POS in overall.schema:
+        for attribute in contract.sensitive_attributes:
+            rows += fairness.fairness_sli_rows(
+                contract,
+                tables.get(attribute, overall),
+                attribute,
+                y_true=Y_POS,
+                y_pred=P_POS,
+                missing=joined.missing.get(attribute),
+                weight=COUNT,
             )
     return sli_frame(rows)

@@ -58,6 +58,7 @@ __all__ = [
     "accuracy",
     "calibration_error",
     "f1",
+    "finite_scores",
     "log_loss",
     "mae",
     "mape",
@@ -66,6 +67,8 @@ __all__ = [
     "recall",
     "rmse",
     "roc_auc",
+    "share",
+    "undefined",
 ]
 
 #: float64 machine epsilon: log loss clipping and the MAPE denominator floor.
@@ -95,12 +98,12 @@ class MetricResult:
     detail: str | None = None
 
 
-def _undefined(n_rows: int, status: str, detail: str) -> MetricResult:
+def undefined(n_rows: int, status: str, detail: str) -> MetricResult:
     return MetricResult(math.nan, n_rows, status, detail)
 
 
 def _empty(n_rows: int) -> MetricResult | None:
-    return _undefined(0, STATUS_INSUFFICIENT, "no labelled rows") if n_rows == 0 else None
+    return undefined(0, STATUS_INSUFFICIENT, "no labelled rows") if n_rows == 0 else None
 
 
 def _floats(values: npt.ArrayLike) -> FloatArray:
@@ -118,15 +121,15 @@ def _scored(
     empty or a score is not finite, or outside [0, 1] for a ``probability``)."""
     truth = _is_positive(y_true, positive_label)
     values = _floats(score)
-    problem = _empty(truth.size) or _finite_scores(values, truth.size, probability=probability)
+    problem = _empty(truth.size) or finite_scores(values, truth.size, probability=probability)
     return truth, values, problem
 
 
-def _finite_scores(score: FloatArray, n: int, *, probability: bool) -> MetricResult | None:
+def finite_scores(score: FloatArray, n: int, *, probability: bool) -> MetricResult | None:
     if not np.all(np.isfinite(score)):
-        return _undefined(n, STATUS_ERROR, "score contains NaN or infinity")
+        return undefined(n, STATUS_ERROR, "score contains NaN or infinity")
     if probability and (score.min() < 0.0 or score.max() > 1.0):
-        return _undefined(
+        return undefined(
             n, STATUS_ERROR, f"score outside [0, 1] (min {score.min():g}, max {score.max():g})"
         )
     return None
@@ -155,7 +158,7 @@ def _confusion(
     return tp, fp, fn, truth.size
 
 
-def _share(numerator: int, denominator: int, n: int, when_zero: str) -> MetricResult:
+def share(numerator: int, denominator: int, n: int, when_zero: str) -> MetricResult:
     """``numerator / denominator`` over ``n`` rows; 0.0 (status ok, said in ``detail``)
     when the denominator is 0, as scikit-learn's ``zero_division`` default does."""
     if (empty := _empty(n)) is not None:
@@ -170,7 +173,7 @@ def precision(
 ) -> MetricResult:
     """TP / (TP + FP) for ``positive_label`` (fraction); 0.0 with no predicted positives."""
     tp, fp, _, n = _confusion(y_true, y_pred, positive_label)
-    return _share(tp, tp + fp, n, "no predicted positives")
+    return share(tp, tp + fp, n, "no predicted positives")
 
 
 def recall(
@@ -178,14 +181,14 @@ def recall(
 ) -> MetricResult:
     """TP / (TP + FN) for ``positive_label`` (fraction); 0.0 with no actual positives."""
     tp, _, fn, n = _confusion(y_true, y_pred, positive_label)
-    return _share(tp, tp + fn, n, "no actual positives")
+    return share(tp, tp + fn, n, "no actual positives")
 
 
 def f1(y_true: npt.ArrayLike, y_pred: npt.ArrayLike, *, positive_label: object = 1) -> MetricResult:
     """2 TP / (2 TP + FP + FN) (fraction), the harmonic mean of precision and recall;
     0.0 when there are neither predicted nor actual positives."""
     tp, fp, fn, n = _confusion(y_true, y_pred, positive_label)
-    return _share(2 * tp, 2 * tp + fp + fn, n, "no positives at all")
+    return share(2 * tp, 2 * tp + fp + fn, n, "no positives at all")
 
 
 def _average_ranks(values: FloatArray) -> FloatArray:
@@ -218,7 +221,7 @@ def roc_auc(
     n_pos = int(np.count_nonzero(truth))
     n_neg = n - n_pos
     if n_pos == 0 or n_neg == 0:
-        return _undefined(n, STATUS_INSUFFICIENT, "only one class present: ROC AUC is undefined")
+        return undefined(n, STATUS_INSUFFICIENT, "only one class present: ROC AUC is undefined")
     ranks = _average_ranks(values)
     u = float(ranks[truth].sum()) - n_pos * (n_pos + 1) / 2.0
     return MetricResult(u / (n_pos * n_neg), n)
@@ -271,7 +274,7 @@ def _regression_inputs(
     n = truth.size
     problem = _empty(n)
     if problem is None and not (np.all(np.isfinite(truth)) and np.all(np.isfinite(pred))):
-        problem = _undefined(n, STATUS_ERROR, "target or prediction contains NaN or infinity")
+        problem = undefined(n, STATUS_ERROR, "target or prediction contains NaN or infinity")
     return truth, pred, problem
 
 
@@ -325,16 +328,16 @@ def ndcg(
     if (empty := _empty(n)) is not None:
         return empty
     if not (np.all(np.isfinite(rel)) and np.all(np.isfinite(values))):
-        return _undefined(n, STATUS_ERROR, "relevance or score contains NaN or infinity")
+        return undefined(n, STATUS_ERROR, "relevance or score contains NaN or infinity")
     if rel.min() < 0.0:
-        return _undefined(n, STATUS_ERROR, "negative relevance: NDCG needs relevance >= 0")
+        return undefined(n, STATUS_ERROR, "negative relevance: NDCG needs relevance >= 0")
     _, query = np.unique(query_keys, return_inverse=True)
     query = query.reshape(-1)
     sizes = np.bincount(query)
     kept = sizes[query] >= 2
     dropped = int(np.count_nonzero(sizes == 1))
     if not np.any(kept):
-        return _undefined(n, STATUS_INSUFFICIENT, "no query group with at least two documents")
+        return undefined(n, STATUS_INSUFFICIENT, "no query group with at least two documents")
     rel, values, query = rel[kept], values[kept], query[kept]
     _, query = np.unique(query, return_inverse=True)
     n_queries = int(query.max()) + 1

@@ -138,10 +138,23 @@ def _arrays(frame: pl.DataFrame, columns: Sequence[str]) -> list[npt.NDArray[np.
     return [frame.get_column(name).to_numpy() for name in columns]
 
 
-def measure(frame: pl.DataFrame, metric: SliceMetric) -> Measurement:
-    """``metric`` over the whole frame (its usable rows)."""
+def _weighted(columns: Sequence[str], weight: str | None) -> tuple[str, ...]:
+    """The arrays ``compute`` receives: the metric's columns, then the weight column."""
+    return (*columns, weight) if weight is not None else tuple(columns)
+
+
+def _row_count(rows: pl.DataFrame, weight: str | None) -> int:
+    """Rows a frame stands for: its height, or the sum of its weight (count) column."""
+    return rows.height if weight is None else int(rows.get_column(weight).sum())
+
+
+def measure(frame: pl.DataFrame, metric: SliceMetric, *, weight: str | None = None) -> Measurement:
+    """``metric`` over the whole frame (its usable rows).
+
+    ``weight`` names a count column when each row of ``frame`` stands for that many rows
+    (a count table, :mod:`checks.quality_tables`): ``compute`` then receives it last."""
     rows = usable_rows(frame, metric.columns)
-    return metric.compute(*_arrays(rows, metric.columns))
+    return metric.compute(*_arrays(rows, _weighted(metric.columns, weight)))
 
 
 def _join_detail(*parts: str | None) -> str | None:
@@ -208,6 +221,7 @@ def slice_sli_rows(
     *,
     min_rows: int | None = None,
     all_values: pl.Series | None = None,
+    weight: str | None = None,
 ) -> list[SliRow]:
     """Rows of every metric's slice SLO (:func:`slice_metric`) for every value of
     ``column`` in ``frame``.
@@ -222,6 +236,9 @@ def slice_sli_rows(
         Every value the slice column takes in the day's data (e.g. the features frame's
         column). Values with no usable row in ``frame`` get a ``skipped`` row with
         ``n_rows`` 0.
+    weight
+        A count column when each row of ``frame`` stands for that many rows (see
+        :func:`measure`); the minimum-rows guard then counts its sum.
 
     Rows are ordered by metric, then slice value (nulls last).
     """
@@ -238,18 +255,19 @@ def slice_sli_rows(
     splits: dict[tuple[str, ...], dict[str | None, pl.DataFrame]] = {}
     for metric in metrics:
         if metric.columns not in splits:
-            usable = usable_rows(keyed.select("_slice", *metric.columns), metric.columns)
+            selected = keyed.select("_slice", *_weighted(metric.columns, weight))
+            usable = usable_rows(selected, metric.columns)
             parts = usable.partition_by("_slice", as_dict=True, maintain_order=False)
             splits[metric.columns] = {key[0]: part for key, part in parts.items()}
         groups = splits[metric.columns]
         for value in ordered:
             label = slice_label(column, value)
             part = groups.get(value)
-            n = part.height if part is not None else 0
+            n = _row_count(part, weight) if part is not None else 0
             if part is None or n < guard:
                 rows.append(_skipped_row(contract, metric, label, n, guard))
                 continue
-            arrays = _arrays(part, metric.columns)
+            arrays = _arrays(part, _weighted(metric.columns, weight))
             result = metric.compute(*arrays)
             rows.append(measurement_row(contract, metric, result, slice=label))
     return rows

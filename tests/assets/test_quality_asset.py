@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+from polars.testing import assert_frame_equal
 from pytest import MonkeyPatch
 
 import assets.quality as quality_asset
@@ -110,3 +111,26 @@ def test_only_the_columns_quality_uses_are_read(tmp_path: Path, monkeypatch: Mon
         "labels": ["id", "label"],
         "features": ["id", "c"],
     }
+
+
+def test_bucketed_and_spilled_days_equal_the_one_bucket_day(
+    tmp_path: Path, monkeypatch: MonkeyPatch
+) -> None:
+    # 300 prediction rows: 30 rows a bucket filters the snapshots 10 times (above
+    # SPILL_BUCKETS: split on disk once); 60 a bucket, 5 times; restated labels included.
+    contract = load_contract(with_labels(tmp_path))
+    labels = tmp_path / "toy" / "labels" / f"{FIRST_DAY}.parquet"
+    restated = pl.read_parquet(labels)
+    flipped = restated.head(40).with_columns((1 - pl.col("label")).alias("label"))
+    restated = pl.concat([restated, flipped])
+    restated.write_parquet(labels)
+    whole = quality_slis(contract, FIRST_DAY, bucket_rows=10_000)
+    assert whole.filter(pl.col("sli") == "accuracy")["n_rows"].to_list() == [300]
+    assert quality_asset.SPILL_BUCKETS < 300 // 30
+    for bucket_rows in (60, 30):
+        got = quality_slis(contract, FIRST_DAY, bucket_rows=bucket_rows)
+        assert_frame_equal(got, whole, check_exact=False, rel_tol=1e-12, abs_tol=1e-12)
+    # Fewer split files than buckets: file i holds buckets i, i + 3, ...
+    monkeypatch.setattr(quality_asset, "SPLIT_FILES", 3)
+    got = quality_slis(contract, FIRST_DAY, bucket_rows=30)
+    assert_frame_equal(got, whole, check_exact=False, rel_tol=1e-12, abs_tol=1e-12)
