@@ -21,6 +21,7 @@ from pytest import MonkeyPatch
 
 from assets import row_groups
 from assets.row_groups import snapshot_batches
+from assets.validation import validation_slis
 from checks.completeness import completeness_sli_rows
 from checks.contract import load_contract
 from checks.feature_pass import feature_pass
@@ -168,3 +169,14 @@ def test_a_day_in_one_large_row_group_is_validated_in_bounded_memory(tmp_path: P
     )
     grew_mib = float(out.stdout.split()[-1])
     assert grew_mib < 200, out.stdout
+
+
+def test_a_day_without_any_declared_column_still_counts_its_rows(tmp_path: Path) -> None:
+    contract = load_contract(write_model(tmp_path, days=1, rows=50))
+    day = tmp_path / "toy" / "features" / f"{FIRST_DAY}.parquet"
+    pl.DataFrame({"other": range(1_000)}).write_parquet(day)
+    rows = validation_slis(contract, FIRST_DAY, NOW).filter(pl.col("feature").is_null())
+    assert rows.select("sli", "value", "n_rows").rows()[:2] == [
+        ("schema_valid", 0.0, 1_000),
+        ("schema_validity", 1.0, 1_000),
+    ]
