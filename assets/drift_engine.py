@@ -5,7 +5,8 @@ Why: the exact engine holds whole columns of the day (their float64 values, a so
 copy and bucket indices) and the profile's sorted training values, so its memory grows
 with the day; a 100M-row day needs ~4.5 GiB per column in flight. The sketch engine
 (:func:`checks.drift.sketch_snapshot` over :func:`assets.row_groups.row_group_parts`)
-holds one column of one row group at a time plus the profile's 4,097-point grid, so its
+holds one column of one part (at most :data:`assets.row_groups.PART_ROWS` rows, cut inside
+large row groups) at a time plus the profile's 4,097-point grid, so its
 memory does not grow with the day; its PSI and JS are the exact engine's (the same bins)
 and its KS and Wasserstein carry a guaranteed error bound (docs/running.md, "Days larger
 than memory").

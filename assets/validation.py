@@ -11,10 +11,13 @@ from collections.abc import Callable
 from typing import Final
 
 import polars as pl
+import pyarrow as pa
 
+from assets.files import resolve_files
 from assets.io import scan_snapshot, unreadable
 from assets.partitions import Partition
 from assets.resources import DatasreConfig
+from assets.row_groups import snapshot_batches
 from assets.sli_asset import SliAssetSpec, breached
 from checks.contract import Contract
 from checks.errors import InputError
@@ -35,8 +38,9 @@ __all__ = [
 SOURCE_FEATURES = "features"
 SOURCE_PREDICTIONS = "predictions"
 
-#: What is read of a snapshot: its row count and the SLI rows measured in one lazy scan.
-SnapshotMeasure = Callable[[pl.LazyFrame], tuple[int, list[SliRow]]]
+#: What is read of a snapshot: its row count and the SLI rows measured from its lazy scan
+#: and its files.
+SnapshotMeasure = Callable[[pl.LazyFrame, list[str]], tuple[int, list[SliRow]]]
 
 #: The libraries it runs on, as the Dagster UI tags it.
 KINDS: Final = frozenset({"polars", "pandera"})
@@ -91,8 +95,8 @@ def _ingested(
     try:
         scan = scan_snapshot(path)
         try:
-            n_rows, rows = measure(scan)
-        except (pl.exceptions.PolarsError, OSError) as exc:
+            n_rows, rows = measure(scan, resolve_files(path))
+        except (pl.exceptions.PolarsError, pa.ArrowException, OSError) as exc:
             raise unreadable(path, exc) from None
         if n_rows == 0:
             raise InputError(f"{path}: snapshot has no rows")
@@ -103,10 +107,17 @@ def _ingested(
 
 def _features(contract: Contract, day: dt.date, as_of: dt.datetime) -> list[SliRow]:
     """``ingest_ok`` of the features, then (when it read) their schema, completeness and
-    freshness rows from one streaming pass (:func:`checks.feature_pass.feature_pass`)."""
+    freshness rows from one pass over them in batches of bounded size
+    (:func:`checks.feature_pass.feature_pass` over :func:`assets.row_groups.snapshot_batches`)."""
 
-    def measure(scan: pl.LazyFrame) -> tuple[int, list[SliRow]]:
-        measured = feature_pass(contract, scan, as_of=as_of, trained_until=trained_until(contract))
+    def measure(scan: pl.LazyFrame, files: list[str]) -> tuple[int, list[SliRow]]:
+        measured = feature_pass(
+            contract,
+            scan,
+            as_of=as_of,
+            trained_until=trained_until(contract),
+            batches=lambda columns: snapshot_batches(files, columns),
+        )
         return measured.n_rows, list(measured.rows)
 
     return _ingested(contract, SOURCE_FEATURES, contract.sources.features, day, measure)
@@ -116,7 +127,7 @@ def _predictions(contract: Contract, pattern: str, day: dt.date) -> list[SliRow]
     """``ingest_ok`` and ``schema_valid`` of the prediction log (its schema and row count:
     the footers say both; quality reads the values)."""
 
-    def measure(scan: pl.LazyFrame) -> tuple[int, list[SliRow]]:
+    def measure(scan: pl.LazyFrame, _files: list[str]) -> tuple[int, list[SliRow]]:
         row = prediction_schema_row(contract, scan)
         return row.n_rows, [row]
 

@@ -31,6 +31,7 @@ from checks.slo_templates import CLOCK_SKEW_SLI, CLOCK_SKEW_TOLERANCE_SECONDS
 
 __all__ = [
     "CLOCK_SKEW_TOLERANCE_SECONDS",
+    "FRESHNESS_MAXIMA",
     "clock_skew_limit_seconds",
     "evaluation_time",
     "freshness_exprs",
@@ -100,6 +101,9 @@ def clock_skew_limit_seconds(contract: Contract) -> float:
 _NEWEST_ANY: Final = "__fresh_newest_any"
 _NEWEST: Final = "__fresh_newest"
 _FUTURE: Final = "__fresh_future_rows"
+#: The aggregates of :func:`freshness_exprs` that merge across batches by their maximum
+#: (:func:`checks.scalars.merge_scalars`); the other one is a count.
+FRESHNESS_MAXIMA: Final = frozenset({_NEWEST_ANY, _NEWEST})
 
 
 def freshness_exprs(

@@ -21,6 +21,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from checks.contract import Contract
@@ -161,16 +163,53 @@ class SchemaPass:
         hashes = pl.col(self.contract.sources.id_column).hash(seed=0).n_unique()
         return [hashes.alias(_DISTINCT_ID_HASHES)]
 
-    def report(self, scan: pl.LazyFrame, measured: Mapping[str, Any]) -> SchemaReport:
+    def id_hashes(self, batch: pl.DataFrame) -> npt.NDArray[np.uint64] | None:
+        """The 64-bit hashes of one batch's ids (those :meth:`apart_exprs` counts), for
+        :class:`checks.hash_repeats.HashRepeats`; None when the ids are not checked."""
+        if not self.id_checked:
+            return None
+        hashes = batch.get_column(self.contract.sources.id_column).hash(seed=0)
+        return hashes.to_numpy()
+
+    def distinct_ids(self, n_distinct: int) -> dict[str, int]:
+        """What :meth:`apart_exprs` would have measured: the distinct id hashes, to add to
+        the values passed to :meth:`report` when they were counted batch by batch."""
+        return {_DISTINCT_ID_HASHES: n_distinct} if self.id_checked else {}
+
+    def add_examples(
+        self, batch: pl.DataFrame, measured: Mapping[str, Any], found: list[list[str]]
+    ) -> None:
+        """Extend ``found`` (a list per check, in :attr:`checks` order) with the first failing
+        values of ``batch`` of each check still short of :data:`EXAMPLES_PER_CHECK`, given
+        the batch's values of :meth:`exprs` (``measured``); batches in file order give the
+        examples :meth:`report` would read from the whole scan."""
+        for i, check in enumerate(self.checks):
+            wanted = EXAMPLES_PER_CHECK - len(found[i])
+            if wanted > 0 and measured[f"{_PREFIX}_{i}"]:
+                values = batch.filter(check.fails).get_column(check.column).head(wanted)
+                found[i].extend(str(v) for v in values.cast(pl.String).to_list())
+
+    def report(
+        self,
+        scan: pl.LazyFrame,
+        measured: Mapping[str, Any],
+        examples: Sequence[Sequence[str]] | None = None,
+    ) -> SchemaReport:
         """The report from the values of :meth:`exprs` (``measured``), reading ``scan``
-        again only for examples of failed checks and for repeated ids."""
+        again for repeated ids and, unless ``examples`` (per check, :meth:`add_examples`)
+        are given, for examples of failed checks."""
         n_rows = int(measured[ROWS])
         counts = [int(measured[f"{_PREFIX}_{i}"]) for i in range(len(self.checks))]
-        failed = [(check, n) for check, n in zip(self.checks, counts, strict=True) if n]
-        examples = _examples(scan, [check for check, _ in failed])
+        failed = [
+            (i, check, n) for i, (check, n) in enumerate(zip(self.checks, counts, strict=True)) if n
+        ]
+        if examples is None:
+            examples = _examples(scan, [check for _, check, _ in failed])
+        else:
+            examples = [tuple(examples[i]) for i, _, _ in failed]
         failures = [
-            ColumnFailure(check.column, check.check, n, found)
-            for (check, n), found in zip(failed, examples, strict=True)
+            ColumnFailure(check.column, check.check, n, tuple(found))
+            for (_, check, n), found in zip(failed, examples, strict=True)
         ]
         n_invalid = int(measured.get(_INVALID) or 0)
         n_duplicates = 0

@@ -15,27 +15,27 @@ from checks.completeness import completeness_sli_rows
 from checks.contract import load_contract
 from checks.feature_pass import feature_pass
 from checks.freshness import evaluation_time, freshness_sli_rows
-from checks.scalars import collect_scalars
+from checks.scalars import batch_scalars
 from checks.schema_validation import schema_sli_rows, validate_snapshot
 from tests.fixtures import FIRST_DAY, write_model
 
 NOW = dt.datetime.combine(FIRST_DAY + dt.timedelta(days=3), dt.time(), tzinfo=dt.UTC)
 
 
-def test_a_clean_day_reads_the_features_in_one_streaming_collect(
+def test_a_clean_day_reads_the_features_in_one_pass(
     tmp_path: Path, monkeypatch: MonkeyPatch
 ) -> None:
     contract = load_contract(write_model(tmp_path, days=1, rows=500))
     selects: list[int] = []
-    real = collect_scalars
+    real = batch_scalars
 
-    def counting(frame: pl.LazyFrame, exprs: Any, *, apart: Any = ()) -> dict[str, Any]:
+    def counting(batch: pl.DataFrame, exprs: Any) -> pl.DataFrame:
         selects.append(len(exprs))
-        return real(frame, exprs, apart=apart)
+        return real(batch, exprs)
 
-    monkeypatch.setattr("checks.feature_pass.collect_scalars", counting)
+    monkeypatch.setattr("checks.feature_pass.batch_scalars", counting)
     rows = validation_slis(contract, FIRST_DAY, NOW)
-    assert len(selects) == 1 and selects[0] > 10  # schema + nulls + timestamps: one collect
+    assert len(selects) == 1 and selects[0] > 10  # schema + nulls + timestamps: one select
     ingest = rows.filter(pl.col("sli") == "ingest_ok")
     assert ingest.select("feature", "value", "n_rows").rows() == [
         ("features", 1.0, 500),
