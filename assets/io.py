@@ -22,6 +22,7 @@ __all__ = [
     "discover_days",
     "read_snapshot",
     "resolve_files",
+    "scan_columns",
     "scan_snapshot",
     "snapshot_files",
     "unreadable",
@@ -50,17 +51,26 @@ def scan_snapshot(pattern: str) -> pl.LazyFrame:
         raise InputError(f"{pattern}: cannot scan parquet ({_first_line(exc)})") from None
 
 
+def scan_columns(pattern: str, columns: list[str]) -> pl.LazyFrame:
+    """A lazy scan of a snapshot projected on the ``columns`` that exist in it (parquet is
+    read by column: the rest is never read). Raises :class:`InputError` naming the file
+    when it is missing or its footer cannot be read."""
+    lazy = scan_snapshot(pattern)
+    try:
+        available = set(lazy.collect_schema().names())
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise unreadable(pattern, exc) from None
+    return lazy.select([c for c in columns if c in available])
+
+
 def read_snapshot(pattern: str, columns: list[str] | None = None) -> pl.DataFrame:
     """Collect a snapshot (optionally only ``columns`` that exist in it).
 
     Raises :class:`InputError` naming the file when it is missing, corrupt, or when the
     files of a glob disagree on their schema.
     """
-    lazy = scan_snapshot(pattern)
+    lazy = scan_snapshot(pattern) if columns is None else scan_columns(pattern, columns)
     try:
-        if columns is not None:
-            available = lazy.collect_schema().names()
-            lazy = lazy.select([c for c in columns if c in available])
         return lazy.collect()
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise unreadable(pattern, exc) from None

@@ -28,7 +28,7 @@ from typing import Final
 
 import polars as pl
 
-from assets.io import resolve_files, scan_snapshot, unreadable
+from assets.io import resolve_files, scan_columns
 from assets.partitions import Partition
 from assets.resources import DatasreConfig
 from assets.sli_asset import SliAssetSpec, breached
@@ -79,12 +79,7 @@ def _optional(
         resolve_files(path)
     except InputError:
         return None
-    scan = scan_snapshot(path)
-    try:
-        available = set(scan.collect_schema().names())
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        raise unreadable(path, exc) from None
-    return scan.select([c for c in columns if c in available])
+    return scan_columns(path, columns)
 
 
 def _rows(scan: pl.LazyFrame) -> int:

@@ -30,7 +30,7 @@ import numpy as np
 import polars as pl
 
 from assets.files import resolve_files
-from assets.io import scan_snapshot, unreadable
+from assets.io import scan_columns, unreadable
 
 __all__ = ["SAMPLE_SEED", "SLICE_ROWS", "SampledSnapshot", "read_sampled", "slice_quotas"]
 
@@ -113,10 +113,8 @@ def _read_sampled(
     pattern: str, columns: tuple[str, ...], max_rows: int, stamps: tuple[tuple[str, int, int], ...]
 ) -> SampledSnapshot:
     """:func:`read_sampled`, kept for the same files (``stamps``: path, size, mtime)."""
-    scan = scan_snapshot(pattern)
+    scan = scan_columns(pattern, list(columns))
     try:
-        available = scan.collect_schema().names()
-        scan = scan.select([c for c in columns if c in available])
         total = int(scan.select(pl.len()).collect().item())
         if total <= max_rows:
             return SampledSnapshot(scan.collect(), total)
