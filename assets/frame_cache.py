@@ -13,15 +13,16 @@ file is read again because its key changes.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from assets.atomic_file import write_atomically
 from assets.files import resolve_files
 from checks.errors import InputError
 
@@ -54,15 +55,9 @@ def cached_frame(
     frame = build()
     if frame is None:
         return None
-    directory.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        frame.write_parquet(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    encoded = io.BytesIO()
+    frame.write_parquet(encoded)
+    write_atomically(path, encoded.getvalue())
     for stale in directory.glob(f"{name}.*.parquet"):
         if stale != path:
             stale.unlink(missing_ok=True)
