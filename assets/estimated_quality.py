@@ -39,6 +39,7 @@ from assets.state import inside
 from checks.contract import Contract, ModelType
 from checks.errors import InputError
 from checks.estimated_quality import estimated_quality_rows
+from checks.ids import id_cast
 from checks.sli import empty_sli_frame
 
 __all__ = [
@@ -111,13 +112,9 @@ def _labelled(contract: Contract, day: dt.date) -> pl.DataFrame | None:
     } - set(label_schema.names()):
         return None
     label_scan = label_scan.select(id_column, columns.target)
-    if label_schema[id_column] != predictions.schema[id_column]:
-        # As checks.ids.comparable_ids: ids of two types are compared as text.
-        as_text = pl.col(id_column).cast(pl.String)
-        predictions, label_scan = (
-            predictions.with_columns(as_text),
-            label_scan.with_columns(as_text),
-        )
+    cast = id_cast(predictions.schema[id_column], label_schema[id_column], id_column)
+    if cast is not None:
+        predictions, label_scan = predictions.with_columns(cast), label_scan.with_columns(cast)
     try:
         # Only the sampled ids' labels are kept while the file streams; the filter keeps
         # the file's order, so "the last label of an id" is the same as in the whole file.

@@ -17,7 +17,7 @@ from typing import Final
 
 import polars as pl
 
-__all__ = ["ID_TYPES", "comparable_ids", "is_id_dtype"]
+__all__ = ["ID_TYPES", "comparable_ids", "id_cast", "is_id_dtype"]
 
 #: How the accepted id types are named in messages.
 ID_TYPES: Final = "an integer or string type"
@@ -35,7 +35,13 @@ def comparable_ids(
 
     Unchanged when both already share a type; otherwise both ids become ``String``.
     """
-    if left.schema[id_column] == right.schema[id_column]:
+    cast = id_cast(left.schema[id_column], right.schema[id_column], id_column)
+    if cast is None:
         return left, right
-    as_text = pl.col(id_column).cast(pl.String)
-    return left.with_columns(as_text), right.with_columns(as_text)
+    return left.with_columns(cast), right.with_columns(cast)
+
+
+def id_cast(left: pl.DataType, right: pl.DataType, id_column: str) -> pl.Expr | None:
+    """The cast that makes id columns of these two dtypes comparable (both to ``String``),
+    None when they already share a type; for frames and lazy scans alike."""
+    return None if left == right else pl.col(id_column).cast(pl.String)
