@@ -45,6 +45,26 @@ PROCESS_MIN_CELLS: Final = 40_000_000
 MAX_SHARED_PICKLE: Final = 1 << 20
 
 _R = TypeVar("_R")
+#: Modules polars imports on first use through a proxy (``polars._dependencies``).
+_POLARS_LAZY_MODULES: Final = ("numpy", "pyarrow")
+
+
+def resolve_polars_lazy_modules() -> None:
+    """Make polars import numpy and pyarrow now, in this thread, before worker threads
+    start.
+
+    polars hands out a proxy that imports the module on its first attribute access and
+    copies the module's names into itself. Two threads touching it first at once break
+    it: numpy has a submodule named ``_globals``, the proxy's own attribute for its
+    namespace, so the second thread's import writes into a module and raises
+    ``TypeError: 'module' object does not support item assignment`` (seen on a loaded
+    machine as a failed ``drift_slis`` step). Once resolved, the proxy never imports again.
+    """
+    from polars import _dependencies as dependencies
+
+    for name in _POLARS_LAZY_MODULES:
+        # The proxy, or the real module once the proxy has imported it.
+        getattr(vars(dependencies)[name], "__version__", None)
 
 
 class ColumnRunner:
@@ -76,6 +96,7 @@ class ColumnRunner:
         self.pool = pool
 
     def __call__(self, fn: Callable[..., _R], items: Sequence[tuple[Any, ...]]) -> list[_R]:
+        resolve_polars_lazy_modules()
         shared = self._shareable(items)
         if shared is not None:
             n_procs, blobs = shared

@@ -204,9 +204,15 @@ def _store_error(result: Any) -> str | None:
 
 
 def _failure_message(result: Any) -> str:
+    """The first failed step and the first line of the error that caused it: Dagster
+    wraps a step's exception ('Error occurred while executing op ...'), so the line a
+    data SRE needs is the innermost cause's."""
     for event in result.all_events:
         if event.is_step_failure:
             error = event.step_failure_data.error
             if error is not None:
-                return str(error.message).strip().splitlines()[0]
+                while error.cause is not None:
+                    error = error.cause
+                lines = str(error.message).strip().splitlines() or [str(error.cls_name)]
+                return f"step {event.step_key}: {lines[0]}"
     return "job failed"

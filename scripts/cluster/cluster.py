@@ -396,8 +396,9 @@ def _wait_for_daemon(state: dict[str, Any]) -> None:
 
 
 def backfill(state: dict[str, Any], first: dt.date, last: dt.date, models: list[str]) -> str:
-    """Submit one Dagster backfill of every model x day from ``first`` to ``last``, as the
-    control machine (``dagster job backfill``): the daemon's queue launches the runs."""
+    """Submit one run per model x day from ``first`` to ``last`` as the control machine
+    (``submit_runs.py``: plain runs, not a ``dagster job backfill``, so the daemon's run
+    retries cover them); the daemon's queue launches them. Returns the batch id."""
     from assets.writer import KIND_TAG
     from pipelines.jobs import JOB_NAME
 
@@ -405,22 +406,24 @@ def backfill(state: dict[str, Any], first: dt.date, last: dt.date, models: list[
     keys = [f"{day.isoformat()}|{model}" for model in models for day in days]
     home = Path(state["dir"]) / "control"
     env = _machine_env(state, home, now=state["now"])
-    command = [str(BIN / "dagster"), "job", "backfill", "-w", str(home / "workspace.yaml")]
-    command += ["-j", JOB_NAME, "--partitions", ",".join(keys), "--noprompt"]
-    command += ["--tags", json.dumps({KIND_TAG: "backfill"})]
+    command = [sys.executable, str(Path(__file__).with_name("submit_runs.py"))]
+    command += ["-w", str(home / "workspace.yaml"), "-j", JOB_NAME]
+    command += ["--tags", json.dumps({KIND_TAG: "backfill"}), *keys]
     done = subprocess.run(command, cwd=home, env=env, check=True, capture_output=True, text=True)
-    launched = [line for line in done.stdout.splitlines() if "Launched backfill" in line]
-    return launched[-1].split("`")[1] if launched else ""
+    return done.stdout.strip().splitlines()[-1]
 
 
-def wait(state: dict[str, Any], *, timeout_s: float) -> dict[str, int]:
+def wait(state: dict[str, Any], *, timeout_s: float, stranded_s: float = 300.0) -> dict[str, int]:
     """Until every run finished and every run the daemon will retry has its retry;
-    returns the number of runs by status."""
+    returns the number of runs by status. A failed run still marked for a retry that has
+    not come ``stranded_s`` seconds later (the daemon refused or lost it: its
+    ``daemon.log`` says why) ends the wait at once with the runs named."""
     instance = _control_instance(state)
     deadline = time.monotonic() + timeout_s
     # The daemon tags a failed run it will retry a moment after the failure: finished
     # must hold on two looks 5 s apart.
     settled = 0
+    first_seen: dict[str, float] = {}
     try:
         while True:
             records = instance.get_run_records()
@@ -430,11 +433,19 @@ def wait(state: dict[str, Any], *, timeout_s: float) -> dict[str, int]:
                 for r in records
                 if r.dagster_run.tags.get("dagster/will_retry") == "true"
             } - {r.dagster_run.tags.get("dagster/parent_run_id") for r in records}
+            now = time.monotonic()
+            first_seen = {run: first_seen.get(run, now) for run in pending_retry}
+            stranded = sorted(run for run, seen in first_seen.items() if now - seen > stranded_s)
+            if stranded:
+                raise SystemExit(
+                    f"cluster: runs {stranded} failed and are marked for a retry that did not "
+                    f"come in {stranded_s:g} s (see {state['dir']}/logs/daemon.log)"
+                )
             finished = all(s in TERMINAL for s in statuses) and not pending_retry
             settled = settled + 1 if records and finished else 0
             if settled == 2:
                 return {s: statuses.count(s) for s in sorted(set(statuses))}
-            if time.monotonic() > deadline:
+            if now > deadline:
                 raise SystemExit(f"cluster: runs not finished after {timeout_s:g} s: {statuses}")
             time.sleep(5 if settled else 2)
     finally:
@@ -531,6 +542,12 @@ def main(argv: list[str] | None = None) -> int:
             sub.add_argument("--model", action="append", default=[])
         if name == "wait":
             sub.add_argument("--timeout", type=float, default=600.0)
+            sub.add_argument(
+                "--stranded",
+                type=float,
+                default=300.0,
+                help="seconds a failed run may wait for its retry before the wait gives up",
+            )
         if name == "kill-worker":
             sub.add_argument("index", type=int)
     args = parser.parse_args(argv)
@@ -554,7 +571,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(backfill(load(directory), args.first, args.last, models))
     elif args.command == "wait":
-        print(json.dumps(wait(load(directory), timeout_s=args.timeout)))
+        print(json.dumps(wait(load(directory), timeout_s=args.timeout, stranded_s=args.stranded)))
     elif args.command == "kill-worker":
         state = load(directory)
         kill_worker(state, args.index)
