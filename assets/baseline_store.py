@@ -20,10 +20,11 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -32,6 +33,14 @@ import polars as pl
 from checks.errors import InputError
 from checks.profile import BaselineProfile, profile_from_tables, profile_to_tables
 from checks.stats.ecdf import KsAnchor
+
+#: numpy reads a ``.npy`` header with ``ast.literal_eval``, and Python 3.11's AST
+#: constructor keeps one recursion counter per interpreter: two threads parsing at once
+#: can raise ``SystemError: AST constructor recursion depth mismatch`` (drift threads
+#: loading a profile's sorted values, seen as a failed ``drift_slis`` step on a loaded
+#: machine). Every load here holds this lock; the data is memory-mapped or tiny, so it
+#: is held for microseconds.
+_NPY_LOCK: Final = threading.Lock()
 
 __all__ = ["META_FILE", "VALUES_FILE", "is_profile_dir", "load_profile", "save_profile"]
 
@@ -124,7 +133,9 @@ class _NpyValues:
     def __call__(self, name: str) -> npt.NDArray[np.float64]:
         path = self.root / self.files[name]
         try:
-            return np.asarray(np.load(path, mmap_mode="r"), dtype=np.float64)
+            with _NPY_LOCK:
+                mapped = np.load(path, mmap_mode="r")
+            return np.asarray(mapped, dtype=np.float64)
         except (OSError, ValueError) as exc:
             raise InputError(f"{path}: column {name!r}: {exc}") from None
 
@@ -141,7 +152,8 @@ class _NpyAnchor:
 
     def __call__(self) -> KsAnchor:
         try:
-            starts = np.load(self.path, mmap_mode="r")
+            with _NPY_LOCK:
+                starts = np.load(self.path, mmap_mode="r")
         except (OSError, ValueError) as exc:
             raise InputError(f"{self.path}: unreadable KS grid: {exc}") from None
         if starts.shape != (self.buckets + 1,) or starts.dtype != np.int64:
@@ -186,7 +198,7 @@ def load_profile(directory: str | Path) -> BaselineProfile:
     if isinstance(meta, dict) and _GRIDS in meta:
         grids_path = root / str(meta[_GRIDS])
         try:
-            with np.load(grids_path) as grids:
+            with _NPY_LOCK, np.load(grids_path) as grids:
                 for entry in meta["numeric"].values():
                     key = entry.pop(_GRID_KEY)
                     for field in _GRID_FIELDS:

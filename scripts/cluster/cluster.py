@@ -413,9 +413,10 @@ def backfill(state: dict[str, Any], first: dt.date, last: dt.date, models: list[
     return done.stdout.strip().splitlines()[-1]
 
 
-def wait(state: dict[str, Any], *, timeout_s: float, stranded_s: float = 300.0) -> dict[str, int]:
+def wait(state: dict[str, Any], *, timeout_s: float, stranded_s: float = 300.0) -> dict[str, Any]:
     """Until every run finished and every run the daemon will retry has its retry;
-    returns the number of runs by status. A failed run still marked for a retry that has
+    returns the number of runs by status, of retries (runs with a parent) and of runs
+    belonging to a Dagster backfill. A failed run still marked for a retry that has
     not come ``stranded_s`` seconds later (the daemon refused or lost it: its
     ``daemon.log`` says why) ends the wait at once with the runs named."""
     instance = _control_instance(state)
@@ -444,7 +445,11 @@ def wait(state: dict[str, Any], *, timeout_s: float, stranded_s: float = 300.0) 
             finished = all(s in TERMINAL for s in statuses) and not pending_retry
             settled = settled + 1 if records and finished else 0
             if settled == 2:
-                return {s: statuses.count(s) for s in sorted(set(statuses))}
+                return {
+                    "statuses": {s: statuses.count(s) for s in sorted(set(statuses))},
+                    "retries": sum("dagster/parent_run_id" in r.dagster_run.tags for r in records),
+                    "in_a_backfill": sum("dagster/backfill" in r.dagster_run.tags for r in records),
+                }
             if now > deadline:
                 raise SystemExit(f"cluster: runs not finished after {timeout_s:g} s: {statuses}")
             time.sleep(5 if settled else 2)
