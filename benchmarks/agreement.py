@@ -12,7 +12,11 @@ both, and the big day's rows must agree with the small day's within what they do
   row's detail states (``[d, d + b]``, ``[w - h, w + h]``; printed to 4 significant
   digits, so compared with that rounding);
 * SLIs measured on a sample (``importance_weighted_drift``, the multivariate SLIs, the
-  estimated quality): within :data:`SAMPLED_TOLERANCE`;
+  estimated quality): within :data:`SAMPLED_TOLERANCE`, except the domain classifier's
+  AUC: two runs fit it on different 3,000-row samples, so each AUC carries the null
+  standard deviation its row states (``sd`` in the detail, ~0.011) and their difference
+  ~sqrt(2) of it; it must be within :data:`AUC_SD_MULTIPLIER` x sqrt(2) x that sd (the
+  same 4 sd the SLI's own threshold allows for noise);
 * counts that scale with the day (``throughput_rows``): big = small x (big / small rows);
 * everything else: equal within 1e-9 (relative).
 
@@ -46,6 +50,9 @@ SAMPLED_SLIS = frozenset(
     {"importance_weighted_drift", "domain_classifier_auc", "pca_reconstruction_error"}
 )
 SCALED_SLIS = frozenset({"throughput_rows"})
+#: Null standard deviations (of the difference of two sampled AUCs) allowed between runs.
+AUC_SD_MULTIPLIER = 4.0
+_NULL_SD = re.compile(r"x sd ([0-9.]+)")
 _INTERVAL = re.compile(r"lies in \[([-+0-9.e]+), ([-+0-9.e]+)\]")
 _KEY = ("category", "sli", "feature", "slice")
 
@@ -100,6 +107,10 @@ def _verdict(big: dict[str, Any], small: dict[str, Any], ratio: float) -> tuple[
         return "both unmeasured", b is None and s is None
     if big["sli"] in SCALED_SLIS:
         return "scales with the day", math.isclose(b, s * ratio, rel_tol=1e-9)
+    null_sd = _NULL_SD.search(small["detail"] or "")
+    if big["sli"] == "domain_classifier_auc" and null_sd is not None:
+        allowed = AUC_SD_MULTIPLIER * math.sqrt(2) * float(null_sd.group(1))
+        return "sampled AUC, within 4 x sqrt(2) x its null sd", abs(b - s) <= allowed
     if big["sli"] in SAMPLED_SLIS or big["category"] == "estimated_quality":
         return f"sampled, within {SAMPLED_TOLERANCE}", abs(b - s) <= SAMPLED_TOLERANCE
     interval = _rounded_interval(big["detail"])

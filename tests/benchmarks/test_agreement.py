@@ -26,3 +26,18 @@ def test_a_sketched_day_agrees_with_the_exact_run_on_its_first_rows(
     assert int(counts["equal"]) > 100
     assert int(counts["scales with the day"]) == 1
     assert "DISAGREES" not in out
+
+
+def _auc_row(value: float, null_sd: float) -> dict[str, object]:
+    detail = f"threshold = baseline-vs-baseline mean 0.4992 + 4 x sd {null_sd} over 6 splits"
+    return {"sli": "domain_classifier_auc", "category": "drift", "value": value, "detail": detail}
+
+
+def test_two_sampled_aucs_agree_within_4_sqrt2_null_sds_not_a_fixed_002() -> None:
+    # 100M vs 5M rows measured 0.600 against 0.629 with a null sd of 0.0107: 1.9 sd of the
+    # difference of two sampled AUCs, allowed (limit 4 x sqrt(2) x 0.0107 = 0.0605).
+    rule, holds = agreement._verdict(_auc_row(0.600, 0.0107), _auc_row(0.629, 0.0107), 20.0)
+    assert rule.startswith("sampled AUC") and holds
+    assert not agreement._verdict(_auc_row(0.560, 0.0107), _auc_row(0.629, 0.0107), 20.0)[1]
+    other = {"sli": "importance_weighted_drift", "category": "drift", "detail": ""}
+    assert not agreement._verdict({**other, "value": 0.05}, {**other, "value": 0.08}, 20.0)[1]
