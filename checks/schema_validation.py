@@ -17,6 +17,7 @@ SLIs produced (category ``schema``, track ``model``):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -95,6 +96,11 @@ class SchemaReport:
 _PREFIX: Final = "__schema"
 _INVALID: Final = f"{_PREFIX}_invalid"
 _DISTINCT_ID_HASHES: Final = f"{_PREFIX}_distinct_id_hashes"
+#: Rows whose ids are grouped at once when repeated ids are counted. A larger snapshot's
+#: ids are first narrowed, one hash bucket of them at a time, to those that repeat, so the
+#: memory is one bucket's distinct ids (a 100M-row day with one repeat would otherwise
+#: group 100M text ids at once), plus the repeated ids themselves.
+REPEATED_ID_BUCKET_ROWS: Final = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -214,7 +220,7 @@ class SchemaPass:
         n_invalid = int(measured.get(_INVALID) or 0)
         n_duplicates = 0
         if self.id_checked and n_rows and int(measured[_DISTINCT_ID_HASHES]) < n_rows:
-            repeated = self._repeated_ids(scan)
+            repeated = self._repeated_ids(scan, n_rows)
             n_duplicates = repeated.n_repeats
             if repeated.n_rows:
                 failures.append(repeated.failure)
@@ -229,19 +235,24 @@ class SchemaPass:
             n_duplicate_ids=n_duplicates,
         )
 
-    def _repeated_ids(self, scan: pl.LazyFrame) -> _RepeatedIds:
+    def _repeated_ids(self, scan: pl.LazyFrame, n_rows: int) -> _RepeatedIds:
         """pandera's ``field_uniqueness``: every row whose id occurs more than once (a null
         id repeats another null), how many of them fail another check too (so no row is
-        counted twice as invalid), and the first repeated ids in file order."""
+        counted twice as invalid), and the first repeated ids in file order. Above
+        :data:`REPEATED_ID_BUCKET_ROWS` rows only the rows of ids that repeat are grouped
+        (:func:`_ids_that_repeat`); the checks are row-wise, so the counts are the same."""
         id_column = self.contract.sources.id_column
         failing = (
             pl.any_horizontal([check.fails for check in self.checks])
             if self.checks
             else pl.lit(value=False)
         )
+        rows = scan.with_row_index("__row")
+        buckets = math.ceil(n_rows / REPEATED_ID_BUCKET_ROWS)
+        if buckets > 1:
+            rows = rows.filter(_ids_that_repeat(scan, id_column, buckets))
         groups = (
-            scan.with_row_index("__row")
-            .select("__row", id_column, failing.alias("__failing"))
+            rows.select("__row", id_column, failing.alias("__failing"))
             .group_by(id_column)
             .agg(
                 pl.len().alias("n"),
@@ -263,6 +274,27 @@ class SchemaPass:
         failure = ColumnFailure(id_column, UNIQUE, n_rows, examples)
         n_also_invalid = int(groups.get_column("failing").sum())
         return _RepeatedIds(failure, n_rows, n_rows - groups.height, n_also_invalid)
+
+
+def _ids_that_repeat(scan: pl.LazyFrame, id_column: str, buckets: int) -> pl.Expr:
+    """Whether a row's id occurs more than once in ``scan``, found ``buckets`` times over
+    the id column alone, each time grouping the ids whose hash falls in one bucket (every
+    copy of an id, nulls included, hashes to the same bucket)."""
+    ids = scan.select(id_column)
+    bucket = pl.col(id_column).hash(seed=0) % buckets
+    repeated = [
+        ids.filter(bucket == index)
+        .group_by(id_column)
+        .agg(pl.len().alias("n"))
+        .filter(pl.col("n") > 1)
+        .select(id_column)
+        .collect(engine="streaming")
+        .get_column(id_column)
+        for index in range(buckets)
+    ]
+    values = pl.concat(repeated)
+    wanted = pl.col(id_column).is_in(values.drop_nulls().implode())
+    return wanted | pl.col(id_column).is_null() if values.null_count() else wanted
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from checks.contract import Contract
 from checks.ids import comparable_ids, is_id_dtype
 from checks.quality import quality_sli_rows
 from checks.schema_validation import prediction_schema_row, schema_sli_rows, validate_snapshot
+from checks.schemas import UNIQUE
 from tests.fixtures import FIRST_DAY, contract_dict, make_features, make_predictions
 
 N = 300
@@ -206,3 +207,27 @@ def test_labels_with_float_ids_are_an_error_row_not_a_silent_empty_join(
     assert (
         accuracy["detail"] == "id column 'id' of labels is Float64, not an integer or string type"
     )
+
+
+@pytest.mark.parametrize("dtype", [pl.Int64, pl.String, pl.Categorical])
+def test_repeated_ids_counted_bucket_by_bucket_equal_the_whole_count(
+    contract: Contract, dtype: type[pl.DataType], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above REPEATED_ID_BUCKET_ROWS only the rows of repeated ids are grouped, found one
+    hash bucket at a time: the same report as grouping every id at once (repeats, null
+    ids repeating each other, repeated rows failing another check too, examples)."""
+    rng = np.random.default_rng(7)
+    frame = with_ids(make_features(N, FIRST_DAY), pl.String)
+    copies = rng.integers(0, N, size=40)  # rows that take another row's id
+    ids = frame["id"].to_numpy().copy()
+    ids[copies] = ids[rng.integers(0, N, size=40)]
+    nulls = pl.Series(rng.random(N) < 0.03)  # a few null ids, repeating each other
+    x = np.where(rng.random(N) < 0.1, -1.0, frame["x"].to_numpy())  # below min 0: fails
+    messy = frame.with_columns(
+        pl.when(nulls).then(None).otherwise(pl.Series(ids)).cast(dtype).alias("id"),
+        pl.Series("x", x),
+    )
+    whole = validate_snapshot(contract, messy)
+    assert whole.n_duplicate_ids > 20 and any(f.check == UNIQUE for f in whole.failures)
+    monkeypatch.setattr("checks.schema_validation.REPEATED_ID_BUCKET_ROWS", 7)  # 43 buckets
+    assert validate_snapshot(contract, messy) == whole
