@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -151,3 +152,27 @@ def test_empty_log() -> None:
     assert got["availability"]["status"] == "insufficient_data"
     assert got["latency_p99_ms"]["status"] == "insufficient_data"
     assert got["latency_p99_ms"]["ok"] is None
+
+
+def test_a_log_longer_than_sort_max_rows_gives_the_same_rows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Above SORT_MAX_ROWS the quantiles are found by narrowing, not by sorting the
+    column: the same rows, values equal bit for bit (nulls, NaN and ties included)."""
+    rng = np.random.default_rng(5)
+    n = 5_000
+    frame = pl.DataFrame(
+        {
+            "score": rng.random(n),
+            "latency": np.where(rng.random(n) < 0.05, np.nan, rng.lognormal(3.0, 1.0, n)),
+            "cost": rng.integers(1, 5, n) / 1000,
+            "status": rng.choice(["ok", "error"], n, p=[0.99, 0.01]),
+        }
+    ).with_columns(
+        pl.when(pl.int_range(pl.len()) % 97 == 0).then(None).otherwise("score").alias("score")
+    )
+    sorted_whole = prediction_log_sli_rows(contract(), frame.lazy())
+    monkeypatch.setattr("checks.prediction_log.SORT_MAX_ROWS", 100)
+    narrowed = prediction_log_sli_rows(contract(), frame.lazy())
+    assert narrowed.equals(sorted_whole)
+    assert frame["score"].null_count() == 52 and frame["latency"].is_nan().sum() > 0
