@@ -13,7 +13,9 @@ row for the ``labels`` source.
 Days larger than memory: nothing here holds a snapshot whole. The prediction-log SLIs read
 one column at a time; quality joins predictions, labels and features in
 :func:`checks.quality_tables.bucket_count` hash buckets of the id (one million prediction
-rows each), each reduced to count tables that are summed (:mod:`checks.quality_tables`).
+rows each), each reduced to count tables (classification) or per-slice sums of errors
+(regression, :mod:`checks.quality_sums`) that are summed (:mod:`checks.quality_tables`);
+a ranking day is still joined whole (NDCG needs each query's rows together).
 Up to :data:`SPILL_BUCKETS` buckets, each bucket filters the whole snapshots by id hash
 (re-reading the id columns once per bucket); above, the snapshots' join columns are first
 split, in one pass, into one lz4 Arrow IPC file per bucket (at most :data:`SPLIT_FILES`)
@@ -64,6 +66,10 @@ SPILL_BUCKETS: Final[int] = 8
 SPLIT_FILES: Final[int] = 64
 
 _BUCKET_COLUMN = "__bucket"
+
+#: Model types whose quality is reduced bucket by bucket (ranking's NDCG needs each
+#: query's rows together: still joined whole).
+BUCKETED_TYPES: Final = frozenset({ModelType.CLASSIFICATION, ModelType.REGRESSION})
 
 
 def _optional(
@@ -129,7 +135,7 @@ def quality_slis(
         joined = _join_columns(contract)
         with tempfile.TemporaryDirectory(prefix="datasre-quality-") as directory:
             split = None
-            if buckets > SPILL_BUCKETS and contract.type == ModelType.CLASSIFICATION:
+            if buckets > SPILL_BUCKETS and contract.type in BUCKETED_TYPES:
                 scans = (predictions, labels, features)
                 split = _split(scans, joined, id_column, buckets, Path(directory))
             scored = quality_sli_rows(

@@ -52,6 +52,7 @@ from checks.quality_metrics import (
     rmse,
     roc_auc,
 )
+from checks.quality_sums import SUMMED, finest_sums
 from checks.quality_tables import (
     COUNT,
     CountTables,
@@ -131,7 +132,8 @@ def _metric_specs(
     contract: Contract, frame: pl.DataFrame, *, counted: bool = False
 ) -> list[SliceMetric]:
     """The applicable metrics, with their objective (contract SLO, else default template);
-    ``counted``: computed from count tables (:data:`COUNTED`) instead of rows."""
+    ``counted``: computed from count tables (:data:`COUNTED`) or sums
+    (:data:`checks.quality_sums.SUMMED`) instead of rows."""
     pc = contract.predictions
     k = pc.ndcg_k
     thresholded = pc.predicted_label is None or pc.predicted_label not in frame.schema
@@ -187,7 +189,7 @@ def _metric_specs(
         columns, compute = candidates[sli]
         if all(c in frame.schema for c in columns):
             if counted:
-                columns, compute = COUNTED[sli]
+                columns, compute = {**COUNTED, **SUMMED}[sli]
             specs.append(spec(sli, columns, compute))
     return specs
 
@@ -251,19 +253,20 @@ def quality_sli_rows(
     (:data:`checks.slo_templates.DEFAULT_OBJECTIVES`). A column the contract names but the
     frames lack gives ``error`` rows (judged: a breach), not an exception.
 
-    At scale (classification): the join runs in ``buckets`` hash buckets of the id
-    (:class:`checks.quality_join.Bucket`), each reduced to count tables that are summed
-    (:mod:`checks.quality_tables`); the metrics come from the summed counts
-    (:mod:`checks.quality_counts`), so memory is one bucket plus tables as large as the
-    distinct scores, and the values equal the whole-day row-level metrics (exactly for the
-    counts and ROC AUC; log loss and calibration up to float summation order). Regression
-    and ranking are computed on the joined rows in memory (``buckets`` is ignored): NDCG
-    needs each query's rows together. ``split``, when given, yields buckets 1.. of the day
-    already split (bucket 0 is always filtered from the whole snapshots: it also gives each
-    slice column's values over the whole day); without it each bucket filters the whole
-    snapshots by id hash.
+    At scale (classification, regression): the join runs in ``buckets`` hash buckets of
+    the id (:class:`checks.quality_join.Bucket`), each reduced to count tables
+    (classification) or per-slice sums of errors (regression, :mod:`checks.quality_sums`)
+    that are summed (:mod:`checks.quality_tables`); the metrics come from the summed
+    counts (:mod:`checks.quality_counts`) or sums, so memory is one bucket plus tables as
+    large as the distinct scores (or slice values), and the values equal the whole-day
+    row-level metrics (exactly for the counts and ROC AUC; log loss, calibration and the
+    regression errors up to float summation order). Ranking is computed on the joined
+    rows in memory (``buckets`` is ignored): NDCG needs each query's rows together.
+    ``split``, when given, yields buckets 1.. of the day already split (bucket 0 is always
+    filtered from the whole snapshots: it also gives each slice column's values over the
+    whole day); without it each bucket filters the whole snapshots by id hash.
     """
-    counted = contract.type == ModelType.CLASSIFICATION
+    counted = contract.type in (ModelType.CLASSIFICATION, ModelType.REGRESSION)
     if counted:
         return _counted_rows(contract, (predictions, labels, features), buckets, split)
     joined = join_day(contract, predictions, labels, features)
@@ -321,7 +324,10 @@ def _count_day(
 
     def reduce(joined: pl.LazyFrame) -> pl.LazyFrame:
         groupings[:] = _groupings(contract, joined)
-        return finest_counts(working_columns(contract, joined), groupings)
+        rows = working_columns(contract, joined)
+        if contract.type == ModelType.REGRESSION:
+            return finest_sums(rows, [pl.col(c).cast(pl.String) for c in groupings])
+        return finest_counts(rows, groupings)
 
     first = join_day(
         contract, predictions, labels, features, bucket=Bucket(0, buckets), reduce=reduce

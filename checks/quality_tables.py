@@ -1,4 +1,5 @@
-"""Count tables: a classification day's labelled rows reduced to mergeable counts.
+"""Count tables: a classification day's labelled rows reduced to mergeable counts (and
+the merging of a regression day's sums, :mod:`checks.quality_sums`, by the same rules).
 
 Why: the metrics of a day only need, per slice value, how many labelled rows have each
 (score, actual positive, predicted positive, label correct). That table is as large as the
@@ -29,6 +30,7 @@ __all__ = [
     "BUCKET_ROWS",
     "CORRECT",
     "COUNT",
+    "SUM_PREFIX",
     "CountTables",
     "bucket_count",
     "count_tables",
@@ -41,6 +43,9 @@ __all__ = [
 CORRECT: Final = "__correct"
 #: Count column of a table: how many labelled rows have the row's values.
 COUNT: Final = "__count"
+#: Prefix of a table's other columns that merge by adding, not by key (a regression
+#: day's sums of errors, :mod:`checks.quality_sums`).
+SUM_PREFIX: Final = "__sum_"
 
 #: Prediction rows joined per bucket. Why this size: the join's peak memory grows with the
 #: bucket (string ids, the label and features build sides); one million rows keep it to a few
@@ -82,22 +87,34 @@ def finest_counts(frame: pl.LazyFrame, groupings: Sequence[str]) -> pl.LazyFrame
     return frame.group_by(by).agg(pl.len().cast(pl.Int64).alias(COUNT))
 
 
+def _summed(name: str) -> bool:
+    """Whether a table column merges by adding (a count or a sum), not as a key."""
+    return name == COUNT or name.startswith(SUM_PREFIX)
+
+
+def _add_up(table: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
+    """``table``'s count and sum columns added up per value of ``keys`` (none: one row)."""
+    totals = [pl.col(name).sum() for name in table.columns if _summed(name)]
+    return table.group_by(keys).agg(totals) if keys else table.select(totals)
+
+
 def count_tables(finest: pl.DataFrame, groupings: Sequence[str]) -> CountTables:
-    """The model-wide table and one per grouping column, from :func:`finest_counts`."""
+    """The model-wide table and one per grouping column, from :func:`finest_counts` (or
+    :func:`checks.quality_sums.finest_sums`)."""
     grouped = list(dict.fromkeys(groupings))
-    keys = [name for name in finest.columns if name != COUNT and name not in grouped]
-    total = pl.col(COUNT).sum()
-    tables: CountTables = {None: finest.group_by(keys).agg(total)}
+    keys = [name for name in finest.columns if not _summed(name) and name not in grouped]
+    tables: CountTables = {None: _add_up(finest, keys)}
     for column in grouped:
-        tables[column] = finest.group_by([column, *keys]).agg(total)
+        tables[column] = _add_up(finest, [column, *keys])
     return tables
 
 
 def merge_tables(left: CountTables, right: CountTables) -> CountTables:
-    """Two buckets' tables as one: counts of equal keys added (null and NaN keys too)."""
+    """Two buckets' tables as one: counts and sums of equal keys added (null and NaN keys
+    too)."""
     merged: CountTables = {}
     for grouping, table in left.items():
-        keys = [name for name in table.columns if name != COUNT]
+        keys = [name for name in table.columns if not _summed(name)]
         both = pl.concat([table, right[grouping]], how="vertical")
-        merged[grouping] = both.group_by(keys).agg(pl.col(COUNT).sum())
+        merged[grouping] = _add_up(both, keys)
     return merged
