@@ -76,7 +76,8 @@ def submit(workspace_file: str, job_name: str, keys: list[str], tags: dict[str, 
                 remote_repo=repository,
                 remote_job=job,
                 run_config=partition.run_config or {},
-                tags={**job.tags, **(partition.tags or {}), **tags, BATCH_TAG: batch},
+                # _create_run adds the job's own tags.
+                tags={**(partition.tags or {}), **tags, BATCH_TAG: batch},
                 op_selection=None,
                 run_id=None,
             )
