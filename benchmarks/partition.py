@@ -5,7 +5,8 @@ labels, country slices) by tiling a clean sample day (default 2026-11-03) with u
 ids, written in row groups of at most 1M rows so that even a 100M-row day is generated
 within memory, into ``benchmarks/out/partition/`` (git-ignored), with a copy of the
 sample contract pointing at them. Then, in one run and interleaved, it times whole
-processes (``benchmarks/process_meter.py``: wall, CPU, peak RSS summed over workers):
+processes (``benchmarks/process_meter.py``: wall, CPU, peak RSS summed over workers, an
+upper bound, and the largest total RSS held at one moment, ``GiB at once``):
 
 * ``floor``: read the day's three files whole (features, predictions, labels), the least
   any job that looks at every value must do (left out at 100M rows: it would hold the
@@ -163,10 +164,12 @@ def _environment() -> dict[str, str]:
     return env
 
 
-def _median(measures: list[Measure]) -> tuple[float, float]:
+def _median(measures: list[Measure]) -> tuple[float, float, float]:
+    """Medians of the wall time, the summed peak memory and the memory held at once."""
     return (
         statistics.median(m.wall for m in measures),
         statistics.median(m.rss_mib for m in measures),
+        statistics.median(m.rss_at_once_mib for m in measures),
     )
 
 
@@ -186,7 +189,7 @@ def main() -> int:
     if args.huge:
         sizes.append(HUGE_ROWS)
     env = _environment()
-    results: list[tuple[int, dict[str, tuple[float, float]]]] = []
+    results: list[tuple[int, dict[str, tuple[float, float, float]]]] = []
     for rows in sizes:
         print(f"building a {rows:,}-row day ...", file=sys.stderr, flush=True)
         contract_path = build_day(rows, day)
@@ -209,7 +212,9 @@ def main() -> int:
     return 0
 
 
-def _print(results: list[tuple[int, dict[str, tuple[float, float]]]], *, markdown: bool) -> None:
+def _print(
+    results: list[tuple[int, dict[str, tuple[float, float, float]]]], *, markdown: bool
+) -> None:
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     header = (
         "rows",
@@ -219,6 +224,7 @@ def _print(results: list[tuple[int, dict[str, tuple[float, float]]]], *, markdow
         "stream floor GiB",
         "datasre s",
         "datasre GiB",
+        "datasre GiB at once",
         "x floor",
         "x stream floor",
         "datasre µs/row",
@@ -229,8 +235,8 @@ def _print(results: list[tuple[int, dict[str, tuple[float, float]]]], *, markdow
     lines = []
     for rows, m in results:
         floor = m.get("floor")
-        stream_s, stream_mib = m["stream floor"]
-        job_s, job_mib = m["datasre"]
+        stream_s, stream_mib, _ = m["stream floor"]
+        job_s, job_mib, job_at_once_mib = m["datasre"]
         ref = m.get("reference")
         lines.append(
             (
@@ -241,6 +247,7 @@ def _print(results: list[tuple[int, dict[str, tuple[float, float]]]], *, markdow
                 f"{stream_mib / 1024:.2f}",
                 f"{job_s:.2f}",
                 f"{job_mib / 1024:.2f}",
+                f"{job_at_once_mib / 1024:.2f}",
                 f"{job_s / floor[0]:.1f}" if floor else "-",
                 f"{job_s / stream_s:.1f}",
                 f"{job_s / rows * 1e6:.2f}",

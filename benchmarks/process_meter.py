@@ -2,7 +2,10 @@
 
 Shared by the benchmarks: a run that forks worker processes (Dagster's multiprocess
 executor, the drift process pool) must not hide their memory, so the peak is the *sum*
-of each process's high-water mark.
+of each process's high-water mark (an upper bound: the peaks may not coincide, e.g. a
+drift worker that lives only during the drift step). ``rss_at_once_mib`` is the largest
+total resident memory seen at one moment (sampled every 20 ms, and never below the main
+process's exact peak): what the machine had to hold at once.
 """
 
 from __future__ import annotations
@@ -19,13 +22,15 @@ __all__ = ["Measure", "timed"]
 @dataclass(frozen=True)
 class Measure:
     """One timed process: ``wall`` and ``cpu`` (user + system) in seconds, ``rss_mib``
-    the summed peak resident set in MiB, ``processes`` how many were seen."""
+    the summed peak resident set in MiB, ``processes`` how many were seen,
+    ``rss_at_once_mib`` the largest total resident set at one moment (MiB)."""
 
     wall: float
     cpu: float
     rss_mib: float
     exit_code: int
     processes: int = 1
+    rss_at_once_mib: float = 0.0
 
 
 def _children(pid: int) -> list[int]:
@@ -36,14 +41,19 @@ def _children(pid: int) -> list[int]:
     return [int(x) for x in text.split()]
 
 
-def _hwm_kib(pid: int) -> int | None:
+def _status_kib(pid: int, field: str) -> int | None:
+    """A ``/proc/<pid>/status`` memory field (``VmHWM``, ``VmRSS``) in KiB."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1])
     except OSError:
         return None
     return None
+
+
+def _hwm_kib(pid: int) -> int | None:
+    return _status_kib(pid, "VmHWM")
 
 
 def timed(
@@ -73,15 +83,19 @@ def timed(
             env=env,
         )
         workers: dict[int, int] = {}
+        at_once_kib = 0
         while proc.poll() is None:
             mains = _children(proc.pid)
+            now_kib = sum(_status_kib(main, "VmRSS") or 0 for main in mains)
             pending = [w for main in mains for w in _children(main)]
             while pending:
                 pid = pending.pop()
                 hwm = _hwm_kib(pid)
                 if hwm is not None:
                     workers[pid] = max(workers.get(pid, 0), hwm)
+                now_kib += _status_kib(pid, "VmRSS") or 0
                 pending += _children(pid)
+            at_once_kib = max(at_once_kib, now_kib)
             time.sleep(0.02)
         err.seek(0)
         stderr = err.read().decode(errors="replace")
@@ -95,4 +109,5 @@ def timed(
         (int(rss_kb) + sum(workers.values())) / 1024,
         proc.returncode,
         1 + len(workers),
+        max(at_once_kib, int(rss_kb)) / 1024,
     )
