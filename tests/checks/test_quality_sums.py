@@ -14,10 +14,12 @@ import pytest
 
 from checks import quality
 from checks.contract import Contract
-from checks.quality_join import join_day, working_columns
-from checks.sli import sli_frame
-from checks.slices import measure, measurement_row, slice_sli_rows
-from tests.checks.test_quality_tables import assert_same_rows, contract, random_day
+from tests.checks.test_quality_tables import (
+    assert_same_rows,
+    contract,
+    random_day,
+    reference_rows,  # no sensitive attributes here: no fairness rows
+)
 
 
 def regression_contract() -> Contract:
@@ -45,18 +47,6 @@ def regression_day(seed: int) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]
         labels.with_columns(pl.Series("y", target, dtype=pl.Float64)),
         features,
     )
-
-
-def reference_rows(
-    c: Contract, predictions: pl.DataFrame, labels: pl.DataFrame, features: pl.DataFrame
-) -> pl.DataFrame:
-    joined = join_day(c, predictions, labels, features)
-    frame = working_columns(c, joined.frame)
-    metrics = quality._metric_specs(c, frame)
-    rows = [measurement_row(c, metric, measure(frame, metric)) for metric in metrics]
-    for column in c.slices:
-        rows += slice_sli_rows(c, frame, column, metrics, all_values=joined.universes[column])
-    return sli_frame(rows)
 
 
 @pytest.mark.parametrize("seed", [1, 2])
