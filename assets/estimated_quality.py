@@ -29,7 +29,8 @@ from typing import Final
 
 import polars as pl
 
-from assets.frame_cache import cached_frame, file_stamps
+from assets.files import file_stamps
+from assets.frame_cache import cached_frame
 from assets.io import resolve_files, scan_snapshot
 from assets.partitions import Partition
 from assets.resources import DatasreConfig
@@ -138,10 +139,11 @@ def _kept_labelled(contract: Contract, day: dt.date, cache: Path | None) -> pl.D
     assert sources.predictions is not None and sources.labels is not None
     if cache is None:
         return _labelled(contract, day)
-    predictions = file_stamps(contract.resolve(sources.predictions, day))
-    labels = file_stamps(contract.resolve(sources.labels, day))
-    if predictions is None or labels is None:
-        return None
+    try:
+        predictions = file_stamps(contract.resolve(sources.predictions, day))
+        labels = file_stamps(contract.resolve(sources.labels, day))
+    except (InputError, OSError):
+        return None  # a missing day is not part of the reference
     key = {
         "predictions": predictions,
         "labels": labels,

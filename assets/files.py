@@ -7,11 +7,16 @@ that the drift CLI resolves files the same way without importing either (~0.6 s)
 from __future__ import annotations
 
 import glob
+import os
 from pathlib import Path
 
 from checks.errors import InputError
 
-__all__ = ["resolve_files"]
+__all__ = ["FileStamp", "file_stamps", "resolve_files"]
+
+#: A file's path, size in bytes and modification time in ns: what tells a rewritten file
+#: from the one read before.
+FileStamp = tuple[str, int, int]
 
 
 def resolve_files(pattern: str) -> list[str]:
@@ -24,3 +29,10 @@ def resolve_files(pattern: str) -> list[str]:
     if not files:
         raise InputError(f"{pattern}: snapshot file not found")
     return files
+
+
+def file_stamps(pattern: str) -> list[FileStamp]:
+    """The :data:`FileStamp` of each file of ``pattern``; raises :class:`InputError` (no
+    file) as :func:`resolve_files` does, and :class:`OSError` when a file vanishes while
+    being looked at."""
+    return [(f, (s := os.stat(f)).st_size, s.st_mtime_ns) for f in resolve_files(pattern)]

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,19 +22,8 @@ from typing import Any
 import polars as pl
 
 from assets.atomic_file import write_atomically
-from assets.files import resolve_files
-from checks.errors import InputError
 
-__all__ = ["cached_frame", "file_stamps"]
-
-
-def file_stamps(pattern: str) -> list[tuple[str, int, int]] | None:
-    """``(path, size, mtime in ns)`` of each file of a snapshot pattern, None when it has
-    no file (or one vanished while being looked at)."""
-    try:
-        return [(f, (s := os.stat(f)).st_size, s.st_mtime_ns) for f in resolve_files(pattern)]
-    except (InputError, OSError):
-        return None
+__all__ = ["cached_frame"]
 
 
 def cached_frame(

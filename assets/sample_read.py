@@ -22,14 +22,13 @@ the day's feature columns for them once. Callers must not modify the frame.
 from __future__ import annotations
 
 import functools
-import os
 from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
 import polars as pl
 
-from assets.files import resolve_files
+from assets.files import FileStamp, file_stamps
 from assets.io import scan_columns, unreadable
 
 __all__ = ["SAMPLE_SEED", "SLICE_ROWS", "SampledSnapshot", "read_sampled", "slice_quotas"]
@@ -98,19 +97,16 @@ def read_sampled(pattern: str, columns: list[str], max_rows: int) -> SampledSnap
     Raises :class:`~checks.errors.InputError` naming the file when it is missing or
     unreadable, as :func:`assets.io.read_snapshot` does.
     """
-    stamps = []
-    for file in resolve_files(pattern):
-        try:
-            status = os.stat(file)
-        except OSError as exc:
-            raise unreadable(pattern, exc) from None
-        stamps.append((file, status.st_size, status.st_mtime_ns))
+    try:
+        stamps = file_stamps(pattern)
+    except OSError as exc:
+        raise unreadable(pattern, exc) from None
     return _read_sampled(pattern, tuple(columns), max_rows, tuple(stamps))
 
 
 @functools.lru_cache(maxsize=2)
 def _read_sampled(
-    pattern: str, columns: tuple[str, ...], max_rows: int, stamps: tuple[tuple[str, int, int], ...]
+    pattern: str, columns: tuple[str, ...], max_rows: int, stamps: tuple[FileStamp, ...]
 ) -> SampledSnapshot:
     """:func:`read_sampled`, kept for the same files (``stamps``: path, size, mtime)."""
     scan = scan_columns(pattern, list(columns))

@@ -13,8 +13,10 @@ import pytest
 
 from assets import estimated_quality
 from assets.estimated_quality import estimated_quality_slis
-from assets.frame_cache import cached_frame, file_stamps
+from assets.files import file_stamps
+from assets.frame_cache import cached_frame
 from checks.contract import load_contracts
+from checks.errors import InputError
 
 
 def test_a_frame_is_built_once_per_key_and_the_old_entry_removed(tmp_path: Path) -> None:
@@ -47,11 +49,12 @@ def test_nothing_is_kept_for_a_missing_input_and_a_damaged_entry_is_rebuilt(
 
 def test_file_stamps_change_when_a_file_is_rewritten(tmp_path: Path) -> None:
     file = tmp_path / "a.parquet"
-    assert file_stamps(str(file)) is None
+    with pytest.raises(InputError, match="a.parquet: snapshot file not found"):
+        file_stamps(str(file))
     pl.DataFrame({"x": [1]}).write_parquet(file)
     before = file_stamps(str(file))
     pl.DataFrame({"x": [1, 2]}).write_parquet(file)
-    assert before is not None and file_stamps(str(file)) != before
+    assert file_stamps(str(file)) != before
 
 
 def test_reference_days_are_read_once_and_again_when_a_label_file_changes(
