@@ -35,10 +35,10 @@ from assets.partitions import Partition
 from assets.resources import DatasreConfig
 from assets.sli_asset import SliAssetSpec, breached
 from assets.validation import ingest_row
-from checks.contract import Contract, ModelType
+from checks.contract import Contract
 from checks.errors import InputError
 from checks.prediction_log import prediction_log_sli_rows
-from checks.quality import quality_sli_rows
+from checks.quality import BUCKETED_TYPES, quality_sli_rows
 from checks.quality_join import BucketSnapshots, Snapshot, bucket_of
 from checks.quality_tables import BUCKET_ROWS, bucket_count
 from checks.sli import empty_sli_frame, sli_frame
@@ -66,10 +66,6 @@ SPILL_BUCKETS: Final[int] = 8
 SPLIT_FILES: Final[int] = 64
 
 _BUCKET_COLUMN = "__bucket"
-
-#: Model types whose quality is reduced bucket by bucket (ranking's NDCG needs each
-#: query's rows together: still joined whole).
-BUCKETED_TYPES: Final = frozenset({ModelType.CLASSIFICATION, ModelType.REGRESSION})
 
 
 def _optional(

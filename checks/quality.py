@@ -64,7 +64,13 @@ from checks.sli import SliRow, sli_frame, slo_row
 from checks.slices import SliceMetric, measure, measurement_row, slice_metric, slice_sli_rows
 from checks.slo_templates import default_objective
 
-__all__ = ["DECISION_THRESHOLD", "METRICS_BY_MODEL_TYPE", "quality_sli_rows"]
+__all__ = ["BUCKETED_TYPES", "DECISION_THRESHOLD", "METRICS_BY_MODEL_TYPE", "quality_sli_rows"]
+
+#: Model types whose quality is computed bucket by bucket from mergeable tables (ranking's
+#: NDCG needs each query's rows together: it is still joined whole).
+BUCKETED_TYPES: Final = frozenset({ModelType.CLASSIFICATION, ModelType.REGRESSION})
+#: Each bucketed metric's kernel on the tables: count tables, or regression sums.
+_FROM_TABLES: Final = {**COUNTED, **SUMMED}
 
 #: SLIs emitted per model type (the names are those of ``SLO_CATALOG``).
 METRICS_BY_MODEL_TYPE: Final[Mapping[ModelType, tuple[str, ...]]] = {
@@ -189,7 +195,7 @@ def _metric_specs(
         columns, compute = candidates[sli]
         if all(c in frame.schema for c in columns):
             if counted:
-                columns, compute = {**COUNTED, **SUMMED}[sli]
+                columns, compute = _FROM_TABLES[sli]
             specs.append(spec(sli, columns, compute))
     return specs
 
@@ -266,8 +272,7 @@ def quality_sli_rows(
     filtered from the whole snapshots: it also gives each slice column's values over the
     whole day); without it each bucket filters the whole snapshots by id hash.
     """
-    counted = contract.type in (ModelType.CLASSIFICATION, ModelType.REGRESSION)
-    if counted:
+    if contract.type in BUCKETED_TYPES:
         return _counted_rows(contract, (predictions, labels, features), buckets, split)
     joined = join_day(contract, predictions, labels, features)
     applicable = METRICS_BY_MODEL_TYPE[contract.type]
@@ -353,7 +358,8 @@ def _counted_rows(
     buckets: int,
     split: BucketSnapshots | None,
 ) -> pl.DataFrame:
-    """The classification rows of :func:`quality_sli_rows`, from the day's count tables."""
+    """The rows of :func:`quality_sli_rows` for a bucketed model type, from the day's
+    count tables (classification) or sums (regression)."""
     joined, tables = _count_day(contract, snapshots, buckets, split)
     fatal = ("__target", contract.sources.id_column)
     reasons = [why for column, why in joined.missing.items() if column in fatal]

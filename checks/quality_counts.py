@@ -37,6 +37,7 @@ from checks.quality_metrics import (
     STATUS_INSUFFICIENT,
     MetricResult,
     finite_scores,
+    no_rows,
     share,
     undefined,
 )
@@ -69,9 +70,7 @@ def accuracy_counts(correct: npt.ArrayLike, count: npt.ArrayLike) -> MetricResul
     """Share of rows whose predicted label equals the true label (fraction)."""
     hit, n_of = _flags(correct), _counts(count)
     n = int(n_of.sum())
-    if n == 0:
-        return undefined(0, STATUS_INSUFFICIENT, "no labelled rows")
-    return MetricResult(int(n_of[hit].sum()) / n, n)
+    return no_rows(n) or MetricResult(int(n_of[hit].sum()) / n, n)
 
 
 def _confusion(
@@ -124,10 +123,7 @@ def _scored(
     are no rows or a score is not finite / outside [0, 1] for a ``probability``)."""
     distinct, positives, negatives = _by_score(y_pos, score, count)
     n = int(positives.sum() + negatives.sum())
-    if n == 0:
-        empty = undefined(0, STATUS_INSUFFICIENT, "no labelled rows")
-        return distinct, positives, negatives, 0, empty
-    problem = finite_scores(distinct, n, probability=probability)
+    problem = no_rows(n) or finite_scores(distinct, n, probability=probability)
     return distinct, positives, negatives, n, problem
 
 

@@ -63,8 +63,10 @@ __all__ = [
     "mae",
     "mape",
     "ndcg",
+    "no_rows",
     "precision",
     "recall",
+    "regression_problem",
     "rmse",
     "roc_auc",
     "share",
@@ -102,7 +104,8 @@ def undefined(n_rows: int, status: str, detail: str) -> MetricResult:
     return MetricResult(math.nan, n_rows, status, detail)
 
 
-def _empty(n_rows: int) -> MetricResult | None:
+def no_rows(n_rows: int) -> MetricResult | None:
+    """Every kernel's result for no labelled rows (None when there are some)."""
     return undefined(0, STATUS_INSUFFICIENT, "no labelled rows") if n_rows == 0 else None
 
 
@@ -121,7 +124,7 @@ def _scored(
     empty or a score is not finite, or outside [0, 1] for a ``probability``)."""
     truth = _is_positive(y_true, positive_label)
     values = _floats(score)
-    problem = _empty(truth.size) or finite_scores(values, truth.size, probability=probability)
+    problem = no_rows(truth.size) or finite_scores(values, truth.size, probability=probability)
     return truth, values, problem
 
 
@@ -142,7 +145,7 @@ def accuracy(y_true: npt.ArrayLike, y_pred: npt.ArrayLike) -> MetricResult:
     """Share of rows whose predicted label equals the true label (fraction)."""
     truth, pred = np.asarray(y_true).reshape(-1), np.asarray(y_pred).reshape(-1)
     n = truth.size
-    if (empty := _empty(n)) is not None:
+    if (empty := no_rows(n)) is not None:
         return empty
     return MetricResult(float(np.mean(truth == pred)), n)
 
@@ -161,7 +164,7 @@ def _confusion(
 def share(numerator: int, denominator: int, n: int, when_zero: str) -> MetricResult:
     """``numerator / denominator`` over ``n`` rows; 0.0 (status ok, said in ``detail``)
     when the denominator is 0, as scikit-learn's ``zero_division`` default does."""
-    if (empty := _empty(n)) is not None:
+    if (empty := no_rows(n)) is not None:
         return empty
     if denominator == 0:
         return MetricResult(0.0, n, STATUS_OK, f"{when_zero}: 0.0 (sklearn zero_division)")
@@ -272,10 +275,16 @@ def _regression_inputs(
 ) -> tuple[FloatArray, FloatArray, MetricResult | None]:
     truth, pred = _floats(y_true), _floats(y_pred)
     n = truth.size
-    problem = _empty(n)
-    if problem is None and not (np.all(np.isfinite(truth)) and np.all(np.isfinite(pred))):
-        problem = undefined(n, STATUS_ERROR, "target or prediction contains NaN or infinity")
-    return truth, pred, problem
+    finite = n == 0 or bool(np.all(np.isfinite(truth)) and np.all(np.isfinite(pred)))
+    return truth, pred, regression_problem(n, all_finite=finite)
+
+
+def regression_problem(n: int, *, all_finite: bool) -> MetricResult | None:
+    """What a regression kernel returns instead of a value for ``n`` rows: no rows, or a
+    NaN or infinity among them (``all_finite`` False); None when they can be scored."""
+    if not all_finite and n > 0:
+        return undefined(n, STATUS_ERROR, "target or prediction contains NaN or infinity")
+    return no_rows(n)
 
 
 def rmse(y_true: npt.ArrayLike, y_pred: npt.ArrayLike) -> MetricResult:
@@ -325,7 +334,7 @@ def ndcg(
     rel, values = _floats(relevance), _floats(score)
     query_keys = np.asarray(groups).reshape(-1)
     n = rel.size
-    if (empty := _empty(n)) is not None:
+    if (empty := no_rows(n)) is not None:
         return empty
     if not (np.all(np.isfinite(rel)) and np.all(np.isfinite(values))):
         return undefined(n, STATUS_ERROR, "relevance or score contains NaN or infinity")

@@ -21,7 +21,7 @@ import numpy.typing as npt
 import polars as pl
 
 from checks.quality_join import P_NUM, Y_NUM
-from checks.quality_metrics import EPS, STATUS_ERROR, STATUS_INSUFFICIENT, MetricResult, undefined
+from checks.quality_metrics import EPS, MetricResult, regression_problem
 from checks.quality_tables import COUNT, SUM_PREFIX
 
 __all__ = [
@@ -78,11 +78,8 @@ def _total(values: npt.ArrayLike) -> float:
 def _problem(non_finite: npt.ArrayLike, count: npt.ArrayLike) -> tuple[int, MetricResult | None]:
     """Rows, and the row-level kernels' result when they cannot score them."""
     n = int(np.asarray(count, dtype=np.int64).sum())
-    if n == 0:
-        return 0, undefined(0, STATUS_INSUFFICIENT, "no labelled rows")
-    if int(np.asarray(non_finite, dtype=np.int64).sum()):
-        return n, undefined(n, STATUS_ERROR, "target or prediction contains NaN or infinity")
-    return n, None
+    all_finite = not int(np.asarray(non_finite, dtype=np.int64).sum())
+    return n, regression_problem(n, all_finite=all_finite)
 
 
 def rmse_sums(
