@@ -19,6 +19,7 @@ ranked before and after every finite value.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -100,7 +101,9 @@ def _order_statistic(column: pl.LazyFrame, span: _Range, rank: int, max_rows: in
             return float(inside.collect(engine="streaming").item(offset, 0))
         # Halves first, so that a range wider than the largest float does not overflow.
         width = (span.high / 2 - span.low / 2) / BUCKETS
-        if not 0 < width < math.inf:  # two neighbouring floats: split at the lower one
+        # A subnormal width may be flushed to zero by the vectorised division (0 / 0 =
+        # NaN buckets): a range that narrow holds few distinct floats, split at the lowest.
+        if not sys.float_info.min <= width < math.inf:
             span = _split_at_low(column, span, rank)
             continue
         shifted = value / 2 - span.low / 2
