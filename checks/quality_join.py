@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Final, TypeVar
+from typing import Final, Literal, TypeVar
 
 import polars as pl
 
@@ -20,6 +20,7 @@ from checks.ids import ID_TYPES, is_id_dtype
 __all__ = [
     "DECISION_THRESHOLD",
     "GROUP",
+    "ID_KEYS",
     "P_LABEL",
     "P_NUM",
     "P_POS",
@@ -79,9 +80,11 @@ def _label_exprs(
     return pl.col(target).cast(pl.String), pl.col(predicted).cast(pl.String)
 
 
-def _dedupe(frame: pl.LazyFrame, id_column: str) -> pl.LazyFrame:
-    """One row per id, the last one in file order: a repeated label is a restatement."""
-    return frame.unique(subset=[id_column], keep="last", maintain_order=True)
+def _dedupe(frame: pl.LazyFrame, keys: list[str], *, ordered: bool = True) -> pl.LazyFrame:
+    """One row per id (``keys``: the id column, or its fingerprint), the last one in file
+    order: a repeated label is a restatement. ``ordered``: the rows kept stay in file
+    order (the last row per id is kept either way)."""
+    return frame.unique(subset=keys, keep="last", maintain_order=ordered)
 
 
 def _comparable(
@@ -112,6 +115,33 @@ Snapshot = pl.DataFrame | pl.LazyFrame
 #: Seed of the id hash that assigns rows to buckets (any fixed value: it only has to be the
 #: same for the three snapshots within one run).
 _BUCKET_SEED: Final[int] = 0x5EED
+
+#: The two columns of a text id's fingerprint (:func:`_fingerprinted`), and their seeds.
+ID_KEYS: Final = ("__id_key_a", "__id_key_b")
+_KEY_SEEDS: Final = (0xA11CE, 0xF1D0)
+
+
+def _needs_fingerprint(id_dtypes: list[pl.DataType]) -> bool:
+    """Whether ids of these dtypes join by fingerprint: any text id, or mixed types
+    (compared as text). Ids that are one integer type join as themselves."""
+    return not (id_dtypes[0].is_integer() and all(d == id_dtypes[0] for d in id_dtypes))
+
+
+def _fingerprinted(frame: pl.LazyFrame, id_column: str) -> pl.LazyFrame:
+    """``frame`` with :data:`ID_KEYS`: two independent 64-bit hashes of the id as text
+    (null for a null id, which then joins nothing, as a null id does).
+
+    Why: a join on text ids hashes and compares strings in the build side's table; two
+    ``UInt64`` columns are ~2x faster and smaller (5M-row day: 2.8 s -> 1.5 s). Two
+    different ids get the same pair of hashes with probability 2^-128 per pair: for a day
+    of n distinct ids, about n^2 / 2^129 (1.5e-23 at 100M ids), far below a disk's or
+    memory's undetected error rates. Text ids are cast first, so the integer 7 and the
+    text ``"7"`` are one id (:mod:`checks.ids`)."""
+    text = pl.col(id_column).cast(pl.String)
+    return frame.with_columns(
+        pl.when(text.is_not_null()).then(text.hash(seed)).alias(name)
+        for name, seed in zip(ID_KEYS, _KEY_SEEDS, strict=True)
+    )
 
 
 @dataclass(frozen=True)
@@ -204,7 +234,19 @@ def join_day(
         missing["__target"] = f"target column {pc.target!r} missing from labels"
     if missing:
         return JoinedDay(pl.DataFrame(), {}, missing)
+    # Reduced to counts, the rows' order is immaterial: the joins need not keep it, and
+    # text ids join by fingerprint (_fingerprinted).
+    ordered = reduce is None
+    id_dtypes = [p_schema[id_column], l_schema[id_column]]
+    if f_schema is not None and is_id_dtype(f_schema.get(id_column, pl.Null())):
+        id_dtypes.append(f_schema[id_column])
+    keyed = not ordered and _needs_fingerprint(id_dtypes)
+    keys = list(ID_KEYS) if keyed else [id_column]
+    join_order: Literal["left", "none"] = "left" if ordered else "none"
     predictions, labels = bucket.keep(predictions, id_column), bucket.keep(labels, id_column)
+    if keyed:
+        predictions = _fingerprinted(predictions, id_column)
+        labels = _fingerprinted(labels, id_column)
 
     pred_columns = [
         c
@@ -216,14 +258,18 @@ def join_day(
         label_columns.append(pc.ranking_group)
     label_columns = [c for c in dict.fromkeys(label_columns) if c in l_schema]
     # e.g. Int64 ids in one file and String in the other: compared as strings.
-    predictions, labels, joined_id = _comparable(predictions, p_schema, labels, l_schema, id_column)
-    joined = predictions.select(id_column, *pred_columns).join(
-        _dedupe(labels.select(id_column, *label_columns), id_column),
-        on=id_column,
+    joined_id: pl.DataType = p_schema[id_column]
+    if not keyed:
+        predictions, labels, joined_id = _comparable(
+            predictions, p_schema, labels, l_schema, id_column
+        )
+    joined = predictions.select(*keys, *pred_columns).join(
+        _dedupe(labels.select(*keys, *label_columns), keys, ordered=ordered),
+        on=keys,
         how="inner",
-        maintain_order="left",
+        maintain_order=join_order,
     )
-    joined_columns = {id_column, *pred_columns, *label_columns}
+    joined_columns = {id_column, *keys, *pred_columns, *label_columns}
     values: dict[str, pl.LazyFrame] = {}
     extra = [c for c in dict.fromkeys((*contract.slices, *contract.sensitive_attributes))]
     from_features: list[str] = []
@@ -238,24 +284,27 @@ def join_day(
         else:
             if column not in joined_columns:
                 joined = joined.join(
-                    _dedupe(predictions.select(id_column, column), id_column),
-                    on=id_column,
+                    _dedupe(predictions.select(*keys, column), keys, ordered=ordered),
+                    on=keys,
                     how="left",
-                    maintain_order="left",
+                    maintain_order=join_order,
                 )
                 joined_columns.add(column)
             values[column] = whole_predictions.select(pl.col(column).unique())
     feature_ids = f_schema.get(id_column) if f_schema is not None else None
     if features is not None and from_features and feature_ids and is_id_dtype(feature_ids):
         assert f_schema is not None
-        joined_schema = {id_column: joined_id}
         features = bucket.keep(features, id_column)
-        joined, features, _ = _comparable(joined, joined_schema, features, f_schema, id_column)
+        if keyed:
+            features = _fingerprinted(features, id_column)
+        if not keyed:
+            joined_schema = {id_column: joined_id}
+            joined, features, _ = _comparable(joined, joined_schema, features, f_schema, id_column)
         joined = joined.join(
-            _dedupe(features.select(id_column, *from_features), id_column),
-            on=id_column,
+            _dedupe(features.select(*keys, *from_features), keys, ordered=ordered),
+            on=keys,
             how="left",
-            maintain_order="left",
+            maintain_order=join_order,
         )
     elif from_features:
         why = (

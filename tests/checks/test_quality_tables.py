@@ -14,11 +14,11 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from checks import fairness, quality, quality_metrics
+from checks import fairness, quality, quality_join, quality_metrics
 from checks.contract import Contract
 from checks.prediction_log import prediction_log_sli_rows
 from checks.quality_counts import precision_counts
-from checks.quality_join import P_POS, Y_POS, Bucket, join_day, working_columns
+from checks.quality_join import ID_KEYS, P_POS, Y_POS, Bucket, join_day, working_columns
 from checks.quality_tables import bucket_count
 from checks.sli import sli_frame
 from checks.slices import SliceMetric, measure, measurement_row, slice_sli_rows
@@ -140,6 +140,57 @@ def test_buckets_agree_across_id_dtypes() -> None:
     many = quality.quality_sli_rows(c, predictions, labels, features=features, buckets=6)
     assert_same_rows(many, one)
     assert one.filter(pl.col("sli") == "accuracy")["n_rows"][0] == 400
+
+
+def test_text_ids_join_by_fingerprint_with_the_row_level_values() -> None:
+    # Null ids on both sides must not meet; "007" is not the integer 7; mixed id types.
+    c = contract()
+    predictions = pl.DataFrame(
+        {
+            "id": pl.Series([7, 8, None, 9, 10, 11] * 20, dtype=pl.Int64),
+            "score": [0.9, 0.2, 0.8, 0.4, 0.6, 0.1] * 20,
+        }
+    ).with_columns(pred=(pl.col("score") > 0.5).cast(pl.Int64))
+    labels = pl.DataFrame({"id": ["7", "008", None, "9", "10", "10"], "label": [1, 0, 1, 0, 1, 0]})
+    features = pl.DataFrame(
+        {"id": ["7", "8", None, "9", "10", "11"], "country": ["DE", "FR", "US", "DE", "FR", "IT"]}
+    ).with_columns(gender=pl.lit("f"))
+    joined = join_day(c, predictions, labels, features, reduce=lambda rows: rows)
+    assert set(ID_KEYS) <= set(joined.frame.columns)
+    assert sorted(joined.frame["label"].to_list()) == [0] * 40 + [1] * 20
+    expected = reference_rows(c, predictions, labels, features)
+    got = quality.quality_sli_rows(c, predictions, labels, features=features, buckets=3)
+    assert_same_rows(got, expected)
+    assert got.filter(pl.col("sli") == "accuracy", pl.col("slice").is_null())["n_rows"][0] == 60
+
+
+def _colliding(first_key_modulus: int, second_key_modulus: int | None) -> Any:
+    """A fingerprint whose first hash (and, when given, its second) takes only a few
+    values: nearly every pair of ids collides on it."""
+
+    def fingerprinted(frame: pl.LazyFrame, id_column: str) -> pl.LazyFrame:
+        text = pl.col(id_column).cast(pl.String)
+        first = text.hash(1) % first_key_modulus
+        second = text.hash(2) if second_key_modulus is None else text.hash(2) % second_key_modulus
+        return frame.with_columns(first.alias(ID_KEYS[0]), second.alias(ID_KEYS[1]))
+
+    return fingerprinted
+
+
+def test_a_collision_of_one_fingerprint_hash_changes_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Both hashes are joined and de-duplicated on: ids must differ in the pair to meet.
+    c = contract()
+    predictions, labels, features = random_day(8, n=600)
+    expected = reference_rows(c, predictions, labels, features)
+    monkeypatch.setattr(quality_join, "_fingerprinted", _colliding(3, None))
+    assert_same_rows(quality.quality_sli_rows(c, predictions, labels, features=features), expected)
+    # The test can fail: with both hashes colliding the join is wrong.
+    monkeypatch.setattr(quality_join, "_fingerprinted", _colliding(3, 2))
+    wrong = quality.quality_sli_rows(c, predictions, labels, features=features)
+    accuracy = pl.col("sli") == "accuracy", pl.col("slice").is_null()
+    assert wrong.filter(*accuracy)["n_rows"][0] != expected.filter(*accuracy)["n_rows"][0]
 
 
 def test_missing_columns_keep_their_error_rows_when_bucketed() -> None:
