@@ -15,7 +15,8 @@ one column at a time; quality joins predictions, labels and features in
 :func:`checks.quality_tables.bucket_count` hash buckets of the id (one million prediction
 rows each), each reduced to count tables (classification) or per-slice sums of errors
 (regression, :mod:`checks.quality_sums`) that are summed (:mod:`checks.quality_tables`);
-a ranking day is still joined whole (NDCG needs each query's rows together).
+a ranking day's joined rows are regrouped by query in files
+(:class:`assets.query_buckets.QueryFiles`), each query bucket reduced to NDCG sums.
 Up to :data:`SPILL_BUCKETS` buckets, each bucket filters the whole snapshots by id hash
 (re-reading the id columns once per bucket); above, the snapshots' join columns are first
 split, in one pass, into one lz4 Arrow IPC file per bucket (at most :data:`SPLIT_FILES`)
@@ -32,10 +33,11 @@ import polars as pl
 
 from assets.io import resolve_files, scan_columns
 from assets.partitions import Partition
+from assets.query_buckets import QueryFiles
 from assets.resources import DatasreConfig
 from assets.sli_asset import SliAssetSpec, breached
 from assets.validation import ingest_row
-from checks.contract import Contract
+from checks.contract import Contract, ModelType
 from checks.errors import InputError
 from checks.prediction_log import prediction_log_sli_rows
 from checks.quality import BUCKETED_TYPES, quality_sli_rows
@@ -134,8 +136,17 @@ def quality_slis(
             if buckets > SPILL_BUCKETS and contract.type in BUCKETED_TYPES:
                 scans = (predictions, labels, features)
                 split = _split(scans, joined, id_column, buckets, Path(directory))
+            queries = None
+            if contract.type == ModelType.RANKING and buckets > 1:
+                queries = QueryFiles(Path(directory) / "queries", buckets)
             scored = quality_sli_rows(
-                contract, predictions, labels, features=features, buckets=buckets, split=split
+                contract,
+                predictions,
+                labels,
+                features=features,
+                buckets=buckets,
+                split=split,
+                queries=queries,
             )
         if unavailable is not None:
             scored = _skip_slices(scored, unavailable)

@@ -52,6 +52,7 @@ from checks.quality_metrics import (
     rmse,
     roc_auc,
 )
+from checks.quality_ranking import RANKED, RANKED_ROW_COLUMNS, QueryBuckets, ranking_tables
 from checks.quality_sums import SUMMED, finest_sums
 from checks.quality_tables import (
     COUNT,
@@ -66,11 +67,13 @@ from checks.slo_templates import default_objective
 
 __all__ = ["BUCKETED_TYPES", "DECISION_THRESHOLD", "METRICS_BY_MODEL_TYPE", "quality_sli_rows"]
 
-#: Model types whose quality is computed bucket by bucket from mergeable tables (ranking's
-#: NDCG needs each query's rows together: it is still joined whole).
-BUCKETED_TYPES: Final = frozenset({ModelType.CLASSIFICATION, ModelType.REGRESSION})
-#: Each bucketed metric's kernel on the tables: count tables, or regression sums.
-_FROM_TABLES: Final = {**COUNTED, **SUMMED}
+#: Model types whose quality is computed bucket by bucket from mergeable tables (ranking
+#: when its rows can be regrouped by query, :mod:`checks.quality_ranking`).
+BUCKETED_TYPES: Final = frozenset(
+    {ModelType.CLASSIFICATION, ModelType.REGRESSION, ModelType.RANKING}
+)
+#: Each bucketed metric's kernel on the tables: count tables, regression or NDCG sums.
+_FROM_TABLES: Final = {**COUNTED, **SUMMED, **RANKED}
 
 #: SLIs emitted per model type (the names are those of ``SLO_CATALOG``).
 METRICS_BY_MODEL_TYPE: Final[Mapping[ModelType, tuple[str, ...]]] = {
@@ -229,6 +232,7 @@ def quality_sli_rows(
     features: Snapshot | None = None,
     buckets: int = 1,
     split: BucketSnapshots | None = None,
+    queries: QueryBuckets | None = None,
 ) -> pl.DataFrame:
     """Quality (and fairness) SLI rows of one prediction day whose labels have arrived.
 
@@ -266,14 +270,18 @@ def quality_sli_rows(
     counts (:mod:`checks.quality_counts`) or sums, so memory is one bucket plus tables as
     large as the distinct scores (or slice values), and the values equal the whole-day
     row-level metrics (exactly for the counts and ROC AUC; log loss, calibration and the
-    regression errors up to float summation order). Ranking is computed on the joined
-    rows in memory (``buckets`` is ignored): NDCG needs each query's rows together.
+    regression errors up to float summation order). A ranking day of more than one bucket
+    is bucketed when ``queries`` is given: its joined rows are regrouped there by query
+    and each query bucket reduced to NDCG sums (:mod:`checks.quality_ranking`); otherwise
+    it is computed on the joined rows in memory: NDCG needs each query's rows together.
     ``split``, when given, yields buckets 1.. of the day already split (bucket 0 is always
     filtered from the whole snapshots: it also gives each slice column's values over the
     whole day); without it each bucket filters the whole snapshots by id hash.
     """
-    if contract.type in BUCKETED_TYPES:
-        return _counted_rows(contract, (predictions, labels, features), buckets, split)
+    ranked = contract.type == ModelType.RANKING
+    if not ranked or (queries is not None and buckets > 1):
+        snapshots = (predictions, labels, features)
+        return _counted_rows(contract, snapshots, buckets, split, queries)
     joined = join_day(contract, predictions, labels, features)
     applicable = METRICS_BY_MODEL_TYPE[contract.type]
     rows: list[SliRow]
@@ -319,27 +327,44 @@ def _count_day(
     snapshots: tuple[Snapshot, Snapshot, Snapshot | None],
     buckets: int,
     split: BucketSnapshots | None,
+    queries: QueryBuckets | None,
 ) -> tuple[JoinedDay, CountTables]:
     """The day's count tables (:mod:`checks.quality_tables`), bucket by bucket: each
     bucket's join is reduced to counts inside its streaming collect, so only one bucket's
     rows are ever in flight; and bucket 0's :class:`JoinedDay` (universes, what is missing,
-    the joined schema)."""
+    the joined schema). A ranking day's buckets give rows, regrouped by query in
+    ``queries`` (none: one bucket, reduced as it is), then reduced to NDCG sums."""
     predictions, labels, features = snapshots
     groupings: list[str] = []
+    ranked = contract.type == ModelType.RANKING
 
     def reduce(joined: pl.LazyFrame) -> pl.LazyFrame:
         groupings[:] = _groupings(contract, joined)
         rows = working_columns(contract, joined)
+        if ranked:
+            present = rows.collect_schema()
+            kept = [c for c in RANKED_ROW_COLUMNS if c in present]
+            return rows.select(*kept, *groupings)
         if contract.type == ModelType.REGRESSION:
             return finest_sums(rows, [pl.col(c).cast(pl.String) for c in groupings])
         return finest_counts(rows, groupings)
+
+    def tables_of(frame: pl.DataFrame) -> CountTables:
+        if ranked:
+            return ranking_tables(frame, groupings, contract.predictions.ndcg_k)
+        return count_tables(frame, groupings)
 
     first = join_day(
         contract, predictions, labels, features, bucket=Bucket(0, buckets), reduce=reduce
     )
     if first.missing.keys() & {"__target", contract.sources.id_column}:
         return first, {}
-    tables = count_tables(first.frame, groupings)
+    if ranked and not all(c in first.frame.columns for c in RANKED_ROW_COLUMNS):
+        return first, {}  # no NDCG to compute (_unmeasurable_rows says why)
+    if ranked and queries is not None:
+        queries.add(first.frame)
+    else:
+        tables = tables_of(first.frame)
     for index in range(1, buckets):
         if split is not None:
             more_snapshots, bucket = split(index), WHOLE_DAY
@@ -348,7 +373,15 @@ def _count_day(
         more = join_day(
             contract, *more_snapshots, bucket=bucket, with_universes=False, reduce=reduce
         )
-        tables = merge_tables(tables, count_tables(more.frame, groupings))
+        if ranked and queries is not None:
+            queries.add(more.frame)
+        else:
+            tables = merge_tables(tables, tables_of(more.frame))
+    if ranked and queries is not None:
+        regrouped = [tables_of(rows) for rows in queries.buckets()]
+        tables = regrouped[0]
+        for more_tables in regrouped[1:]:
+            tables = merge_tables(tables, more_tables)
     return first, tables
 
 
@@ -357,10 +390,11 @@ def _counted_rows(
     snapshots: tuple[Snapshot, Snapshot, Snapshot | None],
     buckets: int,
     split: BucketSnapshots | None,
+    queries: QueryBuckets | None = None,
 ) -> pl.DataFrame:
     """The rows of :func:`quality_sli_rows` for a bucketed model type, from the day's
-    count tables (classification) or sums (regression)."""
-    joined, tables = _count_day(contract, snapshots, buckets, split)
+    count tables (classification) or sums (regression, ranking)."""
+    joined, tables = _count_day(contract, snapshots, buckets, split, queries)
     fatal = ("__target", contract.sources.id_column)
     reasons = [why for column, why in joined.missing.items() if column in fatal]
     if reasons:
@@ -368,12 +402,14 @@ def _counted_rows(
         return sli_frame(_error_rows(contract, applicable, "; ".join(dict.fromkeys(reasons))))
     rows_schema = pl.DataFrame(schema=joined.schema)
     metrics = _metric_specs(contract, working_columns(contract, rows_schema), counted=True)
+    rows = _unmeasurable_rows(contract, rows_schema, {m.sli for m in metrics})
+    if not metrics:
+        return sli_frame(rows)  # nothing to score, per slice or per group either
     overall = tables[None]
-    rows = [
+    rows[:0] = [
         measurement_row(contract, metric, measure(overall, metric, weight=COUNT))
         for metric in metrics
     ]
-    rows += _unmeasurable_rows(contract, rows_schema, {m.sli for m in metrics})
     for column in contract.slices:
         if column in joined.missing:
             rows += _missing_slice_rows(contract, column, joined.missing[column], metrics)

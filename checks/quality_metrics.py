@@ -55,6 +55,7 @@ __all__ = [
     "STATUS_INSUFFICIENT",
     "STATUS_OK",
     "MetricResult",
+    "NdcgParts",
     "accuracy",
     "calibration_error",
     "f1",
@@ -63,6 +64,8 @@ __all__ = [
     "mae",
     "mape",
     "ndcg",
+    "ndcg_parts",
+    "ndcg_result",
     "no_rows",
     "precision",
     "recall",
@@ -316,37 +319,66 @@ def mape(y_true: npt.ArrayLike, y_pred: npt.ArrayLike) -> MetricResult:
 # --- ranking ----------------------------------------------------------------------------
 
 
-def ndcg(
-    relevance: npt.ArrayLike,
-    score: npt.ArrayLike,
-    groups: npt.ArrayLike,
-    *,
-    k: int = 10,
-) -> MetricResult:
-    """Mean NDCG@k over query groups (fraction), ties handled like scikit-learn.
+@dataclass(frozen=True)
+class NdcgParts:
+    """NDCG@k of a set of whole queries as sums, so disjoint sets of queries add up (a
+    ranking day scored bucket by bucket of its queries, :mod:`checks.quality_ranking`).
 
-    Vectorised over all queries at once: rows are sorted by (query, score descending);
-    a row at 0-based position ``i`` in its query has discount ``1 / log2(i + 2)`` if
-    ``i < k`` else 0. A run of tied scores gets the mean relevance of the run times the sum
-    of the run's discounts (McSherry & Najork 2008, what ``ndcg_score`` does). The ideal
-    DCG sorts by relevance instead. ``n_rows`` counts the rows of the queries used.
+    ``rows``: the rows given; ``non_finite``: rows with a NaN or infinite relevance or
+    score; ``negative``: rows with a negative relevance; ``queries``: queries with at least
+    two documents, ``query_rows`` their rows and ``ndcg_sum`` the sum of their NDCG@k
+    (fractions); ``single``: single-document queries left out. The sums are only filled
+    when every row is usable (``non_finite`` and ``negative`` 0): otherwise the metric is
+    an error whatever they are."""
+
+    rows: int
+    non_finite: int = 0
+    negative: int = 0
+    queries: int = 0
+    query_rows: int = 0
+    single: int = 0
+    ndcg_sum: float = 0.0
+
+    def __add__(self, other: NdcgParts) -> NdcgParts:
+        return NdcgParts(
+            self.rows + other.rows,
+            self.non_finite + other.non_finite,
+            self.negative + other.negative,
+            self.queries + other.queries,
+            self.query_rows + other.query_rows,
+            self.single + other.single,
+            self.ndcg_sum + other.ndcg_sum,
+        )
+
+
+def ndcg_parts(
+    relevance: npt.ArrayLike, score: npt.ArrayLike, groups: npt.ArrayLike, *, k: int = 10
+) -> NdcgParts:
+    """The sums :func:`ndcg` averages (see :class:`NdcgParts`), computed over all queries
+    at once.
+
+    Rows are sorted by (query, score descending); a row at 0-based position ``i`` in its
+    query has discount ``1 / log2(i + 2)`` if ``i < k`` else 0. A run of tied scores gets
+    the mean relevance of the run times the sum of the run's discounts (McSherry & Najork
+    2008, what ``ndcg_score`` does). The ideal DCG sorts by relevance instead.
     """
     rel, values = _floats(relevance), _floats(score)
     query_keys = np.asarray(groups).reshape(-1)
     n = rel.size
-    if (empty := no_rows(n)) is not None:
-        return empty
-    if not (np.all(np.isfinite(rel)) and np.all(np.isfinite(values))):
-        return undefined(n, STATUS_ERROR, "relevance or score contains NaN or infinity")
-    if rel.min() < 0.0:
-        return undefined(n, STATUS_ERROR, "negative relevance: NDCG needs relevance >= 0")
+    if n == 0:
+        return NdcgParts(0)
+    finite = np.isfinite(rel) & np.isfinite(values)
+    non_finite = int(n - np.count_nonzero(finite))
+    negative = int(np.count_nonzero(rel < 0.0))
+    if non_finite or negative:
+        return NdcgParts(n, non_finite, negative)
     _, query = np.unique(query_keys, return_inverse=True)
     query = query.reshape(-1)
     sizes = np.bincount(query)
     kept = sizes[query] >= 2
-    dropped = int(np.count_nonzero(sizes == 1))
+    single = int(np.count_nonzero(sizes == 1))
     if not np.any(kept):
-        return undefined(n, STATUS_INSUFFICIENT, "no query group with at least two documents")
+        return NdcgParts(n, single=single)
     rel, values, query = rel[kept], values[kept], query[kept]
     _, query = np.unique(query, return_inverse=True)
     n_queries = int(query.max()) + 1
@@ -371,7 +403,35 @@ def ndcg(
     by_relevance = np.lexsort((-rel, query))
     ideal = np.bincount(q_sorted, weights=rel[by_relevance] * discount, minlength=n_queries)
     per_query = np.divide(dcg, ideal, out=np.zeros(n_queries), where=ideal > 0)
-    detail = f"{n_queries} queries"
-    if dropped:
-        detail += f"; {dropped} single-document queries left out"
-    return MetricResult(float(per_query.mean()), int(rel.size), STATUS_OK, detail)
+    return NdcgParts(n, 0, 0, n_queries, int(rel.size), single, float(per_query.sum()))
+
+
+def ndcg_result(parts: NdcgParts) -> MetricResult:
+    """Mean NDCG@k over the queries of ``parts`` (fraction), or why it is undefined;
+    ``n_rows`` counts the rows of the queries used."""
+    if (empty := no_rows(parts.rows)) is not None:
+        return empty
+    if parts.non_finite:
+        return undefined(parts.rows, STATUS_ERROR, "relevance or score contains NaN or infinity")
+    if parts.negative:
+        return undefined(parts.rows, STATUS_ERROR, "negative relevance: NDCG needs relevance >= 0")
+    if not parts.queries:
+        return undefined(
+            parts.rows, STATUS_INSUFFICIENT, "no query group with at least two documents"
+        )
+    detail = f"{parts.queries} queries"
+    if parts.single:
+        detail += f"; {parts.single} single-document queries left out"
+    return MetricResult(parts.ndcg_sum / parts.queries, parts.query_rows, STATUS_OK, detail)
+
+
+def ndcg(
+    relevance: npt.ArrayLike,
+    score: npt.ArrayLike,
+    groups: npt.ArrayLike,
+    *,
+    k: int = 10,
+) -> MetricResult:
+    """Mean NDCG@k over query groups (fraction), ties handled like scikit-learn
+    (:func:`ndcg_parts`, :func:`ndcg_result`)."""
+    return ndcg_result(ndcg_parts(relevance, score, groups, k=k))

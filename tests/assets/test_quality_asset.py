@@ -12,8 +12,9 @@ from pytest import MonkeyPatch
 
 import assets.quality as quality_asset
 from assets.quality import quality_slis
+from assets.query_buckets import QueryFiles
 from checks.contract import Contract, load_contract
-from tests.fixtures import FIRST_DAY, contract_dict, write_model
+from tests.fixtures import CATEGORIES, FIRST_DAY, contract_dict, write_model
 
 
 def with_labels(tmp_path: Path) -> Path:
@@ -134,3 +135,45 @@ def test_bucketed_and_spilled_days_equal_the_one_bucket_day(
     monkeypatch.setattr(quality_asset, "SPLIT_FILES", 3)
     got = quality_slis(contract, FIRST_DAY, bucket_rows=30)
     assert_frame_equal(got, whole, check_exact=False, rel_tol=1e-12, abs_tol=1e-12)
+
+
+def test_a_ranking_day_regrouped_by_query_on_disk_equals_the_one_bucket_day(
+    tmp_path: Path, monkeypatch: MonkeyPatch
+) -> None:
+    # 300 rows in queries of 1-9 documents: 60 rows a bucket regroups 5 id buckets into 5
+    # query buckets (files); 30 rows a bucket also splits the day on disk first.
+    predictions_spec = {"score": "score", "target": "rel", "ranking_group": "query", "ndcg_k": 3}
+    body = contract_dict(type="ranking", slices=["c"], min_slice_rows=10)
+    body["predictions"] = {**body["predictions"], **predictions_spec}
+    del body["predictions"]["predicted_label"]
+    body["sources"]["labels"] = "toy/labels/{date}.parquet"
+    contract = load_contract(write_model(tmp_path, days=1, rows=300, contract=body))
+    day_file = f"{FIRST_DAY}.parquet"
+    predictions_path = tmp_path / "toy" / "predictions" / day_file
+    predictions = pl.read_parquet(predictions_path)
+    rng = np.random.default_rng(3)
+    sizes = rng.integers(1, 10, predictions.height)
+    query = np.repeat(np.arange(sizes.size), sizes)[: predictions.height]
+    predictions.with_columns(query=pl.Series(query).cast(pl.String)).write_parquet(predictions_path)
+    rel = rng.integers(0, 4, predictions.height)
+    labels = predictions.select("id", rel=pl.Series(rel, dtype=pl.Float64))
+    restated = labels.head(30).with_columns(rel=3.0 - pl.col("rel"))
+    (tmp_path / "toy" / "labels").mkdir()
+    pl.concat([labels, restated]).write_parquet(tmp_path / "toy" / "labels" / day_file)
+    whole = quality_slis(contract, FIRST_DAY, bucket_rows=10_000)
+    ndcg = whole.filter(pl.col("sli") == "ndcg")
+    assert ndcg["status"].to_list() == ["ok"] and ndcg["n_rows"][0] > 250
+    assert whole.filter(pl.col("sli") == "slice_ndcg").height == len(CATEGORIES)
+    added: list[int] = []
+    add = QueryFiles.add
+
+    def counted_add(self: QueryFiles, rows: pl.DataFrame) -> None:
+        added.append(rows.height)
+        add(self, rows)
+
+    monkeypatch.setattr(QueryFiles, "add", counted_add)
+    for bucket_rows in (60, 30):
+        added.clear()
+        got = quality_slis(contract, FIRST_DAY, bucket_rows=bucket_rows)
+        assert_frame_equal(got, whole, check_exact=False, rel_tol=1e-12, abs_tol=1e-12)
+        assert len(added) == 300 // bucket_rows  # every id bucket's rows were regrouped

@@ -1,0 +1,136 @@
+"""Ranking quality at scale: NDCG from per-slice sums over buckets of whole queries.
+
+NDCG@k is a mean over queries, and a query's NDCG needs all of its rows together, so a
+ranking day cannot be reduced bucket by bucket of the id like classification or
+regression (:mod:`checks.quality_tables`): one query's documents have different ids. It is
+scored in two passes instead. The id buckets' joins give the labelled rows (relevance,
+score, query, slice columns), which the caller regroups by a hash of the query
+(:func:`query_bucket_of`, :class:`QueryBuckets`; the asset keeps them on disk); each query
+bucket then holds every row of its queries, and is reduced to one row per slice value
+with the NDCG sums of :class:`checks.quality_metrics.NdcgParts` (:func:`ranking_tables`).
+Tables of different query buckets add up (:func:`checks.quality_tables.merge_tables`),
+and :func:`ndcg_sums` turns a slice's sums into the value the row-level
+:func:`checks.quality_metrics.ndcg` gives on the same rows (equal up to float summation
+order): a slice keeps the slice's rows and scores each query on those rows, as on rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Final, Protocol
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from checks.quality_join import GROUP, SCORE, Y_NUM
+from checks.quality_metrics import MetricResult, NdcgParts, ndcg_parts, ndcg_result
+from checks.quality_tables import COUNT, SUM_PREFIX, CountTables
+from checks.slices import usable_rows
+
+__all__ = [
+    "NDCG_SUM",
+    "RANKED",
+    "RANKED_ROW_COLUMNS",
+    "QueryBuckets",
+    "ndcg_sums",
+    "query_bucket_of",
+    "ranking_tables",
+]
+
+#: The joined rows' working columns NDCG reads (relevance, score, query).
+RANKED_ROW_COLUMNS: Final = (Y_NUM, SCORE, GROUP)
+
+#: Sum columns of a ranking table (:data:`~checks.quality_tables.SUM_PREFIX`: merged by
+#: adding); :data:`~checks.quality_tables.COUNT` holds the usable rows.
+NDCG_SUM: Final = f"{SUM_PREFIX}ndcg"
+QUERIES: Final = f"{SUM_PREFIX}queries"
+QUERY_ROWS: Final = f"{SUM_PREFIX}query_rows"
+SINGLE: Final = f"{SUM_PREFIX}single_document_queries"
+NON_FINITE: Final = f"{SUM_PREFIX}non_finite"
+NEGATIVE: Final = f"{SUM_PREFIX}negative"
+
+#: Seed of the query hash that assigns rows to query buckets (any fixed value).
+_QUERY_SEED: Final[int] = 0x9E7
+
+
+class QueryBuckets(Protocol):
+    """Where a ranking day's labelled rows are regrouped by query: :meth:`add` takes the
+    rows of one id bucket, :meth:`buckets` then yields each query bucket's rows (every row
+    of its queries). The asset keeps them in files; ``checks`` never writes one."""
+
+    def add(self, rows: pl.DataFrame) -> None: ...
+
+    def buckets(self) -> Iterator[pl.DataFrame]: ...
+
+
+def query_bucket_of(count: int) -> pl.Expr:
+    """The query bucket (0 .. ``count`` - 1) of each joined row, by a hash of its query as
+    text (null queries, like the row-level path's, form one group)."""
+    return pl.col(GROUP).cast(pl.String).hash(_QUERY_SEED) % count
+
+
+def _table(parts: Mapping[str | None, NdcgParts], grouping: str | None) -> pl.DataFrame:
+    """One table row per slice value (none: one row) with the parts as sum columns."""
+    values = list(parts.values())
+    columns: dict[str, pl.Series] = {
+        COUNT: pl.Series(COUNT, [p.rows for p in values], dtype=pl.Int64),
+        NDCG_SUM: pl.Series(NDCG_SUM, [p.ndcg_sum for p in values], dtype=pl.Float64),
+        QUERIES: pl.Series(QUERIES, [p.queries for p in values], dtype=pl.Int64),
+        QUERY_ROWS: pl.Series(QUERY_ROWS, [p.query_rows for p in values], dtype=pl.Int64),
+        SINGLE: pl.Series(SINGLE, [p.single for p in values], dtype=pl.Int64),
+        NON_FINITE: pl.Series(NON_FINITE, [p.non_finite for p in values], dtype=pl.Int64),
+        NEGATIVE: pl.Series(NEGATIVE, [p.negative for p in values], dtype=pl.Int64),
+    }
+    if grouping is None:
+        return pl.DataFrame(columns)
+    keys = pl.Series(grouping, list(parts), dtype=pl.String)
+    return pl.DataFrame({grouping: keys, **columns})
+
+
+def _parts(rows: pl.DataFrame, k: int) -> NdcgParts:
+    relevance, score, groups = (rows.get_column(c).to_numpy() for c in RANKED_ROW_COLUMNS)
+    return ndcg_parts(relevance, score, groups, k=k)
+
+
+def ranking_tables(rows: pl.DataFrame, groupings: Sequence[str], k: int) -> CountTables:
+    """The model-wide table and one per grouping column (values cast to ``String``, as
+    slices are labelled) of one query bucket's joined rows (working columns
+    :data:`RANKED_ROW_COLUMNS` and the grouping columns). Only the usable rows count
+    (relevance, score and query non-null and not NaN, as
+    :func:`checks.slices.usable_rows` keeps them for the row-level metric)."""
+    usable = usable_rows(rows, RANKED_ROW_COLUMNS)
+    tables: CountTables = {None: _table({None: _parts(usable, k)}, None)}
+    for column in dict.fromkeys(groupings):
+        keyed = usable.with_columns(pl.col(column).cast(pl.String))
+        parts = keyed.partition_by(column, as_dict=True, maintain_order=False)
+        by_value: dict[str | None, NdcgParts] = {
+            key[0]: _parts(part, k) for key, part in parts.items()
+        }
+        tables[column] = _table(by_value, column)
+    return tables
+
+
+#: The sum columns in :class:`~checks.quality_metrics.NdcgParts`' field order (after
+#: ``rows``, which is :data:`~checks.quality_tables.COUNT`).
+_PART_COLUMNS: Final = (NON_FINITE, NEGATIVE, QUERIES, QUERY_ROWS, SINGLE, NDCG_SUM)
+
+
+def ndcg_sums(*columns: npt.ArrayLike) -> MetricResult:
+    """Mean NDCG@k (fraction) of the table rows given (one slice value's, or all):
+    :func:`checks.quality_metrics.ndcg_result` of their summed parts. ``columns``: the
+    arrays of :data:`RANKED`'s columns, then :data:`~checks.quality_tables.COUNT`."""
+    *sums, count = (np.asarray(column).sum() for column in columns)
+    non_finite, negative, queries, query_rows, single, ndcg_sum = sums
+    parts = NdcgParts(
+        int(count), int(non_finite), int(negative), int(queries), int(query_rows), int(single),
+        float(ndcg_sum),
+    )  # fmt: skip
+    return ndcg_result(parts)
+
+
+#: NDCG's kernel on a ranking table: metric -> (columns, kernel); the kernel also
+#: receives :data:`~checks.quality_tables.COUNT`, last.
+RANKED: Final[Mapping[str, tuple[tuple[str, ...], Callable[..., MetricResult]]]] = {
+    "ndcg": (_PART_COLUMNS, ndcg_sums)
+}
