@@ -89,7 +89,10 @@ def _table(parts: Mapping[str | None, NdcgParts], grouping: str | None) -> pl.Da
 
 
 def _parts(rows: pl.DataFrame, k: int) -> NdcgParts:
-    relevance, score, groups = (rows.get_column(c).to_numpy() for c in RANKED_ROW_COLUMNS)
+    """NDCG sums of whole queries' usable rows; the query as a dense integer code (numpy
+    would compare text queries as Python objects)."""
+    relevance, score = (rows.get_column(c).to_numpy() for c in (Y_NUM, SCORE))
+    groups = rows.get_column(GROUP).rank("dense").to_numpy()
     return ndcg_parts(relevance, score, groups, k=k)
 
 
