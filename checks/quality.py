@@ -17,10 +17,14 @@ import polars as pl
 
 from checks import fairness
 from checks.contract import Contract, ModelType
+from checks.distinct_ids import ids_are_distinct
+from checks.ids import is_id_dtype
 from checks.quality_counts import COUNTED
 from checks.quality_join import (
     DECISION_THRESHOLD,
+    FEATURES,
     GROUP,
+    LABELS,
     P_LABEL,
     P_NUM,
     P_POS,
@@ -322,6 +326,33 @@ def _groupings(contract: Contract, joined: pl.LazyFrame) -> list[str]:
     return [column for column in wanted if column in schema]
 
 
+def _distinct_snapshots(
+    contract: Contract, labels: Snapshot, features: Snapshot | None
+) -> frozenset[str]:
+    """The snapshots the join would de-duplicate whose ids do not repeat (checked once for
+    the day, :func:`checks.distinct_ids.ids_are_distinct`); the features only when slice
+    or sensitive-attribute columns come from them. An unreadable snapshot is not one: the
+    join reports it."""
+    grouping = (*contract.slices, *contract.sensitive_attributes)
+    id_column = contract.sources.id_column
+    found: set[str] = set()
+    for name, snapshot in ((LABELS, labels), (FEATURES, features)):
+        if snapshot is None:
+            continue
+        lazy = snapshot.lazy()
+        try:
+            schema = lazy.collect_schema()
+            if id_column not in schema or not is_id_dtype(schema[id_column]):
+                continue
+            if name == FEATURES and not any(column in schema for column in grouping):
+                continue
+            if ids_are_distinct(lazy, id_column):
+                found.add(name)
+        except pl.exceptions.PolarsError:
+            continue
+    return frozenset(found)
+
+
 def _count_day(
     contract: Contract,
     snapshots: tuple[Snapshot, Snapshot, Snapshot | None],
@@ -354,8 +385,15 @@ def _count_day(
             return ranking_tables(frame, groupings, contract.predictions.ndcg_k)
         return count_tables(frame, groupings)
 
+    distinct = _distinct_snapshots(contract, labels, features)
     first = join_day(
-        contract, predictions, labels, features, bucket=Bucket(0, buckets), reduce=reduce
+        contract,
+        predictions,
+        labels,
+        features,
+        bucket=Bucket(0, buckets),
+        reduce=reduce,
+        distinct_ids=distinct,
     )
     if first.missing.keys() & {"__target", contract.sources.id_column}:
         return first, {}
@@ -371,7 +409,12 @@ def _count_day(
         else:
             more_snapshots, bucket = snapshots, Bucket(index, buckets)
         more = join_day(
-            contract, *more_snapshots, bucket=bucket, with_universes=False, reduce=reduce
+            contract,
+            *more_snapshots,
+            bucket=bucket,
+            with_universes=False,
+            reduce=reduce,
+            distinct_ids=distinct,
         )
         if ranked and queries is not None:
             queries.add(more.frame)

@@ -19,8 +19,10 @@ from checks.ids import ID_TYPES, is_id_dtype
 
 __all__ = [
     "DECISION_THRESHOLD",
+    "FEATURES",
     "GROUP",
     "ID_KEYS",
+    "LABELS",
     "P_LABEL",
     "P_NUM",
     "P_POS",
@@ -80,11 +82,20 @@ def _label_exprs(
     return pl.col(target).cast(pl.String), pl.col(predicted).cast(pl.String)
 
 
-def _dedupe(frame: pl.LazyFrame, keys: list[str], *, ordered: bool = True) -> pl.LazyFrame:
+def _dedupe(
+    frame: pl.LazyFrame, keys: list[str], *, ordered: bool = True, skip: bool = False
+) -> pl.LazyFrame:
     """One row per id (``keys``: the id column, or its fingerprint), the last one in file
     order: a repeated label is a restatement. ``ordered``: the rows kept stay in file
-    order (the last row per id is kept either way)."""
+    order (the last row per id is kept either way). ``skip``: the ids are known distinct,
+    ``frame`` is already that."""
+    if skip:
+        return frame
     return frame.unique(subset=keys, keep="last", maintain_order=ordered)
+
+
+#: Names of the snapshots :func:`join_day` may be told have distinct ids.
+LABELS, FEATURES = "labels", "features"
 
 
 def _comparable(
@@ -205,6 +216,7 @@ def join_day(
     bucket: Bucket = WHOLE_DAY,
     with_universes: bool = True,
     reduce: Reduce | None = None,
+    distinct_ids: frozenset[str] = frozenset(),
 ) -> JoinedDay:
     """Labelled predictions with their slice columns, as one lazy plan collected once by
     the streaming engine (given scans, only the columns used are read, and the joins never
@@ -214,7 +226,9 @@ def join_day(
     buckets' frames are disjoint and together are the whole-day frame (up to row order).
     ``universes`` (each slice column's distinct values over the whole snapshot, not the
     bucket) are only computed when ``with_universes``. ``reduce`` is applied to the joined
-    plan before the collect; ``schema`` is then still the joined rows' schema."""
+    plan before the collect; ``schema`` is then still the joined rows' schema.
+    ``distinct_ids`` names the snapshots (``labels``, ``features``) whose ids are known not to
+    repeat (:func:`checks.distinct_ids.ids_are_distinct`): they are not de-duplicated."""
     id_column = contract.sources.id_column
     pc = contract.predictions
     predictions, labels = predictions.lazy(), labels.lazy()
@@ -264,7 +278,9 @@ def join_day(
             predictions, p_schema, labels, l_schema, id_column
         )
     joined = predictions.select(*keys, *pred_columns).join(
-        _dedupe(labels.select(*keys, *label_columns), keys, ordered=ordered),
+        _dedupe(
+            labels.select(*keys, *label_columns), keys, ordered=ordered, skip=LABELS in distinct_ids
+        ),
         on=keys,
         how="inner",
         maintain_order=join_order,
@@ -301,7 +317,12 @@ def join_day(
             joined_schema = {id_column: joined_id}
             joined, features, _ = _comparable(joined, joined_schema, features, f_schema, id_column)
         joined = joined.join(
-            _dedupe(features.select(*keys, *from_features), keys, ordered=ordered),
+            _dedupe(
+                features.select(*keys, *from_features),
+                keys,
+                ordered=ordered,
+                skip=FEATURES in distinct_ids,
+            ),
             on=keys,
             how="left",
             maintain_order=join_order,

@@ -193,6 +193,37 @@ def test_a_collision_of_one_fingerprint_hash_changes_nothing(
     assert wrong.filter(*accuracy)["n_rows"][0] != expected.filter(*accuracy)["n_rows"][0]
 
 
+def test_distinct_ids_skip_the_deduplication_with_the_same_values(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    c = contract()
+    predictions, labels, features = random_day(9, n=800)
+    unique_labels = labels.unique("id", keep="last", maintain_order=True)
+    unique_features = features.unique("id", keep="last", maintain_order=True)
+    expected = reference_rows(c, predictions, unique_labels, unique_features)
+    seen: list[frozenset[str]] = []
+    join = quality_join.join_day
+
+    def recording_join(*args: Any, **kwargs: Any) -> Any:
+        seen.append(kwargs.get("distinct_ids", frozenset()))
+        return join(*args, **kwargs)
+
+    monkeypatch.setattr(quality, "join_day", recording_join)
+    got = quality.quality_sli_rows(
+        c, predictions, unique_labels, features=unique_features, buckets=3
+    )
+    assert_same_rows(got, expected)
+    assert seen == [frozenset({"labels", "features"})] * 3
+    # Restated labels are de-duplicated: told their ids were distinct, the rows change.
+    seen.clear()
+    restated = quality.quality_sli_rows(c, predictions, labels, features=features)
+    assert seen == [frozenset()]
+    monkeypatch.setattr(quality, "ids_are_distinct", lambda *args, **kwargs: True)
+    wrong = quality.quality_sli_rows(c, predictions, labels, features=features)
+    accuracy = pl.col("sli") == "accuracy", pl.col("slice").is_null()
+    assert wrong.filter(*accuracy)["n_rows"][0] > restated.filter(*accuracy)["n_rows"][0]
+
+
 def test_missing_columns_keep_their_error_rows_when_bucketed() -> None:
     c = contract()
     predictions, labels, features = random_day(6, n=300)
