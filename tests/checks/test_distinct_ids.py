@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import polars as pl
-import pytest
 
 from checks.distinct_ids import ids_are_distinct
 
 
-@pytest.mark.parametrize("keep_max_rows", [10, 1_000_000])  # bitmaps, kept hashes
-def test_distinct_ids_and_repeats(keep_max_rows: int) -> None:
+def test_distinct_ids_and_repeats() -> None:
     ids = [f"tx-{i}" for i in range(5000)]
     distinct = pl.LazyFrame({"id": ids})
-    assert ids_are_distinct(distinct, "id", keep_max_rows=keep_max_rows)
+    assert ids_are_distinct(distinct, "id")
     repeated = pl.LazyFrame({"id": [*ids, "tx-4321"]})
-    assert not ids_are_distinct(repeated, "id", keep_max_rows=keep_max_rows)
+    assert not ids_are_distinct(repeated, "id")
     integers = pl.LazyFrame({"id": list(range(5000))})
-    assert ids_are_distinct(integers, "id", keep_max_rows=keep_max_rows)
+    assert ids_are_distinct(integers, "id")
+
+
+def test_a_snapshot_above_the_limit_is_not_checked() -> None:
+    distinct = pl.LazyFrame({"id": [f"tx-{i}" for i in range(5000)]})
+    assert ids_are_distinct(distinct, "id", max_rows=5000)
+    assert not ids_are_distinct(distinct, "id", max_rows=4999)
 
 
 def test_null_ids() -> None:
