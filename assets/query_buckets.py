@@ -2,9 +2,9 @@
 
 NDCG needs every row of a query together, but the quality join runs bucket by bucket of
 the id (:mod:`checks.quality_ranking`). Each id bucket's rows (relevance, score, query,
-slice columns: ~30 bytes a row) are written here, one lz4 Arrow IPC file per query bucket,
-and read back one query bucket at a time: memory is one id bucket, then one query bucket,
-never the day.
+slice columns: ~30 bytes a row before lz4) are written here, one Arrow IPC file per query
+bucket, and read back one query bucket at a time: memory is one id bucket, then one query
+bucket, never the day.
 """
 
 from __future__ import annotations

@@ -368,6 +368,8 @@ def _count_day(
     predictions, labels, features = snapshots
     groupings: list[str] = []
     ranked = contract.type == ModelType.RANKING
+    # An id bucket splits queries: a ranking day's buckets must be regrouped first.
+    assert not ranked or queries is not None or buckets == 1
 
     def reduce(joined: pl.LazyFrame) -> pl.LazyFrame:
         groupings[:] = _groupings(contract, joined)
