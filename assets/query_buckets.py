@@ -14,6 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
+from checks.quality_join import GROUP
 from checks.quality_ranking import query_bucket_of
 
 __all__ = ["QueryFiles"]
@@ -34,7 +35,8 @@ class QueryFiles:
     def add(self, rows: pl.DataFrame) -> None:
         """Write one id bucket's rows, split by query bucket (file ``q<j>/<i>.arrow``)."""
         self._schema = rows.schema
-        keyed = rows.with_columns(query_bucket_of(self._count).alias(_BUCKET_COLUMN))
+        bucket_of = query_bucket_of(self._count, rows.schema[GROUP])
+        keyed = rows.with_columns(bucket_of.alias(_BUCKET_COLUMN))
         for (bucket,), part in keyed.partition_by(_BUCKET_COLUMN, as_dict=True).items():
             folder = self._directory / f"q{bucket}"
             folder.mkdir(parents=True, exist_ok=True)

@@ -66,7 +66,14 @@ from checks.quality_tables import (
     merge_tables,
 )
 from checks.sli import SliRow, sli_frame, slo_row
-from checks.slices import SliceMetric, measure, measurement_row, slice_metric, slice_sli_rows
+from checks.slices import (
+    SliceMetric,
+    measure,
+    measurement_row,
+    slice_metric,
+    slice_sli_rows,
+    usable_rows,
+)
 from checks.slo_templates import default_objective
 
 __all__ = ["BUCKETED_TYPES", "DECISION_THRESHOLD", "METRICS_BY_MODEL_TYPE", "quality_sli_rows"]
@@ -115,7 +122,7 @@ def _unmeasurable_rows(contract: Contract, frame: pl.DataFrame, measured: set[st
     a prediction column the contract names is absent: silence would read as "not
     evaluated", and an SLO on it would never burn."""
     pc = contract.predictions
-    named = [c for c in (pc.score, pc.predicted_label) if c is not None]
+    named = [c for c in (pc.score, pc.predicted_label, pc.ranking_group) if c is not None]
     absent = [c for c in named if c not in frame.schema]
     if not absent:
         return []
@@ -402,7 +409,7 @@ def _count_day(
     if ranked and not all(c in first.frame.columns for c in RANKED_ROW_COLUMNS):
         return first, {}  # no NDCG to compute (_unmeasurable_rows says why)
     if ranked and queries is not None:
-        queries.add(first.frame)
+        queries.add(usable_rows(first.frame, RANKED_ROW_COLUMNS))
     else:
         tables = tables_of(first.frame)
     for index in range(1, buckets):
@@ -419,7 +426,7 @@ def _count_day(
             distinct_ids=distinct,
         )
         if ranked and queries is not None:
-            queries.add(more.frame)
+            queries.add(usable_rows(more.frame, RANKED_ROW_COLUMNS))
         else:
             tables = merge_tables(tables, tables_of(more.frame))
     if ranked and queries is not None:

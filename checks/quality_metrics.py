@@ -339,9 +339,10 @@ class NdcgParts:
     ``rows``: the rows given; ``non_finite``: rows with a NaN or infinite relevance or
     score; ``negative``: rows with a negative relevance; ``queries``: queries with at least
     two documents, ``query_rows`` their rows and ``ndcg_sum`` the sum of their NDCG@k
-    (fractions); ``single``: single-document queries left out. The sums are only filled
-    when every row is usable (``non_finite`` and ``negative`` 0): otherwise the metric is
-    an error whatever they are."""
+    (fractions); ``single``: single-document queries left out; ``overflowed``: queries
+    whose DCG overflows float64 (relevance near 1e308). The sums are only filled when
+    every row is usable (``non_finite`` and ``negative`` 0) and nothing overflowed:
+    otherwise the metric is an error whatever they are."""
 
     rows: int
     non_finite: int = 0
@@ -350,6 +351,7 @@ class NdcgParts:
     query_rows: int = 0
     single: int = 0
     ndcg_sum: float = 0.0
+    overflowed: int = 0
 
     def __add__(self, other: NdcgParts) -> NdcgParts:
         return NdcgParts(
@@ -360,6 +362,7 @@ class NdcgParts:
             self.query_rows + other.query_rows,
             self.single + other.single,
             self.ndcg_sum + other.ndcg_sum,
+            self.overflowed + other.overflowed,
         )
 
 
@@ -406,14 +409,18 @@ def ndcg_parts(
     new_run[1:] = (q_sorted[1:] != q_sorted[:-1]) | (s_sorted[1:] != s_sorted[:-1])
     run = np.cumsum(new_run) - 1
     run_size = np.bincount(run)
-    run_gain = np.bincount(run, weights=r_sorted) / run_size
-    run_discount = np.bincount(run, weights=discount)
-    run_query = q_sorted[new_run]
-    dcg = np.bincount(run_query, weights=run_gain * run_discount, minlength=n_queries)
-
-    # Same query order, same positions: only the order within each query changes.
-    by_relevance = _by_query_then_descending(query, rel)
-    ideal = np.bincount(q_sorted, weights=rel[by_relevance] * discount, minlength=n_queries)
+    # A relevance near 1e308 overflows the sums: counted below, not warned about.
+    with np.errstate(over="ignore", invalid="ignore"):
+        run_gain = np.bincount(run, weights=r_sorted) / run_size
+        run_discount = np.bincount(run, weights=discount)
+        run_query = q_sorted[new_run]
+        dcg = np.bincount(run_query, weights=run_gain * run_discount, minlength=n_queries)
+        # Same query order, same positions: only the order within each query changes.
+        by_relevance = _by_query_then_descending(query, rel)
+        ideal = np.bincount(q_sorted, weights=rel[by_relevance] * discount, minlength=n_queries)
+    overflowed = int(np.count_nonzero(~(np.isfinite(dcg) & np.isfinite(ideal))))
+    if overflowed:
+        return NdcgParts(n, overflowed=overflowed)
     per_query = np.divide(dcg, ideal, out=np.zeros(n_queries), where=ideal > 0)
     return NdcgParts(n, 0, 0, n_queries, int(rel.size), single, float(per_query.sum()))
 
@@ -427,6 +434,9 @@ def ndcg_result(parts: NdcgParts) -> MetricResult:
         return undefined(parts.rows, STATUS_ERROR, "relevance or score contains NaN or infinity")
     if parts.negative:
         return undefined(parts.rows, STATUS_ERROR, "negative relevance: NDCG needs relevance >= 0")
+    if parts.overflowed:
+        why = f"{parts.overflowed} queries' DCG overflows float64: relevance too large"
+        return undefined(parts.rows, STATUS_ERROR, why)
     if not parts.queries:
         return undefined(
             parts.rows, STATUS_INSUFFICIENT, "no query group with at least two documents"

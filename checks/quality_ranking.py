@@ -49,6 +49,7 @@ QUERY_ROWS: Final = f"{SUM_PREFIX}query_rows"
 SINGLE: Final = f"{SUM_PREFIX}single_document_queries"
 NON_FINITE: Final = f"{SUM_PREFIX}non_finite"
 NEGATIVE: Final = f"{SUM_PREFIX}negative"
+OVERFLOWED: Final = f"{SUM_PREFIX}overflowed_queries"
 
 #: Seed of the query hash that assigns rows to query buckets (any fixed value).
 _QUERY_SEED: Final[int] = 0x9E7
@@ -64,10 +65,15 @@ class QueryBuckets(Protocol):
     def buckets(self) -> Iterator[pl.DataFrame]: ...
 
 
-def query_bucket_of(count: int) -> pl.Expr:
-    """The query bucket (0 .. ``count`` - 1) of each joined row, by a hash of its query as
-    text (null queries, like the row-level path's, form one group)."""
-    return pl.col(GROUP).cast(pl.String).hash(_QUERY_SEED) % count
+def query_bucket_of(count: int, dtype: pl.DataType) -> pl.Expr:
+    """The query bucket (0 .. ``count`` - 1) of each joined row, by a hash of its query
+    (of ``dtype``) as text; a float query is normalised first so that ``-0.0`` and ``0.0``,
+    one query to the row-level path, share a bucket. (Rows with a null or NaN query are
+    not scored: they are dropped before, as unusable.)"""
+    query = pl.col(GROUP)
+    if dtype.is_float():  # (polars keeps -0.0 + 0.0 as -0.0)
+        query = pl.when(query == 0.0).then(0.0).otherwise(query)
+    return query.cast(pl.String).hash(_QUERY_SEED) % count
 
 
 def _table(parts: Mapping[str | None, NdcgParts], grouping: str | None) -> pl.DataFrame:
@@ -81,6 +87,7 @@ def _table(parts: Mapping[str | None, NdcgParts], grouping: str | None) -> pl.Da
         SINGLE: pl.Series(SINGLE, [p.single for p in values], dtype=pl.Int64),
         NON_FINITE: pl.Series(NON_FINITE, [p.non_finite for p in values], dtype=pl.Int64),
         NEGATIVE: pl.Series(NEGATIVE, [p.negative for p in values], dtype=pl.Int64),
+        OVERFLOWED: pl.Series(OVERFLOWED, [p.overflowed for p in values], dtype=pl.Int64),
     }
     if grouping is None:
         return pl.DataFrame(columns)
@@ -116,7 +123,7 @@ def ranking_tables(rows: pl.DataFrame, groupings: Sequence[str], k: int) -> Coun
 
 #: The sum columns in :class:`~checks.quality_metrics.NdcgParts`' field order (after
 #: ``rows``, which is :data:`~checks.quality_tables.COUNT`).
-_PART_COLUMNS: Final = (NON_FINITE, NEGATIVE, QUERIES, QUERY_ROWS, SINGLE, NDCG_SUM)
+_PART_COLUMNS: Final = (NON_FINITE, NEGATIVE, QUERIES, QUERY_ROWS, SINGLE, NDCG_SUM, OVERFLOWED)
 
 
 def ndcg_sums(*columns: npt.ArrayLike) -> MetricResult:
@@ -124,10 +131,10 @@ def ndcg_sums(*columns: npt.ArrayLike) -> MetricResult:
     :func:`checks.quality_metrics.ndcg_result` of their summed parts. ``columns``: the
     arrays of :data:`RANKED`'s columns, then :data:`~checks.quality_tables.COUNT`."""
     *sums, count = (np.asarray(column).sum() for column in columns)
-    non_finite, negative, queries, query_rows, single, ndcg_sum = sums
+    non_finite, negative, queries, query_rows, single, ndcg_sum, overflowed = sums
     parts = NdcgParts(
         int(count), int(non_finite), int(negative), int(queries), int(query_rows), int(single),
-        float(ndcg_sum),
+        float(ndcg_sum), int(overflowed),
     )  # fmt: skip
     return ndcg_result(parts)
 

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from checks import quality
 from checks.contract import Contract
+from checks.quality_join import GROUP
 from checks.quality_metrics import ndcg, ndcg_parts, ndcg_result
 from checks.quality_ranking import query_bucket_of
 from tests.checks.test_quality_tables import assert_same_rows, contract
@@ -29,15 +30,18 @@ class MemoryQueryBuckets:
     def __init__(self, count: int) -> None:
         self.count = count
         self.added: list[pl.DataFrame] = []
+        self.sizes: list[int] = []  # rows of each query bucket yielded
 
     def add(self, rows: pl.DataFrame) -> None:
         self.added.append(rows)
 
     def buckets(self) -> Iterator[pl.DataFrame]:
         rows = pl.concat(self.added)
-        keyed = rows.with_columns(query_bucket_of(self.count).alias("__q"))
+        keyed = rows.with_columns(query_bucket_of(self.count, rows.schema[GROUP]).alias("__q"))
         for bucket in range(self.count):
-            yield keyed.filter(pl.col("__q") == bucket).drop("__q")
+            part = keyed.filter(pl.col("__q") == bucket).drop("__q")
+            self.sizes.append(part.height)
+            yield part
 
 
 def ranking_contract(**predictions: Any) -> Contract:
@@ -86,15 +90,17 @@ def test_query_buckets_equal_the_in_memory_rows(seed: int, buckets: int) -> None
     assert overall["status"][0] == "ok"
     assert "single-document queries left out" in overall["detail"][0]
     assert "country=rare" in set(expected.filter(pl.col("status") == "skipped")["slice"])
+    queries = MemoryQueryBuckets(buckets)
     got = quality.quality_sli_rows(
         c,
         predictions.lazy(),
         labels.lazy(),
         features=features.lazy(),
         buckets=buckets,
-        queries=MemoryQueryBuckets(buckets),
+        queries=queries,
     )
     assert_same_rows(got, expected)
+    assert sum(size > 0 for size in queries.sizes) == buckets  # the queries were spread
 
 
 def test_query_group_from_the_labels_and_errors_as_on_rows() -> None:
@@ -110,43 +116,75 @@ def test_query_group_from_the_labels_and_errors_as_on_rows() -> None:
         c, predictions, labels, features=features, buckets=4, queries=MemoryQueryBuckets(4)
     )
     assert_same_rows(got, expected)
-    # An infinite score and a negative relevance: error rows, as the row kernel says.
-    for column, value in (("score", np.inf), ("rel", -1.0)):
+    # An infinite score, a negative relevance, a relevance whose DCG overflows float64:
+    # error rows, as the row kernel says.
+    for column, value in (("score", np.inf), ("rel", -1.0), ("rel", 1.5e308)):
         frame = predictions if column == "score" else labels
         first = labels.filter(pl.col("rel").is_not_null())["id"][0]
+        # One row broken, or every relevance huge (a query's DCG then overflows).
+        broken_rows = pl.col("id") == first if value != 1.5e308 else pl.lit(value=True)
         broken = frame.with_columns(
-            pl.when(pl.col("id") == first).then(value).otherwise(pl.col(column)).alias(column)
+            pl.when(broken_rows).then(value).otherwise(pl.col(column)).alias(column)
         )
         pair = (broken, labels) if column == "score" else (predictions, broken)
         expected = quality.quality_sli_rows(c, *pair, features=features)
         assert expected.filter(pl.col("sli") == "ndcg")["status"][0] == "error"
+        assert expected.filter(pl.col("sli") == "ndcg")["n_rows"][0] > 500
         got = quality.quality_sli_rows(
             c, *pair, features=features, buckets=3, queries=MemoryQueryBuckets(3)
         )
         assert_same_rows(got, expected)
 
 
-def test_a_day_without_the_score_column_says_so_when_bucketed() -> None:
+@pytest.mark.parametrize("column", ["score", "query"])
+def test_a_day_without_the_score_or_query_column_says_so(column: str) -> None:
     c = ranking_contract()
     predictions, labels, features = ranking_day(5, n=300)
-    expected = quality.quality_sli_rows(c, predictions.drop("score"), labels, features=features)
+    predictions = predictions.drop(column)
+    expected = quality.quality_sli_rows(c, predictions, labels, features=features)
     got = quality.quality_sli_rows(
-        c,
-        predictions.drop("score"),
-        labels,
-        features=features,
-        buckets=3,
-        queries=MemoryQueryBuckets(3),
+        c, predictions, labels, features=features, buckets=3, queries=MemoryQueryBuckets(3)
     )
     assert_same_rows(got, expected)
     assert got["status"].to_list() == ["error"]
+    assert column in got["detail"][0]
+
+
+def test_a_float_query_of_zero_and_negative_zero_is_one_query() -> None:
+    c = ranking_contract()
+    n = 40
+    predictions = pl.DataFrame(
+        {
+            "id": [f"d{i}" for i in range(n)],
+            "score": np.linspace(0, 1, n),
+            "query": [0.0, -0.0] * (n // 4) + [float(i) for i in range(1, n // 4 + 1)] * 2,
+        }
+    )
+    labels = pl.DataFrame({"id": predictions["id"], "rel": [float(i % 4) for i in range(n)]})
+    features = predictions.select("id", country=pl.lit("DE"), gender=pl.lit("f"))
+    expected = quality.quality_sli_rows(c, predictions, labels, features=features)
+    assert expected.filter(pl.col("sli") == "ndcg")["detail"][0].startswith("11 queries")
+    for buckets in (2, 3, 5):
+        got = quality.quality_sli_rows(
+            c,
+            predictions,
+            labels,
+            features=features,
+            buckets=buckets,
+            queries=MemoryQueryBuckets(buckets),
+        )
+        assert_same_rows(got, expected)
 
 
 @st.composite
 def split_queries(draw: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Queries split in two sides; sometimes a negative or huge relevance (DCG overflows)
+    or an infinite score on either side."""
     n = draw(st.integers(1, 60))
-    rel = np.array(draw(st.lists(st.integers(0, 3), min_size=n, max_size=n)), dtype=float)
-    score = np.array(draw(st.lists(st.integers(0, 5), min_size=n, max_size=n)), dtype=float)
+    relevances = st.integers(0, 3) | st.sampled_from([-1.0, 1.5e308])
+    rel = np.array(draw(st.lists(relevances, min_size=n, max_size=n)), dtype=float)
+    scores = st.integers(0, 5) | st.just(np.inf)
+    score = np.array(draw(st.lists(scores, min_size=n, max_size=n)), dtype=float)
     group = np.array(draw(st.lists(st.integers(0, 8), min_size=n, max_size=n)))
     side = np.array(draw(st.lists(st.booleans(), min_size=9, max_size=9)))
     return rel, score, group, side[group]

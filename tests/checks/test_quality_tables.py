@@ -214,6 +214,13 @@ def test_distinct_ids_skip_the_deduplication_with_the_same_values(
     )
     assert_same_rows(got, expected)
     assert seen == [frozenset({"labels", "features"})] * 3
+    # Distinct labels, repeated features: only the labels skip it.
+    seen.clear()
+    features_once_more = pl.concat([unique_features, unique_features.head(50)])
+    expected = reference_rows(c, predictions, unique_labels, features_once_more)
+    got = quality.quality_sli_rows(c, predictions, unique_labels, features=features_once_more)
+    assert_same_rows(got, expected)
+    assert seen == [frozenset({"labels"})]
     # Restated labels are de-duplicated: told their ids were distinct, the rows change.
     seen.clear()
     restated = quality.quality_sli_rows(c, predictions, labels, features=features)
