@@ -34,7 +34,8 @@ Definitions (each equal to the named scikit-learn function to 1e-9, see the test
   (linear gain = the relevance, log2 discount, tied scores share the average gain as in
   scikit-learn's default ``ignore_ties=False``; a query with no relevant document scores
   0), then the plain mean over query groups. Queries with a single document are left out
-  (scikit-learn refuses them); negative relevance is status ``error``.
+  (scikit-learn refuses them); negative relevance, or one so large that a DCG overflows
+  float64, is status ``error``.
 
 :func:`checks.quality.quality_sli_rows` turns them into SLI rows.
 """
