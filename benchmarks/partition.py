@@ -17,10 +17,15 @@ upper bound, and the largest total RSS held at one moment, ``GiB at once``):
   store, the stored baseline profile warm (one untimed run first, as in production
   where the profile is built once per model version);
 * ``reference`` (``--reference``, on by default up to 5M rows): what a user writes by
-  hand with pandas + pandera + scipy per column (``benchmarks/partition_reference.py``).
+  hand with pandas + pandera + scipy per column (``benchmarks/partition_reference.py``);
+* ``fixed``: the same job on a :data:`FIXED_ROWS`-row day, interleaved with the others:
+  what every run pays whatever its day (starting Python, importing Dagster, scikit-learn
+  and DuckDB, the Dagster run, the sampled multivariate fits), so that the job's cost
+  *net* of it can be set against the floor too.
 
 Medians of ``--repeat`` runs (default 3) with ratios to the floor, and the job's cost per
-row at each size (linear cost: the per-row times within 1.5x of each other).
+row at each size (linear cost: the per-row times within 1.5x of each other), whole and
+net of the fixed cost (:func:`net_of_fixed`).
 Usage: ``python benchmarks/partition.py [--rows 1000000,5000000] [--huge] [--repeat 3]
 [--day 2026-11-03] [--no-reference] [--markdown]``; ``--huge`` adds a 100M-row day
 (about 0.7 GB of zstd parquet, built in ~3 min; run once, no reference).
@@ -56,6 +61,15 @@ CHUNK_ROWS = 1_000_000
 HUGE_ROWS = 100_000_000
 #: The sources a day has; each is tiled the same way so ids keep matching across them.
 SOURCES = ("features", "predictions", "labels")
+#: Rows of the day whose job measures the fixed cost of a run (its data takes ~0.05 s).
+FIXED_ROWS = 10_000
+
+
+def net_of_fixed(job_s: float, fixed_s: float, rows: int) -> tuple[float, float]:
+    """(seconds, microseconds per row) of a ``rows``-row day's job beyond the fixed cost
+    of a run (the job on a :data:`FIXED_ROWS`-row day), whose own rows are taken off."""
+    net_s = max(0.0, job_s - fixed_s)
+    return net_s, net_s / max(1, rows - FIXED_ROWS) * 1e6
 
 
 def _tiled_chunk(sample: pl.DataFrame, offset: int, rows: int) -> pl.DataFrame:
@@ -121,6 +135,15 @@ for path in sys.argv[1:]:
         scan.slice(offset, rows).collect()
         offset += rows
 """
+
+
+def _fresh_store(contract_path: Path) -> Path:
+    """The day's scratch SLI store and state directory, emptied."""
+    db = contract_path.parent.parent / "bench.duckdb"
+    for stale in (db, db.with_name(db.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    shutil.rmtree(db.with_suffix(".state"), ignore_errors=True)
+    return db
 
 
 def _commands(
@@ -189,16 +212,19 @@ def main() -> int:
     if args.huge:
         sizes.append(HUGE_ROWS)
     env = _environment()
+    print(f"building the {FIXED_ROWS:,}-row day of the fixed cost ...", file=sys.stderr)
+    fixed_contract = build_day(FIXED_ROWS, day)
+    fixed_db = _fresh_store(fixed_contract)
+    fixed = _commands(fixed_contract, day, fixed_db, reference=False, huge=False)["datasre"]
+    timed(fixed, cwd=ROOT, env=env)  # its stored profile, built once
     results: list[tuple[int, dict[str, tuple[float, float, float]]]] = []
     for rows in sizes:
         print(f"building a {rows:,}-row day ...", file=sys.stderr, flush=True)
         contract_path = build_day(rows, day)
-        db = contract_path.parent.parent / "bench.duckdb"
-        for stale in (db, db.with_name(db.name + ".wal")):
-            stale.unlink(missing_ok=True)
-        shutil.rmtree(db.with_suffix(".state"), ignore_errors=True)
+        db = _fresh_store(contract_path)
         reference = not args.no_reference and rows <= 5_000_000
         commands = _commands(contract_path, day, db, reference, huge=rows >= HUGE_ROWS)
+        commands["fixed"] = fixed
         # Warm: the first run builds the stored baseline profile (once per version).
         timed(commands["datasre"], cwd=ROOT, env=env)
         repeat = 1 if rows >= HUGE_ROWS else args.repeat
@@ -231,6 +257,11 @@ def _print(
         "reference s",
         "reference GiB",
         "reference x datasre",
+        "fixed s",
+        "net s",
+        "net x floor",
+        "net x stream floor",
+        "net µs/row",
     )
     lines = []
     for rows, m in results:
@@ -238,6 +269,8 @@ def _print(
         stream_s, stream_mib, _ = m["stream floor"]
         job_s, job_mib, job_at_once_mib = m["datasre"]
         ref = m.get("reference")
+        fixed_s = m["fixed"][0]
+        net_s, net_us = net_of_fixed(job_s, fixed_s, rows)
         lines.append(
             (
                 f"{rows:,}",
@@ -254,6 +287,11 @@ def _print(
                 f"{ref[0]:.2f}" if ref else "-",
                 f"{ref[1] / 1024:.2f}" if ref else "-",
                 f"{ref[0] / job_s:.1f}" if ref else "-",
+                f"{fixed_s:.2f}",
+                f"{net_s:.2f}",
+                f"{net_s / floor[0]:.1f}" if floor else "-",
+                f"{net_s / stream_s:.1f}",
+                f"{net_us:.2f}",
             )
         )
     if markdown:
@@ -276,6 +314,9 @@ def _print(
             for (a, ta), (b, tb) in itertools.pairwise(ordered)
         ]
         print("marginal cost per added row: " + "; ".join(steps))
+        net = [net_of_fixed(m["datasre"][0], m["fixed"][0], rows)[1] for rows, m in results]
+        if min(net) > 0:
+            print(f"net of the fixed cost, per-row spread (max/min): {max(net) / min(net):.2f}x")
     print(f"load average {load}")
 
 
