@@ -59,6 +59,7 @@ __all__ = [
     "MetricResult",
     "NdcgParts",
     "accuracy",
+    "average_ranks",
     "calibration_error",
     "f1",
     "finite_scores",
@@ -199,7 +200,7 @@ def f1(y_true: npt.ArrayLike, y_pred: npt.ArrayLike, *, positive_label: object =
     return share(2 * tp, 2 * tp + fp + fn, n, "no positives at all")
 
 
-def _average_ranks(values: FloatArray) -> FloatArray:
+def average_ranks(values: FloatArray) -> FloatArray:
     """1-based ranks, ties sharing the mean of their ranks (``scipy.stats.rankdata``'s
     ``"average"``), in numpy so that importing this module does not import scipy.stats."""
     order = np.argsort(values, kind="stable")
@@ -230,7 +231,7 @@ def roc_auc(
     n_neg = n - n_pos
     if n_pos == 0 or n_neg == 0:
         return undefined(n, STATUS_INSUFFICIENT, "only one class present: ROC AUC is undefined")
-    ranks = _average_ranks(values)
+    ranks = average_ranks(values)
     u = float(ranks[truth].sum()) - n_pos * (n_pos + 1) / 2.0
     return MetricResult(u / (n_pos * n_neg), n)
 

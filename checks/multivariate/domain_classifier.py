@@ -25,7 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.stats import rankdata
+
+from checks.quality_metrics import average_ranks
 
 __all__ = [
     "CALIBRATION_REPEATS",
@@ -59,7 +60,7 @@ def roc_auc(labels: npt.NDArray[np.int8], scores: FloatMatrix) -> float:
     negatives = labels.shape[0] - positives
     if positives == 0 or negatives == 0:
         return float("nan")
-    ranks = rankdata(scores)
+    ranks = average_ranks(np.asarray(scores, dtype=np.float64).reshape(-1))
     rank_sum = float(ranks[labels == 1].sum())
     return float((rank_sum - positives * (positives + 1) / 2) / (positives * negatives))
 

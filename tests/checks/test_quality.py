@@ -449,7 +449,7 @@ def test_average_ranks_equal_scipy(values: list[float]) -> None:
     from scipy.stats import rankdata
 
     array = np.array(values, dtype=float)
-    assert np.allclose(quality_metrics._average_ranks(array), rankdata(array), atol=0)
+    assert np.allclose(quality_metrics.average_ranks(array), rankdata(array), atol=0)
 
 
 def test_quality_sli_rows_id_dtypes_differ() -> None:
