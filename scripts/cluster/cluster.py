@@ -144,7 +144,9 @@ def _spawn(command: list[str], *, cwd: Path, env: dict[str, str], log: Path) -> 
     return process.pid
 
 
-def _instance_yaml(pg_port: int, shared: Path, max_concurrent_runs: int) -> dict[str, Any]:
+def _instance_yaml(
+    pg_port: int, shared: Path, max_concurrent_runs: int, max_run_seconds: int
+) -> dict[str, Any]:
     """dagster.yaml of every machine: Postgres storage, the run queue, run retries."""
     return {
         "telemetry": {"enabled": False},
@@ -181,7 +183,14 @@ def _instance_yaml(pg_port: int, shared: Path, max_concurrent_runs: int) -> dict
         # engine error) is run again from its failed steps; a breach (an asset failure)
         # is data and is not.
         "run_retries": {"enabled": True, "max_retries": 2, "retry_on_asset_or_op_failure": False},
-        "run_monitoring": {"enabled": True, "poll_interval_seconds": 5},
+        # A run longer than max_run_seconds is failed (then retried, above): Celery's
+        # Redis transport can drop a step's message that a worker had just popped when
+        # its connection to the broker breaks, and the run would wait for it forever.
+        "run_monitoring": {
+            "enabled": True,
+            "poll_interval_seconds": 5,
+            "max_runtime_seconds": max_run_seconds,
+        },
         "local_artifact_storage": {
             "module": "dagster._core.storage.root",
             "class": "LocalArtifactStorage",
@@ -232,7 +241,10 @@ def _prepare_machine(state: dict[str, Any], name: str, *, now: str) -> tuple[Pat
     home = Path(state["dir"]) / name
     (home / "tmp").mkdir(parents=True, exist_ok=True)
     instance = _instance_yaml(
-        state["postgres"]["port"], Path(state["shared"]), state["max_concurrent_runs"]
+        state["postgres"]["port"],
+        Path(state["shared"]),
+        state["max_concurrent_runs"],
+        state["max_run_seconds"],
     )
     (home / "dagster.yaml").write_text(yaml.safe_dump(instance, sort_keys=False), "utf-8")
     env = _machine_env(state, home, now=now)
@@ -279,7 +291,13 @@ def _wait_for_workers(state: dict[str, Any], count: int) -> None:
 
 
 def up(
-    directory: Path, *, workers: int, now: str, visibility_timeout_s: int, wait_ready: bool = True
+    directory: Path,
+    *,
+    workers: int,
+    now: str,
+    visibility_timeout_s: int,
+    max_run_seconds: int = 3600,
+    wait_ready: bool = True,
 ) -> dict[str, Any]:
     """Start every server and process; with ``wait_ready`` return once the workers answer
     and the daemon beats (without, runs submitted meanwhile wait in the queue)."""
@@ -294,6 +312,7 @@ def up(
         "config": str(REPO / "data" / "samples" / "contracts"),
         "now": now,
         "visibility_timeout_s": visibility_timeout_s,
+        "max_run_seconds": max_run_seconds,
         "max_concurrent_runs": 4,
         "workers": [],
     }
@@ -539,6 +558,12 @@ def main(argv: list[str] | None = None) -> int:
             sub.add_argument("--now", default="", help="DATASRE_NOW of every machine")
             sub.add_argument("--visibility-timeout", type=int, default=3600)
             sub.add_argument(
+                "--max-run-seconds",
+                type=int,
+                default=3600,
+                help="a run still going after this long is failed, then retried",
+            )
+            sub.add_argument(
                 "--no-wait", action="store_true", help="return before the workers answer"
             )
         if name == "backfill":
@@ -564,6 +589,7 @@ def main(argv: list[str] | None = None) -> int:
                 workers=args.workers,
                 now=args.now,
                 visibility_timeout_s=args.visibility_timeout,
+                max_run_seconds=args.max_run_seconds,
                 wait_ready=not args.no_wait,
             )
         except BaseException:

@@ -41,6 +41,11 @@ FIRST, LAST = "2026-11-01", "2026-11-14"
 VISIBILITY_TIMEOUT_S = 60
 #: Seconds the broker stays down when the test restarts it mid-backfill.
 BROKER_DOWN_S = 5.0
+#: Seconds after which a run is failed and retried: a step message the broker restart
+#: loses (Celery's Redis transport can drop one a worker had just popped) would otherwise
+#: leave its run waiting forever (seen twice in a row on 2026-12-01). Runs here took 3-25 s,
+#: 70 s for the one whose step waited out the dead worker's visibility timeout.
+MAX_RUN_SECONDS = 300
 KEY = ["model", "model_version", "partition", "track", "category", "sli", "feature", "slice"]
 _TASK = re.compile(r"Task execute_plan\[([0-9a-f-]+)\] (received|succeeded|failed|raised)")
 
@@ -136,7 +141,8 @@ def test_a_celery_backfill_equals_the_sequential_run_despite_a_dead_worker_and_b
     directory = tmp_path / "cluster"
     try:
         _cluster("up", "--dir", str(directory), "--workers", "3", "--now", NOW,
-                 "--visibility-timeout", str(VISIBILITY_TIMEOUT_S), "--no-wait")  # fmt: skip
+                 "--visibility-timeout", str(VISIBILITY_TIMEOUT_S),
+                 "--max-run-seconds", str(MAX_RUN_SECONDS), "--no-wait")  # fmt: skip
         _cluster("backfill", "--dir", str(directory), FIRST, LAST)
         victim, killed = _kill_a_worker_mid_step(directory)
         finished_before = _restart_the_broker(directory)
