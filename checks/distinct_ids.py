@@ -12,7 +12,7 @@ Only snapshots of up to :data:`CHECK_MAX_ROWS` rows are checked (their hashes so
 memory, 8 bytes a row: ~0.13 s at 5M rows). A larger day is bucketed on disk by the quality
 asset, and proving its ids distinct in bounded memory takes two passes over the ids
 (:class:`checks.hash_repeats.HashRepeats`): at 100M rows 27 s for labels and features,
-more than the ~16 s of de-duplication it could save, so it is de-duplicated unchecked.
+more than the ~18 s of de-duplication it could save, so it is de-duplicated unchecked.
 """
 
 from __future__ import annotations
