@@ -8,8 +8,9 @@ of a snapshot's ids are all distinct its ids are too, and skipping the de-duplic
 changes nothing; a repeat (or a rare hash collision, or two null ids) only means the
 de-duplication runs.
 
-Only snapshots of up to :data:`CHECK_MAX_ROWS` rows are checked (their hashes sorted in
-memory, 8 bytes a row: ~0.13 s at 5M rows). A larger day is bucketed on disk by the quality
+Only snapshots of up to :data:`CHECK_MAX_ROWS` rows are checked, in one pass:
+:class:`checks.hash_repeats.HashRepeats` keeps that many hashes and sorts them (8 bytes a
+row: ~0.13 s at 5M rows). A larger day is bucketed on disk by the quality
 asset, and proving its ids distinct in bounded memory takes two passes over the ids
 (:class:`checks.hash_repeats.HashRepeats`): at 100M rows 27 s for labels and features,
 more than the ~18 s of de-duplication it could save, so it is de-duplicated unchecked.
@@ -19,13 +20,14 @@ from __future__ import annotations
 
 from typing import Final
 
-import numpy as np
 import polars as pl
+
+from checks.hash_repeats import KEEP_MAX_ROWS, HashRepeats
 
 __all__ = ["CHECK_MAX_ROWS", "ids_are_distinct"]
 
-#: Largest snapshot whose ids are checked (8 bytes a row: 64 MiB).
-CHECK_MAX_ROWS: Final = 8 * 1024 * 1024
+#: Largest snapshot whose ids are checked: as many hashes as HashRepeats keeps (64 MiB).
+CHECK_MAX_ROWS: Final = KEEP_MAX_ROWS
 _HASH: Final = "__id_hash"
 #: Any fixed seed: only equality of hashes within one snapshot matters.
 _SEED: Final[int] = 0xD157
@@ -41,5 +43,6 @@ def ids_are_distinct(
     if n_rows > max_rows:
         return False
     hashes = snapshot.select(pl.col(id_column).cast(pl.String).hash(_SEED).alias(_HASH))
-    ordered = np.sort(hashes.collect(engine="streaming").get_column(_HASH).to_numpy())
-    return not bool(np.any(ordered[1:] == ordered[:-1]))
+    repeats = HashRepeats(n_rows, keep_max_rows=max_rows)  # kept: one pass, no bitmaps
+    repeats.add(hashes.collect(engine="streaming").get_column(_HASH).to_numpy())
+    return repeats.n_distinct() == n_rows
