@@ -43,7 +43,7 @@ Definitions (each equal to the named scikit-learn function to 1e-9, see the test
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from typing import Final
 
 import numpy as np
@@ -356,16 +356,8 @@ class NdcgParts:
     overflowed: int = 0
 
     def __add__(self, other: NdcgParts) -> NdcgParts:
-        return NdcgParts(
-            self.rows + other.rows,
-            self.non_finite + other.non_finite,
-            self.negative + other.negative,
-            self.queries + other.queries,
-            self.query_rows + other.query_rows,
-            self.single + other.single,
-            self.ndcg_sum + other.ndcg_sum,
-            self.overflowed + other.overflowed,
-        )
+        """Field by field: the parts of the two sets of queries together."""
+        return NdcgParts(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
 
 
 def ndcg_parts(

@@ -76,18 +76,31 @@ def query_bucket_of(count: int, dtype: pl.DataType) -> pl.Expr:
     return query.cast(pl.String).hash(_QUERY_SEED) % count
 
 
+#: Each :class:`~checks.quality_metrics.NdcgParts` field's table column (``rows`` is
+#: :data:`~checks.quality_tables.COUNT`); ``ndcg_sum`` is the one float. A field missing
+#: here fails ``NdcgParts(**...)`` in :func:`ndcg_sums`.
+_COLUMN_OF_FIELD: Final = {
+    "rows": COUNT,
+    "non_finite": NON_FINITE,
+    "negative": NEGATIVE,
+    "queries": QUERIES,
+    "query_rows": QUERY_ROWS,
+    "single": SINGLE,
+    "ndcg_sum": NDCG_SUM,
+    "overflowed": OVERFLOWED,
+}
+
+
 def _table(parts: Mapping[str | None, NdcgParts], grouping: str | None) -> pl.DataFrame:
     """One table row per slice value (none: one row) with the parts as sum columns."""
     values = list(parts.values())
-    columns: dict[str, pl.Series] = {
-        COUNT: pl.Series(COUNT, [p.rows for p in values], dtype=pl.Int64),
-        NDCG_SUM: pl.Series(NDCG_SUM, [p.ndcg_sum for p in values], dtype=pl.Float64),
-        QUERIES: pl.Series(QUERIES, [p.queries for p in values], dtype=pl.Int64),
-        QUERY_ROWS: pl.Series(QUERY_ROWS, [p.query_rows for p in values], dtype=pl.Int64),
-        SINGLE: pl.Series(SINGLE, [p.single for p in values], dtype=pl.Int64),
-        NON_FINITE: pl.Series(NON_FINITE, [p.non_finite for p in values], dtype=pl.Int64),
-        NEGATIVE: pl.Series(NEGATIVE, [p.negative for p in values], dtype=pl.Int64),
-        OVERFLOWED: pl.Series(OVERFLOWED, [p.overflowed for p in values], dtype=pl.Int64),
+    columns = {
+        column: pl.Series(
+            column,
+            [getattr(p, field) for p in values],
+            dtype=pl.Float64 if field == "ndcg_sum" else pl.Int64,
+        )
+        for field, column in _COLUMN_OF_FIELD.items()
     }
     if grouping is None:
         return pl.DataFrame(columns)
@@ -121,9 +134,8 @@ def ranking_tables(rows: pl.DataFrame, groupings: Sequence[str], k: int) -> Coun
     return tables
 
 
-#: The sum columns in :class:`~checks.quality_metrics.NdcgParts`' field order (after
-#: ``rows``, which is :data:`~checks.quality_tables.COUNT`).
-_PART_COLUMNS: Final = (NON_FINITE, NEGATIVE, QUERIES, QUERY_ROWS, SINGLE, NDCG_SUM, OVERFLOWED)
+#: The sum columns :data:`RANKED` passes (every part but ``rows``, which comes as COUNT).
+_PART_COLUMNS: Final = tuple(c for f, c in _COLUMN_OF_FIELD.items() if f != "rows")
 
 
 def ndcg_sums(*columns: npt.ArrayLike) -> MetricResult:
@@ -131,12 +143,10 @@ def ndcg_sums(*columns: npt.ArrayLike) -> MetricResult:
     :func:`checks.quality_metrics.ndcg_result` of their summed parts. ``columns``: the
     arrays of :data:`RANKED`'s columns, then :data:`~checks.quality_tables.COUNT`."""
     *sums, count = (np.asarray(column).sum() for column in columns)
-    non_finite, negative, queries, query_rows, single, ndcg_sum, overflowed = sums
-    parts = NdcgParts(
-        int(count), int(non_finite), int(negative), int(queries), int(query_rows), int(single),
-        float(ndcg_sum), int(overflowed),
-    )  # fmt: skip
-    return ndcg_result(parts)
+    named = dict(zip((f for f in _COLUMN_OF_FIELD if f != "rows"), sums, strict=True))
+    ndcg_sum = float(named.pop("ndcg_sum"))
+    counts = {f: int(v) for f, v in named.items()}
+    return ndcg_result(NdcgParts(rows=int(count), ndcg_sum=ndcg_sum, **counts))
 
 
 #: NDCG's kernel on a ranking table: metric -> (columns, kernel); the kernel also
