@@ -408,10 +408,18 @@ def _count_day(
         return first, {}
     if ranked and not all(c in first.frame.columns for c in RANKED_ROW_COLUMNS):
         return first, {}  # no NDCG to compute (_unmeasurable_rows says why)
-    if ranked and queries is not None:
-        queries.add(usable_rows(first.frame, RANKED_ROW_COLUMNS))
-    else:
-        tables = tables_of(first.frame)
+    regroup = queries if ranked else None
+    tables: CountTables = {}
+
+    def take(frame: pl.DataFrame) -> None:
+        """One bucket's reduced rows: regrouped by query, or merged into the tables."""
+        nonlocal tables
+        if regroup is not None:
+            regroup.add(usable_rows(frame, RANKED_ROW_COLUMNS))
+        else:
+            tables = merge_tables(tables, tables_of(frame))
+
+    take(first.frame)
     for index in range(1, buckets):
         if split is not None:
             more_snapshots, bucket = split(index), WHOLE_DAY
@@ -425,15 +433,10 @@ def _count_day(
             reduce=reduce,
             distinct_ids=distinct,
         )
-        if ranked and queries is not None:
-            queries.add(usable_rows(more.frame, RANKED_ROW_COLUMNS))
-        else:
-            tables = merge_tables(tables, tables_of(more.frame))
-    if ranked and queries is not None:
-        regrouped = [tables_of(rows) for rows in queries.buckets()]
-        tables = regrouped[0]
-        for more_tables in regrouped[1:]:
-            tables = merge_tables(tables, more_tables)
+        take(more.frame)
+    if regroup is not None:
+        for rows in regroup.buckets():
+            tables = merge_tables(tables, tables_of(rows))
     return first, tables
 
 

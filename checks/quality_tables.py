@@ -111,7 +111,9 @@ def count_tables(finest: pl.DataFrame, groupings: Sequence[str]) -> CountTables:
 
 def merge_tables(left: CountTables, right: CountTables) -> CountTables:
     """Two buckets' tables as one: counts and sums of equal keys added (null and NaN keys
-    too)."""
+    too); ``right`` itself when ``left`` is empty (no bucket merged yet)."""
+    if not left:
+        return right
     merged: CountTables = {}
     for grouping, table in left.items():
         keys = [name for name in table.columns if not _summed(name)]
