@@ -58,6 +58,7 @@ __all__ = [
     "STATUS_OK",
     "MetricResult",
     "NdcgParts",
+    "RankedRows",
     "accuracy",
     "average_ranks",
     "calibration_error",
@@ -323,7 +324,7 @@ def mape(y_true: npt.ArrayLike, y_pred: npt.ArrayLike) -> MetricResult:
 
 
 def _by_query_then_descending(
-    query: npt.NDArray[np.intp], values: FloatArray
+    query: npt.NDArray[np.integer], values: FloatArray
 ) -> npt.NDArray[np.intp]:
     """Row order by query, then value descending: ``numpy.lexsort((-values, query))`` up to
     the order of equal pairs (which NDCG does not see), ~3x faster (polars sorts on every
@@ -360,63 +361,116 @@ class NdcgParts:
         return NdcgParts(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
 
 
-def ndcg_parts(
-    relevance: npt.ArrayLike, score: npt.ArrayLike, groups: npt.ArrayLike, *, k: int = 10
-) -> NdcgParts:
-    """The sums :func:`ndcg` averages (see :class:`NdcgParts`), computed over all queries
-    at once.
+class RankedRows:
+    """Ranking rows sorted once by (query, score descending) and by (query, relevance
+    descending), scored as a whole (:meth:`parts`) or per label (:meth:`parts_by`: a
+    slice's rows, each query scored on its rows in the slice).
+
+    Why one sort: a label's rows, taken in the order of the sort of all rows, are already
+    in their own sorted order (a subsequence of a sorted sequence is sorted), so every
+    slice value is scored from the same two sorts instead of sorting its rows again.
 
     Rows are sorted by (query, score descending); a row at 0-based position ``i`` in its
     query has discount ``1 / log2(i + 2)`` if ``i < k`` else 0. A run of tied scores gets
     the mean relevance of the run times the sum of the run's discounts (McSherry & Najork
-    2008, what ``ndcg_score`` does). The ideal DCG sorts by relevance instead.
+    2008, what ``ndcg_score`` does). The ideal DCG sorts by relevance instead. A set of
+    rows holding a NaN or infinite relevance or score, or a negative relevance, is not
+    scored (:class:`NdcgParts`).
     """
-    rel, values = _floats(relevance), _floats(score)
-    query_keys = np.asarray(groups).reshape(-1)
-    n = rel.size
-    if n == 0:
-        return NdcgParts(0)
-    finite = np.isfinite(rel) & np.isfinite(values)
-    non_finite = int(n - np.count_nonzero(finite))
-    negative = int(np.count_nonzero(rel < 0.0))
-    if non_finite or negative:
-        return NdcgParts(n, non_finite, negative)
-    _, query = np.unique(query_keys, return_inverse=True)
-    query = query.reshape(-1)
-    sizes = np.bincount(query)
-    kept = sizes[query] >= 2
-    single = int(np.count_nonzero(sizes == 1))
-    if not np.any(kept):
-        return NdcgParts(n, single=single)
-    rel, values, query = rel[kept], values[kept], query[kept]
-    _, query = np.unique(query, return_inverse=True)
-    n_queries = int(query.max()) + 1
 
-    by_score = _by_query_then_descending(query, values)
-    q_sorted = query[by_score]
-    starts = np.concatenate(([0], np.cumsum(np.bincount(q_sorted, minlength=n_queries))[:-1]))
-    position = np.arange(q_sorted.size) - starts[q_sorted]
-    discount = np.where(position < k, 1.0 / np.log2(position + 2.0), 0.0)
+    def __init__(
+        self, relevance: npt.ArrayLike, score: npt.ArrayLike, groups: npt.ArrayLike, *, k: int
+    ) -> None:
+        self.k = k
+        self.relevance, self.score = _floats(relevance), _floats(score)
+        self.query = _query_keys(groups)
+        self.bad = ~(np.isfinite(self.relevance) & np.isfinite(self.score))
+        self.negative = self.relevance < 0.0
+        self.by_score = _by_query_then_descending(self.query, self.score)
+        self.by_relevance = _by_query_then_descending(self.query, self.relevance)
 
-    s_sorted, r_sorted = values[by_score], rel[by_score]
-    new_run = np.ones(q_sorted.size, dtype=np.bool_)
-    new_run[1:] = (q_sorted[1:] != q_sorted[:-1]) | (s_sorted[1:] != s_sorted[:-1])
-    run = np.cumsum(new_run) - 1
-    run_size = np.bincount(run)
-    # A relevance near 1e308 overflows the sums: counted below, not warned about.
-    with np.errstate(over="ignore", invalid="ignore"):
-        run_gain = np.bincount(run, weights=r_sorted) / run_size
-        run_discount = np.bincount(run, weights=discount)
-        run_query = q_sorted[new_run]
-        dcg = np.bincount(run_query, weights=run_gain * run_discount, minlength=n_queries)
-        # Same query order, same positions: only the order within each query changes.
-        by_relevance = _by_query_then_descending(query, rel)
-        ideal = np.bincount(q_sorted, weights=rel[by_relevance] * discount, minlength=n_queries)
-    overflowed = int(np.count_nonzero(~(np.isfinite(dcg) & np.isfinite(ideal))))
-    if overflowed:
-        return NdcgParts(n, overflowed=overflowed)
-    per_query = np.divide(dcg, ideal, out=np.zeros(n_queries), where=ideal > 0)
-    return NdcgParts(n, 0, 0, n_queries, int(rel.size), single, float(per_query.sum()))
+    def parts(self) -> NdcgParts:
+        """The sums of every row."""
+        return self._parts(self.by_score, self.by_relevance)
+
+    def parts_by(self, labels: npt.NDArray[np.integer], count: int) -> list[NdcgParts]:
+        """The sums of each label's rows, labels ``0 .. count-1`` (one per row)."""
+        codes = np.asarray(labels).reshape(-1)
+        # A stable sort by label keeps each label's rows in the order of the row sort.
+        by_score = self.by_score[np.argsort(codes[self.by_score], kind="stable")]
+        by_relevance = self.by_relevance[np.argsort(codes[self.by_relevance], kind="stable")]
+        bounds = np.concatenate(([0], np.cumsum(np.bincount(codes, minlength=count))))
+        return [
+            self._parts(by_score[a:b], by_relevance[a:b])
+            for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)
+        ]
+
+    def _parts(
+        self, by_score: npt.NDArray[np.intp], by_relevance: npt.NDArray[np.intp]
+    ) -> NdcgParts:
+        """The sums of the rows ``by_score`` lists sorted by (query, score descending), and
+        ``by_relevance`` the same rows by (query, relevance descending)."""
+        n = int(by_score.size)
+        if n == 0:
+            return NdcgParts(0)
+        non_finite = int(np.count_nonzero(self.bad[by_score]))
+        negative = int(np.count_nonzero(self.negative[by_score]))
+        if non_finite or negative:
+            return NdcgParts(n, non_finite, negative)
+        # Both orders hold each query's rows in the same positions (same queries, sorted).
+        query = _runs(self.query[by_score])
+        sizes = np.bincount(query)
+        single = int(np.count_nonzero(sizes == 1))
+        kept = sizes[query] >= 2
+        if not np.any(kept):
+            return NdcgParts(n, single=single)
+        query = _runs(query[kept])
+        n_queries = int(query[-1]) + 1
+        values, rel = self.score[by_score[kept]], self.relevance[by_score[kept]]
+        ideal_rel = self.relevance[by_relevance[kept]]
+
+        starts = np.concatenate(([0], np.cumsum(np.bincount(query, minlength=n_queries))[:-1]))
+        position = np.arange(query.size) - starts[query]
+        discount = np.where(position < self.k, 1.0 / np.log2(position + 2.0), 0.0)
+        new_run = np.ones(query.size, dtype=np.bool_)
+        new_run[1:] = (query[1:] != query[:-1]) | (values[1:] != values[:-1])
+        run = np.cumsum(new_run) - 1
+        run_size = np.bincount(run)
+        # A relevance near 1e308 overflows the sums: counted below, not warned about.
+        with np.errstate(over="ignore", invalid="ignore"):
+            run_gain = np.bincount(run, weights=rel) / run_size
+            run_discount = np.bincount(run, weights=discount)
+            dcg = np.bincount(query[new_run], weights=run_gain * run_discount, minlength=n_queries)
+            ideal = np.bincount(query, weights=ideal_rel * discount, minlength=n_queries)
+        overflowed = int(np.count_nonzero(~(np.isfinite(dcg) & np.isfinite(ideal))))
+        if overflowed:
+            return NdcgParts(n, overflowed=overflowed)
+        per_query = np.divide(dcg, ideal, out=np.zeros(n_queries), where=ideal > 0)
+        return NdcgParts(n, 0, 0, n_queries, int(query.size), single, float(per_query.sum()))
+
+
+def _query_keys(groups: npt.ArrayLike) -> npt.NDArray[np.integer]:
+    """Query keys polars sorts as numbers: integer queries as they are, any other kind
+    (text, floats: ``-0.0`` and ``0.0`` one query) as dense codes."""
+    keys = np.asarray(groups).reshape(-1)
+    if np.issubdtype(keys.dtype, np.integer):
+        return keys
+    return np.unique(keys, return_inverse=True)[1].reshape(-1)
+
+
+def _runs(sorted_keys: npt.NDArray[np.integer]) -> npt.NDArray[np.intp]:
+    """``0, 0, 1, 2, 2, ...``: the number of each row's run of equal keys (keys sorted)."""
+    starts = np.ones(sorted_keys.size, dtype=np.intp)
+    starts[1:] = sorted_keys[1:] != sorted_keys[:-1]
+    return np.cumsum(starts) - 1
+
+
+def ndcg_parts(
+    relevance: npt.ArrayLike, score: npt.ArrayLike, groups: npt.ArrayLike, *, k: int = 10
+) -> NdcgParts:
+    """The sums :func:`ndcg` averages (see :class:`NdcgParts`) of all the rows, computed
+    over all queries at once (:class:`RankedRows`)."""
+    return RankedRows(relevance, score, groups, k=k).parts()
 
 
 def ndcg_result(parts: NdcgParts) -> MetricResult:

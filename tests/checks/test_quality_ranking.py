@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from checks import quality
 from checks.contract import Contract
 from checks.quality_join import GROUP
-from checks.quality_metrics import ndcg, ndcg_parts, ndcg_result
+from checks.quality_metrics import RankedRows, ndcg, ndcg_parts, ndcg_result
 from checks.quality_ranking import query_bucket_of
 from tests.checks.test_quality_tables import assert_same_rows, contract
 
@@ -204,3 +204,63 @@ def test_parts_of_disjoint_queries_add_up_to_the_whole(
     assert np.isnan(whole.value) == np.isnan(added.value)
     if not np.isnan(whole.value):
         assert added.value == pytest.approx(whole.value, rel=1e-12, abs=1e-15)
+
+
+@st.composite
+def labelled_rows(draw: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Rows of a few queries with a label each (a slice value, not tied to the query);
+    ties, a NaN or infinite score, negative or huge relevance now and then."""
+    n = draw(st.integers(0, 60))
+    relevances = st.integers(0, 3) | st.sampled_from([-1.0, 1.5e308, np.nan])
+    rel = np.array(draw(st.lists(relevances, min_size=n, max_size=n)), dtype=float)
+    scores = st.integers(0, 5) | st.just(np.inf)
+    score = np.array(draw(st.lists(scores, min_size=n, max_size=n)), dtype=float)
+    group = np.array(draw(st.lists(st.integers(0, 8), min_size=n, max_size=n)), dtype=np.int64)
+    label = np.array(draw(st.lists(st.integers(0, 3), min_size=n, max_size=n)), dtype=np.uint16)
+    return rel, score, group, label
+
+
+@settings(max_examples=300, deadline=None)
+@given(labelled_rows(), st.integers(1, 5))
+def test_each_label_is_scored_as_its_own_rows(
+    case: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], k: int
+) -> None:
+    """RankedRows sorts all rows once; each label's parts equal those of its rows alone
+    (sorted on their own), and the whole equals ndcg_parts of every row."""
+    rel, score, group, label = case
+    ranked = RankedRows(rel, score, group, k=k)
+    assert ranked.parts() == ndcg_parts(rel, score, group, k=k)
+    by_label = ranked.parts_by(label, 4)
+    assert len(by_label) == 4
+    for value, got in enumerate(by_label):
+        mine = label == value
+        alone = ndcg_parts(rel[mine], score[mine], group[mine], k=k)
+        assert (got.rows, got.non_finite, got.negative, got.queries) == (
+            alone.rows,
+            alone.non_finite,
+            alone.negative,
+            alone.queries,
+        )
+        assert (got.query_rows, got.single, got.overflowed) == (
+            alone.query_rows,
+            alone.single,
+            alone.overflowed,
+        )
+        assert got.ndcg_sum == pytest.approx(alone.ndcg_sum, rel=1e-12, abs=1e-15)
+        if got.queries and not (got.non_finite or got.negative or got.overflowed):
+            expected = ndcg(rel[mine], score[mine], group[mine], k=k)
+            assert ndcg_result(got).value == pytest.approx(expected.value, rel=1e-12)
+
+
+def test_text_and_float_queries_are_grouped_by_value() -> None:
+    """A text query and a float query of -0.0 and 0.0 group as values, not as objects or
+    bit patterns: the same parts as integer codes of the same queries."""
+    rel = np.array([3.0, 1.0, 0.0, 2.0, 1.0, 0.0])
+    score = np.array([0.1, 0.9, 0.5, 0.3, 0.2, 0.8])
+    codes = np.array([0, 0, 1, 1, 1, 0])
+    text = np.array(["a", "a", "b", "b", "b", "a"], dtype=object)
+    floats = np.array([0.0, -0.0, 1.0, 1.0, 1.0, 0.0])
+    expected = ndcg_parts(rel, score, codes, k=2)
+    assert expected.queries == 2
+    assert ndcg_parts(rel, score, text, k=2) == expected
+    assert ndcg_parts(rel, score, floats, k=2) == expected
