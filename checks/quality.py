@@ -378,13 +378,23 @@ def _count_day(
     # An id bucket splits queries: a ranking day's buckets must be regrouped first.
     assert not ranked or queries is not None or buckets == 1
 
+    # The working columns a reduction reads; without one (a prediction column the contract
+    # names is absent) there is nothing to reduce, and _unmeasurable_rows says why.
+    needed = {
+        ModelType.RANKING: RANKED_ROW_COLUMNS,
+        ModelType.REGRESSION: (Y_NUM, P_NUM),
+    }.get(contract.type, ())
+    absent: list[str] = []  # of those, the ones the joined rows lack
+
     def reduce(joined: pl.LazyFrame) -> pl.LazyFrame:
         groupings[:] = _groupings(contract, joined)
         rows = working_columns(contract, joined)
+        present = rows.collect_schema()
+        absent[:] = [c for c in needed if c not in present]
+        if absent:
+            return rows.select(c for c in needed if c in present).head(0)
         if ranked:
-            present = rows.collect_schema()
-            kept = [c for c in RANKED_ROW_COLUMNS if c in present]
-            return rows.select(*kept, *groupings)
+            return rows.select(*RANKED_ROW_COLUMNS, *groupings)
         if contract.type == ModelType.REGRESSION:
             return finest_sums(rows, [pl.col(c).cast(pl.String) for c in groupings])
         return finest_counts(rows, groupings)
@@ -406,8 +416,8 @@ def _count_day(
     )
     if first.missing.keys() & {"__target", contract.sources.id_column}:
         return first, {}
-    if ranked and not all(c in first.frame.columns for c in RANKED_ROW_COLUMNS):
-        return first, {}  # no NDCG to compute (_unmeasurable_rows says why)
+    if absent:
+        return first, {}  # nothing to score (_unmeasurable_rows says why)
     regroup = queries if ranked else None
     tables: CountTables = {}
 

@@ -86,3 +86,20 @@ def test_an_infinite_prediction_is_an_error_row_as_on_rows() -> None:
     assert_same_rows(got, expected)
     overall = got.filter(pl.col("slice").is_null())
     assert set(overall["status"]) == {"error"}
+
+
+@pytest.mark.parametrize("buckets", [1, 3])
+def test_an_absent_prediction_column_is_an_error_row_not_a_crash(buckets: int) -> None:
+    """The score the contract names is not in the predictions: every regression metric is
+    an error row saying so (a breach), as for classification and ranking; the step used
+    to stop on the missing working column and the day recorded no row at all."""
+    c = regression_contract()
+    predictions, labels, features = regression_day(5)
+    rows = quality.quality_sli_rows(
+        c, predictions.drop("yhat"), labels, features=features, buckets=buckets
+    )
+    overall = rows.filter(pl.col("slice").is_null())
+    assert set(overall["sli"]) == {"rmse", "mae", "mape"}
+    assert set(overall["status"]) == {"error"}
+    assert overall["detail"].str.contains("yhat").all()
+    assert not overall.filter(pl.col("sli") == "rmse")["ok"][0]
