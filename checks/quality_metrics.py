@@ -112,8 +112,11 @@ def undefined(n_rows: int, status: str, detail: str) -> MetricResult:
 
 
 def no_rows(n_rows: int) -> MetricResult | None:
-    """Every kernel's result for no labelled rows (None when there are some)."""
-    return undefined(0, STATUS_INSUFFICIENT, "no labelled rows") if n_rows == 0 else None
+    """Every kernel's result when no row has both a label and a usable prediction (None
+    when some do): the labels may not have come yet, or the predictions are null or NaN."""
+    if n_rows:
+        return None
+    return undefined(0, STATUS_INSUFFICIENT, "no row with both a label and a prediction")
 
 
 def _floats(values: npt.ArrayLike) -> FloatArray:
