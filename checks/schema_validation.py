@@ -368,8 +368,11 @@ def schema_sli_rows(contract: Contract, report: SchemaReport) -> list[SliRow]:
 def prediction_schema_row(contract: Contract, predictions: pl.DataFrame | pl.LazyFrame) -> SliRow:
     """``schema_valid`` of the prediction log (``feature = "predictions"``): the id and every
     column the contract names are present, the id of an integer or string type, numeric
-    where a number is expected (score, latency, cost), text for the status. Needs only the
-    log's schema and row count (a parquet scan answers both from the files' footers)."""
+    where a number is expected (score, latency, cost), text for the status; and the model's
+    outputs (score, predicted label, query) not null (or NaN) on every row of a non-empty
+    log: such a column is as good as absent, and the quality metrics it feeds would only
+    say they had no row to score (no verdict), day after day. Reads the log's schema and
+    row count (a parquet scan answers both from the files' footers) and those columns."""
     lazy = predictions.lazy()
     schema = lazy.collect_schema()
     n_rows = int(lazy.select(pl.len()).collect().item())
@@ -391,6 +394,8 @@ def prediction_schema_row(contract: Contract, predictions: pl.DataFrame | pl.Laz
             problems.append(f"column {column}: expected a number, got {dtype}")
         elif kind == "text" and dtype not in (pl.String(), pl.Categorical()):
             problems.append(f"column {column}: expected text, got {dtype}")
+    outputs = [pc.score, pc.predicted_label, pc.ranking_group]
+    problems += _outputs_never_given(lazy, schema, outputs, n_rows)
     return slo_row(
         contract,
         "schema_valid",
@@ -401,6 +406,30 @@ def prediction_schema_row(contract: Contract, predictions: pl.DataFrame | pl.Laz
         objective=_objective(contract, "schema_valid", 1.0),
         detail="; ".join(problems) or None,
     )
+
+
+def _outputs_never_given(
+    lazy: pl.LazyFrame, schema: pl.Schema, columns: list[str | None], n_rows: int
+) -> list[str]:
+    """A problem for each of ``columns`` (those present) with no usable value on any of the
+    log's ``n_rows`` rows (none for an empty log): all null, or all NaN for a float."""
+    present = [c for c in dict.fromkeys(columns) if c is not None and c in schema]
+    if not present or not n_rows:
+        return []
+
+    def usable(column: str) -> pl.Expr:
+        value = pl.col(column)
+        kept = value.is_not_null()
+        if schema[column].is_float():
+            kept &= value.is_not_nan()
+        return kept.sum().alias(column)
+
+    counts = lazy.select(*map(usable, present)).collect().row(0, named=True)
+    return [
+        f"column {column}: every value is null" + (" or NaN" if schema[column].is_float() else "")
+        for column, count in counts.items()
+        if count == 0
+    ]
 
 
 def _objective(contract: Contract, sli: str, default: float) -> float:

@@ -202,3 +202,34 @@ def test_the_prediction_log_schema_names_missing_and_mistyped_columns(
     )
     assert (bad.value, bad.ok, bad.blocking) == (0.0, False, True)
     assert bad.detail == "column score: missing; column latency_ms: expected a number, got String"
+
+
+def test_a_model_output_with_no_value_on_any_row_fails_the_prediction_log_schema(
+    contract: Contract, clean: pl.DataFrame
+) -> None:
+    """A score or predicted label null (or NaN) on every row is as good as absent: the
+    quality metrics it feeds could only say they had no row to score, with no verdict."""
+    from checks.schema_validation import prediction_schema_row
+    from tests.fixtures import make_predictions
+
+    predictions = make_predictions(clean)
+    assert contract.predictions.predicted_label in predictions.columns
+    label = contract.predictions.predicted_label
+    no_labels = predictions.with_columns(pl.lit(None, dtype=predictions.schema[label]).alias(label))
+    row = prediction_schema_row(contract, no_labels)
+    assert (row.value, row.ok, row.blocking) == (0.0, False, True)
+    assert row.detail == f"column {label}: every value is null"
+    nan_scores = predictions.with_columns(pl.lit(float("nan")).alias("score"))
+    assert prediction_schema_row(contract, nan_scores).detail == (
+        "column score: every value is null or NaN"
+    )
+    # One usable value is enough (nulls on some rows are the completeness SLIs' business),
+    # and an empty log has nothing to judge here.
+    one_left = no_labels.with_columns(
+        pl.when(pl.int_range(pl.len()) == 0)
+        .then(predictions.get_column(label))
+        .otherwise(pl.col(label))
+        .alias(label)
+    )
+    assert prediction_schema_row(contract, one_left).value == 1.0
+    assert prediction_schema_row(contract, no_labels.head(0)).value == 1.0
