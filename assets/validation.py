@@ -125,7 +125,8 @@ def _features(contract: Contract, day: dt.date, as_of: dt.datetime) -> list[SliR
 
 def _predictions(contract: Contract, pattern: str, day: dt.date) -> list[SliRow]:
     """``ingest_ok`` and ``schema_valid`` of the prediction log (its schema and row count:
-    the footers say both; quality reads the values)."""
+    the footers say both; the model's output columns are read to see that they hold a
+    value; quality reads the rest)."""
 
     def measure(scan: pl.LazyFrame, _files: list[str]) -> tuple[int, list[SliRow]]:
         row = prediction_schema_row(contract, scan)
