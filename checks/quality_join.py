@@ -208,6 +208,38 @@ class JoinedDay:
 Reduce = Callable[[pl.LazyFrame], pl.LazyFrame]
 
 
+def _never_given(
+    contract: Contract, predictions: pl.LazyFrame, labels: pl.LazyFrame
+) -> dict[str, str]:
+    """The join's inputs that are present but hold no value on any row of a non-empty
+    snapshot (the labels' target, null or NaN; either file's ids), as :class:`JoinedDay`'s
+    ``missing`` says them: as good as absent. Without this every metric said it had no row
+    to score (no verdict), and a day of labels whose target was never filled in passed."""
+    id_column, target = contract.sources.id_column, contract.predictions.target
+    assert target is not None  # checked by join_day
+
+    def given(frame: pl.LazyFrame, column: str) -> pl.Expr:
+        value = pl.col(column)
+        kept = value.is_not_null()
+        if frame.collect_schema()[column].is_float():
+            kept &= value.is_not_nan()
+        return kept.sum().alias(column)
+
+    found: dict[str, str] = {}
+    for name, frame, columns in (
+        ("labels", labels, (target, id_column)),
+        ("predictions", predictions, (id_column,)),
+    ):
+        counts = frame.select(pl.len(), *(given(frame, c) for c in dict.fromkeys(columns)))
+        rows, *given_counts = counts.collect().row(0)
+        for column, count in zip(dict.fromkeys(columns), given_counts, strict=True):
+            if rows and not count:
+                key = "__target" if column == target and name == "labels" else column
+                what = "target" if key == "__target" else "id"
+                found.setdefault(key, f"{what} column {column!r} of {name} is null on every row")
+    return found
+
+
 def join_day(
     contract: Contract,
     predictions: Snapshot,
@@ -247,6 +279,8 @@ def join_day(
             )
     if pc.target is None or pc.target not in l_schema:
         missing["__target"] = f"target column {pc.target!r} missing from labels"
+    if not missing and with_universes:
+        missing.update(_never_given(contract, predictions, labels))
     if missing:
         return JoinedDay(pl.DataFrame(), {}, missing)
     # Reduced to counts, the rows' order is immaterial: the joins need not keep it, and

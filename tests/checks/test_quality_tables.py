@@ -294,3 +294,30 @@ def test_counted_slices_and_fairness_equal_the_expanded_rows() -> None:
     fair = fairness.fairness_sli_rows(c, table, "country", y_true="y", y_pred="p", weight="n")
     fair_rows = fairness.fairness_sli_rows(c, rows, "country", y_true="y", y_pred="p")
     assert_same_rows(sli_frame(fair), sli_frame(fair_rows))
+
+
+@pytest.mark.parametrize("buckets", [1, 3])
+def test_a_target_or_id_never_given_is_an_error_row_not_insufficient_data(buckets: int) -> None:
+    """Labels whose target is null on every row, or a file whose ids are, are as good as
+    absent: every metric is an error row saying so (a breach), as for an absent column,
+    not insufficient_data (no verdict) day after day."""
+    c = contract()
+    predictions, labels, features = random_day(8, n=300)
+
+    def rows(p: pl.DataFrame, lab: pl.DataFrame) -> pl.DataFrame:
+        return quality.quality_sli_rows(c, p, lab, features=features, buckets=buckets)
+
+    no_target = rows(predictions, labels.with_columns(pl.lit(None, dtype=pl.Int64).alias("label")))
+    overall = no_target.filter(pl.col("slice").is_null(), pl.col("category") == "quality")
+    assert set(overall["status"]) == {"error"} and not overall["ok"].any()
+    assert (
+        overall["detail"].str.contains("target column 'label' of labels is null on every row").all()
+    )
+    no_ids = rows(predictions.with_columns(pl.lit(None, dtype=pl.String).alias("id")), labels)
+    assert set(no_ids["status"]) == {"error"}
+    assert no_ids["detail"].str.contains("id column 'id' of predictions is null on every row").all()
+    # One labelled row is a (tiny) day to score, not a missing column.
+    one = labels.with_columns(
+        pl.when(pl.int_range(pl.len()) == 0).then(pl.col("label")).otherwise(None).alias("label")
+    )
+    assert "error" not in set(rows(predictions, one).filter(pl.col("sli") == "accuracy")["status"])
