@@ -16,6 +16,7 @@ import polars as pl
 
 from checks.contract import Contract, ModelType
 from checks.ids import ID_TYPES, is_id_dtype
+from checks.slices import usable
 
 __all__ = [
     "DECISION_THRESHOLD",
@@ -219,11 +220,7 @@ def _never_given(
     assert target is not None  # checked by join_day
 
     def given(frame: pl.LazyFrame, column: str) -> pl.Expr:
-        value = pl.col(column)
-        kept = value.is_not_null()
-        if frame.collect_schema()[column].is_float():
-            kept &= value.is_not_nan()
-        return kept.sum().alias(column)
+        return usable(column, frame.collect_schema()[column]).sum().alias(column)
 
     found: dict[str, str] = {}
     for name, frame, columns in (

@@ -37,6 +37,7 @@ from checks.schemas import (
     row_checks,
 )
 from checks.sli import SliRow, slo_row
+from checks.slices import usable
 
 __all__ = [
     "ColumnFailure",
@@ -417,14 +418,8 @@ def _outputs_never_given(
     if not present or not n_rows:
         return []
 
-    def usable(column: str) -> pl.Expr:
-        value = pl.col(column)
-        kept = value.is_not_null()
-        if schema[column].is_float():
-            kept &= value.is_not_nan()
-        return kept.sum().alias(column)
-
-    counts = lazy.select(*map(usable, present)).collect().row(0, named=True)
+    given = (usable(c, schema[c]).sum().alias(c) for c in present)
+    counts = lazy.select(*given).collect().row(0, named=True)
     return [
         f"column {column}: every value is null" + (" or NaN" if schema[column].is_float() else "")
         for column, count in counts.items()

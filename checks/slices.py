@@ -51,6 +51,7 @@ __all__ = [
     "slice_label",
     "slice_metric",
     "slice_sli_rows",
+    "usable",
     "usable_rows",
     "worst_slices",
 ]
@@ -124,14 +125,16 @@ def usable_rows(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
     Why: a prediction without a label (or a score) cannot be scored; docs/design.md drops nulls
     and NaN before any statistic and counts them elsewhere (completeness SLIs).
     """
-    conditions: list[pl.Expr] = []
-    for name in columns:
-        conditions.append(pl.col(name).is_not_null())
-        if frame.schema[name].is_float():
-            conditions.append(pl.col(name).is_not_nan())
-    if not conditions:
+    if not columns:
         return frame
-    return frame.filter(pl.all_horizontal(conditions))
+    return frame.filter(pl.all_horizontal(usable(c, frame.schema[c]) for c in columns))
+
+
+def usable(column: str, dtype: pl.DataType) -> pl.Expr:
+    """True where ``column`` (of type ``dtype``) holds a value: not null, and for a float
+    not NaN."""
+    kept = pl.col(column).is_not_null()
+    return kept & pl.col(column).is_not_nan() if dtype.is_float() else kept
 
 
 def _arrays(frame: pl.DataFrame, columns: Sequence[str]) -> list[npt.NDArray[np.generic]]:
