@@ -16,7 +16,7 @@ import polars as pl
 
 from checks.contract import Contract, ModelType
 from checks.ids import ID_TYPES, is_id_dtype
-from checks.slices import usable
+from checks.slices import never_given
 
 __all__ = [
     "DECISION_THRESHOLD",
@@ -210,7 +210,11 @@ Reduce = Callable[[pl.LazyFrame], pl.LazyFrame]
 
 
 def _never_given(
-    contract: Contract, predictions: pl.LazyFrame, labels: pl.LazyFrame
+    contract: Contract,
+    predictions: pl.LazyFrame,
+    p_schema: pl.Schema,
+    labels: pl.LazyFrame,
+    l_schema: pl.Schema,
 ) -> dict[str, str]:
     """The join's inputs that are present but hold no value on any row of a non-empty
     snapshot (the labels' target, null or NaN; either file's ids), as :class:`JoinedDay`'s
@@ -218,22 +222,14 @@ def _never_given(
     to score (no verdict), and a day of labels whose target was never filled in passed."""
     id_column, target = contract.sources.id_column, contract.predictions.target
     assert target is not None  # checked by join_day
-
-    def given(frame: pl.LazyFrame, column: str) -> pl.Expr:
-        return usable(column, frame.collect_schema()[column]).sum().alias(column)
-
     found: dict[str, str] = {}
-    for name, frame, columns in (
-        ("labels", labels, (target, id_column)),
-        ("predictions", predictions, (id_column,)),
+    for name, frame, schema, columns in (
+        ("labels", labels, l_schema, [target, id_column]),
+        ("predictions", predictions, p_schema, [id_column]),
     ):
-        counts = frame.select(pl.len(), *(given(frame, c) for c in dict.fromkeys(columns)))
-        rows, *given_counts = counts.collect().row(0)
-        for column, count in zip(dict.fromkeys(columns), given_counts, strict=True):
-            if rows and not count:
-                key = "__target" if column == target and name == "labels" else column
-                what = "target" if key == "__target" else "id"
-                found.setdefault(key, f"{what} column {column!r} of {name} is null on every row")
+        for column in never_given(frame, schema, columns):
+            key, what = ("__target", "target") if column == target else (column, "id")
+            found.setdefault(key, f"{what} column {column!r} of {name} is null on every row")
     return found
 
 
@@ -277,7 +273,7 @@ def join_day(
     if pc.target is None or pc.target not in l_schema:
         missing["__target"] = f"target column {pc.target!r} missing from labels"
     if not missing and with_universes:
-        missing.update(_never_given(contract, predictions, labels))
+        missing.update(_never_given(contract, predictions, p_schema, labels, l_schema))
     if missing:
         return JoinedDay(pl.DataFrame(), {}, missing)
     # Reduced to counts, the rows' order is immaterial: the joins need not keep it, and

@@ -37,7 +37,7 @@ from checks.schemas import (
     row_checks,
 )
 from checks.sli import SliRow, slo_row
-from checks.slices import usable
+from checks.slices import never_given
 
 __all__ = [
     "ColumnFailure",
@@ -396,7 +396,7 @@ def prediction_schema_row(contract: Contract, predictions: pl.DataFrame | pl.Laz
         elif kind == "text" and dtype not in (pl.String(), pl.Categorical()):
             problems.append(f"column {column}: expected text, got {dtype}")
     outputs = [pc.score, pc.predicted_label, pc.ranking_group]
-    problems += _outputs_never_given(lazy, schema, outputs, n_rows)
+    problems += _outputs_never_given(lazy, schema, outputs)
     return slo_row(
         contract,
         "schema_valid",
@@ -410,20 +410,14 @@ def prediction_schema_row(contract: Contract, predictions: pl.DataFrame | pl.Laz
 
 
 def _outputs_never_given(
-    lazy: pl.LazyFrame, schema: pl.Schema, columns: list[str | None], n_rows: int
+    lazy: pl.LazyFrame, schema: pl.Schema, columns: list[str | None]
 ) -> list[str]:
-    """A problem for each of ``columns`` (those present) with no usable value on any of the
-    log's ``n_rows`` rows (none for an empty log): all null, or all NaN for a float."""
-    present = [c for c in dict.fromkeys(columns) if c is not None and c in schema]
-    if not present or not n_rows:
-        return []
-
-    given = (usable(c, schema[c]).sum().alias(c) for c in present)
-    counts = lazy.select(*given).collect().row(0, named=True)
+    """A problem for each of ``columns`` (those present) with no usable value on any row
+    of a non-empty log: all null, or all NaN for a float."""
+    present = [c for c in columns if c is not None and c in schema]
     return [
         f"column {column}: every value is null" + (" or NaN" if schema[column].is_float() else "")
-        for column, count in counts.items()
-        if count == 0
+        for column in (never_given(lazy, schema, present) if present else [])
     ]
 
 

@@ -48,6 +48,7 @@ __all__ = [
     "add_slice_q_values",
     "measure",
     "measurement_row",
+    "never_given",
     "slice_label",
     "slice_metric",
     "slice_sli_rows",
@@ -135,6 +136,16 @@ def usable(column: str, dtype: pl.DataType) -> pl.Expr:
     not NaN."""
     kept = pl.col(column).is_not_null()
     return kept & pl.col(column).is_not_nan() if dtype.is_float() else kept
+
+
+def never_given(frame: pl.LazyFrame, schema: pl.Schema, columns: Sequence[str]) -> list[str]:
+    """Those of ``columns`` that hold no value (:func:`usable`) on any row of ``frame``
+    (``schema`` its schema); none when ``frame`` has no rows. One collect for all of them."""
+    given = (usable(c, schema[c]).sum().alias(c) for c in dict.fromkeys(columns))
+    counts = frame.select(pl.len().alias("__rows"), *given).collect().row(0, named=True)
+    if not counts.pop("__rows"):
+        return []
+    return [column for column, count in counts.items() if not count]
 
 
 def _arrays(frame: pl.DataFrame, columns: Sequence[str]) -> list[npt.NDArray[np.generic]]:
