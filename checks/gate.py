@@ -16,8 +16,9 @@ have given then.
 2. ``evidence_fresh``: the newest partition with evidence (a run that read its inputs:
    status in :data:`EVIDENCE_RUN_STATUSES`) was evaluated within
    ``max_evidence_age_hours`` (default 36 h: a daily run plus a late morning) of ``now``;
-   and no partition's labels are overdue (``sources.max_label_delay_days`` after its
-   evaluation time).
+   the newest partition's newest run did not crash before recording anything
+   (``runs.status = 'crashed'``); and no partition's labels are overdue
+   (``sources.max_label_delay_days`` after its evaluation time).
 3. ``latest_run``: the newest partition of this version has no breach of a blocking SLO.
 4. ``model_budget``: no model-track SLO has exhausted its error budget (``checks.slo``),
    and every one has recent evidence (``no_evidence`` otherwise: a declared SLO without
@@ -47,8 +48,10 @@ from checks.contract import Contract
 from checks.error_budget import ErrorBudget, error_budgets
 from checks.freshness import scheduled_evaluation_time
 from checks.gate_checks import (
+    CRASHED_RUN_STATUS,
     budget_reasons,
     check_contract,
+    check_crashed_run,
     check_evidence,
     check_labels,
     check_latest_run,
@@ -167,8 +170,12 @@ def decide(
 
     by_check: dict[CheckName, list[Reason]] = {name: [] for name in CheckName}
     by_check[CheckName.CONTRACT] = check_contract(contract, declared_definitions(contract))
-    labels = check_labels(my_runs, evaluated_at, defs, now=now, contract=contract)
+    # A crashed run recorded nothing: it says neither how many labels there were nor
+    # anything about the data, only that the newest validation did not happen.
+    recorded = my_runs.filter(pl.col("status") != CRASHED_RUN_STATUS) if my_runs.height else my_runs
+    labels = check_labels(recorded, evaluated_at, defs, now=now, contract=contract)
     by_check[CheckName.EVIDENCE_FRESH] = [
+        *check_crashed_run(my_runs, model=model, version=version, contract=contract),
         *check_evidence(
             my_runs,
             evaluated_at,

@@ -32,9 +32,11 @@ from checks.slo_catalog import SLO_CATALOG
 from checks.slo_evaluation import DayStatus, SloDefinition
 
 __all__ = [
+    "CRASHED_RUN_STATUS",
     "EVIDENCE_RUN_STATUSES",
     "budget_reasons",
     "check_contract",
+    "check_crashed_run",
     "check_evidence",
     "check_labels",
     "check_latest_run",
@@ -43,6 +45,9 @@ __all__ = [
 #: ``runs.status`` values of a run that read its inputs and recorded evidence (a breach is
 #: evidence too); ``failed`` (an input could not be read) is not.
 EVIDENCE_RUN_STATUSES: Final = ("succeeded", "breached")
+#: ``runs.status`` of a run whose job crashed before its writer ran: no SLI rows, the
+#: one-line error in ``runs.error`` (recorded by the CLI and the run-failure sensor).
+CRASHED_RUN_STATUS: Final = "crashed"
 
 
 def _reason(
@@ -160,6 +165,44 @@ def check_evidence(
             "the schedule and the snapshot sources)",
             runbook,
             days=(newest,),
+            evidence=(row,),
+        )
+    ]
+
+
+def check_crashed_run(
+    runs: pl.DataFrame, *, model: str, version: str, contract: Contract
+) -> list[Reason]:
+    """The newest partition's newest run crashed before it recorded evidence.
+
+    Why: the gate would otherwise judge the partition before it (or, for a re-run, the
+    partition's earlier rows) as if nothing had happened, for as long as that evidence is
+    young enough: a validation that is known to have failed is not evidence of health.
+    ``runs`` holds this version's runs of partitions evaluated by the decision time."""
+    if runs.height == 0:
+        return []
+    newest_day = str(runs["partition"].max())
+    newest = (
+        runs.filter(pl.col("partition") == newest_day)
+        .sort("finished_at", descending=True, nulls_last=True)
+        .row(0, named=True)
+    )
+    if newest["status"] != CRASHED_RUN_STATUS:
+        return []
+    row = {k: json_value(newest.get(k)) for k in ("run_id", "partition", "finished_at", "status")}
+    finished = newest["finished_at"]
+    when = f" at {finished.isoformat()}" if isinstance(finished, dt.datetime) else ""
+    return [
+        _reason(
+            "run_crashed",
+            CheckName.EVIDENCE_FRESH,
+            f"the newest run of {model} {version} (partition {newest_day}, run "
+            f"{newest['run_id']}) crashed{when} before it recorded any SLI: "
+            f"{newest['error'] or 'no error line recorded'}; fix the cause and re-run "
+            f"`datasre run --model {model} --partition {newest_day}` (--debug shows the "
+            "traceback)",
+            reason_runbook("run_crashed", None, contract),
+            days=(newest_day,),
             evidence=(row,),
         )
     ]

@@ -61,6 +61,7 @@ class IncidentClass(StrEnum):
     LATENCY = "latency"
     AVAILABILITY = "availability"
     COST_SPIKE = "cost_spike"
+    CRASHED_RUN = "crashed_run"
 
 
 #: Where the shipped runbooks are, relative to the repository root: one Markdown file per
@@ -120,6 +121,7 @@ _BY_REASON_CODE: Final[Mapping[str, IncidentClass]] = {
     "labels_overdue": IncidentClass.LABELS_OVERDUE,
     "evidence_missing": IncidentClass.MISSING_SNAPSHOT,
     "evidence_stale": IncidentClass.STALE_DATA,
+    "run_crashed": IncidentClass.CRASHED_RUN,
 }
 
 

@@ -24,6 +24,7 @@ from assets.sli_asset import build_sli_asset
 from assets.validation import VALIDATION_ASSET
 from assets.weighted_drift import WEIGHTED_DRIFT_ASSET
 from assets.writer import build_writer_asset
+from pipelines.crashed_runs import build_crash_sensor
 from pipelines.jobs import build_validation_job, executor_by_name
 from pipelines.schedules import build_schedules
 from pipelines.sensors import build_snapshot_sensor
@@ -61,7 +62,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         ],
         jobs=[job],
         schedules=build_schedules(contracts, job),
-        sensors=[build_snapshot_sensor(contracts, job)],
+        sensors=[build_snapshot_sensor(contracts, job), build_crash_sensor(job, settings)],
         resources={
             "datasre": DatasreConfig(
                 config_path=settings.config_path,

@@ -129,9 +129,11 @@ def execute_partition(
     stayed busy (:func:`~pipelines.pool_slots.wait_for_pool_slot`)."""
     from assets.partitions import partition_key
     from assets.writer import DUCKDB_POOL, KIND_TAG
+    from pipelines.crashed_runs import crash_line, record_crash
     from pipelines.pool_slots import PROCESS_TAG, process_identity, wait_for_pool_slot
 
     started = time.perf_counter()
+    started_at = dt.datetime.now(dt.UTC)
     instance = instance if instance is not None else current_instance()
     wait_for_pool_slot(instance, DUCKDB_POOL, settings.pool_wait_seconds)
     result = _job(settings).execute_in_process(
@@ -151,8 +153,24 @@ def execute_partition(
             model, day, summary.run_status, seconds, summary.error, summary=summary
         )
     store_error = _store_error(result)
-    message = store_error or _failure_message(result)
-    return PartitionOutcome(model, day, "error", seconds, message, store_error=store_error)
+    if store_error is not None:
+        return PartitionOutcome(model, day, "error", seconds, store_error, store_error=store_error)
+    message = crash_line(e for e in result.all_events if e.is_step_failure)
+    if summary is None:
+        # Nothing recorded: say so in ``runs``, or the gate reads the day before as current.
+        unrecorded = record_crash(
+            settings,
+            model,
+            day,
+            run_id=result.run_id,
+            started_at=started_at,
+            finished_at=dt.datetime.now(dt.UTC),
+            kind=kind,
+            error=message,
+        )
+        if unrecorded is not None:
+            message = f"{message} ({unrecorded})"
+    return PartitionOutcome(model, day, "error", seconds, message)
 
 
 def _interrupted(result: Any) -> bool:
@@ -201,18 +219,3 @@ def _store_error(result: Any) -> str | None:
             if value is not None:
                 return str(value.value)
     return None
-
-
-def _failure_message(result: Any) -> str:
-    """The first failed step and the first line of the error that caused it: Dagster
-    wraps a step's exception ('Error occurred while executing op ...'), so the line a
-    data SRE needs is the innermost cause's."""
-    for event in result.all_events:
-        if event.is_step_failure:
-            error = event.step_failure_data.error
-            if error is not None:
-                while error.cause is not None:
-                    error = error.cause
-                lines = str(error.message).strip().splitlines() or [str(error.cls_name)]
-                return f"step {event.step_key}: {lines[0]}"
-    return "job failed"

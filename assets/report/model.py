@@ -45,6 +45,7 @@ from checks.candidate_verdict import as_candidate_verdict, is_candidate_only
 from checks.contract import Contract
 from checks.freshness import scheduled_evaluation_time
 from checks.gate import decide
+from checks.gate_checks import CRASHED_RUN_STATUS
 from checks.gate_verdict import GateOptions, Verdict, Waiver
 from checks.profile import BaselineProfile, numeric_values
 from checks.runbooks import reason_runbook
@@ -67,6 +68,9 @@ __all__ = [
     "distribution_distance",
     "sli_series",
 ]
+
+#: ``runs.status`` values that mark their day as an incident on the report's charts.
+INCIDENT_RUN_STATUSES: Final = ("breached", "failed", CRASHED_RUN_STATUS)
 
 #: Features drawn besides the drifted ones: the most-moved by the drawn distance.
 TOP_FEATURES: Final = 5
@@ -473,7 +477,7 @@ def build_report(inputs: ReportInputs) -> Report:
         sorted(
             {
                 d
-                for d in runs.filter(pl.col("status").is_in(["breached", "failed"]))
+                for d in runs.filter(pl.col("status").is_in(INCIDENT_RUN_STATUSES))
                 .get_column("partition")
                 .str.to_date("%Y-%m-%d", strict=False)
                 .drop_nulls()

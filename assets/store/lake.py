@@ -121,11 +121,13 @@ def lake_view_statements(root: Path) -> list[str]:
         f"""create or replace view {SHAPE}.run_commits as
         select * from {SHAPE}.raw_runs
         qualify row_number() over (partition by run_id order by _commit desc) = 1""",
-        # The runs of each partition in finishing order, and which run replaced each.
+        # The runs of each partition in finishing order, and which run replaced each (a
+        # crashed run wrote no rows and replaces none).
         f"""create or replace view {SHAPE}.partition_runs as
         select run_id, _commit, model, model_version, partition, finished_at, started_at,
             lead(run_id) over w as replaced_by, lead(finished_at) over w as replaced_at
         from {SHAPE}.run_commits
+        where status <> 'crashed'
         window w as (
             partition by model, model_version, partition
             order by coalesce(finished_at, started_at), started_at, run_id

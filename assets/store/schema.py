@@ -70,9 +70,10 @@ TABLES: Final[tuple[str, ...]] = (
         started_at timestamp with time zone not null,
         finished_at timestamp with time zone,
         -- succeeded: no blocking SLO breached | breached: a blocking SLO breached (rows are
-        -- evidence; the Dagster run failed on its checks) | failed: input unreadable
+        -- evidence; the Dagster run failed on its checks) | failed: input unreadable |
+        -- crashed: the job failed before recording anything (no SLI rows)
         status varchar not null,
-        error varchar,                    -- one line, when status = failed
+        error varchar,                    -- one line, when status = failed or crashed
         kind varchar not null default 'scheduled',  -- scheduled | backfill | candidate | ...
         n_slis bigint,
         n_breaches bigint,
@@ -131,12 +132,14 @@ TABLES: Final[tuple[str, ...]] = (
 )
 
 VIEWS: Final[tuple[str, ...]] = (
-    # The newest recorded run of each model/version/partition, and its SLI rows.
+    # The newest recorded run of each model/version/partition, and its SLI rows; a crashed
+    # run recorded none, so the rows of the run before it stay the latest.
     """
     create or replace view sli_latest as
     with latest as (
         select run_id
         from runs
+        where status <> 'crashed'
         qualify row_number() over (
             partition by model, model_version, partition
             order by coalesce(finished_at, started_at) desc, started_at desc, run_id desc

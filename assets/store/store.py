@@ -32,6 +32,7 @@ from assets.store.integrity import (
     remember_verified,
 )
 from assets.store.schema import SCHEMA_VERSION, UPGRADE_TO_3
+from checks.gate_checks import CRASHED_RUN_STATUS, EVIDENCE_RUN_STATUSES
 from checks.sli import SLI_SCHEMA
 
 __all__ = [
@@ -44,7 +45,9 @@ __all__ = [
     "default_lock_timeout_s",
 ]
 
-RUN_STATUSES: Final = ("succeeded", "breached", "failed")
+#: ``succeeded`` / ``breached``: evidence recorded; ``failed``: an input was unreadable (its
+#: rows say which); ``crashed``: the job failed before its writer ran (no rows).
+RUN_STATUSES: Final = (*EVIDENCE_RUN_STATUSES, "failed", CRASHED_RUN_STATUS)
 
 #: Files are written in the storage format of DuckDB 1.5, so the DuckDB CLI data SREs
 #: install today (PyPI's ``duckdb-cli`` 1.5.x) and older Python clients can open them;
@@ -280,6 +283,45 @@ class SliStore:
             if before_commit is not None:
                 before_commit(con)
         return frame.height
+
+    def record_crashed_run(self, run: RunRecord) -> bool:
+        """Record a run whose job crashed before its writer ran: one ``runs`` row (status
+        ``crashed``, ``error`` its one line, no SLI rows), in one transaction. The
+        partition's rows from earlier runs stay in ``sli_results`` (``sli_latest`` skips a
+        crashed run); the gate blocks while it is the newest partition's newest run.
+
+        Nothing is written when ``run.run_id`` is already recorded: its writer committed
+        before a later step failed, and that record stands. Returns whether it wrote."""
+        if run.status != CRASHED_RUN_STATUS:
+            raise ValueError(
+                f"a crashed run's status is {CRASHED_RUN_STATUS!r}, not {run.status!r}"
+            )
+        # Asked first through the read path: a lake's transaction sees only its own rows.
+        if self.path.exists() and self.fetchall(
+            "select 1 from runs where run_id = ?", [run.run_id]
+        ):
+            return False
+        with self.transaction() as con:
+            inserted = _run(
+                con,
+                "insert into runs (run_id, model, model_version, partition, started_at, "
+                "finished_at, status, error, kind, n_slis, n_breaches, n_labels) "
+                "select ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, null "
+                "where not exists (select 1 from runs where run_id = ?) returning run_id",
+                [
+                    run.run_id,
+                    run.model,
+                    run.model_version,
+                    run.partition,
+                    run.started_at,
+                    run.finished_at,
+                    run.status,
+                    run.error,
+                    run.kind,
+                    run.run_id,
+                ],
+            )
+        return bool(inserted)
 
     # --- reads -----------------------------------------------------------------------
     def query(self, sql: str, parameters: Sequence[object] | None = None) -> pl.DataFrame:

@@ -227,3 +227,35 @@ def test_definitions_come_from_the_last_finished_run(tmp_path: Path) -> None:
                     slo_definitions=definitions.with_columns(target=pl.lit(0.5)))  # fmt: skip
     assert set(store.query("select target from slo_definitions")["target"]) != {0.5}
     assert (store.path / COMMITTED).is_dir()
+
+
+@pytest.mark.parametrize("backend", STORE_BACKENDS)
+def test_a_crashed_run_is_one_runs_row_that_leaves_the_days_rows_and_a_writers_record(
+    backend: str, tmp_path: Path
+) -> None:
+    store = open_store(tmp_path / "store", backend)
+    store.write_run(_run("r1", "2026-03-02"), _slis(0.1))
+    crashed = RunRecord(
+        run_id="r2",
+        model="toy",
+        model_version="1.0.0",
+        partition="2026-03-02",
+        started_at=FINISHED,
+        finished_at=FINISHED + dt.timedelta(minutes=1),
+        status="crashed",
+        error="step quality_slis: RuntimeError: boom",
+    )
+    assert store.record_crashed_run(crashed)
+    assert not store.record_crashed_run(crashed)  # once
+    # A run whose writer committed keeps its record.
+    assert not store.record_crashed_run(crashed.__class__(**{**crashed.__dict__, "run_id": "r1"}))
+    runs = store.query("select run_id, status, error, n_slis from runs order by run_id")
+    assert runs.rows() == [
+        ("r1", "succeeded", None, 3),
+        ("r2", "crashed", "step quality_slis: RuntimeError: boom", 0),
+    ]
+    latest = store.query("select distinct run_id from sli_latest")["run_id"].to_list()
+    assert latest == ["r1"]
+    assert store.query("select count(*) n from sli_history")["n"].item() == 0
+    with pytest.raises(ValueError, match="crashed"):
+        store.record_crashed_run(_run("r3", "2026-03-02"))

@@ -459,3 +459,43 @@ def test_a_contract_reason_without_incident_class_keeps_the_models_runbook() -> 
     verdict = decide(contract, history_frame(contract, 3), runs_frame(contract, FRESH), now=NOW)
     reason = next(r for r in verdict.reasons if r.code == "contract_no_infra_slo")
     assert reason.runbook == contract.runbook == "https://runbooks.example.com/toy"
+
+
+def _crashed_run(contract: Contract, day: int, finished: dt.datetime) -> pl.DataFrame:
+    crashed = runs_frame(contract, [finished], status="crashed", n_labels=None)
+    return crashed.with_columns(
+        run_id=pl.lit(f"crash-{day}"),
+        partition=pl.lit(_d(day).isoformat()),
+        error=pl.lit("step quality_slis: MemoryError"),
+    )
+
+
+def test_a_crashed_newest_day_blocks_though_the_day_before_is_fresh_evidence() -> None:
+    contract = gate_contract()
+    slis = history_frame(contract, 13)
+    good = _daily_runs(contract, 1, 13).with_columns(error=pl.lit(None, pl.String))
+    crash = _crashed_run(contract, 14, dt.datetime(2026, 11, 15, 7, 0, tzinfo=dt.UTC))
+    assert decide(contract, slis, good, now=NOW).ready  # day 13: 30 h old, within 36 h
+    verdict = decide(contract, slis, pl.concat([good, crash]), now=NOW)
+    assert not verdict.ready
+    assert _codes(verdict) == ["run_crashed"]  # the crash says no labels: not "overdue"
+    reason = verdict.reasons[0]
+    assert reason.check == CheckName.EVIDENCE_FRESH and reason.days == ("2026-11-14",)
+    assert "step quality_slis: MemoryError" in reason.message
+    assert reason.runbook is not None and reason.runbook.endswith("crashed_run.md")
+    # Not waivable: it is about the evidence, not one SLO.
+    waiver = Waiver(model=contract.model, slo="run_crashed", reason="x", expires=_d(20))
+    assert not decide(contract, slis, pl.concat([good, crash]), now=NOW, waivers=[waiver]).ready
+
+
+def test_a_crash_that_a_later_run_of_the_day_or_a_newer_day_followed_does_not_block() -> None:
+    contract = gate_contract()
+    slis = history_frame(contract, 14)
+    good = _daily_runs(contract, 1, 14).with_columns(error=pl.lit(None, pl.String))
+    before_the_rerun = _crashed_run(contract, 14, dt.datetime(2026, 11, 15, 6, 30, tzinfo=dt.UTC))
+    # A crashed restatement of day 10, whose labels were due by NOW: its record says
+    # nothing of the labels, so day 10's are not "overdue" either.
+    older_day = _crashed_run(contract, 10, dt.datetime(2026, 11, 14, 8, 0, tzinfo=dt.UTC))
+    for crash in (before_the_rerun, older_day):
+        verdict = decide(contract, slis, pl.concat([good, crash]), now=NOW)
+        assert verdict.ready and "run_crashed" not in _codes(verdict)

@@ -68,7 +68,7 @@ def test_asset_keys_and_check_names_are_stable(tmp_path: Path) -> None:
         "delivery_eta_daily",
         "fraud_detection_daily",
     ]
-    assert [s.name for s in loaded.sensors or []] == ["new_snapshot_sensor"]
+    assert [s.name for s in loaded.sensors or []] == ["new_snapshot_sensor", "crashed_run_sensor"]
 
 
 def test_a_schedule_tick_runs_yesterday_in_the_contract_timezone(tmp_path: Path) -> None:

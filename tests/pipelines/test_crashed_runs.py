@@ -1,0 +1,160 @@
+"""A run whose job crashes before its writer runs is recorded (``runs.status = 'crashed'``)
+by ``datasre run`` and by the run-failure sensor, and the gate blocks on it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import polars as pl
+import pytest
+
+import assets.quality
+from assets.partitions import partition_key
+from assets.store import SliStore
+from pipelines.cli import main
+from pipelines.crashed_runs import build_crash_sensor
+from pipelines.partition_run import QUIET_LOGS, _job
+from pipelines.settings import Settings
+from tests.fixtures import FIRST_DAY
+
+LAST_DAY = FIRST_DAY + dt.timedelta(days=2)
+#: After the toy's last day was evaluated, within the gate's 36 h of the day before it.
+AS_OF = "2026-03-05T06:00:00+00:00"
+
+
+def run_cli(contract: Path, db: Path, *args: str) -> int:
+    return main(["run", "--config", str(contract), "--db", str(db), "--quiet", *args])
+
+
+def gate(contract: Path, db: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, Any]:
+    capsys.readouterr()
+    code = main(
+        ["gate", "--model", "toy", "--config", str(contract), "--db", str(db),
+         "--as-of", AS_OF, "--format", "json"]
+    )  # fmt: skip
+    return code, json.loads(capsys.readouterr().out)
+
+
+def crash_quality(monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(*_: object, **__: object) -> pl.DataFrame:
+        raise RuntimeError("injected: quality step blew up\nsecond line of the message")
+
+    monkeypatch.setattr(assets.quality, "quality_slis", boom)
+
+
+def codes(verdict: Any) -> list[str]:
+    return [r["code"] for r in verdict["reasons"]]
+
+
+def test_a_crashed_newest_day_is_recorded_and_blocks_the_gate_until_a_rerun(
+    toy_contract_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    db = tmp_path / "s.duckdb"
+    for day in (FIRST_DAY, FIRST_DAY + dt.timedelta(days=1)):
+        assert run_cli(toy_contract_path, db, "--partition", day.isoformat()) == 0
+    code, verdict = gate(toy_contract_path, db, capsys)
+    assert code == 0, verdict["reasons"]  # the day before is young enough: ready
+
+    with monkeypatch.context() as patch:
+        crash_quality(patch)
+        assert run_cli(toy_contract_path, db, "--partition", LAST_DAY.isoformat()) != 0
+    err = capsys.readouterr().err
+    assert "injected: quality step blew up" in err and "second line" not in err
+
+    store = SliStore(db)
+    crashed = store.query("select * from runs where status = 'crashed'")
+    assert crashed.height == 1
+    row = crashed.row(0, named=True)
+    assert row["partition"] == LAST_DAY.isoformat()
+    assert row["error"] == "step quality_slis: RuntimeError: injected: quality step blew up"
+    assert (row["n_slis"], row["kind"]) == (0, "manual")
+    latest = store.query("select distinct partition from sli_latest order by 1")["partition"]
+    assert LAST_DAY.isoformat() not in latest.to_list()
+
+    code, verdict = gate(toy_contract_path, db, capsys)
+    assert code == 1 and "run_crashed" in codes(verdict)
+    reason = next(r for r in verdict["reasons"] if r["code"] == "run_crashed")
+    assert reason["check"] == "evidence_fresh" and reason["days"] == [LAST_DAY.isoformat()]
+    assert "injected: quality step blew up" in reason["message"]
+    assert f"--partition {LAST_DAY.isoformat()}" in reason["message"]
+    assert reason["runbook"].endswith("crashed_run.md")
+
+    assert run_cli(toy_contract_path, db, "--partition", LAST_DAY.isoformat()) == 0
+    code, verdict = gate(toy_contract_path, db, capsys)
+    assert code == 0 and "run_crashed" not in codes(verdict), verdict["reasons"]
+
+
+def test_a_crashed_rerun_keeps_the_days_earlier_rows_in_sli_latest(
+    toy_contract_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "s.duckdb"
+    assert run_cli(toy_contract_path, db, "--partition", FIRST_DAY.isoformat()) == 0
+    store = SliStore(db)
+    before = store.query("select run_id, count(*) n from sli_latest group by 1")
+    with monkeypatch.context() as patch:
+        crash_quality(patch)
+        assert run_cli(toy_contract_path, db, "--partition", FIRST_DAY.isoformat()) != 0
+    assert store.query("select run_id, count(*) n from sli_latest group by 1").equals(before)
+    assert store.query("select count(*) n from sli_history")["n"].item() == 0
+    assert store.query("select status from runs order by finished_at")["status"].to_list() == [
+        "succeeded",
+        "crashed",
+    ]
+
+
+def test_the_sensor_records_a_daemon_run_that_crashed_and_not_one_that_recorded(
+    toy_contract_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "s.duckdb"
+    settings = Settings.from_env(config_path=str(toy_contract_path), database=str(db))
+    instance = dg.DagsterInstance.ephemeral()
+    job = _job(settings)
+    sensor = build_crash_sensor(job, settings)
+
+    def run_and_sense(day: dt.date) -> dg.ExecuteInProcessResult:
+        result: dg.ExecuteInProcessResult = job.execute_in_process(
+            partition_key=partition_key("toy", day),
+            instance=instance,
+            raise_on_error=False,
+            tags={"datasre/kind": "scheduled"},
+            run_config=QUIET_LOGS,
+        )
+        assert not result.success
+        context = dg.build_run_status_sensor_context(
+            sensor_name=sensor.name,
+            dagster_event=result.get_run_failure_event(),
+            dagster_instance=instance,
+            dagster_run=result.dagster_run,
+        ).for_run_failure()
+        sensor(context)
+        return result
+
+    with monkeypatch.context() as patch:
+        crash_quality(patch)
+        crashed = run_and_sense(FIRST_DAY)
+    store = SliStore(db)
+    row = store.query("select * from runs").row(0, named=True)
+    assert (row["run_id"], row["status"], row["kind"]) == (
+        crashed.run_id,
+        "crashed",
+        "scheduled",
+    )
+    assert row["error"] == "step quality_slis: RuntimeError: injected: quality step blew up"
+    assert row["started_at"] <= row["finished_at"]
+
+    # A run that recorded its rows and then failed (here: on a blocking breach, as the
+    # writer ends a breached day) keeps its own record.
+    breach = toy_contract_path.parent.parent / "toy" / "features"
+    day = FIRST_DAY + dt.timedelta(days=1)
+    (breach / f"{day.isoformat()}.parquet").write_bytes(b"not parquet")
+    recorded = run_and_sense(day)
+    statuses = store.query("select run_id, status from runs order by finished_at")
+    assert statuses.row(1) == (recorded.run_id, "failed")
+    assert statuses.height == 2
