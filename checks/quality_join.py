@@ -317,6 +317,7 @@ def join_day(
     values: dict[str, pl.LazyFrame] = {}
     extra = [c for c in dict.fromkeys((*contract.slices, *contract.sensitive_attributes))]
     from_features: list[str] = []
+    sources: dict[str, str] = {}  # slice column -> the snapshot it is read from
     for column in extra:
         where = _find_column(column, f_schema, p_schema)
         if where is None:
@@ -325,6 +326,7 @@ def join_day(
             if column not in joined_columns:
                 from_features.append(column)
             values[column] = whole_features.select(pl.col(column).unique())
+            sources[column] = "features"
         else:
             if column not in joined_columns:
                 joined = joined.join(
@@ -335,6 +337,7 @@ def join_day(
                 )
                 joined_columns.add(column)
             values[column] = whole_predictions.select(pl.col(column).unique())
+            sources[column] = "predictions"
     feature_ids = f_schema.get(id_column) if f_schema is not None else None
     if features is not None and from_features and feature_ids and is_id_dtype(feature_ids):
         assert f_schema is not None
@@ -375,7 +378,41 @@ def join_day(
     frame = joined.collect(engine="streaming")
     distinct = pl.collect_all(list(values.values()), engine="streaming") if values else []
     universes = {name: part.to_series() for name, part in zip(names, distinct, strict=True)}
+    if with_universes:
+        unjoinable = (
+            bool(from_features)
+            and whole_features is not None
+            and f_schema is not None
+            and id_column in f_schema
+            and bool(never_given(whole_features, f_schema, [id_column]))
+        )
+        for name in list(universes):
+            unmeasured = _slice_never_given(
+                name, sources[name], universes[name], id_column, unjoinable
+            )
+            if unmeasured is not None:
+                missing[name] = unmeasured
+                del universes[name]
     return JoinedDay(frame, universes, missing, rows_schema)
+
+
+def _slice_never_given(
+    column: str, source: str, universe: pl.Series, id_column: str, feature_ids_never_given: bool
+) -> str | None:
+    """Why a slice or sensitive-attribute column, present, says nothing of any row, as
+    :class:`JoinedDay`'s ``missing`` says it; None when it does.
+
+    Why: a column null on every row made one ``<null>`` slice of every row, judged ok; a
+    features file whose ids are all null gave every joined row a null slice the same way.
+    Either way no slice was measured, which an absent column already says."""
+    if source == "features" and feature_ids_never_given:
+        return (
+            f"id column {id_column!r} of features is null on every row: "
+            f"its {column!r} values cannot be matched to predictions"
+        )
+    if never_given(universe.to_frame().lazy(), pl.Schema({column: universe.dtype}), [column]):
+        return f"column {column!r} of {source} is null on every row"
+    return None
 
 
 Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)

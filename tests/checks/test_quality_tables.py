@@ -321,3 +321,32 @@ def test_a_target_or_id_never_given_is_an_error_row_not_insufficient_data(bucket
         pl.when(pl.int_range(pl.len()) == 0).then(pl.col("label")).otherwise(None).alias("label")
     )
     assert "error" not in set(rows(predictions, one).filter(pl.col("sli") == "accuracy")["status"])
+
+
+@pytest.mark.parametrize("buckets", [1, 3])
+def test_a_slice_column_or_feature_ids_never_given_is_an_error_row_not_one_null_slice(
+    buckets: int,
+) -> None:
+    """A slice (and sensitive-attribute) column null on every row, or a features file whose
+    ids are, measures no slice: error rows saying so, as for an absent column. Before, every
+    row fell in one ``<null>`` slice, judged ok on the model-wide numbers."""
+    c = contract()
+    predictions, labels, features = random_day(9, n=300)
+
+    def sliced(f: pl.DataFrame) -> pl.DataFrame:
+        rows = quality.quality_sli_rows(c, predictions, labels, features=f, buckets=buckets)
+        return rows.filter(pl.col("slice").is_not_null() | (pl.col("category") == "fairness"))
+
+    no_country = sliced(features.with_columns(pl.lit(None, dtype=pl.String).alias("country")))
+    country = no_country.filter(pl.col("slice").str.starts_with("country") | (
+        pl.col("feature") == "country"
+    ))
+    assert country.height and set(country["status"]) == {"error"}
+    assert not country["ok"].any()
+    assert country["detail"].str.contains("column 'country' of features is null on every row").all()
+    gender = no_country.filter(pl.col("slice").str.starts_with("gender="))
+    assert set(gender["status"]) == {"ok"} and "gender=?" not in gender["slice"].to_list()
+
+    no_ids = sliced(features.with_columns(pl.lit(None, dtype=pl.String).alias("id")))
+    assert set(no_ids["status"]) == {"error"}, no_ids.select("sli", "slice", "status")
+    assert no_ids["detail"].str.contains("id column 'id' of features is null on every row").all()
