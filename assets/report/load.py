@@ -31,6 +31,7 @@ from assets.store.gate_store import GateStore
 from assets.weighted_drift import rank_day_drift
 from checks.contract import Contract
 from checks.errors import InputError
+from checks.gate_checks import CRASHED_RUN_STATUS
 from checks.profile import BaselineProfile
 
 __all__ = [
@@ -90,6 +91,17 @@ def _snapshot(
         return None
 
 
+def _crash_note(runs: pl.DataFrame, day: dt.date) -> str:
+    """``; its newest run crashed: <error>`` when ``day``'s newest run crashed, else ``""``."""
+    mine = runs.filter(pl.col("partition") == day.isoformat())
+    if mine.height == 0:
+        return ""
+    newest = mine.sort("finished_at", nulls_last=True).row(-1, named=True)
+    if newest["status"] != CRASHED_RUN_STATUS:
+        return ""
+    return f"; its newest run crashed: {newest['error']}"
+
+
 def load_inputs(request: ReportRequest) -> ReportInputs:
     """Read everything the report of ``request`` shows.
 
@@ -115,6 +127,7 @@ def load_inputs(request: ReportRequest) -> ReportInputs:
         raise InputError(
             f"--partition: {partition}: no SLI rows for {contract.model!r} {version!r} in "
             f"{request.database} (newest: {newest_partition(evidence.slis)})"
+            + _crash_note(evidence.runs, partition)
         )
     notes: list[str] = []
     profiles = inside(profiles_dir(request.state_dir), contract.model, version)

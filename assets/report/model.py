@@ -7,7 +7,8 @@ from the same code the gate and the SQL views use, so the report never disagrees
 them:
 
 - the verdict banner is :func:`checks.gate.decide` as of the partition's evaluation time
-  (data time: the report of day *D* says what the gate said when *D* was judged), with
+  (data time: the report of day *D* says what the gate said when *D* was judged), or as
+  of ``--as-of`` when given (then it is ``gate --as-of``'s, newer days included), with
   :func:`checks.candidate_verdict.as_candidate_verdict` for candidate-only evidence, as
   ``datasre gate`` does;
 - each SLO's state, budget and burn rates are :func:`checks.slo.error_budgets` with the
@@ -16,7 +17,8 @@ them:
   chart's last point is the table's value;
 - SLI trends are the ``sli_latest`` rows of the window, one series per (category, sli,
   feature, slice, method); a series with an ``ok = false`` day is charted, the rest are
-  one table row each; incident days are the days whose run was ``breached`` or ``failed``;
+  one table row each; incident days are the days whose run was ``breached``, ``failed`` or
+  ``crashed``;
 - the partition's drift rows are shown as stored (value, p, q, objective, verdict), and
   distributions are drawn for every drifted feature plus the :data:`TOP_FEATURES`
   others that moved most, ranked by the distance drawn (largest ECDF gap for numeric
@@ -442,16 +444,17 @@ def build_report(inputs: ReportInputs) -> Report:
     width = inputs.window_days or contract.slos.window_days
     window_start = inputs.partition - dt.timedelta(days=width - 1)
     now = inputs.as_of or scheduled_evaluation_time(contract, inputs.partition)
-    slis = inputs.slis.filter(
+    version_slis = inputs.slis.filter(
         (pl.col("model") == contract.model) & (pl.col("model_version") == inputs.version)
     )
-    slis = slis.filter(pl.col("partition") <= partition)
-    runs = inputs.runs.filter(
-        (pl.col("model") == contract.model)
-        & (pl.col("model_version") == inputs.version)
-        & (pl.col("partition") <= partition)
+    version_runs = inputs.runs.filter(
+        (pl.col("model") == contract.model) & (pl.col("model_version") == inputs.version)
     )
-    verdict = _verdict(inputs, slis, runs, now)
+    # The banner sees what the gate sees at ``now`` (decide keeps the partitions evaluated
+    # by then): with a later --as-of, a newer day's crash or breach is the gate's verdict too.
+    verdict = _verdict(inputs, version_slis, version_runs, now)
+    slis = version_slis.filter(pl.col("partition") <= partition)
+    runs = version_runs.filter(pl.col("partition") <= partition)
     definitions: Contract | pl.DataFrame = (
         inputs.definitions if inputs.definitions.height else contract
     )

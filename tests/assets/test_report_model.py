@@ -198,6 +198,32 @@ def test_the_banner_is_the_gates_decision_at_the_partitions_evaluation_time(
     assert [r.code for r in report.verdict.reasons] == [r.code for r in expected.reasons]
 
 
+def test_the_banner_is_the_gates_at_a_later_as_of_a_newer_days_crash_included(
+    small_store: Path,
+) -> None:
+    """The newest day's run crashed (no SLI rows): the report, as of after that day's
+    evaluation, says BLOCKED with the gate's run_crashed, not the older day's READY; and
+    asked for the crashed day, it says why it has no rows."""
+    from checks.errors import InputError
+
+    crashed_day = DAYS[3] + dt.timedelta(days=1)
+    finished = dt.datetime.combine(crashed_day, dt.time(7), tzinfo=dt.UTC)
+    SliStore(small_store).record_crashed_run(
+        RunRecord("run-crash", "m", "1", crashed_day.isoformat(), finished, finished,
+                  "crashed", error="step drift_slis: NotADirectoryError: state")
+    )  # fmt: skip
+    as_of = scheduled_evaluation_time(_contract(), crashed_day) + dt.timedelta(hours=1)
+    request = ReportRequest(_contract(), small_store, small_store.parent / "state", as_of=as_of)
+    report = build_report(load_inputs(request))
+    assert report.partition == DAYS[3]
+    assert not report.verdict.ready
+    assert "run_crashed" in [r.code for r in report.verdict.reasons]
+    # At the reported day's own evaluation time the crash is not visible yet.
+    assert "run_crashed" not in [r.code for r in _report(small_store).verdict.reasons]
+    with pytest.raises(InputError, match=r"its newest run crashed: step drift_slis: "):
+        _report(small_store, crashed_day)
+
+
 def test_an_unknown_partition_is_one_line_naming_the_newest(small_store: Path) -> None:
     from checks.errors import InputError
 
