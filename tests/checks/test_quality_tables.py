@@ -338,9 +338,9 @@ def test_a_slice_column_or_feature_ids_never_given_is_an_error_row_not_one_null_
         return rows.filter(pl.col("slice").is_not_null() | (pl.col("category") == "fairness"))
 
     no_country = sliced(features.with_columns(pl.lit(None, dtype=pl.String).alias("country")))
-    country = no_country.filter(pl.col("slice").str.starts_with("country") | (
-        pl.col("feature") == "country"
-    ))
+    country = no_country.filter(
+        pl.col("slice").str.starts_with("country") | (pl.col("feature") == "country")
+    )
     assert country.height and set(country["status"]) == {"error"}
     assert not country["ok"].any()
     assert country["detail"].str.contains("column 'country' of features is null on every row").all()
