@@ -35,11 +35,12 @@ QUIET_LOGS: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "C
 @dataclass(frozen=True)
 class PartitionOutcome:
     """How one partition went: ``status`` is the recorded run's (``succeeded``,
-    ``breached`` when a blocking SLO breached, or ``failed`` when an input was unreadable),
-    or ``error`` when the job itself crashed and nothing was recorded. ``summary`` is what
-    the writer recorded (:class:`checks.run_summary.RunSummary`, the one source of the
-    CLI's summary); ``store_error`` is the store's one line when the SLI store could not be
-    used (the CLI exits 2)."""
+    ``breached`` when a blocking SLO breached, ``failed`` when an input was unreadable, or
+    ``crashed`` when the job crashed before its writer ran and that is recorded), or
+    ``error`` when the job failed and nothing could be recorded (the store unusable).
+    ``summary`` is what the writer recorded (:class:`checks.run_summary.RunSummary`, the
+    one source of the CLI's summary); ``store_error`` is the store's one line when the SLI
+    store could not be used (the CLI exits 2)."""
 
     model: str
     day: dt.date
@@ -49,6 +50,14 @@ class PartitionOutcome:
     summary: RunSummary | None = None
     store_error: str | None = None
     pool_busy: str | None = None
+
+    @property
+    def job_failed(self) -> bool:
+        """The job itself failed (crashed, or could not record), as opposed to a run that
+        recorded its verdict on the data."""
+        from checks.gate_checks import CRASHED_RUN_STATUS
+
+        return self.status in ("error", CRASHED_RUN_STATUS)
 
     def describe(self) -> str:
         if self.summary is None:
@@ -65,7 +74,7 @@ class PartitionOutcome:
             "model": self.model,
             "partition": self.day.isoformat(),
             "run_status": self.status,
-            "error": s.error if s else None,
+            "error": s.error if s else self.message,
             "slis": s.slis if s else None,
             "breaches": s.breaches if s else None,
             "blocking": s.blocking if s else None,
@@ -129,6 +138,7 @@ def execute_partition(
     stayed busy (:func:`~pipelines.pool_slots.wait_for_pool_slot`)."""
     from assets.partitions import partition_key
     from assets.writer import DUCKDB_POOL, KIND_TAG
+    from checks.gate_checks import CRASHED_RUN_STATUS
     from pipelines.crashed_runs import crash_line, record_crash
     from pipelines.pool_slots import PROCESS_TAG, process_identity, wait_for_pool_slot
 
@@ -168,8 +178,9 @@ def execute_partition(
             kind=kind,
             error=message,
         )
-        if unrecorded is not None:
-            message = f"{message} ({unrecorded})"
+        if unrecorded is None:
+            return PartitionOutcome(model, day, CRASHED_RUN_STATUS, seconds, message)
+        message = f"{message} ({unrecorded})"
     return PartitionOutcome(model, day, "error", seconds, message)
 
 

@@ -161,7 +161,7 @@ def _run_tree(
     outcomes = run_partitions(
         [(contract, day) for day in days], settings=settings, kind="chaos", progress=progress
     )
-    crashed = [o for o in outcomes if o.status == "error"]
+    crashed = [o for o in outcomes if o.job_failed]
     if crashed:
         from checks.errors import InputError
 

@@ -347,7 +347,7 @@ def run(args: argparse.Namespace) -> int:
                     f"{row['value']:.4g} (objective {row['comparator']} {row['objective']:g})"
                 )
     for outcome in outcomes:
-        if outcome.status == "error":
+        if outcome.job_failed:
             print(
                 f"datasre: {outcome.model} {outcome.day}: job failed: "
                 f"{terminal(str(outcome.message))}",
@@ -360,7 +360,7 @@ def run(args: argparse.Namespace) -> int:
                 f"{terminal(str(row['error']))}",
                 file=sys.stderr,
             )
-    failed_jobs = any(o.status == "error" for o in outcomes)
+    failed_jobs = any(o.job_failed for o in outcomes)
     breached = any(o.summary is not None and o.summary.breaches > 0 for o in outcomes)
     if failed_jobs:
         return EXIT_NO

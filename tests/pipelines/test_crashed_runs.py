@@ -67,10 +67,18 @@ def test_a_crashed_newest_day_is_recorded_and_blocks_the_gate_until_a_rerun(
         assert run_cli(toy_contract_path, db, "--partition", LAST_DAY.isoformat()) != 0
     err = capsys.readouterr().err
     assert "injected: quality step blew up" in err and "second line" not in err
+    with monkeypatch.context() as patch:
+        crash_quality(patch)
+        assert run_cli(toy_contract_path, db, "--partition", LAST_DAY.isoformat(),
+                       "--format", "json") == 1  # fmt: skip
+    summary = json.loads(capsys.readouterr().out)
+    assert [(r["run_status"], r["error"]) for r in summary["partitions"]] == [
+        ("crashed", "step quality_slis: RuntimeError: injected: quality step blew up")
+    ]
 
     store = SliStore(db)
     crashed = store.query("select * from runs where status = 'crashed'")
-    assert crashed.height == 1
+    assert crashed.height == 2
     row = crashed.row(0, named=True)
     assert row["partition"] == LAST_DAY.isoformat()
     assert row["error"] == "step quality_slis: RuntimeError: injected: quality step blew up"
