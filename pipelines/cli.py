@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import Final, NoReturn
@@ -39,6 +40,8 @@ __all__ = [
 EXIT_OK: Final = 0
 EXIT_NO: Final = 1
 EXIT_ERROR: Final = 2
+#: The reader of stdout went away (128 + SIGPIPE, as a shell reports a process it ended).
+EXIT_BROKEN_PIPE: Final = 141
 
 #: Subcommand modules; each exposes ``register(subparsers)`` setting ``func=run``.
 COMMAND_MODULES: Final = (
@@ -143,6 +146,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     try:
         code = int(args.func(args))
+        sys.stdout.flush()  # inside the try: a reader gone away is caught below, too
+    except BrokenPipeError:
+        # The reader closed the pipe (`datasre explain ... | head`): stop quietly, with
+        # the status of a process that SIGPIPE ended, and no second error at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except (ContractError, InputError, UsageError, PoolBusyError, FileNotFoundError) as exc:
         if getattr(args, "debug", False):
             raise

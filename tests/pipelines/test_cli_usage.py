@@ -55,3 +55,20 @@ def test_help_still_prints_the_usage_and_exits_0(capsys: pytest.CaptureFixture[s
         main(["gate", "--help"])
     assert stopped.value.code == 0
     assert "--model MODEL" in capsys.readouterr().out
+
+
+def test_a_reader_that_closed_the_pipe_ends_the_command_quietly() -> None:
+    """`datasre ... | head`: the reader goes away; no traceback, the SIGPIPE status."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    day = Path("data/samples/fraud_detection/features")
+    command = [str(Path(sys.executable).with_name("datasre")), "drift", "--format", "csv",
+               str(day / "2026-11-01.parquet"), str(day / "2026-11-02.parquet")]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # before it writes anything: every write is a broken pipe
+    error = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 141, error
+    assert error == ""
