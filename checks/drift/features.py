@@ -5,7 +5,7 @@ per-feature override). The drift CLI and the assets resolve kinds here too."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import polars as pl
 
@@ -17,7 +17,19 @@ from checks.profile import BaselineProfile, CurrentSketch, is_categorical_dtype,
 if TYPE_CHECKING:
     from checks.contract import DriftOverride
 
-__all__ = ["baseline_kinds", "feature_kind", "frame_schema", "resolve_features", "settings_for"]
+__all__ = [
+    "IDENTIFIER_MIN_VALUES",
+    "baseline_kinds",
+    "feature_kind",
+    "frame_schema",
+    "identifier_columns",
+    "resolve_features",
+    "settings_for",
+]
+
+#: Fewest non-null baseline values of a categorical column whose values all differ before
+#: it is taken for an identifier (below, a small sample's all-distinct values are common).
+IDENTIFIER_MIN_VALUES: Final = 100
 
 Frame = pl.DataFrame | pl.LazyFrame
 
@@ -42,6 +54,37 @@ def baseline_kinds(baseline: Frame | BaselineProfile) -> dict[str, Kind | None]:
     if isinstance(baseline, BaselineProfile):
         return {name: baseline.kind(name) for name in baseline.features}
     return {name: feature_kind(dtype) for name, dtype in frame_schema(baseline).items()}
+
+
+def identifier_columns(baseline: Frame | BaselineProfile, names: Sequence[str]) -> list[str]:
+    """Those categorical columns ``names`` whose baseline values are all different (at
+    least :data:`IDENTIFIER_MIN_VALUES` of them): identifiers such as a transaction id.
+
+    Why: two days of ids share no category, so every category-count statistic reads a
+    total shift (PSI ~2 on two clean days), and the comparison of thousands of one-row
+    categories is the slowest in the run. A contract never names an id as a feature; an
+    ad-hoc comparison of every column would."""
+    if isinstance(baseline, BaselineProfile):
+        return [
+            name
+            for name in names
+            if (profile := baseline.categorical.get(name)) is not None
+            and profile.n >= IDENTIFIER_MIN_VALUES
+            and len(profile.categories) == profile.n
+        ]
+    if not names:
+        return []
+    lazy = baseline.lazy()
+    counted = lazy.select(
+        *(pl.col(n).count().alias(f"n\0{n}") for n in names),
+        *(pl.col(n).drop_nulls().n_unique().alias(f"u\0{n}") for n in names),
+    ).collect()
+    row = counted.row(0, named=True)
+    return [
+        name
+        for name in names
+        if row[f"n\0{name}"] >= IDENTIFIER_MIN_VALUES and row[f"u\0{name}"] == row[f"n\0{name}"]
+    ]
 
 
 def resolve_features(

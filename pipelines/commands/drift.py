@@ -482,12 +482,27 @@ def _features(
     current: pl.LazyFrame,
 ) -> tuple[list[str] | None, list[str] | None]:
     """Numeric and categorical feature lists from --columns/--numeric/--categorical."""
-    from checks.drift.features import baseline_kinds
+    from checks.drift.features import baseline_kinds, identifier_columns
     from checks.profile import BaselineProfile
 
-    if args.columns is None and args.numeric is None and args.categorical is None:
-        return None, None
     cur_schema = current.collect_schema()
+    if args.columns is None and args.numeric is None and args.categorical is None:
+        comparable = {n: k for n, k in baseline_kinds(baseline).items() if k and n in cur_schema}
+        texts = [n for n, k in comparable.items() if k == "categorical"]
+        skipped = identifier_columns(baseline, texts)
+        if not skipped:
+            return None, None
+        print(
+            f"datasre drift: note: not compared, every baseline value distinct (an identifier, "
+            f"not a feature): {', '.join(skipped)}; name it in --columns to compare it anyway",
+            file=sys.stderr,
+        )
+        kept = [n for n in comparable if n not in skipped]
+        if not kept:
+            raise InputError(f"{args.current}: no feature column in common with the baseline")
+        return [n for n in kept if comparable[n] == "numeric"], [
+            n for n in kept if comparable[n] == "categorical"
+        ]
     forced_num = set(args.numeric or [])
     forced_cat = set(args.categorical or [])
     both = forced_num & forced_cat

@@ -244,3 +244,45 @@ def test_sketch_mode_reads_row_group_by_row_group_so_only_one_group_must_fit(
     grouped_code = run(_args(str(saved_profile), str(grouped), "--sketch", "--format", "json"))
     assert grouped_code == whole == 1
     assert json.loads(capsys.readouterr().out) == expected
+
+
+@pytest.mark.parametrize("baseline", ["parquet", "stored profile"])
+def test_an_id_column_is_left_out_of_an_unnamed_comparison_and_said_so(
+    baseline: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two clean days whose ids differ: every id is a new category (PSI ~2), so an id
+    column compared as a feature reads as drift. It is left out, on stderr, unless named."""
+    base, same = _write(tmp_path / "a.parquet", 3000, 1), _write(tmp_path / "b.parquet", 3000, 2)
+    for path, day in ((base, "d1"), (same, "d2")):
+        frame = pl.read_parquet(path)
+        ids = pl.Series("txn id", [f"{day}-{i:05d}" for i in range(frame.height)])
+        frame.with_columns(ids).write_parquet(path)
+    source = str(base)
+    if baseline == "stored profile":
+        source = str(tmp_path / "profile")
+        run(_args(str(base), str(same), "--save-profile", source))
+        capsys.readouterr()
+    assert run(_args(source, str(same))) == 0
+    captured = capsys.readouterr()
+    assert "0 of 2 features drifted" in captured.out and "txn id" not in captured.out
+    assert captured.err == (
+        "datasre drift: note: not compared, every baseline value distinct (an identifier, "
+        "not a feature): txn id; name it in --columns to compare it anyway\n"
+    )
+    assert run(_args(source, str(same), "--columns", "txn id,amount usd")) == 1  # named: compared
+
+
+def test_identifier_columns_need_every_value_distinct_and_enough_of_them() -> None:
+    from checks.drift.features import IDENTIFIER_MIN_VALUES, identifier_columns
+
+    n = IDENTIFIER_MIN_VALUES
+    distinct = [f"x{i}" for i in range(n + 1)]
+    frame = pl.DataFrame(
+        {
+            "id": distinct,
+            "distinct_and_a_null": [*distinct[:n], None],  # n values, all different
+            "one_repeat": ["x0", *distinct[:n]],
+            "too_few": [*distinct[: n - 1], None, None],
+        }
+    )
+    assert identifier_columns(frame.lazy(), frame.columns) == ["id", "distinct_and_a_null"]
