@@ -72,10 +72,23 @@ def identifier_columns(baseline: Frame | BaselineProfile, names: Sequence[str]) 
             and profile.n >= IDENTIFIER_MIN_VALUES
             and len(profile.categories) == profile.n
         ]
+    lazy = baseline.lazy()
+    # The first rows rule out almost every real feature (a repeated value) without reading
+    # the rest of its column; only the columns left are counted whole.
+    candidates = _all_distinct(lazy.head(_FIRST_ROWS), names, at_least=0)
+    return _all_distinct(lazy, candidates, at_least=IDENTIFIER_MIN_VALUES)
+
+
+#: Rows of a parquet baseline looked at first by :func:`identifier_columns`.
+_FIRST_ROWS: Final = 10_000
+
+
+def _all_distinct(frame: pl.LazyFrame, names: Sequence[str], *, at_least: int) -> list[str]:
+    """Those of ``names`` whose non-null values in ``frame`` all differ, at least
+    ``at_least`` of them."""
     if not names:
         return []
-    lazy = baseline.lazy()
-    counted = lazy.select(
+    counted = frame.select(
         *(pl.col(n).count().alias(f"n\0{n}") for n in names),
         *(pl.col(n).drop_nulls().n_unique().alias(f"u\0{n}") for n in names),
     ).collect()
@@ -83,7 +96,7 @@ def identifier_columns(baseline: Frame | BaselineProfile, names: Sequence[str]) 
     return [
         name
         for name in names
-        if row[f"n\0{name}"] >= IDENTIFIER_MIN_VALUES and row[f"u\0{name}"] == row[f"n\0{name}"]
+        if row[f"n\0{name}"] >= at_least and row[f"u\0{name}"] == row[f"n\0{name}"]
     ]
 
 
