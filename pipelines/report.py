@@ -23,7 +23,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
-from checks.gate_verdict import CheckStatus, Reason, Severity, Verdict
+from checks.gate_verdict import CheckName, CheckStatus, Reason, Severity, Verdict
 from pipelines.escape import terminal, xml_text
 from pipelines.tables import markdown_cell, markdown_table, text_table
 
@@ -34,6 +34,7 @@ __all__ = [
     "FORMATS",
     "JSON_SCHEMA_VERSION",
     "MARKDOWN_LIMIT_BYTES",
+    "blocked_on_the_data",
     "render",
     "to_json",
     "to_junit",
@@ -290,14 +291,25 @@ def _runbook_link(runbook: str | None) -> str:
     return markdown_cell(runbook)
 
 
+def blocked_on_the_data(verdict: Verdict) -> bool:
+    """A blocking reason is about what the data measured (a breach, a budget), not only
+    about the contract or the evidence (stale, missing, a crashed run): only then does the
+    reference day's drift ranking say anything about why."""
+    about_evidence = (CheckName.CONTRACT, CheckName.EVIDENCE_FRESH)
+    return any(
+        r.severity == Severity.BLOCK and r.check not in about_evidence for r in verdict.reasons
+    )
+
+
 #: Features listed under "what drives it" in the Markdown of a blocked verdict.
 MAX_MARKDOWN_DRIVERS: Final = 5
 
 
 def _drivers_markdown(verdict: Verdict, drivers: DayDriftRanking | None) -> list[str]:
     """A short "what drives it" list (``datasre explain``'s drift ranking of the newest
-    partition) under a blocked verdict; nothing when ready or not ranked."""
-    if verdict.ready or drivers is None or not drivers.features:
+    partition) under a verdict blocked on the data; nothing when ready, blocked only on the
+    contract or the evidence, or not ranked."""
+    if not blocked_on_the_data(verdict) or drivers is None or not drivers.features:
         return []
     lines = [
         "",

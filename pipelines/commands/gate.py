@@ -171,7 +171,7 @@ def run(args: argparse.Namespace) -> int:
     from assets.store.gate_store import GateStore
     from checks.gate_verdict import DEFAULT_MAX_EVIDENCE_AGE_HOURS, GateOptions
     from pipelines.cli import EXIT_NO, EXIT_OK, UsageError
-    from pipelines.report import render, to_json
+    from pipelines.report import blocked_on_the_data, render, to_json
     from pipelines.settings import Settings
 
     settings = Settings.from_env(config_path=args.config, database=args.db)
@@ -195,7 +195,11 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_record:
         gate_store.append_decision(verdict, to_json(verdict), actor=_actor())
     drivers = None
-    if args.format == "markdown" and not verdict.ready and verdict.reference_day is not None:
+    if (
+        args.format == "markdown"
+        and blocked_on_the_data(verdict)
+        and verdict.reference_day is not None
+    ):
         from assets.weighted_drift import rank_day_drift
 
         drivers = rank_day_drift(contract, verdict.reference_day)

@@ -51,6 +51,15 @@ def test_a_ready_verdict_lists_no_drivers() -> None:
     assert "What drives it" not in to_markdown(verdict, RANKING)
 
 
+def test_a_verdict_blocked_only_on_its_evidence_lists_no_drivers() -> None:
+    """Stale evidence (or a crashed run) says nothing the day's drift could explain."""
+    contract = gate_contract()
+    stale = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
+    verdict = decide(contract, history_frame(contract, 14), runs_frame(contract, FRESH), now=stale)
+    assert [r.code for r in verdict.reasons if r.severity.value == "block"] == ["evidence_stale"]
+    assert "What drives it" not in to_markdown(verdict, RANKING)
+
+
 def test_the_summary_image_is_embedded_under_the_title_with_its_address_escaped() -> None:
     contract = gate_contract()
     verdict = decide(contract, history_frame(contract, 14), runs_frame(contract, FRESH), now=NOW)
