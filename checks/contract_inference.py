@@ -39,6 +39,7 @@ from checks.contract_inference_features import MAX_SLICE_VALUES, feature_line
 from checks.contract_inference_inputs import DailyFiles, InitInputs
 from checks.contract_inference_slos import MIN_SLICE_ROWS, slo_lines
 from checks.contract_inference_yaml import YamlLine, yaml_number, yaml_scalar
+from checks.contract_model import OWNER_PLACEHOLDER
 from checks.errors import InputError
 from checks.slo import TIER_TARGETS
 
@@ -96,7 +97,7 @@ def draft_contract(inputs: InitInputs) -> str:
         f"model: {inputs.model}",
         f"type: {inputs.model_type.value}",
         'version: "0.1.0"',
-        "owner: TODO-owner@example.com  # who is paged: replace before the first run",
+        f"owner: {OWNER_PLACEHOLDER}  # who is paged: replace before the first run",
         f"tier: {inputs.tier}  # 1 most critical; SLO targets {target_share:g} of days",
         "",
         "sources:",

@@ -36,7 +36,11 @@ from checks.slo_catalog import SLO_CATALOG, Comparator, ModelType, Needs
 from checks.slo_spec import Slos, SloSpec
 from checks.slo_templates import with_default_slos
 
-__all__ = ["Contract", "apply_slo_defaults"]
+__all__ = ["OWNER_PLACEHOLDER", "Contract", "apply_slo_defaults"]
+
+#: The owner ``datasre init`` drafts: a valid value, but nobody; the gate blocks on it as
+#: on no owner at all.
+OWNER_PLACEHOLDER: Final = "TODO-owner@example.com"
 
 
 #: The name fields a contract's files and directories are named after, with the test a

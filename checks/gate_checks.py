@@ -16,6 +16,7 @@ import polars as pl
 
 from checks.alert_policy import AlertLevel, AlertPolicy, days_text
 from checks.contract import Contract
+from checks.contract_model import OWNER_PLACEHOLDER
 from checks.error_budget import ErrorBudget
 from checks.gate_verdict import CheckName, GateOptions, Reason, Severity
 from checks.gate_words import (
@@ -86,13 +87,18 @@ def check_contract(contract: Contract, definitions: Sequence[SloDefinition]) -> 
         for track in ("infra", "model")
         if track not in tracks
     ]
-    if not contract.owner.strip():
+    if not contract.owner.strip() or contract.owner.strip() == OWNER_PLACEHOLDER:
+        named = (
+            f"'s owner is datasre init's placeholder {OWNER_PLACEHOLDER}"
+            if contract.owner.strip()
+            else " names no owner"
+        )
         reasons.append(
             Reason(
                 code="contract_no_owner",
                 check=CheckName.CONTRACT,
                 severity=Severity.BLOCK,
-                message=f"contract {contract.path.name} names no owner (key: owner)",
+                message=f"contract {contract.path.name}{named} (key: owner)",
                 runbook=runbook,
             )
         )

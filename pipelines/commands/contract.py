@@ -91,8 +91,12 @@ def describe(contract: Contract) -> tuple[object, ...]:
 
 
 def describe_line(contract: Contract) -> str:
-    """The contract's row as one line of words (``datasre init``'s confirmation)."""
-    return " ".join(str(value) for value in describe(contract))
+    """The contract in one line of words (``datasre init``'s confirmation)."""
+    return (
+        f"{contract.model} {contract.version}, {contract.type.value}, tier {contract.tier}, "
+        f"{len(contract.features)} features, {len(contract.slos.model)} model SLOs, "
+        f"{len(contract.slos.infra)} infra SLOs, owner {contract.owner}"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -113,9 +117,25 @@ def run(args: argparse.Namespace) -> int:
         for line in problems:
             print(f"datasre: error: {terminal(line)}", file=sys.stderr)
         return 2
-    rows = [describe(contract) for path in paths for contract in load_contracts(path)]
-    print("\n".join(text_table(COLUMNS, rows)))
+    contracts = [contract for path in paths for contract in load_contracts(path)]
+    print("\n".join(text_table(COLUMNS, [describe(contract) for contract in contracts])))
+    _warn_unready(contracts)
     return 0
+
+
+def _warn_unready(contracts: list[Contract]) -> None:
+    """What the gate's contract check would block on (no owner or runbook, a track with no
+    SLO), on stderr: the files are valid, but no version of these models can ship yet."""
+    from checks.gate_checks import check_contract
+    from checks.slo_evaluation import declared_definitions
+    from pipelines.escape import terminal
+
+    for contract in contracts:
+        for reason in check_contract(contract, declared_definitions(contract)):
+            print(
+                f"datasre: warning: {terminal(reason.message)} (the gate blocks: {reason.code})",
+                file=sys.stderr,
+            )
 
 
 def run_schema(args: argparse.Namespace) -> int:

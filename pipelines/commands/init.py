@@ -145,5 +145,8 @@ def run(args: argparse.Namespace) -> int:
     output.write_text(text, encoding="utf-8")
     contract = load_contract(output)
     print(terminal(f"wrote {output}: {describe_line(contract)}"))
-    print("next: set owner (and read every comment), then `datasre contract check` and a run")
+    print(
+        "next: set owner and runbook (the gate blocks without them) and read every comment, "
+        "then `datasre contract check` and a run"
+    )
     return 0

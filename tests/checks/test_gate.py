@@ -57,12 +57,14 @@ def test_a_clean_fresh_history_is_ready() -> None:
         ),
         ({"runbook": None}, "contract_no_runbook"),
         ({"owner": "  "}, "contract_no_owner"),
+        ({"owner": "TODO-owner@example.com"}, "contract_no_owner"),
     ],
     ids=[
         "a contract without infra SLOs blocks",
         "a contract without model SLOs blocks",
         "a contract without a runbook blocks",
         "a contract without an owner blocks",
+        "a contract with datasre init's placeholder owner blocks",
     ],
 )
 def test_contract_must_be_production_ready(overrides: dict[str, object], code: str) -> None:

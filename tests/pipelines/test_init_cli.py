@@ -57,6 +57,13 @@ def test_init_drafts_the_golden_contract_that_contract_check_accepts(
     assert_golden(golden, text)
     assert main(["contract", "check", str(output)]) == 0
     assert load_contract(output).model == model
+    # Valid, but not shippable yet: check says what the gate would block on.
+    warnings = capsys.readouterr().err.splitlines()
+    assert [w.rsplit(": ", 1)[-1] for w in warnings] == [
+        "contract_no_owner)",
+        "contract_no_runbook)",
+    ]
+    assert "owner is datasre init's placeholder TODO-owner@example.com" in warnings[0]
 
 
 def test_init_writes_paths_relative_to_the_contract_when_they_share_a_directory(
