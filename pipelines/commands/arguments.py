@@ -9,6 +9,7 @@ what differs (whether the option is required, its help where the default differs
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from collections.abc import Callable
 from typing import Final, TypeAlias
 
@@ -65,6 +66,17 @@ def add_version(parser: Parser, *, required: bool = False, help: str = _VERSION_
 def add_partition(parser: Parser, help: str) -> None:
     """``--partition YYYY-MM-DD``: the day (by default the newest in the store)."""
     parser.add_argument("--partition", default=None, metavar="YYYY-MM-DD", help=help)
+
+
+def parse_day(option: str, text: str) -> dt.date:
+    """``text`` as a calendar day, or a :class:`~pipelines.usage.UsageError` naming
+    ``option`` (e.g. ``--partition: '2026-02-30' is not a YYYY-MM-DD day``)."""
+    from pipelines.usage import UsageError
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"{option}: {text!r} is not a YYYY-MM-DD day") from None
 
 
 def add_as_of(parser: Parser, help: str) -> None:

@@ -20,6 +20,7 @@ from pipelines.commands.arguments import (
     add_format,
     add_model,
     add_partition,
+    parse_day,
 )
 
 if TYPE_CHECKING:
@@ -252,6 +253,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.slo is not None and args.slo not in SLO_CATALOG:
         raise UsageError(f"--slo: unknown SLO {args.slo!r}")
+    if args.partition is not None:
+        parse_day("--partition", args.partition)
     settings = Settings.from_env(config_path=args.config, database=args.db)
     contract = _contract(settings.config_path, args.model)
     slis = model_slis(settings.sli_store(), contract)

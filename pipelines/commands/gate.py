@@ -28,6 +28,7 @@ from pipelines.commands.arguments import (
     add_output,
     add_version,
     add_window_days,
+    parse_day,
 )
 
 if TYPE_CHECKING:
@@ -167,6 +168,21 @@ def review(
     return evidence, verdict
 
 
+def _note_other_versions(gate_store: GateStore, model: str, version: str) -> None:
+    """A version with no runs at all: name the versions that have some, on stderr (a
+    mistyped ``--version`` otherwise reads as missing evidence and nothing else)."""
+    rows = gate_store.store.fetchall(
+        "select distinct model_version from runs where model = ? order by 1", [model]
+    )
+    others = [str(r[0]) for r in rows if r[0] != version]
+    if others:
+        print(
+            f"datasre gate: note: {model} {version} has no runs; versions with runs: "
+            f"{', '.join(others)} (is --version right?)",
+            file=sys.stderr,
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     from assets.store.gate_store import GateStore
     from checks.gate_verdict import DEFAULT_MAX_EVIDENCE_AGE_HOURS, GateOptions
@@ -191,7 +207,9 @@ def run(args: argparse.Namespace) -> int:
     gate_store = GateStore(settings.sli_store())
     if not args.no_record:
         gate_store.ensure_schema()  # read-write; --no-record only reads
-    _, verdict = review(gate_store, contract, version, now=now, options=options)
+    evidence, verdict = review(gate_store, contract, version, now=now, options=options)
+    if evidence.runs.height == 0:
+        _note_other_versions(gate_store, contract.model, version)
     if not args.no_record:
         gate_store.append_decision(verdict, to_json(verdict), actor=_actor())
     drivers = None
@@ -231,10 +249,7 @@ def run_waive(args: argparse.Namespace) -> int:
         raise UsageError(
             f"--slo: {args.slo!r} is not an SLO of {contract.path.name} (declared: {declared})"
         )
-    try:
-        expires = dt.date.fromisoformat(args.expires)
-    except ValueError:
-        raise UsageError(f"--expires: {args.expires!r} is not a YYYY-MM-DD day") from None
+    expires = parse_day("--expires", args.expires)
     today = _as_of(settings.now).astimezone(dt.UTC).date()
     if expires < today:
         raise UsageError(f"--expires: {expires} is in the past (today is {today})")

@@ -118,6 +118,10 @@ def run(args: argparse.Namespace) -> int:
     if output.exists() and not args.force:
         raise UsageError(f"{output}: already exists (pass --force to overwrite it)")
     out_dir = output.resolve().parent
+    if not glob.glob(args.training):
+        from checks.errors import InputError
+
+        raise InputError(f"{args.training}: --training: no file matches")
     training = read_snapshot(args.training)
     sources = {
         name: _daily(f"--{name}", getattr(args, name), out_dir)

@@ -69,14 +69,9 @@ def register(subparsers: Subcommands) -> None:
 
 
 def _day(text: str | None) -> dt.date | None:
-    from pipelines.cli import UsageError
+    from pipelines.commands.arguments import parse_day
 
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"--partition: {text!r} is not a YYYY-MM-DD day") from None
+    return None if text is None else parse_day("--partition", text)
 
 
 def _moment(text: str | None) -> dt.datetime | None:

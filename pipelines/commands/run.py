@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Final
 
+from pipelines.commands.arguments import parse_day
 from pipelines.escape import terminal
 from pipelines.partition_run import (
     PartitionOutcome,
@@ -107,15 +108,11 @@ def select_partitions(
     """
     from assets.io import discover_days
     from checks.expected_days import evaluated_at, newest_expected_day
-    from pipelines.cli import UsageError
 
     chosen: list[tuple[Contract, dt.date]] = []
     for contract in sorted(contracts, key=lambda c: c.model):
         if partition is not None:
-            try:
-                day = dt.date.fromisoformat(partition)
-            except ValueError:
-                raise UsageError(f"--partition: {partition!r} is not a YYYY-MM-DD day") from None
+            day = parse_day("--partition", partition)
             _check_manual_day(contract, day)
             chosen.append((contract, day))
             continue

@@ -29,6 +29,10 @@ from pipelines.commands.drift import main as drift_main
             [],
             "datasre: error: the following arguments are required: COMMAND (see `datasre --help`)",
         ),
+        (
+            ["explain", "--model", "m", "--partition", "2026-02-30"],
+            "datasre: error: --partition: '2026-02-30' is not a YYYY-MM-DD day",
+        ),
     ],
 )
 def test_a_usage_error_is_one_line_and_exit_2(
@@ -65,6 +69,7 @@ def test_a_reader_that_closed_the_pipe_ends_the_command_quietly() -> None:
 
     day = Path("data/samples/fraud_detection/features")
     command = [str(Path(sys.executable).with_name("datasre")), "drift", "--format", "csv",
+               "--columns", "amount,country",
                str(day / "2026-11-01.parquet"), str(day / "2026-11-02.parquet")]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert process.stdout is not None and process.stderr is not None

@@ -241,8 +241,10 @@ def test_max_evidence_age_option(env: Env, capsys: pytest.CaptureFixture[str]) -
 def test_an_older_version_without_evidence_is_blocked(
     env: Env, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, _ = _gate(env, capsys, "--model", "eta", "--version", "0.1.0")
+    code, out, err = _gate(env, capsys, "--model", "eta", "--version", "0.1.0")
     assert code == 1 and "evidence_missing" in out
+    # A version with no run at all (a typo?) names the versions that have runs.
+    assert "datasre gate: note: eta 0.1.0 has no runs; versions with runs: " in err
 
 
 @pytest.mark.parametrize(

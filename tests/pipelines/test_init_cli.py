@@ -108,3 +108,13 @@ def test_daily_files_without_a_day_in_their_name_are_one_line_naming_the_file(
         f"datasre: error: {odd / 'latest.parquet'}: --features: file name must carry its day "
         "once (YYYY-MM-DD)\n"
     )
+
+
+def test_a_missing_training_file_is_one_line_naming_the_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = init_argv("fair_affairs", tmp_path / "c.yaml")
+    missing = tmp_path / "nope.parquet"
+    argv[argv.index("--training") + 1] = str(missing)
+    assert main(argv) == 2
+    assert capsys.readouterr().err == f"datasre: error: {missing}: --training: no file matches\n"
