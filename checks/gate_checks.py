@@ -197,13 +197,18 @@ def check_crashed_run(
         return []
     row = {k: json_value(newest.get(k)) for k in ("run_id", "partition", "finished_at", "status")}
     finished = newest["finished_at"]
-    when = f" at {finished.isoformat()}" if isinstance(finished, dt.datetime) else ""
+    # Wall-clock time, unlike the decision's data time: said as such.
+    when = (
+        f" (the run ended {finished.isoformat()}, wall clock)"
+        if isinstance(finished, dt.datetime)
+        else ""
+    )
     return [
         _reason(
             "run_crashed",
             CheckName.EVIDENCE_FRESH,
             f"the newest run of {model} {version} (partition {newest_day}, run "
-            f"{newest['run_id']}) crashed{when} before it recorded any SLI: "
+            f"{newest['run_id']}) crashed before it recorded any SLI{when}: "
             f"{newest['error'] or 'no error line recorded'}; fix the cause and re-run "
             f"`datasre run --model {model} --partition {newest_day}` (--debug shows the "
             "traceback)",
