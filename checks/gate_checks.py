@@ -33,6 +33,7 @@ from checks.slo_catalog import SLO_CATALOG
 from checks.slo_evaluation import DayStatus, SloDefinition
 
 __all__ = [
+    "CRASHED_REASON",
     "CRASHED_RUN_STATUS",
     "EVIDENCE_RUN_STATUSES",
     "budget_reasons",
@@ -49,6 +50,8 @@ EVIDENCE_RUN_STATUSES: Final = ("succeeded", "breached")
 #: ``runs.status`` of a run whose job crashed before its writer ran: no SLI rows, the
 #: one-line error in ``runs.error`` (recorded by the CLI and the run-failure sensor).
 CRASHED_RUN_STATUS: Final = "crashed"
+#: The gate's reason code while the newest partition's newest run is a crashed one.
+CRASHED_REASON: Final = "run_crashed"
 
 
 def _reason(
@@ -205,14 +208,14 @@ def check_crashed_run(
     )
     return [
         _reason(
-            "run_crashed",
+            CRASHED_REASON,
             CheckName.EVIDENCE_FRESH,
             f"the newest run of {model} {version} (partition {newest_day}, run "
             f"{newest['run_id']}) crashed before it recorded any SLI{when}: "
             f"{newest['error'] or 'no error line recorded'}; fix the cause and re-run "
             f"`datasre run --model {model} --partition {newest_day}` (--debug shows the "
             "traceback)",
-            reason_runbook("run_crashed", None, contract),
+            reason_runbook(CRASHED_REASON, None, contract),
             days=(newest_day,),
             evidence=(row,),
         )

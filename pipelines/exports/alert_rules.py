@@ -12,8 +12,9 @@ Per SLO in force (declared and built-in) two rules: ``DatasreErrorBudgetBurnPage
 (severity ``page``) when both windows burn at or above the page threshold, and
 ``DatasreErrorBudgetBurnTicket`` (severity ``ticket``) when both burn at or above the
 ticket threshold but not the page one, the same levels as ``checks.slo.alert_level``.
-Per contract one more: ``DatasreEvidenceStale`` (``ticket``) when no run recorded evidence
-for longer than the gate tolerates, because a dead pipeline freezes every gauge above.
+Per contract two more: ``DatasreEvidenceStale`` (``ticket``) when no run recorded evidence
+for longer than the gate tolerates, because a dead pipeline freezes every gauge above; and
+``DatasreRunCrashed`` (``ticket``) while the newest partition's newest run crashed.
 Each rule carries, as ``runbook_url``, the runbook of its incident class (the SLO's, or
 stale data for ``DatasreEvidenceStale``; ``checks.runbooks``): the contract's own page for
 the class when it names one, else the shipped catalog's path (``docs/runbooks/<class>.md``,
@@ -28,6 +29,7 @@ from typing import Any, Final
 import yaml
 
 from checks.contract import Contract
+from checks.gate_checks import CRASHED_REASON
 from checks.gate_verdict import DEFAULT_MAX_EVIDENCE_AGE_HOURS
 from checks.runbooks import reason_runbook
 from checks.slo import AlertPolicy, SloDefinition, as_definitions
@@ -37,6 +39,7 @@ from pipelines.exports.names import rfc1123_name
 from pipelines.exports.rule_formats import RULE_FORMATS
 
 __all__ = [
+    "CRASH_ALERT",
     "PAGE_ALERT",
     "STALE_ALERT",
     "TICKET_ALERT",
@@ -48,6 +51,7 @@ __all__ = [
 PAGE_ALERT: Final = "DatasreErrorBudgetBurnPage"
 TICKET_ALERT: Final = "DatasreErrorBudgetBurnTicket"
 STALE_ALERT: Final = "DatasreEvidenceStale"
+CRASH_ALERT: Final = "DatasreRunCrashed"
 
 
 def _selector(family: metrics.Family, matchers: Mapping[str, str]) -> str:
@@ -137,6 +141,25 @@ def _stale_rule(contract: Contract) -> dict[str, Any]:
     }
 
 
+def _crash_rule(contract: Contract) -> dict[str, Any]:
+    crashed = _selector(metrics.NEWEST_RUN_CRASHED, {"model": contract.model})
+    annotations = {
+        "summary": f"{contract.model}: the newest validation run crashed before recording evidence",
+        "description": "runs.status = 'crashed' for the newest partition: nothing was "
+        "measured that day, and the deployment gate blocks (run_crashed) until a run of it "
+        "records evidence. runs.error holds the failed step and its error.",
+    }
+    runbook = reason_runbook(CRASHED_REASON, None, contract)
+    if runbook:
+        annotations["runbook_url"] = runbook
+    return {
+        "alert": CRASH_ALERT,
+        "expr": f"{crashed} == 1",
+        "labels": {"severity": "ticket", "model": contract.model},
+        "annotations": annotations,
+    }
+
+
 def rule_groups(
     contracts: Sequence[Contract], policy: AlertPolicy | None = None
 ) -> list[dict[str, Any]]:
@@ -150,7 +173,7 @@ def rule_groups(
             for definition in as_definitions(contract)
             for rule in _burn_rules(contract, definition, policy)
         ]
-        rules.append(_stale_rule(contract))
+        rules += [_stale_rule(contract), _crash_rule(contract)]
         groups.append({"name": f"datasre-{contract.model}", "rules": rules})
     return groups
 

@@ -126,6 +126,12 @@ LAST_COMPLETED_RUN: Final = Family(
     "Unix time the newest run that recorded evidence (succeeded or breached) finished.",
     MODEL_LABELS,
 )
+NEWEST_RUN_CRASHED: Final = Family(
+    "datasre_newest_run_crashed",
+    "1 when the newest run of the newest partition crashed before recording evidence "
+    "(the deployment gate blocks on it: run_crashed), else 0.",
+    MODEL_LABELS,
+)
 NEWEST_PARTITION: Final = Family(
     "datasre_newest_partition_timestamp_seconds",
     "Unix time of the start (00:00 UTC) of the newest partition with SLI rows.",
@@ -137,6 +143,7 @@ FAMILIES: Final = (
     GATE_READY,
     GATE_BLOCKING_REASONS,
     LAST_COMPLETED_RUN,
+    NEWEST_RUN_CRASHED,
     NEWEST_PARTITION,
     SLO_OK,
     SLO_DAY_GOOD,

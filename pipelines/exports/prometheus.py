@@ -24,7 +24,7 @@ from typing import Final
 
 import polars as pl
 
-from checks.gate_checks import EVIDENCE_RUN_STATUSES
+from checks.gate_checks import CRASHED_REASON, EVIDENCE_RUN_STATUSES
 from checks.gate_verdict import Severity, Verdict
 from checks.slo import AlertPolicy, DayStatus, ErrorBudget
 from pipelines.escape import prometheus_label
@@ -53,6 +53,7 @@ class ModelState:
     slis: pl.DataFrame
     last_completed_run: dt.datetime | None
     newest_partition: dt.date | None
+    newest_run_crashed: bool = False
 
 
 def newest_sli_rows(slis: pl.DataFrame) -> pl.DataFrame:
@@ -98,6 +99,7 @@ def model_state(verdict: Verdict, slis: pl.DataFrame, runs: pl.DataFrame) -> Mod
         slis=newest_sli_rows(visible),
         last_completed_run=last_run if isinstance(last_run, dt.datetime) else None,
         newest_partition=reference,
+        newest_run_crashed=any(r.code == CRASHED_REASON for r in verdict.reasons),
     )
 
 
@@ -131,6 +133,7 @@ def _model_samples(state: ModelState) -> Iterable[tuple[Family, dict[str, str | 
     yield metrics.GATE_BLOCKING_REASONS, labels, float(state.blocking_reasons)
     if state.last_completed_run is not None:
         yield metrics.LAST_COMPLETED_RUN, labels, _unix_seconds(state.last_completed_run)
+    yield metrics.NEWEST_RUN_CRASHED, labels, float(state.newest_run_crashed)
     if state.newest_partition is not None:
         yield metrics.NEWEST_PARTITION, labels, _day_start_seconds(state.newest_partition)
 

@@ -93,6 +93,15 @@ def test_a_crashed_newest_day_is_recorded_and_blocks_the_gate_until_a_rerun(
     assert "injected: quality step blew up" in reason["message"]
     assert f"--partition {LAST_DAY.isoformat()}" in reason["message"]
     assert reason["runbook"].endswith("crashed_run.md")
+    metrics = tmp_path / "datasre.prom"
+    assert main(["export", "prometheus", "--config", str(toy_contract_path), "--db", str(db),
+                 "--as-of", AS_OF, "--output", str(metrics)]) == 0  # fmt: skip
+    assert 'datasre_newest_run_crashed{model="toy",version="' in metrics.read_text()
+    crashed_gauge = [
+        line for line in metrics.read_text().splitlines()
+        if line.startswith("datasre_newest_run_crashed{")
+    ]  # fmt: skip
+    assert len(crashed_gauge) == 1 and crashed_gauge[0].endswith(" 1.0")
 
     assert run_cli(toy_contract_path, db, "--partition", LAST_DAY.isoformat()) == 0
     code, verdict = gate(toy_contract_path, db, capsys)

@@ -17,7 +17,7 @@ import yaml
 from checks.runbooks import reason_incident_class
 from checks.slo import AlertLevel, alert_level
 from pipelines.cli import main
-from pipelines.exports.alert_rules import PAGE_ALERT, STALE_ALERT, TICKET_ALERT
+from pipelines.exports.alert_rules import CRASH_ALERT, PAGE_ALERT, STALE_ALERT, TICKET_ALERT
 from tests.promtool import parse_samples, run_promtool
 
 CONTRACTS = "data/samples/contracts"
@@ -88,24 +88,33 @@ def test_every_slo_has_a_page_and_a_ticket_rule_with_its_runbook(rule_file: Path
     for rule in fraud["rules"]:
         sli = rule["labels"].get("sli", "")
         by_alert.setdefault(rule["alert"], set()).add(sli)
-        # Each SLO's incident class's runbook; the stale-evidence rule's is stale data.
-        incident = reason_incident_class(
-            "evidence_stale" if not sli else "model_budget", sli or None
-        )
+        # Each SLO's incident class's runbook; the stale-evidence rule's is stale data, the
+        # crashed-run rule's the crashed run's.
+        evidence_code = "run_crashed" if rule["alert"] == CRASH_ALERT else "evidence_stale"
+        incident = reason_incident_class(evidence_code if not sli else "model_budget", sli or None)
         assert incident is not None
         assert rule["annotations"]["runbook_url"] == f"docs/runbooks/{incident.value}.md"
-    urls = {r["labels"].get("sli"): r["annotations"]["runbook_url"] for r in fraud["rules"]}
-    assert urls["accuracy"] == "docs/runbooks/quality_regression.md"
-    assert urls["completeness"] == "docs/runbooks/null_burst.md"
-    assert urls[None] == "docs/runbooks/stale_data.md"
+    urls = {
+        (r["alert"], r["labels"].get("sli")): r["annotations"]["runbook_url"]
+        for r in fraud["rules"]
+    }
+    assert urls[PAGE_ALERT, "accuracy"] == "docs/runbooks/quality_regression.md"
+    assert urls[PAGE_ALERT, "completeness"] == "docs/runbooks/null_burst.md"
+    assert urls[STALE_ALERT, None] == "docs/runbooks/stale_data.md"
+    assert urls[CRASH_ALERT, None] == "docs/runbooks/crashed_run.md"
     assert by_alert[PAGE_ALERT] == by_alert[TICKET_ALERT]
     # Declared SLOs and the built-in ones (checks.slo.BUILT_IN_TEMPLATES).
     assert {"accuracy", "completeness", "unseen_category_rate", "clock_skew_seconds"} <= (
         by_alert[PAGE_ALERT]
     )
-    assert by_alert[STALE_ALERT] == {""}
+    assert by_alert[STALE_ALERT] == by_alert[CRASH_ALERT] == {""}
     severities = {r["alert"]: r["labels"]["severity"] for r in fraud["rules"]}
-    assert severities == {PAGE_ALERT: "page", TICKET_ALERT: "ticket", STALE_ALERT: "ticket"}
+    assert severities == {
+        PAGE_ALERT: "page",
+        TICKET_ALERT: "ticket",
+        STALE_ALERT: "ticket",
+        CRASH_ALERT: "ticket",
+    }
 
 
 def _series_key(labels: dict[str, str]) -> str:
@@ -247,6 +256,36 @@ def test_promtool_raises_the_stale_evidence_ticket_only_after_36_hours(
         ],
     }
     test_file = tmp_path / "stale.test.yml"
+    test_file.write_text(yaml.safe_dump(unit, sort_keys=False), encoding="utf-8")
+    tested = run_promtool("test", "rules", str(test_file))
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+
+
+def test_promtool_raises_the_crashed_run_ticket_while_the_gauge_says_so(
+    rule_file: Path, tmp_path: Path
+) -> None:
+    rule = _rules_by_key(rule_file)[(CRASH_ALERT, "fraud_detection", "")]
+    series = 'datasre_newest_run_crashed{model="fraud_detection",version="2.3.0"}'
+    expected = [{"exp_labels": {"version": "2.3.0", **rule["labels"]},
+                 "exp_annotations": rule["annotations"]}]  # fmt: skip
+    unit = {
+        "rule_files": [str(rule_file)],
+        "evaluation_interval": "1h",
+        "tests": [
+            {
+                "interval": "1h",
+                # Fine, then a crashed run for three exports, then a run that recorded.
+                "input_series": [{"series": series, "values": "0 0 1 1 1 0 0"}],
+                "alert_rule_test": [
+                    {"eval_time": "1h", "alertname": CRASH_ALERT, "exp_alerts": []},
+                    {"eval_time": "2h", "alertname": CRASH_ALERT, "exp_alerts": expected},
+                    {"eval_time": "4h", "alertname": CRASH_ALERT, "exp_alerts": expected},
+                    {"eval_time": "5h", "alertname": CRASH_ALERT, "exp_alerts": []},
+                ],
+            }
+        ],
+    }
+    test_file = tmp_path / "crashed.test.yml"
     test_file.write_text(yaml.safe_dump(unit, sort_keys=False), encoding="utf-8")
     tested = run_promtool("test", "rules", str(test_file))
     assert tested.returncode == 0, tested.stdout + tested.stderr
