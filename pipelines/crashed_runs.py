@@ -25,7 +25,10 @@ from assets.writer import KIND_TAG
 from checks.gate_checks import CRASHED_RUN_STATUS
 from pipelines.settings import Settings
 
-__all__ = ["build_crash_sensor", "crash_line", "record_crash"]
+__all__ = ["RECORDED_BY_WRITER", "build_crash_sensor", "crash_line", "record_crash"]
+
+#: What :func:`record_crash` says of a run whose writer had recorded it.
+RECORDED_BY_WRITER: Final = "recorded by its writer before the job failed"
 
 #: Longest error line kept in ``runs.error`` (characters): one line, not a traceback.
 MAX_ERROR_CHARS: Final = 500
@@ -55,10 +58,14 @@ def record_crash(
     finished_at: dt.datetime,
     kind: str,
     error: str,
+    unless_recorded_since: dt.datetime | None = None,
 ) -> str | None:
-    """Record the crashed run in the settings' store (the contract's version, today's);
-    None when recorded or already recorded by its writer, else one line saying why it
-    could not be (the store unusable, the model no longer in the contracts)."""
+    """Record the crashed run in the settings' store (the contract's version, today's).
+
+    Returns None when it wrote the run; :data:`RECORDED_BY_WRITER` when the run's writer
+    had already recorded it (it failed after committing: e.g. on a blocking breach, as
+    the writer ends such a run); else one line saying why it could not (the store
+    unusable, the model no longer in the contracts)."""
     versions = {c.model: c.version for c in contracts_at(settings.config_path)}
     if model not in versions:
         return f"not recorded: model {model!r} is not in {settings.config_path}"
@@ -75,10 +82,12 @@ def record_crash(
         kind=kind,
     )
     try:
-        open_store(settings.database, settings.store).record_crashed_run(run)
-    except StoreError as exc:
+        written = open_store(settings.database, settings.store).record_crashed_run(
+            run, unless_recorded_since=unless_recorded_since
+        )
+    except (StoreError, OSError) as exc:
         return f"not recorded: {exc}"
-    return None
+    return None if written else RECORDED_BY_WRITER
 
 
 def build_crash_sensor(
@@ -100,8 +109,13 @@ def build_crash_sensor(
         if key is None:
             return  # not a partition run: nothing to record it against
         model, day = Partition.of(key)
-        finished = dt.datetime.now(dt.UTC)
+        # The run's own times, not the tick's: a tick that comes late (a daemon restart,
+        # a backlog) must not make an old crash newer than the re-run that fixed it.
         record = context.instance.get_run_record_by_id(run.run_id)
+        end = record.end_time if record is not None else None
+        finished = (
+            dt.datetime.fromtimestamp(end, dt.UTC) if end is not None else dt.datetime.now(dt.UTC)
+        )
         started = (
             dt.datetime.fromtimestamp(record.start_time, dt.UTC)
             if record is not None and record.start_time is not None
@@ -124,7 +138,7 @@ def build_crash_sensor(
             kind=run.tags.get(KIND_TAG, "scheduled"),
             error=crash_line(failures),
         )
-        if unrecorded is not None:
+        if unrecorded not in (None, RECORDED_BY_WRITER):
             context.log.warning(f"crashed run {run.run_id} of {key}: {unrecorded}")
 
     return crashed_run_sensor

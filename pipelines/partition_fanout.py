@@ -21,6 +21,7 @@ import contextlib
 import datetime as dt
 import os
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -240,6 +241,7 @@ def run_fanout(request: FanoutRequest) -> tuple[list[PartitionOutcome], bool]:
     """
     pairs, debug = request.pairs, request.debug
     run_config = fanout_run_config(request)
+    started_at = dt.datetime.now(dt.UTC)
     threads = str(max(1, (os.cpu_count() or 1) // request.parallel))
     with ExitStack() as stack:
         temporary = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="datasre-run-")))
@@ -286,9 +288,40 @@ def run_fanout(request: FanoutRequest) -> tuple[list[PartitionOutcome], bool]:
     }
     for index, (contract, day) in enumerate(pairs):
         if (contract.model, day) not in done:
+            if index in reasons and not interrupted:
+                outcomes.append(
+                    _crashed_step(request, contract.model, day, reasons[index], started_at)
+                )
+                continue
             reason = reasons.get(index, "not run: the fan-out run ended before it")
             outcomes.append(PartitionOutcome(contract.model, day, "error", 0.0, reason))
     return sorted(outcomes, key=lambda o: (o.model, o.day)), interrupted
+
+
+def _crashed_step(
+    request: FanoutRequest, model: str, day: dt.date, reason: str, started_at: dt.datetime
+) -> PartitionOutcome:
+    """A partition whose step process died (killed for memory, say) before it reported:
+    recorded as a crashed run (its own run id is lost with the process: a new one), unless
+    a run of the day was recorded since the fan-out started (it died after its writer)."""
+    from checks.gate_checks import CRASHED_RUN_STATUS
+    from pipelines.crashed_runs import record_crash
+
+    message = f"step process: {reason}"
+    unrecorded = record_crash(
+        request.settings,
+        model,
+        day,
+        run_id=f"fanout-{uuid.uuid4()}",
+        started_at=started_at,
+        finished_at=dt.datetime.now(dt.UTC),
+        kind=request.kind,
+        error=message,
+        unless_recorded_since=started_at,
+    )
+    if unrecorded is None:
+        return PartitionOutcome(model, day, CRASHED_RUN_STATUS, 0.0, message)
+    return PartitionOutcome(model, day, "error", 0.0, f"{message} ({unrecorded})")
 
 
 def _is_partition_step(step_key: str | None) -> bool:

@@ -96,7 +96,7 @@ def _crash_note(runs: pl.DataFrame, day: dt.date) -> str:
     mine = runs.filter(pl.col("partition") == day.isoformat())
     if mine.height == 0:
         return ""
-    newest = mine.sort("finished_at", nulls_last=True).row(-1, named=True)
+    newest = mine.sort("finished_at", descending=True, nulls_last=True).row(0, named=True)
     if newest["status"] != CRASHED_RUN_STATUS:
         return ""
     return f"; its newest run crashed: {newest['error']}"

@@ -450,11 +450,16 @@ def build_report(inputs: ReportInputs) -> Report:
     version_runs = inputs.runs.filter(
         (pl.col("model") == contract.model) & (pl.col("model_version") == inputs.version)
     )
-    # The banner sees what the gate sees at ``now`` (decide keeps the partitions evaluated
-    # by then): with a later --as-of, a newer day's crash or breach is the gate's verdict too.
-    verdict = _verdict(inputs, version_slis, version_runs, now)
     slis = version_slis.filter(pl.col("partition") <= partition)
     runs = version_runs.filter(pl.col("partition") <= partition)
+    # With --as-of the banner is `gate --as-of`'s (every day, decide keeps the ones
+    # evaluated by then): a newer day's crash or breach blocks there too. Without, it is the
+    # gate's when the day was judged, on the days up to it (a candidate's verdict judges
+    # its newest day, which must be this one).
+    if inputs.as_of is not None:
+        verdict = _verdict(inputs, version_slis, version_runs, now)
+    else:
+        verdict = _verdict(inputs, slis, runs, now)
     definitions: Contract | pl.DataFrame = (
         inputs.definitions if inputs.definitions.height else contract
     )

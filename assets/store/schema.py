@@ -17,10 +17,13 @@ from typing import Final
 
 __all__ = ["SCHEMA_VERSION", "SLI_COLUMNS", "TABLES", "UPGRADE_TO_3", "VIEWS"]
 
-#: Bumped when a table changes shape; stored in ``datasre_meta``. 2 adds ``sli_history``
-#: (created on the first write to an older file: no existing table changes); 3 the row
-#: contract v2 columns (``statistic``, ``significant``, ``runbook``).
-SCHEMA_VERSION: Final = 3
+#: Bumped when a table changes shape or meaning; stored in ``datasre_meta``. 2 adds
+#: ``sli_history`` (created on the first write to an older file: no existing table
+#: changes); 3 the row contract v2 columns (``statistic``, ``significant``, ``runbook``);
+#: 4 ``runs.status = 'crashed'`` (a run with no SLI rows, which ``sli_latest`` skips): an
+#: older datasre would take such a run for the day's latest and, on its next write,
+#: recreate ``sli_latest`` so that it hides the day's rows, so it must refuse the file.
+SCHEMA_VERSION: Final = 4
 
 #: Columns of row contract v2 that older files lack: (name, type). ``default null`` keeps
 #: a not-yet-upgraded file recognisable as a datasre store (assets.store.integrity).

@@ -284,22 +284,38 @@ class SliStore:
                 before_commit(con)
         return frame.height
 
-    def record_crashed_run(self, run: RunRecord) -> bool:
+    def record_crashed_run(
+        self, run: RunRecord, *, unless_recorded_since: dt.datetime | None = None
+    ) -> bool:
         """Record a run whose job crashed before its writer ran: one ``runs`` row (status
         ``crashed``, ``error`` its one line, no SLI rows), in one transaction. The
         partition's rows from earlier runs stay in ``sli_results`` (``sli_latest`` skips a
         crashed run); the gate blocks while it is the newest partition's newest run.
 
         Nothing is written when ``run.run_id`` is already recorded: its writer committed
-        before a later step failed, and that record stands. Returns whether it wrote."""
+        before a later step failed, and that record stands; nor, given
+        ``unless_recorded_since``, when a run of the partition finished since then (for a
+        crash whose own run id is unknown). Returns whether it wrote."""
         if run.status != CRASHED_RUN_STATUS:
             raise ValueError(
                 f"a crashed run's status is {CRASHED_RUN_STATUS!r}, not {run.status!r}"
             )
         # Asked first through the read path: a lake's transaction sees only its own rows.
-        if self.path.exists() and self.fetchall(
-            "select 1 from runs where run_id = ?", [run.run_id]
-        ):
+        try:
+            recorded = self.fetchall(
+                "select 1 from runs where run_id = ? or (model = ? and model_version = ? "
+                "and partition = ? and finished_at >= ?::timestamptz)",
+                [
+                    run.run_id,
+                    run.model,
+                    run.model_version,
+                    run.partition,
+                    unless_recorded_since,
+                ],
+            )
+        except FileNotFoundError:
+            recorded = []  # no store yet (a lake root without commits): no runs either
+        if recorded:
             return False
         with self.transaction() as con:
             inserted = _run(

@@ -74,9 +74,11 @@ def parse_day(option: str, text: str) -> dt.date:
     from pipelines.usage import UsageError
 
     try:
-        return dt.date.fromisoformat(text)
+        if len(text) == len("YYYY-MM-DD") and text[4] == text[7] == "-":
+            return dt.date.fromisoformat(text)
     except ValueError:
-        raise UsageError(f"{option}: {text!r} is not a YYYY-MM-DD day") from None
+        pass
+    raise UsageError(f"{option}: {text!r} is not a YYYY-MM-DD day")
 
 
 def add_as_of(parser: Parser, help: str) -> None:

@@ -14,7 +14,13 @@ import sys
 import uuid
 from typing import TYPE_CHECKING, Final
 
-from pipelines.commands.arguments import Subcommands, add_command, add_model, add_version
+from pipelines.commands.arguments import (
+    Subcommands,
+    add_command,
+    add_model,
+    add_version,
+    parse_day,
+)
 from pipelines.tables import text_table
 
 if TYPE_CHECKING:
@@ -108,10 +114,7 @@ def run(args: argparse.Namespace) -> int:
             f"--model: unknown model {args.model!r} in {settings.config_path} "
             f"(known: {', '.join(sorted(contracts))})"
         )
-    try:
-        day = dt.date.fromisoformat(args.day) if args.day else dt.datetime.now(dt.UTC).date()
-    except ValueError:
-        raise UsageError(f"--day: {args.day!r} is not a YYYY-MM-DD day") from None
+    day = parse_day("--day", args.day) if args.day else dt.datetime.now(dt.UTC).date()
     contract = contracts[args.model].model_copy(update={"version": args.version})
     started = dt.datetime.now(dt.UTC)
     slis = candidate_slis(

@@ -489,7 +489,8 @@ def _features(
     if args.columns is None and args.numeric is None and args.categorical is None:
         comparable = {n: k for n, k in baseline_kinds(baseline).items() if k and n in cur_schema}
         texts = [n for n, k in comparable.items() if k == "categorical"]
-        skipped = identifier_columns(baseline, texts)
+        declared = set(_overrides(args) or {})  # a contract's features are compared
+        skipped = [n for n in identifier_columns(baseline, texts) if n not in declared]
         if not skipped:
             return None, None
         print(

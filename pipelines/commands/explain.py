@@ -254,7 +254,7 @@ def run(args: argparse.Namespace) -> int:
     if args.slo is not None and args.slo not in SLO_CATALOG:
         raise UsageError(f"--slo: unknown SLO {args.slo!r}")
     if args.partition is not None:
-        parse_day("--partition", args.partition)
+        args.partition = parse_day("--partition", args.partition).isoformat()
     settings = Settings.from_env(config_path=args.config, database=args.db)
     contract = _contract(settings.config_path, args.model)
     slis = model_slis(settings.sli_store(), contract)

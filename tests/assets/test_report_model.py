@@ -224,6 +224,28 @@ def test_the_banner_is_the_gates_at_a_later_as_of_a_newer_days_crash_included(
         _report(small_store, crashed_day)
 
 
+def test_a_candidate_days_report_judges_that_day_not_a_newer_candidate_day(
+    tmp_path: Path,
+) -> None:
+    """Without --as-of the banner is the gate's when the day was judged: a candidate
+    validation recorded later (a newer day, its own breaches) is not this day's verdict."""
+    store = SliStore(tmp_path / "c.duckdb")
+    finished = {
+        DAYS[0]: dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC),
+        DAYS[1]: dt.datetime(2026, 1, 9, 12, tzinfo=dt.UTC),
+    }
+    for day, at in finished.items():
+        store.write_run(
+            RunRecord(f"cand-{day}", "m", "1", day.isoformat(), at, at, "succeeded",
+                      kind="candidate", n_labels=100),
+            sli_frame(_rows(day)),
+        )  # fmt: skip
+    request = ReportRequest(_contract(), store.path, tmp_path / "state", partition=DAYS[0])
+    report = build_report(load_inputs(request))
+    assert report.verdict.reference_day == DAYS[0]
+    assert report.verdict.ready, [(r.code, r.days) for r in report.verdict.reasons]
+
+
 def test_an_unknown_partition_is_one_line_naming_the_newest(small_store: Path) -> None:
     from checks.errors import InputError
 

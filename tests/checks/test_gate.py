@@ -485,9 +485,13 @@ def test_a_crashed_newest_day_blocks_though_the_day_before_is_fresh_evidence() -
     assert reason.check == CheckName.EVIDENCE_FRESH and reason.days == ("2026-11-14",)
     assert "step quality_slis: MemoryError" in reason.message
     assert reason.runbook is not None and reason.runbook.endswith("crashed_run.md")
-    # Not waivable: it is about the evidence, not one SLO.
-    waiver = Waiver(model=contract.model, slo="run_crashed", reason="x", expires=_d(20))
-    assert not decide(contract, slis, pl.concat([good, crash]), now=NOW, waivers=[waiver]).ready
+    # Not waivable: it is about the evidence, not one SLO; waiving every SLO changes nothing.
+    waivers = [
+        Waiver(model=contract.model, slo=slo, reason="x", expires=_d(20))
+        for slo in (*contract.slos.infra, *contract.slos.model, "run_crashed")
+    ]
+    waived = decide(contract, slis, pl.concat([good, crash]), now=NOW, waivers=waivers)
+    assert not waived.ready and _codes(waived, Severity.BLOCK) == ["run_crashed"]
 
 
 def test_a_crash_that_a_later_run_of_the_day_or_a_newer_day_followed_does_not_block() -> None:

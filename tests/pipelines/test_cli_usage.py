@@ -33,6 +33,10 @@ from pipelines.commands.drift import main as drift_main
             ["explain", "--model", "m", "--partition", "2026-02-30"],
             "datasre: error: --partition: '2026-02-30' is not a YYYY-MM-DD day",
         ),
+        (
+            ["run", "--partition", "20260301"],
+            "datasre: error: --partition: '20260301' is not a YYYY-MM-DD day",
+        ),
     ],
 )
 def test_a_usage_error_is_one_line_and_exit_2(

@@ -175,3 +175,88 @@ def test_the_sensor_records_a_daemon_run_that_crashed_and_not_one_that_recorded(
     statuses = store.query("select run_id, status from runs order by finished_at")
     assert statuses.row(1) == (recorded.run_id, "failed")
     assert statuses.height == 2
+
+
+def test_a_late_sensor_tick_keeps_the_crash_older_than_the_rerun_that_fixed_it(
+    toy_contract_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The daemon's run crashed; the day was re-run by hand before the sensor's tick. The
+    crash is recorded with the run's own end time, so the re-run stays the newest: ready."""
+    db = tmp_path / "s.duckdb"
+    for day in (FIRST_DAY, FIRST_DAY + dt.timedelta(days=1)):
+        assert run_cli(toy_contract_path, db, "--partition", day.isoformat()) == 0
+    settings = Settings.from_env(config_path=str(toy_contract_path), database=str(db))
+    instance = dg.DagsterInstance.ephemeral()
+    job = _job(settings)
+    sensor = build_crash_sensor(job, settings)
+    with monkeypatch.context() as patch:
+        crash_quality(patch)
+        crashed: dg.ExecuteInProcessResult = job.execute_in_process(
+            partition_key=partition_key("toy", LAST_DAY),
+            instance=instance,
+            raise_on_error=False,
+            run_config=QUIET_LOGS,
+        )
+    assert run_cli(toy_contract_path, db, "--partition", LAST_DAY.isoformat()) == 0
+    sensor(
+        dg.build_run_status_sensor_context(
+            sensor_name=sensor.name,
+            dagster_event=crashed.get_run_failure_event(),
+            dagster_instance=instance,
+            dagster_run=crashed.dagster_run,
+        ).for_run_failure()
+    )
+    runs = SliStore(db).query(
+        "select status from runs where partition = ? order by finished_at", [LAST_DAY.isoformat()]
+    )
+    assert runs["status"].to_list() == ["crashed", "succeeded"]
+    code, verdict = gate(toy_contract_path, db, capsys)
+    assert code == 0 and "run_crashed" not in codes(verdict), verdict["reasons"]
+
+
+def test_a_first_run_into_an_empty_lake_that_crashes_is_recorded(
+    toy_contract_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    lake = tmp_path / "lake"
+    lake.mkdir()  # a mounted directory, no commit yet
+    monkeypatch.setenv("DATASRE_STORE", "lake")
+    crash_quality(monkeypatch)
+    assert run_cli(toy_contract_path, lake, "--partition", FIRST_DAY.isoformat()) == 1
+    assert "injected: quality step blew up" in capsys.readouterr().err
+    from assets.store.backends import open_store
+
+    runs = open_store(lake, "lake").query("select status from runs")
+    assert runs["status"].to_list() == ["crashed"]
+
+
+def test_a_fan_out_step_process_that_died_is_recorded_unless_its_day_was_since(
+    toy_contract_path: Path, tmp_path: Path
+) -> None:
+    """--parallel: a partition's step process killed (memory) loses its run id; the crash
+    is recorded under a new one, unless a run of the day was recorded since the fan-out
+    started (it died after its writer committed)."""
+    from checks.contract import load_contract
+    from pipelines.partition_fanout import FanoutRequest, _crashed_step
+
+    db = tmp_path / "s.duckdb"
+    settings = Settings.from_env(config_path=str(toy_contract_path), database=str(db))
+    contract = load_contract(toy_contract_path)
+    request = FanoutRequest([(contract, FIRST_DAY)], settings, "backfill", False, False, 2)
+    started = dt.datetime.now(dt.UTC)
+    outcome = _crashed_step(request, "toy", FIRST_DAY, "process exited with code -9", started)
+    assert outcome.status == "crashed" and outcome.job_failed
+    store = SliStore(db)
+    row = store.query("select run_id, status, kind, error from runs").row(0, named=True)
+    assert row["run_id"].startswith("fanout-") and row["status"] == "crashed"
+    assert (row["kind"], row["error"]) == ("backfill", "step process: process exited with code -9")
+
+    assert run_cli(toy_contract_path, db, "--partition", LAST_DAY.isoformat()) == 0
+    later = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    again = _crashed_step(request, "toy", LAST_DAY, "process exited with code -9", later)
+    assert again.status == "error" and "recorded by its writer" in str(again.message)
+    assert store.query("select count(*) n from runs where partition = ?",
+                       [LAST_DAY.isoformat()])["n"].item() == 1  # fmt: skip
