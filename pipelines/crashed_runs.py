@@ -3,10 +3,10 @@
 Why: such a run writes nothing, so without this record the store cannot tell "today's
 validation crashed" from "today's validation has not run yet", and the gate judged the
 evidence before it as if nothing had happened. ``datasre run`` records its own crashed
-partitions; the run-failure sensor (:mod:`pipelines.sensors`) records those of the
-daemon's schedules and sensors and of runs launched from the UI. Both go through
-:func:`record_crash`, which writes nothing for a run whose writer committed before a later
-step failed (that record stands).
+partitions (and ``--parallel`` those whose step process died); the run-failure sensor
+(:func:`build_crash_sensor`) records those of the daemon's schedules and sensors and of
+runs launched from the UI. All go through :func:`record_crash`, which writes nothing for a
+run whose writer committed before a later step failed (that record stands).
 """
 
 from __future__ import annotations

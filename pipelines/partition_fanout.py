@@ -235,9 +235,10 @@ def run_fanout(request: FanoutRequest) -> tuple[list[PartitionOutcome], bool]:
     quiet unless ``debug`` (the executor's own lines in every step process follow the
     instance's log level, not the run config).
 
-    Returns one outcome per partition, sorted by model and day (a step that crashed, or
-    a partition the run ended before, gives an ``error`` outcome with a one-line
-    reason), and whether SIGINT or SIGTERM interrupted the run.
+    Returns one outcome per partition, sorted by model and day (a step whose process
+    died is recorded and gives a ``crashed`` outcome, :func:`_crashed_step`; a partition
+    the run ended before gives an ``error`` one, each with a one-line reason), and whether
+    SIGINT or SIGTERM interrupted the run.
     """
     pairs, debug = request.pairs, request.debug
     run_config = fanout_run_config(request)
