@@ -95,6 +95,21 @@ class RunRecord:
     kind: str = "scheduled"
     n_labels: int | None = None
 
+    def values(self) -> list[object]:
+        """The record's values for the ``runs`` columns run_id, model, model_version,
+        partition, started_at, finished_at, status, error, kind, in that order."""
+        return [
+            self.run_id,
+            self.model,
+            self.model_version,
+            self.partition,
+            self.started_at,
+            self.finished_at,
+            self.status,
+            self.error,
+            self.kind,
+        ]
+
     def __post_init__(self) -> None:
         if self.status not in RUN_STATUSES:
             raise ValueError(f"run status must be one of {RUN_STATUSES}, not {self.status!r}")
@@ -253,20 +268,7 @@ class SliStore:
                 "insert or replace into runs (run_id, model, model_version, partition, "
                 "started_at, finished_at, status, error, kind, n_slis, n_breaches, n_labels) "
                 "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    run.run_id,
-                    run.model,
-                    run.model_version,
-                    run.partition,
-                    run.started_at,
-                    run.finished_at,
-                    run.status,
-                    run.error,
-                    run.kind,
-                    frame.height,
-                    int(n_breaches or 0),
-                    run.n_labels,
-                ],
+                [*run.values(), frame.height, int(n_breaches or 0), run.n_labels],
             )
             incoming = frame.to_arrow()
             con.register("incoming_slis", incoming)
@@ -324,18 +326,7 @@ class SliStore:
                 "finished_at, status, error, kind, n_slis, n_breaches, n_labels) "
                 "select ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, null "
                 "where not exists (select 1 from runs where run_id = ?) returning run_id",
-                [
-                    run.run_id,
-                    run.model,
-                    run.model_version,
-                    run.partition,
-                    run.started_at,
-                    run.finished_at,
-                    run.status,
-                    run.error,
-                    run.kind,
-                    run.run_id,
-                ],
+                [*run.values(), run.run_id],
             )
         return bool(inserted)
 

@@ -122,42 +122,49 @@ def _burn_rules(
     return rules
 
 
-def _stale_rule(contract: Contract) -> dict[str, Any]:
-    hours = DEFAULT_MAX_EVIDENCE_AGE_HOURS
-    last = _selector(metrics.LAST_COMPLETED_RUN, {"model": contract.model})
-    annotations = {
-        "summary": f"{contract.model}: no run recorded evidence for more than {hours:g} h",
-        "description": "The daily validation did not complete: every datasre gauge of this "
-        "model shows old evidence, and the deployment gate blocks on it.",
-    }
-    runbook = reason_runbook("evidence_stale", None, contract)
+def _evidence_rule(
+    contract: Contract, alert: str, expr: str, *, reason_code: str, summary: str, description: str
+) -> dict[str, Any]:
+    """A per-model ``ticket`` rule about the evidence itself (not one SLO), linking the
+    runbook of the gate reason ``reason_code``."""
+    annotations = {"summary": f"{contract.model}: {summary}", "description": description}
+    runbook = reason_runbook(reason_code, None, contract)
     if runbook:
         annotations["runbook_url"] = runbook
     return {
-        "alert": STALE_ALERT,
-        "expr": f"time() - {last} > {hours * 3600:g}",
+        "alert": alert,
+        "expr": expr,
         "labels": {"severity": "ticket", "model": contract.model},
         "annotations": annotations,
     }
+
+
+def _stale_rule(contract: Contract) -> dict[str, Any]:
+    hours = DEFAULT_MAX_EVIDENCE_AGE_HOURS
+    last = _selector(metrics.LAST_COMPLETED_RUN, {"model": contract.model})
+    return _evidence_rule(
+        contract,
+        STALE_ALERT,
+        f"time() - {last} > {hours * 3600:g}",
+        reason_code="evidence_stale",
+        summary=f"no run recorded evidence for more than {hours:g} h",
+        description="The daily validation did not complete: every datasre gauge of this "
+        "model shows old evidence, and the deployment gate blocks on it.",
+    )
 
 
 def _crash_rule(contract: Contract) -> dict[str, Any]:
     crashed = _selector(metrics.NEWEST_RUN_CRASHED, {"model": contract.model})
-    annotations = {
-        "summary": f"{contract.model}: the newest validation run crashed before recording evidence",
-        "description": "runs.status = 'crashed' for the newest partition: nothing was "
-        "measured that day, and the deployment gate blocks (run_crashed) until a run of it "
-        "records evidence. runs.error holds the failed step and its error.",
-    }
-    runbook = reason_runbook(CRASHED_REASON, None, contract)
-    if runbook:
-        annotations["runbook_url"] = runbook
-    return {
-        "alert": CRASH_ALERT,
-        "expr": f"{crashed} == 1",
-        "labels": {"severity": "ticket", "model": contract.model},
-        "annotations": annotations,
-    }
+    return _evidence_rule(
+        contract,
+        CRASH_ALERT,
+        f"{crashed} == 1",
+        reason_code=CRASHED_REASON,
+        summary="the newest validation run crashed before recording evidence",
+        description="runs.status = 'crashed' for the newest partition: nothing was measured "
+        "that day, and the deployment gate blocks (run_crashed) until a run of it records "
+        "evidence. runs.error holds the failed step and its error.",
+    )
 
 
 def rule_groups(
