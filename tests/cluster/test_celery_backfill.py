@@ -183,10 +183,17 @@ def test_a_celery_backfill_equals_the_sequential_run_despite_a_dead_worker_and_b
         lake.query(per_partition.format("sli_results")),
         embedded.query(per_partition.format("sli_results")),
     )
-    assert lake.query("select count(*) as n from runs")["n"].item() == 28
+    # A run the daemon retried failed first: the crash sensor may have recorded that
+    # attempt (status crashed, no rows), which its retry, finished later, supersedes.
+    recorded = "select count(*) as n from runs where status {} 'crashed'"
+    assert lake.query(recorded.format("<>"))["n"].item() == 28
+    assert lake.query(recorded.format("="))["n"].item() <= runs["retries"], runs
     assert_frame_equal(
         _sli_rows(lake.query("select * from sli_results")),
         _sli_rows(embedded.query("select * from sli_results")),
     )
-    statuses = "select model, partition, status, n_slis, n_breaches from runs order by all"
+    statuses = (
+        "select model, partition, status, n_slis, n_breaches from runs "
+        "where status <> 'crashed' order by all"
+    )
     assert_frame_equal(lake.query(statuses), embedded.query(statuses))
