@@ -339,7 +339,8 @@ def drift_rows(
         unseen = sli_frame(unseen_rows_from_counts(contract, profile, counts))
     else:
         unseen = sli_frame(unseen_category_rows(contract, profile, current, categorical))
-    rows = _with_engine_reason(drift_sli_rows(drift, contract), choice)
+    compared_features = [name for name, spec in contract.features.items() if spec.drift.enabled]
+    rows = _with_engine_reason(drift_sli_rows(drift, contract, compared_features), choice)
     return pl.concat([rows, unseen], how="vertical")
 
 

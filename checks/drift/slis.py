@@ -11,7 +11,7 @@ the columns agrees with the tool.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -25,13 +25,18 @@ if TYPE_CHECKING:
 __all__ = ["drift_sli_rows"]
 
 
-def drift_sli_rows(drift: pl.DataFrame, contract: Contract) -> pl.DataFrame:
+def drift_sli_rows(
+    drift: pl.DataFrame, contract: Contract, expected: Sequence[str] = ()
+) -> pl.DataFrame:
     """SLI rows (:data:`checks.sli.SLI_SCHEMA`) for a :func:`compute_drift` result.
 
     One row per feature and method (track ``model``, category ``drift``, ``sli`` = the
     method; ``ok`` = not drifted, null when the row does not decide) plus one model-wide
     ``drifted_feature_share`` row judged against the contract's SLO of that name: the
-    share of features with a verdict whose rule fired.
+    share of features with a verdict whose rule fired. ``expected`` are the features the
+    contract has drift compared on; those with no row (absent from the day, or of another
+    dtype: ``schema_valid``'s breach) are named in the share row's detail, so that "0 of 18"
+    does not read as every declared feature checked.
     """
     # Imported here: checks.sli loads the contract models (pydantic), which the drift CLI
     # would otherwise pay for on every run without a contract.
@@ -58,6 +63,13 @@ def drift_sli_rows(drift: pl.DataFrame, contract: Contract) -> pl.DataFrame:
         )
         for r in drift.iter_rows(named=True)
     ]
+    measured = set(drift.get_column("feature").to_list())
+    unmeasured = [name for name in expected if name not in measured]
+    not_measured = (
+        f"; not measured (absent or mistyped, see schema_valid): {', '.join(unmeasured)}"
+        if unmeasured
+        else ""
+    )
     judged = drift.filter(pl.col("drifted").is_not_null())
     n_judged = judged.get_column("feature").n_unique()
     n_drifted = judged.filter(pl.col("drifted")).get_column("feature").n_unique()
@@ -68,7 +80,7 @@ def drift_sli_rows(drift: pl.DataFrame, contract: Contract) -> pl.DataFrame:
             "drift",
             n_drifted / n_judged,
             n_judged,
-            detail=f"{n_drifted} of {n_judged} features with a verdict drifted",
+            detail=f"{n_drifted} of {n_judged} features with a verdict drifted{not_measured}",
         )
     else:
         share_row = slo_row(
@@ -78,7 +90,7 @@ def drift_sli_rows(drift: pl.DataFrame, contract: Contract) -> pl.DataFrame:
             None,
             0,
             status="insufficient_data",
-            detail="no feature had enough data for a verdict",
+            detail=f"no feature had enough data for a verdict{not_measured}",
         )
     rows.append(share_row)
     return sli_frame(rows)

@@ -141,3 +141,18 @@ def test_a_shifted_score_distribution_is_prediction_drift(tmp_path: Path) -> Non
     drifted = prediction_rows(shifted_day)
     assert drifted[("ks", "score")] is False
     assert drifted[("chi2", "predicted_label")] is False
+
+
+def test_the_drifted_feature_share_names_a_declared_feature_the_day_lacks(
+    tmp_path: Path,
+) -> None:
+    """A feature column missing from the day has no drift rows; the share row says so
+    instead of reading "0 of 2" as if every declared feature had been checked."""
+    contract = load_contract(write_model(tmp_path, days=1))
+    day = pl.read_parquet(tmp_path / "toy" / "features" / f"{FIRST_DAY.isoformat()}.parquet")
+    rows = drift_rows(contract, day.drop("k"), tmp_path / "profiles")
+    share = rows.filter(pl.col("sli") == "drifted_feature_share").row(0, named=True)
+    assert share["n_rows"] == 2 and "of 2 features with a verdict drifted" in share["detail"]
+    assert share["detail"].endswith("; not measured (absent or mistyped, see schema_valid): k")
+    whole = drift_rows(contract, day, tmp_path / "profiles")
+    assert "not measured" not in whole.filter(pl.col("sli") == "drifted_feature_share")["detail"][0]
