@@ -22,6 +22,8 @@ REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 #: How long the sensor may take to act on the failure (its interval is 30 s).
 RECORD_TIMEOUT_S = 240.0
+#: The daemon's log line of a run-status sensor's evaluation.
+FIRST_TICK = "Checking for new runs for sensor: crashed_run_sensor"
 
 
 def _recorded_runs(db: Path) -> list[tuple[str, str, str]]:
@@ -67,7 +69,12 @@ def test_the_daemons_sensor_records_a_run_that_crashed(tmp_path: Path) -> None:
         start_new_session=True,
     )
     try:
-        time.sleep(15)  # the sensor's first tick sets its cursor: failures after it count
+        # The sensor's first tick sets its cursor: only failures after it are seen.
+        deadline = time.monotonic() + 180
+        while FIRST_TICK not in (tmp_path / "daemon.log").read_text(encoding="utf-8"):
+            assert time.monotonic() < deadline, "the daemon never evaluated the crash sensor"
+            assert daemon.poll() is None, "the daemon exited"
+            time.sleep(1)
         submitted = subprocess.run(
             [sys.executable, str(REPO / "scripts" / "cluster" / "submit_runs.py"),
              "-w", str(workspace), "-j", "datasre_job", "--tags",
