@@ -300,6 +300,10 @@ def prediction_drift_rows(
     return _with_engine_reason(rows, choice)
 
 
+#: Declared feature dtypes drift never compares (neither numeric nor categorical).
+TEMPORAL_DTYPES: Final = frozenset({"Date", "Datetime"})
+
+
 def drift_rows(
     contract: Contract,
     current: pl.LazyFrame | pl.DataFrame,
@@ -339,8 +343,16 @@ def drift_rows(
         unseen = sli_frame(unseen_rows_from_counts(contract, profile, counts))
     else:
         unseen = sli_frame(unseen_category_rows(contract, profile, current, categorical))
-    compared_features = [name for name, spec in contract.features.items() if spec.drift.enabled]
-    rows = _with_engine_reason(drift_sli_rows(drift, contract, compared_features), choice)
+    # Declared drift features the day lacks or types otherwise (schema_valid's breach);
+    # date and datetime features are never compared, whatever the day holds.
+    unmeasured = [
+        name
+        for name, spec in contract.features.items()
+        if spec.drift.enabled
+        and spec.dtype not in TEMPORAL_DTYPES
+        and name not in {*numeric, *categorical}
+    ]
+    rows = _with_engine_reason(drift_sli_rows(drift, contract, unmeasured), choice)
     return pl.concat([rows, unseen], how="vertical")
 
 

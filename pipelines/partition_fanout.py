@@ -236,9 +236,10 @@ def run_fanout(request: FanoutRequest) -> tuple[list[PartitionOutcome], bool]:
     instance's log level, not the run config).
 
     Returns one outcome per partition, sorted by model and day (a step whose process
-    died is recorded and gives a ``crashed`` outcome, :func:`_crashed_step`; a partition
-    the run ended before gives an ``error`` one, each with a one-line reason), and whether
-    SIGINT or SIGTERM interrupted the run.
+    died is recorded as a ``crashed`` outcome unless its day was recorded since or the
+    store failed, :func:`_crashed_step`; a partition the run ended before gives an
+    ``error`` one; each with a one-line reason), and whether SIGINT or SIGTERM
+    interrupted the run.
     """
     pairs, debug = request.pairs, request.debug
     run_config = fanout_run_config(request)

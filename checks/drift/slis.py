@@ -26,17 +26,16 @@ __all__ = ["drift_sli_rows"]
 
 
 def drift_sli_rows(
-    drift: pl.DataFrame, contract: Contract, expected: Sequence[str] = ()
+    drift: pl.DataFrame, contract: Contract, unmeasured: Sequence[str] = ()
 ) -> pl.DataFrame:
     """SLI rows (:data:`checks.sli.SLI_SCHEMA`) for a :func:`compute_drift` result.
 
     One row per feature and method (track ``model``, category ``drift``, ``sli`` = the
     method; ``ok`` = not drifted, null when the row does not decide) plus one model-wide
     ``drifted_feature_share`` row judged against the contract's SLO of that name: the
-    share of features with a verdict whose rule fired. ``expected`` are the features the
-    contract has drift compared on; those with no row (absent from the day, or of another
-    dtype: ``schema_valid``'s breach) are named in the share row's detail, so that "0 of 18"
-    does not read as every declared feature checked.
+    share of features with a verdict whose rule fired. ``unmeasured`` are declared drift
+    features the day lacks or types otherwise (``schema_valid``'s breach): the share row's
+    detail names them, so that "0 of 18" does not read as every declared feature checked.
     """
     # Imported here: checks.sli loads the contract models (pydantic), which the drift CLI
     # would otherwise pay for on every run without a contract.
@@ -63,8 +62,6 @@ def drift_sli_rows(
         )
         for r in drift.iter_rows(named=True)
     ]
-    measured = set(drift.get_column("feature").to_list())
-    unmeasured = [name for name in expected if name not in measured]
     not_measured = (
         f"; not measured (absent or mistyped, see schema_valid): {', '.join(unmeasured)}"
         if unmeasured

@@ -156,3 +156,20 @@ def test_the_drifted_feature_share_names_a_declared_feature_the_day_lacks(
     assert share["detail"].endswith("; not measured (absent or mistyped, see schema_valid): k")
     whole = drift_rows(contract, day, tmp_path / "profiles")
     assert "not measured" not in whole.filter(pl.col("sli") == "drifted_feature_share")["detail"][0]
+
+
+def test_a_date_feature_is_never_named_as_not_measured(tmp_path: Path) -> None:
+    """Drift compares numeric and categorical features only: a declared Date feature has
+    no drift rows on any day, which is no finding of the day."""
+    body = contract_dict()
+    body["features"] = {**body["features"], "d": {"dtype": "Date"}}
+    contract = load_contract(write_model(tmp_path, days=1, contract=body))
+    day_file = tmp_path / "toy" / "features" / f"{FIRST_DAY.isoformat()}.parquet"
+    for path in (tmp_path / "toy" / "training.parquet", day_file):
+        pl.read_parquet(path).with_columns(d=pl.col("event_ts").dt.date()).write_parquet(path)
+    rows = drift_rows(contract, pl.read_parquet(day_file), tmp_path / "profiles")
+    share = rows.filter(pl.col("sli") == "drifted_feature_share")["detail"][0]
+    assert "not measured" not in share, share
+    rows = drift_rows(contract, pl.read_parquet(day_file).drop("x"), tmp_path / "profiles")
+    share = rows.filter(pl.col("sli") == "drifted_feature_share")["detail"][0]
+    assert share.endswith("not measured (absent or mistyped, see schema_valid): x"), share
