@@ -137,6 +137,17 @@ def parse_arguments(
     return args
 
 
+def _one_line(exc: Exception) -> str:
+    """The error as one line: a contract file's first problem where it is (file:line:col,
+    as ``contract check`` says it) and how many more there are; else the first line."""
+    located = getattr(exc, "located", None)  # checks.contract_loader.ContractFileError
+    if isinstance(located, list) and located:
+        more = len(located) - 1
+        also = f" (and {more} more: `datasre contract check` lists them)" if more else ""
+        return f"{located[0]}{also}"
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -155,8 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ContractError, InputError, UsageError, PoolBusyError, FileNotFoundError) as exc:
         if getattr(args, "debug", False):
             raise
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"datasre: error: {terminal(message)}", file=sys.stderr)
+        print(f"datasre: error: {terminal(_one_line(exc))}", file=sys.stderr)
         return EXIT_ERROR
     except MemoryError as exc:
         if getattr(args, "debug", False):
