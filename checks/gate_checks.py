@@ -42,6 +42,7 @@ __all__ = [
     "check_evidence",
     "check_labels",
     "check_latest_run",
+    "newest_run",
 ]
 
 #: ``runs.status`` values of a run that read its inputs and recorded evidence (a breach is
@@ -179,6 +180,15 @@ def check_evidence(
     ]
 
 
+def newest_run(runs: pl.DataFrame, partition: str) -> dict[str, Any] | None:
+    """The newest run of ``partition`` by ``finished_at`` (an unfinished one counts as
+    oldest), as a row dict; None when it has none."""
+    mine = runs.filter(pl.col("partition") == partition) if runs.height else runs
+    if mine.height == 0:
+        return None
+    return mine.sort("finished_at", descending=True, nulls_last=True).row(0, named=True)
+
+
 def check_crashed_run(
     runs: pl.DataFrame, *, model: str, version: str, contract: Contract
 ) -> list[Reason]:
@@ -191,12 +201,8 @@ def check_crashed_run(
     if runs.height == 0:
         return []
     newest_day = str(runs["partition"].max())
-    newest = (
-        runs.filter(pl.col("partition") == newest_day)
-        .sort("finished_at", descending=True, nulls_last=True)
-        .row(0, named=True)
-    )
-    if newest["status"] != CRASHED_RUN_STATUS:
+    newest = newest_run(runs, newest_day)
+    if newest is None or newest["status"] != CRASHED_RUN_STATUS:
         return []
     row = {k: json_value(newest.get(k)) for k in ("run_id", "partition", "finished_at", "status")}
     finished = newest["finished_at"]

@@ -31,7 +31,7 @@ from assets.store.gate_store import GateStore
 from assets.weighted_drift import rank_day_drift
 from checks.contract import Contract
 from checks.errors import InputError
-from checks.gate_checks import CRASHED_RUN_STATUS
+from checks.gate_checks import CRASHED_RUN_STATUS, newest_run
 from checks.profile import BaselineProfile
 
 __all__ = [
@@ -93,11 +93,8 @@ def _snapshot(
 
 def _crash_note(runs: pl.DataFrame, day: dt.date) -> str:
     """``; its newest run crashed: <error>`` when ``day``'s newest run crashed, else ``""``."""
-    mine = runs.filter(pl.col("partition") == day.isoformat())
-    if mine.height == 0:
-        return ""
-    newest = mine.sort("finished_at", descending=True, nulls_last=True).row(0, named=True)
-    if newest["status"] != CRASHED_RUN_STATUS:
+    newest = newest_run(runs, day.isoformat())
+    if newest is None or newest["status"] != CRASHED_RUN_STATUS:
         return ""
     return f"; its newest run crashed: {newest['error']}"
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 from collections.abc import Callable
+from contextlib import suppress
 from typing import Final, TypeAlias
 
 __all__ = [
@@ -73,11 +74,9 @@ def parse_day(option: str, text: str) -> dt.date:
     ``option`` (e.g. ``--partition: '2026-02-30' is not a YYYY-MM-DD day``)."""
     from pipelines.usage import UsageError
 
-    try:
-        if len(text) == len("YYYY-MM-DD") and text[4] == text[7] == "-":
+    if len(text) == len("YYYY-MM-DD") and text[4] == text[7] == "-":
+        with suppress(ValueError):  # 2026-02-30: the same one line below
             return dt.date.fromisoformat(text)
-    except ValueError:
-        pass
     raise UsageError(f"{option}: {text!r} is not a YYYY-MM-DD day")
 
 

@@ -226,39 +226,43 @@ def test_promtool_pages_exactly_when_datasre_does_on_the_sample_days(
     assert not any(model == "delivery_eta" for pages in pages_by_day.values() for model, _ in pages)
 
 
-def test_promtool_raises_the_stale_evidence_ticket_only_after_36_hours(
-    rule_file: Path, tmp_path: Path
+def _promtool_passes(
+    rule_file: Path, tmp_path: Path, series: str, values: str, alert_tests: list[Any]
 ) -> None:
-    rule = _rules_by_key(rule_file)[(STALE_ALERT, "fraud_detection", "")]
-    series = 'datasre_last_completed_run_timestamp_seconds{model="fraud_detection",version="2.3.0"}'
+    """``promtool test rules``: one hourly input series, these ``alert_rule_test`` cases."""
     unit = {
         "rule_files": [str(rule_file)],
         "evaluation_interval": "1h",
         "tests": [
             {
                 "interval": "1h",
-                # A run finished at t = 0 and none after: the gauge keeps saying 0.
-                "input_series": [{"series": series, "values": "0+0x48"}],
-                "alert_rule_test": [
-                    {"eval_time": "35h", "alertname": STALE_ALERT, "exp_alerts": []},
-                    {
-                        "eval_time": "37h",
-                        "alertname": STALE_ALERT,
-                        "exp_alerts": [
-                            {
-                                "exp_labels": {"version": "2.3.0", **rule["labels"]},
-                                "exp_annotations": rule["annotations"],
-                            }
-                        ],
-                    },
-                ],
+                "input_series": [{"series": series, "values": values}],
+                "alert_rule_test": alert_tests,
             }
         ],
     }
-    test_file = tmp_path / "stale.test.yml"
+    test_file = tmp_path / "unit.test.yml"
     test_file.write_text(yaml.safe_dump(unit, sort_keys=False), encoding="utf-8")
     tested = run_promtool("test", "rules", str(test_file))
     assert tested.returncode == 0, tested.stdout + tested.stderr
+
+
+def _fired(rule: dict[str, Any]) -> list[dict[str, Any]]:
+    """The alert ``rule`` raises on the fraud model's 2.3.0 series."""
+    return [{"exp_labels": {"version": "2.3.0", **rule["labels"]},
+             "exp_annotations": rule["annotations"]}]  # fmt: skip
+
+
+def test_promtool_raises_the_stale_evidence_ticket_only_after_36_hours(
+    rule_file: Path, tmp_path: Path
+) -> None:
+    rule = _rules_by_key(rule_file)[(STALE_ALERT, "fraud_detection", "")]
+    series = 'datasre_last_completed_run_timestamp_seconds{model="fraud_detection",version="2.3.0"}'
+    # A run finished at t = 0 and none after: the gauge keeps saying 0.
+    _promtool_passes(rule_file, tmp_path, series, "0+0x48", [
+        {"eval_time": "35h", "alertname": STALE_ALERT, "exp_alerts": []},
+        {"eval_time": "37h", "alertname": STALE_ALERT, "exp_alerts": _fired(rule)},
+    ])  # fmt: skip
 
 
 def test_promtool_raises_the_crashed_run_ticket_while_the_gauge_says_so(
@@ -266,26 +270,10 @@ def test_promtool_raises_the_crashed_run_ticket_while_the_gauge_says_so(
 ) -> None:
     rule = _rules_by_key(rule_file)[(CRASH_ALERT, "fraud_detection", "")]
     series = 'datasre_newest_run_crashed{model="fraud_detection",version="2.3.0"}'
-    expected = [{"exp_labels": {"version": "2.3.0", **rule["labels"]},
-                 "exp_annotations": rule["annotations"]}]  # fmt: skip
-    unit = {
-        "rule_files": [str(rule_file)],
-        "evaluation_interval": "1h",
-        "tests": [
-            {
-                "interval": "1h",
-                # Fine, then a crashed run for three exports, then a run that recorded.
-                "input_series": [{"series": series, "values": "0 0 1 1 1 0 0"}],
-                "alert_rule_test": [
-                    {"eval_time": "1h", "alertname": CRASH_ALERT, "exp_alerts": []},
-                    {"eval_time": "2h", "alertname": CRASH_ALERT, "exp_alerts": expected},
-                    {"eval_time": "4h", "alertname": CRASH_ALERT, "exp_alerts": expected},
-                    {"eval_time": "5h", "alertname": CRASH_ALERT, "exp_alerts": []},
-                ],
-            }
-        ],
-    }
-    test_file = tmp_path / "crashed.test.yml"
-    test_file.write_text(yaml.safe_dump(unit, sort_keys=False), encoding="utf-8")
-    tested = run_promtool("test", "rules", str(test_file))
-    assert tested.returncode == 0, tested.stdout + tested.stderr
+    # Fine, then a crashed run for three exports, then a run that recorded.
+    _promtool_passes(rule_file, tmp_path, series, "0 0 1 1 1 0 0", [
+        {"eval_time": "1h", "alertname": CRASH_ALERT, "exp_alerts": []},
+        {"eval_time": "2h", "alertname": CRASH_ALERT, "exp_alerts": _fired(rule)},
+        {"eval_time": "4h", "alertname": CRASH_ALERT, "exp_alerts": _fired(rule)},
+        {"eval_time": "5h", "alertname": CRASH_ALERT, "exp_alerts": []},
+    ])  # fmt: skip
