@@ -24,7 +24,8 @@ Commit ids start with the commit's wall-clock nanoseconds, so they sort by time.
 **Which rows count** (the views; the same answers as the embedded store):
 
 - ``runs``: each ``run_id``'s newest commit (a retried writer step of the same Dagster
-  run, writing twice, counts once: its newest write replaces its older one).
+  run, writing twice, counts once: its newest write replaces its older one); a crash
+  record never outranks the run's written record, whichever committed last.
 - ``sli_results``: per (model, version, partition), the rows of the run that finished
   last (ties: started last, then the greater run id), exactly the run ``sli_latest``
   picks; the rows of earlier runs of the partition are ``sli_history``, stamped with
@@ -117,10 +118,14 @@ def lake_view_statements(root: Path) -> list[str]:
         )
     special = {"runs", "sli_results", "sli_history", "slo_definitions"}
     statements += [
-        # Each run's newest commit (a retried writer step writes its run again).
+        # Each run's newest commit (a retried writer step writes its run again); a crash
+        # record never outranks its run's written record, whichever committed last (the
+        # crash recorder's "already recorded?" read and its commit are not atomic).
         f"""create or replace view {SHAPE}.run_commits as
         select * from {SHAPE}.raw_runs
-        qualify row_number() over (partition by run_id order by _commit desc) = 1""",
+        qualify row_number() over (
+            partition by run_id order by status = 'crashed', _commit desc
+        ) = 1""",
         # The runs of each partition in finishing order, and which run replaced each (a
         # crashed run wrote no rows and replaces none).
         f"""create or replace view {SHAPE}.partition_runs as

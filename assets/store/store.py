@@ -302,7 +302,9 @@ class SliStore:
             raise ValueError(
                 f"a crashed run's status is {CRASHED_RUN_STATUS!r}, not {run.status!r}"
             )
-        # Asked first through the read path: a lake's transaction sees only its own rows.
+        # Asked first through the read path: a lake's transaction sees only its own rows
+        # (a writer committing between this read and the commit below keeps its record:
+        # the lake's runs view ranks a crash record below a written one).
         try:
             recorded = self.fetchall(
                 "select 1 from runs where run_id = ? or (model = ? and model_version = ? "

@@ -259,3 +259,32 @@ def test_a_crashed_run_is_one_runs_row_that_leaves_the_days_rows_and_a_writers_r
     assert store.query("select count(*) n from sli_history")["n"].item() == 0
     with pytest.raises(ValueError, match="crashed"):
         store.record_crashed_run(_run("r3", "2026-03-02"))
+
+
+@pytest.mark.parametrize("backend", STORE_BACKENDS)
+def test_a_crash_record_racing_its_runs_writer_never_hides_the_written_record(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The crash recorder asks "already recorded?" before its own transaction; a writer of
+    the same run id committing in between (a redelivered step) must keep its record and
+    rows, whichever of the two committed last."""
+    store = open_store(tmp_path / "store", backend)
+    store.write_run(_run("r1", "2026-03-02"), _slis(0.1))
+    crashed = RunRecord(
+        run_id="r1",
+        model="toy",
+        model_version="1.0.0",
+        partition="2026-03-02",
+        started_at=FINISHED,
+        finished_at=FINISHED + dt.timedelta(minutes=1),
+        status="crashed",
+        error="step quality_slis: RuntimeError: boom",
+    )
+    # The check ran before the writer's commit: it saw nothing.
+    monkeypatch.setattr(store, "fetchall", lambda *_args, **_kwargs: [])
+    store.record_crashed_run(crashed)
+    monkeypatch.undo()
+    runs = store.query("select run_id, status, n_slis from runs")
+    assert runs.rows() == [("r1", "succeeded", 3)]
+    latest = store.query("select distinct run_id from sli_latest")["run_id"].to_list()
+    assert latest == ["r1"]
