@@ -395,4 +395,6 @@ def _compute(contract: Contract, partition: Partition, datasre: DatasreConfig) -
 
 
 #: The asset, declared as data (built by :func:`assets.sli_asset.build_sli_asset`).
-DRIFT_ASSET: Final = SliAssetSpec("drift_slis", DESCRIPTION, KINDS, _compute, _drift_metadata)
+DRIFT_ASSET: Final = SliAssetSpec(
+    "drift_slis", DESCRIPTION, KINDS, _compute, _drift_metadata, priority=-2
+)

@@ -25,7 +25,9 @@ from typing import Final
 
 import polars as pl
 
+from assets import started_early
 from assets.atomic_file import write_atomically
+from assets.drift_runner import resolve_polars_lazy_modules
 from assets.io import read_snapshot, resolve_files
 from assets.partitions import Partition
 from assets.resources import DatasreConfig
@@ -52,8 +54,10 @@ __all__ = [
     "MULTIVARIATE_ASSET",
     "MULTIVARIATE_READ_ROWS",
     "NULL_FILE",
+    "STEP",
     "domain_null",
     "multivariate_slis",
+    "start_multivariate_early",
 ]
 
 #: The libraries it runs on, as the Dagster UI tags it.
@@ -64,6 +68,9 @@ DESCRIPTION: Final = (
     "classifier's cross-validated AUC (threshold calibrated on baseline-vs-baseline "
     "splits) and the PCA reconstruction error (bounds from held-out baseline rows)."
 )
+
+#: The asset's (and its step's) name.
+STEP: Final = "multivariate_drift_slis"
 
 #: A day of more rows is read as a random sample of this many (4x the PCA's sample,
 #: so the seeded uniform samples drawn from it are still spread over the whole day).
@@ -172,12 +179,27 @@ def _measured(frame: pl.DataFrame) -> dict[str, float]:
     }
 
 
+def start_multivariate_early(contract: Contract, day: dt.date, profiles_dir: Path) -> None:
+    """Start :func:`multivariate_slis` of the day now, on a thread of its own, for the
+    asset's step to take (:mod:`assets.started_early`); the caller
+    :func:`assets.started_early.discard` s :data:`STEP` when its run is over."""
+    resolve_polars_lazy_modules()  # before a second thread touches polars' lazy imports
+    started_early.start(
+        STEP, (contract, day, profiles_dir), lambda: multivariate_slis(contract, day, profiles_dir)
+    )
+
+
 def _compute(contract: Contract, partition: Partition, datasre: DatasreConfig) -> pl.DataFrame:
-    """The asset's SLI frame: :func:`multivariate_slis` of the partition's day."""
-    return multivariate_slis(contract, partition.day, datasre.profiles_dir())
+    """The asset's SLI frame: :func:`multivariate_slis` of the partition's day (the one
+    started early for it, if any)."""
+    profiles_dir = datasre.profiles_dir()
+    early = started_early.take(STEP, (contract, partition.day, profiles_dir))
+    if isinstance(early, pl.DataFrame):
+        return early
+    return multivariate_slis(contract, partition.day, profiles_dir)
 
 
 #: The asset, declared as data (built by :func:`assets.sli_asset.build_sli_asset`).
-MULTIVARIATE_ASSET: Final = SliAssetSpec(
-    "multivariate_drift_slis", DESCRIPTION, KINDS, _compute, _measured
-)
+#: Its step is the last compute step: started early in-process (``datasre run``,
+#: :func:`start_multivariate_early`), it then has the other steps' time to finish in.
+MULTIVARIATE_ASSET: Final = SliAssetSpec(STEP, DESCRIPTION, KINDS, _compute, _measured, priority=-1)

@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 import dagster as dg
 import polars as pl
@@ -34,6 +34,10 @@ __all__ = [
 SliCompute = Callable[[Contract, Partition, DatasreConfig], pl.DataFrame]
 
 
+#: Dagster's op tag ordering the steps that are ready at once (higher first; default 0).
+PRIORITY_TAG: Final = "dagster/priority"
+
+
 def breached(frame: pl.DataFrame) -> pl.DataFrame:
     """The rows of an SLI frame that breached their objective (``ok`` false)."""
     return frame.filter(pl.col("ok") == pl.lit(value=False))
@@ -45,13 +49,15 @@ SliMetadata = Callable[[pl.DataFrame], "Mapping[str, dg.RawMetadataValue]"]
 
 class SliAssetSpec(NamedTuple):
     """One compute asset declared as data: its name, what the Dagster UI says it
-    measures, its kinds (the UI's tags), its SLI function and its run-page metadata."""
+    measures, its kinds (the UI's tags), its SLI function and its run-page metadata;
+    ``priority``: Dagster's step priority (among steps ready at once, higher first)."""
 
     name: str
     description: str
     kinds: frozenset[str]
     compute: SliCompute
     metadata: SliMetadata
+    priority: int = 0
 
 
 def build_sli_asset(
@@ -68,6 +74,7 @@ def build_sli_asset(
         group_name="validation",
         kinds=set(spec.kinds),
         description=spec.description,
+        op_tags={PRIORITY_TAG: str(spec.priority)} if spec.priority else None,
     )
     def sli_asset(
         context: dg.AssetExecutionContext, datasre: DatasreConfig

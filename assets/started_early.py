@@ -1,0 +1,86 @@
+"""A step's computation started ahead of its step, on a thread of its own, so that it
+runs beside the steps before it.
+
+Why: Dagster's in-process executor (``datasre run``) runs a partition's steps one after
+another, and they keep only ~1.2 of this machine's 2 cores busy (polars' readers and
+joins wait on each other's output). The multivariate step needs nothing from the other
+steps and fits its models on one native thread by design
+(:func:`assets.multivariate.multivariate_slis`), so started with the run it is done on
+the core the others leave idle by the time its step comes (benchmarks/README.md has the
+measurements).
+
+The step takes the result (:func:`take`), waiting for it if needed. A computation that
+failed, or that was started for other inputs, is not used: the step computes again
+itself, so a failure is the step's own, with its usual error, and the rows are the
+ones the step would have computed. Whoever starts one calls :func:`discard` once the run
+is over, so that a result no step took is not kept.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any, Final, TypeVar
+
+__all__ = ["discard", "start", "take"]
+
+_R = TypeVar("_R")
+
+
+@dataclass(frozen=True)
+class _Started:
+    """One computation started early: what it was started for, and its outcome."""
+
+    inputs: tuple[object, ...]
+    outcome: Future[Any]
+    thread: threading.Thread
+
+
+_STARTED: Final[dict[str, _Started]] = {}
+_LOCK: Final = threading.Lock()
+
+
+def start(step: str, inputs: tuple[object, ...], compute: Callable[[], Any]) -> None:
+    """Run ``compute`` now on a thread of its own, for ``step``'s :func:`take` with the
+    same ``inputs`` (compared with ``==``); replaces what ``step`` had started before."""
+    outcome: Future[Any] = Future()
+
+    def run() -> None:
+        if not outcome.set_running_or_notify_cancel():
+            return
+        try:
+            outcome.set_result(compute())
+        except BaseException as exc:  # take recomputes; an unset outcome would hang it
+            outcome.set_exception(exc)
+
+    thread = threading.Thread(target=run, name=f"early-{step}", daemon=True)
+    discard(step)
+    with _LOCK:
+        _STARTED[step] = _Started(inputs, outcome, thread)
+    thread.start()
+
+
+def take(step: str, inputs: tuple[object, ...]) -> Any | None:
+    """The result ``step``'s early computation for ``inputs`` gave (waiting for it), or
+    None when there is none, it was for other inputs, or it failed: the caller computes
+    it then. Taken once."""
+    with _LOCK:
+        started = _STARTED.pop(step, None)
+    if started is None:
+        return None
+    started.thread.join()
+    if started.inputs != inputs or started.outcome.exception() is not None:
+        return None
+    return started.outcome.result()
+
+
+def discard(step: str, *, wait: bool = True) -> None:
+    """Forget ``step``'s early computation; ``wait``: for its thread to end, so that it
+    does not run on into the next run (not when the process is being interrupted: the
+    thread is a daemon)."""
+    with _LOCK:
+        started = _STARTED.pop(step, None)
+    if started is not None and wait:
+        started.thread.join()
