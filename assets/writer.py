@@ -34,6 +34,7 @@ from assets.partitions import Partition
 from assets.publish import manifest_path
 from assets.resources import DatasreConfig, SliStoreResource
 from assets.store import RunRecord, StoreError
+from checks.gate_checks import FAILED_RUN_STATUS
 from checks.run_summary import summarise_run
 from checks.sli import SLI_SCHEMA, attach_runbooks, slo_definitions_frame
 
@@ -66,7 +67,7 @@ def run_status(slis: pl.DataFrame) -> tuple[str, str | None]:
     blocking SLO breached, else ``succeeded`` (see the module docstring)."""
     unreadable = slis.filter(UNREADABLE)
     if unreadable.height:
-        return "failed", "; ".join(d for d in unreadable["detail"].to_list() if d)
+        return FAILED_RUN_STATUS, "; ".join(d for d in unreadable["detail"].to_list() if d)
     if slis.filter((pl.col("ok") == pl.lit(value=False)) & pl.col("blocking")).height:
         return "breached", None
     return "succeeded", None

@@ -17,8 +17,9 @@ have given then.
    status in :data:`EVIDENCE_RUN_STATUSES`) was evaluated within
    ``max_evidence_age_hours`` (default 36 h: a daily run plus a late morning) of ``now``;
    the newest partition's newest run did not crash before recording anything
-   (``runs.status = 'crashed'``); and no partition's labels are overdue
-   (``sources.max_label_delay_days`` after its evaluation time).
+   (``runs.status = 'crashed'``) nor fail to read an input (``'failed'``); and no
+   partition's labels are overdue (``sources.max_label_delay_days`` after its
+   evaluation time).
 3. ``latest_run``: the newest partition of this version has no breach of a blocking SLO.
 4. ``model_budget``: no model-track SLO has exhausted its error budget (``checks.slo``),
    and every one has recent evidence (``no_evidence`` otherwise: a declared SLO without
@@ -51,10 +52,10 @@ from checks.gate_checks import (
     CRASHED_RUN_STATUS,
     budget_reasons,
     check_contract,
-    check_crashed_run,
     check_evidence,
     check_labels,
     check_latest_run,
+    check_newest_run,
 )
 from checks.gate_verdict import (
     CheckName,
@@ -175,7 +176,7 @@ def decide(
     recorded = my_runs.filter(pl.col("status") != CRASHED_RUN_STATUS) if my_runs.height else my_runs
     labels = check_labels(recorded, evaluated_at, defs, now=now, contract=contract)
     by_check[CheckName.EVIDENCE_FRESH] = [
-        *check_crashed_run(my_runs, model=model, version=version, contract=contract),
+        *check_newest_run(my_runs, model=model, version=version, contract=contract),
         *check_evidence(
             my_runs,
             evaluated_at,

@@ -36,12 +36,14 @@ __all__ = [
     "CRASHED_REASON",
     "CRASHED_RUN_STATUS",
     "EVIDENCE_RUN_STATUSES",
+    "FAILED_REASON",
+    "FAILED_RUN_STATUS",
     "budget_reasons",
     "check_contract",
-    "check_crashed_run",
     "check_evidence",
     "check_labels",
     "check_latest_run",
+    "check_newest_run",
     "newest_run",
 ]
 
@@ -53,6 +55,10 @@ EVIDENCE_RUN_STATUSES: Final = ("succeeded", "breached")
 CRASHED_RUN_STATUS: Final = "crashed"
 #: The gate's reason code while the newest partition's newest run is a crashed one.
 CRASHED_REASON: Final = "run_crashed"
+#: ``runs.status`` of a run that could not read one of its inputs (its rows say which).
+FAILED_RUN_STATUS: Final = "failed"
+#: The gate's reason code while the newest partition's newest run could not read an input.
+FAILED_REASON: Final = "run_failed"
 
 
 def _reason(
@@ -189,20 +195,23 @@ def newest_run(runs: pl.DataFrame, partition: str) -> dict[str, Any] | None:
     return mine.sort("finished_at", descending=True, nulls_last=True).row(0, named=True)
 
 
-def check_crashed_run(
+def check_newest_run(
     runs: pl.DataFrame, *, model: str, version: str, contract: Contract
 ) -> list[Reason]:
-    """The newest partition's newest run crashed before it recorded evidence.
+    """The newest partition's newest run crashed before it recorded evidence
+    (``run_crashed``), or could not read one of its inputs (``run_failed``).
 
     Why: the gate would otherwise judge the partition before it (or, for a re-run, the
     partition's earlier rows) as if nothing had happened, for as long as that evidence is
     young enough: a validation that is known to have failed is not evidence of health.
+    A failed run's ``ingest_ok = 0`` row blocks through ``latest_run`` only when the
+    contract declares that SLO blocking; the missing evidence blocks whatever it declares.
     ``runs`` holds this version's runs of partitions evaluated by the decision time."""
     if runs.height == 0:
         return []
     newest_day = str(runs["partition"].max())
     newest = newest_run(runs, newest_day)
-    if newest is None or newest["status"] != CRASHED_RUN_STATUS:
+    if newest is None or newest["status"] not in (CRASHED_RUN_STATUS, FAILED_RUN_STATUS):
         return []
     row = {k: json_value(newest.get(k)) for k in ("run_id", "partition", "finished_at", "status")}
     finished = newest["finished_at"]
@@ -212,16 +221,27 @@ def check_crashed_run(
         if isinstance(finished, dt.datetime)
         else ""
     )
+    rerun = f"`datasre run --model {model} --partition {newest_day}`"
+    error = newest.get("error") or "no error line recorded"
+    run = f"the newest run of {model} {version} (partition {newest_day}, run {newest['run_id']})"
+    if newest["status"] == CRASHED_RUN_STATUS:
+        code = CRASHED_REASON
+        message = (
+            f"{run} crashed before it recorded any SLI{when}: {error}; fix the cause and "
+            f"re-run {rerun} (--debug shows the traceback)"
+        )
+    else:
+        code = FAILED_REASON
+        message = (
+            f"{run} could not read its inputs{when}, so the day has no evidence: {error}; "
+            f"restore the snapshot and re-run {rerun}"
+        )
     return [
         _reason(
-            CRASHED_REASON,
+            code,
             CheckName.EVIDENCE_FRESH,
-            f"the newest run of {model} {version} (partition {newest_day}, run "
-            f"{newest['run_id']}) crashed before it recorded any SLI{when}: "
-            f"{newest['error'] or 'no error line recorded'}; fix the cause and re-run "
-            f"`datasre run --model {model} --partition {newest_day}` (--debug shows the "
-            "traceback)",
-            reason_runbook(CRASHED_REASON, None, contract),
+            message,
+            reason_runbook(code, None, contract),
             days=(newest_day,),
             evidence=(row,),
         )

@@ -122,6 +122,7 @@ _BY_REASON_CODE: Final[Mapping[str, IncidentClass]] = {
     "evidence_missing": IncidentClass.MISSING_SNAPSHOT,
     "evidence_stale": IncidentClass.STALE_DATA,
     "run_crashed": IncidentClass.CRASHED_RUN,
+    "run_failed": IncidentClass.MISSING_SNAPSHOT,
 }
 
 

@@ -32,7 +32,7 @@ from assets.store.integrity import (
     remember_verified,
 )
 from assets.store.schema import SCHEMA_VERSION, UPGRADE_TO_3
-from checks.gate_checks import CRASHED_RUN_STATUS, EVIDENCE_RUN_STATUSES
+from checks.gate_checks import CRASHED_RUN_STATUS, EVIDENCE_RUN_STATUSES, FAILED_RUN_STATUS
 from checks.sli import SLI_SCHEMA
 
 __all__ = [
@@ -47,7 +47,7 @@ __all__ = [
 
 #: ``succeeded`` / ``breached``: evidence recorded; ``failed``: an input was unreadable (its
 #: rows say which); ``crashed``: the job failed before its writer ran (no rows).
-RUN_STATUSES: Final = (*EVIDENCE_RUN_STATUSES, "failed", CRASHED_RUN_STATUS)
+RUN_STATUSES: Final = (*EVIDENCE_RUN_STATUSES, FAILED_RUN_STATUS, CRASHED_RUN_STATUS)
 
 #: Files are written in the storage format of DuckDB 1.5, so the DuckDB CLI data SREs
 #: install today (PyPI's ``duckdb-cli`` 1.5.x) and older Python clients can open them;

@@ -79,9 +79,12 @@ def test_no_succeeded_run_of_the_version_is_missing_evidence() -> None:
     contract = gate_contract()
     failed_only = runs_frame(contract, FRESH, status="failed")
     other_version = runs_frame(contract, FRESH, version="0.9.0")
-    for runs in (failed_only, other_version, runs_frame(contract, [])):
+    for runs in (other_version, runs_frame(contract, [])):
         verdict = decide(contract, history_frame(contract, 3), runs, now=NOW)
         assert _codes(verdict, Severity.BLOCK) == ["evidence_missing"]
+    # Failed runs only: no evidence, and why (the newest one could not read its inputs).
+    verdict = decide(contract, history_frame(contract, 3), failed_only, now=NOW)
+    assert _codes(verdict, Severity.BLOCK) == ["run_failed", "evidence_missing"]
 
 
 def test_evidence_older_than_36_hours_is_stale() -> None:
@@ -505,3 +508,37 @@ def test_a_crash_that_a_later_run_of_the_day_or_a_newer_day_followed_does_not_bl
     for crash in (before_the_rerun, older_day):
         verdict = decide(contract, slis, pl.concat([good, crash]), now=NOW)
         assert verdict.ready and "run_crashed" not in _codes(verdict)
+
+
+def test_a_newest_day_whose_inputs_could_not_be_read_blocks_whatever_the_contract_declares() -> (
+    None
+):
+    # The toy declares no blocking ingest_ok: the failed day's rows breach nothing blocking,
+    # and the day before is fresh evidence; the day itself has none.
+    contract = gate_contract()
+    slis = history_frame(contract, 13)
+    good = _daily_runs(contract, 1, 13).with_columns(error=pl.lit(None, pl.String))
+    failed = _crashed_run(contract, 14, dt.datetime(2026, 11, 15, 7, 0, tzinfo=dt.UTC))
+    failed = failed.with_columns(
+        status=pl.lit("failed"), error=pl.lit("predictions: no file matches p/2026-11-14.parquet")
+    )
+    verdict = decide(contract, slis, pl.concat([good, failed]), now=NOW)
+    assert not verdict.ready
+    assert "run_failed" in _codes(verdict, Severity.BLOCK)
+    reason = next(r for r in verdict.reasons if r.code == "run_failed")
+    assert reason.check == CheckName.EVIDENCE_FRESH and reason.days == ("2026-11-14",)
+    assert "could not read its inputs" in reason.message and "no file matches" in reason.message
+    assert reason.runbook is not None and reason.runbook.endswith("missing_snapshot.md")
+    waivers = [
+        Waiver(model=contract.model, slo=slo, reason="x", expires=_d(20))
+        for slo in (*contract.slos.infra, *contract.slos.model, "ingest_ok")
+    ]
+    waived = decide(contract, slis, pl.concat([good, failed]), now=NOW, waivers=waivers)
+    assert "run_failed" in _codes(waived, Severity.BLOCK)
+    # A later run of the day that read its inputs clears it.
+    rerun = _daily_runs(contract, 14, 14).with_columns(
+        error=pl.lit(None, pl.String),
+        finished_at=pl.lit(dt.datetime(2026, 11, 15, 8, 0, tzinfo=dt.UTC)),
+    )
+    later = decide(contract, history_frame(contract, 14), pl.concat([good, failed, rerun]), now=NOW)
+    assert "run_failed" not in _codes(later)
