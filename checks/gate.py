@@ -31,7 +31,8 @@ have given then.
 Waivers name an SLO of a model (and optionally one version) and are honoured through
 their expiry day (inclusive, UTC date of ``now``): a waived breach is shown with severity
 ``waived`` and does not block. Checks 1 and 2 cannot be waived: they are about the
-evidence itself, not about one SLO.
+evidence itself, not about one SLO; nor can an SLO's ``no_evidence`` (a waiver accepts
+an SLO's breaches, not that it goes unmeasured).
 
 No clock and no I/O: ``now`` and every row are passed in.
 """
@@ -41,6 +42,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from typing import Final
 
 import polars as pl
 
@@ -75,6 +77,25 @@ from checks.slo_evaluation import (
 )
 
 __all__ = ["decide"]
+
+
+#: Reasons about the evidence of one SLO, not its verdict: a waiver of the SLO (accepting
+#: its breaches for a while) does not cover them. A waived drift SLO whose day was too
+#: small to measure read READY.
+_NOT_WAIVED_BY_AN_SLO_WAIVER: Final = frozenset({"no_evidence"})
+
+
+def _waived(
+    reason: Reason, waivers: Sequence[Waiver], model: str, version: str, today: dt.date
+) -> Reason:
+    """:func:`apply_waiver`, except for a reason an SLO's waiver does not cover, which says
+    so when a waiver names its SLO."""
+    if reason.code not in _NOT_WAIVED_BY_AN_SLO_WAIVER:
+        return apply_waiver(reason, waivers, model, version, today)
+    if any(w.applies_to(model, version, reason.slo) for w in waivers):
+        note = " (a waiver of the SLO covers its breaches, not missing evidence: not applied)"
+        return replace(reason, message=reason.message + note)
+    return reason
 
 
 def _of_version(frame: pl.DataFrame, model: str, version: str) -> pl.DataFrame:
@@ -234,7 +255,7 @@ def decide(
     waivable = (CheckName.LATEST_RUN, CheckName.MODEL_BUDGET, CheckName.INFRA_BUDGET)
     for name in waivable:
         by_check[name] = [
-            apply_waiver(r, waivers, model, version, today) if r.severity == Severity.BLOCK else r
+            _waived(r, waivers, model, version, today) if r.severity == Severity.BLOCK else r
             for r in by_check[name]
         ]
 

@@ -380,6 +380,22 @@ def test_a_declared_slo_without_recent_evidence_is_a_reason() -> None:
     assert "newest evaluation is 2026-11-12" in verdict.reasons[0].message
 
 
+def test_a_waiver_of_an_slo_does_not_cover_its_missing_evidence() -> None:
+    contract = gate_contract()
+    # A waiver accepts completeness breaches; completeness then stops being measured.
+    slis = history_frame(contract, 14, unjudged={"completeness": [_d(13), _d(14)]})
+    waiver = _waiver(dt.date(2026, 12, 1), slo="completeness")
+    verdict = decide(contract, slis, _daily_runs(contract, 1, 14), now=NOW, waivers=[waiver])
+    assert not verdict.ready
+    reason = next(r for r in verdict.reasons if r.code == "no_evidence")
+    assert reason.severity == Severity.BLOCK and reason.waiver is None
+    assert "not missing evidence: not applied" in reason.message
+    # The same waiver still covers the SLO's breaches.
+    bad = history_frame(contract, 14, bad={"completeness": [_d(3), _d(5), _d(7), _d(9)]})
+    waived = decide(contract, bad, _daily_runs(contract, 1, 14), now=NOW, waivers=[waiver])
+    assert waived.ready and "model_budget_exhausted" in _codes(waived, Severity.WAIVED)
+
+
 def test_label_delayed_quality_is_judged_on_its_newest_labelled_day_and_pages() -> None:
     contract = gate_contract()
     # Labels of days 13 and 14 are not in yet (due 3 days after evaluation); accuracy was
