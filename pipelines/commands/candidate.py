@@ -26,6 +26,8 @@ from pipelines.tables import text_table
 if TYPE_CHECKING:
     import polars as pl
 
+    from assets.store import SliStore
+
 __all__ = ["BREACH_COLUMNS", "candidate_breach_rows", "register", "run"]
 
 
@@ -94,6 +96,35 @@ def _num(value: float | None) -> str:
     return "null" if value is None else f"{value:.4g}"
 
 
+def _refuse_a_served_version(store: SliStore, model: str, version: str) -> None:
+    """A :class:`~pipelines.cli.UsageError` when ``version`` already has runs of its
+    served data (any kind but ``candidate``).
+
+    Why: a candidate run of a day replaces that day's rows like any later run, so
+    evaluating a served version "as a candidate" on its bad days swapped their production
+    evidence for an evaluation set's, and the gate, which had blocked on them, said READY.
+    A candidate is a version that serves no traffic yet."""
+    from checks.candidate_verdict import CANDIDATE_KIND
+    from pipelines.cli import UsageError
+
+    try:
+        served = store.fetchall(
+            "select count(distinct partition), max(partition) from runs "
+            "where model = ? and model_version = ? and kind is distinct from ?",
+            [model, version, CANDIDATE_KIND],
+        )
+    except FileNotFoundError:
+        return  # no store yet: no runs either
+    days, newest = served[0] if served else (0, None)
+    if days:
+        raise UsageError(
+            f"--version: {model} {version} already has validation runs of its served data "
+            f"({days} partition(s), the newest {newest}); a candidate evaluation would "
+            "replace their evidence: give the candidate a version of its own, or run "
+            f"`datasre run --model {model}` for the served one"
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     import polars as pl
 
@@ -116,6 +147,8 @@ def run(args: argparse.Namespace) -> int:
         )
     day = parse_day("--day", args.day) if args.day else dt.datetime.now(dt.UTC).date()
     contract = contracts[args.model].model_copy(update={"version": args.version})
+    store = settings.sli_store()
+    _refuse_a_served_version(store, contract.model, contract.version)
     started = dt.datetime.now(dt.UTC)
     slis = candidate_slis(
         contract,
@@ -137,7 +170,7 @@ def run(args: argparse.Namespace) -> int:
         kind="candidate",
         n_labels=labelled,
     )
-    settings.sli_store().write_run(
+    store.write_run(
         run_record, attach_runbooks(slis, contract), slo_definitions=slo_definitions_frame(contract)
     )
     if args.features is None:

@@ -135,3 +135,25 @@ def test_a_candidate_lands_in_the_lake_store_and_the_gate_reads_it(
     runs = LakeStore(lake).fetchall("select kind, partition, n_labels from runs")
     assert runs == [("candidate", "2026-11-20", 2498)]
     assert LakeStore(lake).fetchall("select count(*) from gate_decisions")[0][0] == 1
+
+
+def test_a_served_version_is_not_a_candidate_its_days_evidence_stays(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "s.duckdb"
+    assert main(["run", "--db", str(db), "--model", "fraud_detection", "--quiet",
+                 "--partition", "2026-11-09"]) in (0, 1)  # fmt: skip
+    before = SliStore(db).fetchall("select run_id, kind from runs")
+    good, good_features = eval_set(tmp_path, "2026-11-02")
+    capsys.readouterr()
+    # 2.3.0 serves (the sample contract's version): its 11-09 rows must not be replaced.
+    args = ["validate-candidate", "--db", str(db), "--model", "fraud_detection"]
+    args += ["--version", "2.3.0", "--predictions", str(good), "--day", "2026-11-09"]
+    assert main([*args, "--features", str(good_features)]) == 2
+    err = capsys.readouterr().err
+    assert "fraud_detection 2.3.0 already has validation runs of its served data" in err
+    assert "(1 partition(s), the newest 2026-11-09)" in err
+    assert SliStore(db).fetchall("select run_id, kind from runs") == before
+    # A candidate evaluated again (a new evaluation set) is still a candidate.
+    assert validate(db, "2.4.0", good, good_features) == 0
+    assert validate(db, "2.4.0", good, good_features) == 0
