@@ -54,6 +54,7 @@ from checks.gate_checks import (
     CRASHED_RUN_STATUS,
     budget_reasons,
     check_contract,
+    check_contract_unchanged,
     check_evidence,
     check_labels,
     check_latest_run,
@@ -196,7 +197,21 @@ def decide(
     # anything about the data, only that the newest validation did not happen.
     recorded = my_runs.filter(pl.col("status") != CRASHED_RUN_STATUS) if my_runs.height else my_runs
     labels = check_labels(recorded, evaluated_at, defs, now=now, contract=contract)
+    # The contract describes its own version: its SLOs must be the ones recorded with it.
+    changed = (
+        check_contract_unchanged(
+            defs,
+            as_definitions(contract),
+            model=model,
+            version=version,
+            newest_day=str(my_runs["partition"].max()) if my_runs.height else None,
+            contract=contract,
+        )
+        if definitions is not None and version == contract.version
+        else []
+    )
     by_check[CheckName.EVIDENCE_FRESH] = [
+        *changed,
         *check_newest_run(my_runs, model=model, version=version, contract=contract),
         *check_evidence(
             my_runs,

@@ -33,6 +33,7 @@ from checks.slo_catalog import SLO_CATALOG
 from checks.slo_evaluation import DayStatus, SloDefinition
 
 __all__ = [
+    "CONTRACT_CHANGED_REASON",
     "CRASHED_REASON",
     "CRASHED_RUN_STATUS",
     "EVIDENCE_RUN_STATUSES",
@@ -40,6 +41,7 @@ __all__ = [
     "FAILED_RUN_STATUS",
     "budget_reasons",
     "check_contract",
+    "check_contract_unchanged",
     "check_evidence",
     "check_labels",
     "check_latest_run",
@@ -59,6 +61,11 @@ CRASHED_REASON: Final = "run_crashed"
 FAILED_RUN_STATUS: Final = "failed"
 #: The gate's reason code while the newest partition's newest run could not read an input.
 FAILED_REASON: Final = "run_failed"
+#: The gate's reason code when the contract's SLOs differ from those the evidence was
+#: recorded under.
+CONTRACT_CHANGED_REASON: Final = "contract_changed"
+#: What of an SLO changes its verdicts (the budget arithmetic's fields).
+_JUDGED_FIELDS: Final = ("track", "objective", "comparator", "target", "blocking", "window_days")
 
 
 def _reason(
@@ -80,6 +87,54 @@ def _reason(
         runbook=runbook,
         **fields,
     )
+
+
+def _slo_changes(recorded: Sequence[SloDefinition], declared: Sequence[SloDefinition]) -> list[str]:
+    """How the declared SLOs differ from the recorded ones, one phrase each."""
+    old = {d.sli: d for d in recorded}
+    new = {d.sli: d for d in declared}
+    changes = [f"new SLO {name}" for name in sorted(new.keys() - old.keys())]
+    changes += [f"SLO {name} no longer declared" for name in sorted(old.keys() - new.keys())]
+    for name in sorted(old.keys() & new.keys()):
+        for field in _JUDGED_FIELDS:
+            before, after = getattr(old[name], field), getattr(new[name], field)
+            if before != after and not (
+                isinstance(before, float) and math.isnan(before) and math.isnan(after)
+            ):
+                changes.append(f"{name} {field} {before} -> {after}")
+    return changes
+
+
+def check_contract_unchanged(
+    recorded: Sequence[SloDefinition],
+    declared: Sequence[SloDefinition],
+    *,
+    model: str,
+    version: str,
+    newest_day: str | None,
+    contract: Contract,
+) -> list[Reason]:
+    """The contract's SLOs are the ones the newest run recorded (``slo_definitions``).
+
+    Why: the gate judges a version's evidence by the SLOs recorded with it, so an SLO
+    added to the contract since (never measured), a tightened target or objective, or a
+    blocking flag set, changed nothing: the gate said READY on evidence the contract in
+    force was never applied to. A re-run of the newest partition records them."""
+    changes = _slo_changes(recorded, declared)
+    if not changes or newest_day is None:
+        return []
+    shown = "; ".join(changes[:8]) + (f"; and {len(changes) - 8} more" if len(changes) > 8 else "")
+    return [
+        _reason(
+            CONTRACT_CHANGED_REASON,
+            CheckName.EVIDENCE_FRESH,
+            f"the contract's SLOs of {model} {version} are not those its evidence was "
+            f"recorded under ({shown}); re-run the newest partition, `datasre run --model "
+            f"{model} --partition {newest_day}`, so that the contract in force judges it",
+            contract.runbook or None,
+            days=(newest_day,),
+        )
+    ]
 
 
 def check_contract(contract: Contract, definitions: Sequence[SloDefinition]) -> list[Reason]:

@@ -282,7 +282,53 @@ def test_stored_definitions_are_used_when_given() -> None:
         target=pl.when(pl.col("sli") == "accuracy").then(0.5).otherwise(pl.col("target"))
     )
     verdict = decide(contract, slis, runs_frame(contract, FRESH), now=NOW, definitions=stored)
-    assert verdict.ready
+    # Judged by the recorded SLOs: no budget exhausted (the contract's 0.9 would be) ...
+    assert "model_budget_exhausted" not in _codes(verdict)
+    accuracy = next(b for b in verdict.budgets if b.slo == "accuracy")
+    assert accuracy.target == 0.5
+    # ... but the contract in force is not the one recorded: blocked until a re-run.
+    assert _codes(verdict, Severity.BLOCK) == ["contract_changed"]
+    assert "accuracy target 0.5 -> 0.9" in verdict.reasons[0].message
+    # The version's own contract as recorded, or an older version: ready.
+    recorded = gate_contract(
+        slos={**contract.slos.model_dump(), "model": {
+            **contract.slos.model_dump()["model"],
+            "accuracy": {**contract.slos.model_dump()["model"]["accuracy"], "target": 0.5},
+        }}
+    )  # fmt: skip
+    assert decide(recorded, slis, runs_frame(contract, FRESH), now=NOW, definitions=stored).ready
+
+
+def test_an_slo_added_or_tightened_since_the_newest_run_blocks_until_a_rerun() -> None:
+    contract = gate_contract()
+    slis = history_frame(contract, 14)
+    runs = runs_frame(contract, FRESH)
+    recorded = slo_definitions_frame(contract)
+    assert decide(contract, slis, runs, now=NOW, definitions=recorded).ready
+    # An SLO the runs never measured, a blocking flag set, an objective tightened.
+    model = contract.slos.model_dump()["model"]
+    changed = gate_contract(
+        slos={**contract.slos.model_dump(), "model": {
+            **model,
+            "roc_auc": {"objective": 0.8, "blocking": True},
+            "accuracy": {**model["accuracy"], "objective": 0.99, "blocking": True},
+        }}
+    )  # fmt: skip
+    verdict = decide(changed, slis, runs, now=NOW, definitions=recorded)
+    assert not verdict.ready
+    reason = next(r for r in verdict.reasons if r.code == "contract_changed")
+    assert reason.check == CheckName.EVIDENCE_FRESH and reason.severity == Severity.BLOCK
+    assert "new SLO roc_auc" in reason.message
+    assert "accuracy objective 0.94 -> 0.99" in reason.message
+    assert "accuracy blocking False -> True" in reason.message
+    assert "datasre run --model toy --partition 2026-11-14" in reason.message
+    # Not waivable, and only about the contract's own version.
+    waivers = [Waiver(model="toy", slo=s, reason="x", expires=_d(30)) for s in ("roc_auc", "accuracy")]
+    assert not decide(changed, slis, runs, now=NOW, definitions=recorded, waivers=waivers).ready
+    other = runs_frame(contract, FRESH, version="0.9.0")
+    older = decide(changed, history_frame(contract, 14, version="0.9.0"), other, now=NOW,
+                   version="0.9.0", definitions=recorded.with_columns(model_version=pl.lit("0.9.0")))  # fmt: skip
+    assert "contract_changed" not in _codes(older)
 
 
 def test_evidence_rows_are_capped_and_flagged() -> None:
