@@ -33,6 +33,7 @@ __all__ = [
     "CLOCK_SKEW_TOLERANCE_SECONDS",
     "FRESHNESS_MAXIMA",
     "clock_skew_limit_seconds",
+    "day_end",
     "evaluation_time",
     "freshness_exprs",
     "freshness_sli_rows",
@@ -43,13 +44,24 @@ __all__ = [
 SECONDS_PER_DAY = 86_400.0
 
 
+def _local_day_end(contract: Contract, day: dt.date) -> dt.datetime:
+    """Midnight after ``day`` in the contract's timezone (aware, in that zone)."""
+    zone = ZoneInfo(contract.schedule.timezone)
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=zone)
+
+
+def day_end(contract: Contract, day: dt.date) -> dt.datetime:
+    """When partition ``day`` ends (UTC): midnight after it in the contract's timezone."""
+    return _local_day_end(contract, day).astimezone(dt.UTC)
+
+
 def scheduled_evaluation_time(contract: Contract, day: dt.date) -> dt.datetime:
     """When the daily run judges partition ``day`` (UTC): the end of the day plus
-    ``schedule.evaluation_delay_hours``, in the contract's timezone. This is the data time
-    of the partition's evidence, whenever a backfill actually ran it."""
-    zone = ZoneInfo(contract.schedule.timezone)
-    day_end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=zone)
-    scheduled = day_end + dt.timedelta(hours=contract.schedule.evaluation_delay_hours)
+    ``schedule.evaluation_delay_hours``, in the contract's timezone (wall-clock hours: a
+    6 h delay is 06:00 local on a daylight-saving day too). This is the data time of the
+    partition's evidence, whenever a backfill actually ran it."""
+    local = _local_day_end(contract, day)
+    scheduled = local + dt.timedelta(hours=contract.schedule.evaluation_delay_hours)
     return scheduled.astimezone(dt.UTC)
 
 

@@ -55,6 +55,7 @@ from checks.gate_checks import (
     budget_reasons,
     check_contract,
     check_contract_unchanged,
+    check_early_runs,
     check_evidence,
     check_labels,
     check_latest_run,
@@ -213,6 +214,7 @@ def decide(
     by_check[CheckName.EVIDENCE_FRESH] = [
         *changed,
         *check_newest_run(my_runs, model=model, version=version, contract=contract),
+        *check_early_runs(my_runs, model=model, version=version, contract=contract),
         *check_evidence(
             my_runs,
             evaluated_at,

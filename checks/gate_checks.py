@@ -15,9 +15,11 @@ from typing import Any, Final
 import polars as pl
 
 from checks.alert_policy import AlertLevel, AlertPolicy, days_text
+from checks.candidate_verdict import CANDIDATE_KIND
 from checks.contract import Contract
 from checks.contract_model import OWNER_PLACEHOLDER
 from checks.error_budget import ErrorBudget
+from checks.freshness import day_end
 from checks.gate_verdict import CheckName, GateOptions, Reason, Severity
 from checks.gate_words import (
     days_list_text,
@@ -36,12 +38,14 @@ __all__ = [
     "CONTRACT_CHANGED_REASON",
     "CRASHED_REASON",
     "CRASHED_RUN_STATUS",
+    "EARLY_RUN_REASON",
     "EVIDENCE_RUN_STATUSES",
     "FAILED_REASON",
     "FAILED_RUN_STATUS",
     "budget_reasons",
     "check_contract",
     "check_contract_unchanged",
+    "check_early_runs",
     "check_evidence",
     "check_labels",
     "check_latest_run",
@@ -64,6 +68,8 @@ FAILED_REASON: Final = "run_failed"
 #: The gate's reason code when the contract's SLOs differ from those the evidence was
 #: recorded under.
 CONTRACT_CHANGED_REASON: Final = "contract_changed"
+#: The gate's reason code for a partition whose newest run started before the day ended.
+EARLY_RUN_REASON: Final = "run_before_day_end"
 #: What of an SLO changes its verdicts (the budget arithmetic's fields).
 _JUDGED_FIELDS: Final = ("track", "objective", "comparator", "target", "blocking", "window_days")
 
@@ -299,6 +305,56 @@ def check_newest_run(
             reason_runbook(code, None, contract),
             days=(newest_day,),
             evidence=(row,),
+        )
+    ]
+
+
+def check_early_runs(
+    runs: pl.DataFrame, *, model: str, version: str, contract: Contract
+) -> list[Reason]:
+    """Partitions whose newest run (that read its inputs; candidate evaluations aside)
+    started before the day ended, in the contract's timezone: it saw part of the day at
+    most, yet its rows stood for the whole day (a ``run --all`` of today, a sensor on a
+    file still being written). Judged on every visible partition: a partial day in the
+    budget window is as misleading as a partial newest day.
+
+    ``runs`` holds this version's runs of partitions evaluated by the decision time."""
+    if runs.height == 0 or "started_at" not in runs.columns:
+        return []
+    served = runs.filter(pl.col("status").is_in(list(EVIDENCE_RUN_STATUSES)))
+    if "kind" in served.columns:
+        served = served.filter(pl.col("kind").fill_null("") != CANDIDATE_KIND)
+    early: list[tuple[str, dt.datetime, dt.datetime]] = []
+    for partition in sorted(str(p) for p in served["partition"].unique().to_list()):
+        newest = newest_run(served, partition)
+        started = newest.get("started_at") if newest else None
+        try:
+            day = dt.date.fromisoformat(partition)
+        except ValueError:
+            continue
+        if not isinstance(started, dt.datetime):
+            continue
+        started = started if started.tzinfo else started.replace(tzinfo=dt.UTC)
+        ended = day_end(contract, day)
+        if started < ended:
+            early.append((partition, started.astimezone(dt.UTC), ended))
+    if not early:
+        return []
+    shown = "; ".join(
+        f"{day} (run started {started.isoformat()}, the day ended {ended.isoformat()})"
+        for day, started, ended in early[:5]
+    ) + (f"; and {len(early) - 5} more" if len(early) > 5 else "")
+    newest_day = early[-1][0]
+    return [
+        _reason(
+            EARLY_RUN_REASON,
+            CheckName.EVIDENCE_FRESH,
+            f"the newest run of {len(early)} partition(s) of {model} {version} started before "
+            f"the day ended ({contract.schedule.timezone}), so it saw part of the day at "
+            f"most: {shown}; re-run each once its snapshots are complete, e.g. "
+            f"`datasre run --model {model} --partition {newest_day}`",
+            contract.runbook or None,
+            days=tuple(day for day, _, _ in early),
         )
     ]
 

@@ -323,11 +323,16 @@ def test_an_slo_added_or_tightened_since_the_newest_run_blocks_until_a_rerun() -
     assert "accuracy blocking False -> True" in reason.message
     assert "datasre run --model toy --partition 2026-11-14" in reason.message
     # Not waivable, and only about the contract's own version.
-    waivers = [Waiver(model="toy", slo=s, reason="x", expires=_d(30)) for s in ("roc_auc", "accuracy")]
+    waivers = [
+        Waiver(model="toy", slo=s, reason="x", expires=_d(30)) for s in ("roc_auc", "accuracy")
+    ]
     assert not decide(changed, slis, runs, now=NOW, definitions=recorded, waivers=waivers).ready
     other = runs_frame(contract, FRESH, version="0.9.0")
-    older = decide(changed, history_frame(contract, 14, version="0.9.0"), other, now=NOW,
-                   version="0.9.0", definitions=recorded.with_columns(model_version=pl.lit("0.9.0")))  # fmt: skip
+    older_definitions = recorded.with_columns(model_version=pl.lit("0.9.0"))
+    older_slis = history_frame(contract, 14, version="0.9.0")
+    older = decide(
+        changed, older_slis, other, now=NOW, version="0.9.0", definitions=older_definitions
+    )
     assert "contract_changed" not in _codes(older)
 
 
@@ -604,3 +609,34 @@ def test_a_newest_day_whose_inputs_could_not_be_read_blocks_whatever_the_contrac
     )
     later = decide(contract, history_frame(contract, 14), pl.concat([good, failed, rerun]), now=NOW)
     assert "run_failed" not in _codes(later)
+
+
+def test_a_run_that_started_before_its_day_ended_is_not_the_whole_days_evidence() -> None:
+    contract = gate_contract()
+    slis = history_frame(contract, 14)
+    runs = _daily_runs(contract, 1, 14)
+    started = runs["finished_at"] - dt.timedelta(minutes=5)
+    assert decide(contract, slis, runs.with_columns(started_at=started), now=NOW).ready
+    # Day 14's run started at 20:00 that day (UTC, the toy's timezone), then day 10 was run
+    # early too: both saw part of their day at most.
+    early = pl.col("partition").is_in([_d(10).isoformat(), _d(14).isoformat()])
+    at = pl.col("partition").str.to_datetime("%Y-%m-%d", time_zone="UTC") + pl.duration(hours=20)
+    partial = runs.with_columns(started_at=pl.when(early).then(at).otherwise(started))
+    verdict = decide(contract, slis, partial, now=NOW)
+    assert not verdict.ready
+    reason = next(r for r in verdict.reasons if r.code == "run_before_day_end")
+    assert reason.check == CheckName.EVIDENCE_FRESH and reason.days == ("2026-11-10", "2026-11-14")
+    assert "2026-11-14 (run started 2026-11-14T20:00:00+00:00, the day ended 2026-11-15" in (
+        reason.message
+    )
+    # A later run of the day, started after it ended, replaces the partial one; a
+    # candidate evaluation has no day to wait for.
+    rerun = partial.filter(pl.col("partition") == _d(14).isoformat()).with_columns(
+        run_id=pl.lit("rerun"),
+        started_at=pl.lit(dt.datetime(2026, 11, 15, 8, tzinfo=dt.UTC)),
+        finished_at=pl.lit(dt.datetime(2026, 11, 15, 8, 5, tzinfo=dt.UTC)),
+    )
+    fixed = decide(contract, slis, pl.concat([partial, rerun]), now=NOW)
+    assert next(r for r in fixed.reasons if r.code == "run_before_day_end").days == ("2026-11-10",)
+    candidate = partial.with_columns(kind=pl.lit("candidate"))
+    assert "run_before_day_end" not in _codes(decide(contract, slis, candidate, now=NOW))
