@@ -59,6 +59,7 @@ from checks.gate_checks import (
     check_evidence,
     check_labels,
     check_latest_run,
+    check_missing_days,
     check_newest_run,
 )
 from checks.gate_verdict import (
@@ -215,6 +216,13 @@ def decide(
         *changed,
         *check_newest_run(my_runs, model=model, version=version, contract=contract),
         *check_early_runs(my_runs, model=model, version=version, contract=contract),
+        *check_missing_days(
+            my_runs,
+            model=model,
+            version=version,
+            contract=contract,
+            window_days=options.window_days or contract.slos.window_days,
+        ),
         *check_evidence(
             my_runs,
             evaluated_at,

@@ -7,6 +7,7 @@ returns the reasons it found; none means the check passes.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 from collections.abc import Sequence
@@ -42,6 +43,7 @@ __all__ = [
     "EVIDENCE_RUN_STATUSES",
     "FAILED_REASON",
     "FAILED_RUN_STATUS",
+    "MISSING_DAYS_REASON",
     "budget_reasons",
     "check_contract",
     "check_contract_unchanged",
@@ -49,6 +51,7 @@ __all__ = [
     "check_evidence",
     "check_labels",
     "check_latest_run",
+    "check_missing_days",
     "check_newest_run",
     "newest_run",
 ]
@@ -70,6 +73,8 @@ FAILED_REASON: Final = "run_failed"
 CONTRACT_CHANGED_REASON: Final = "contract_changed"
 #: The gate's reason code for a partition whose newest run started before the day ended.
 EARLY_RUN_REASON: Final = "run_before_day_end"
+#: The gate's reason code for days inside the budget window that no run recorded.
+MISSING_DAYS_REASON: Final = "days_missing"
 #: What of an SLO changes its verdicts (the budget arithmetic's fields).
 _JUDGED_FIELDS: Final = ("track", "objective", "comparator", "target", "blocking", "window_days")
 
@@ -355,6 +360,52 @@ def check_early_runs(
             f"`datasre run --model {model} --partition {newest_day}`",
             contract.runbook or None,
             days=tuple(day for day, _, _ in early),
+        )
+    ]
+
+
+def check_missing_days(
+    runs: pl.DataFrame, *, model: str, version: str, contract: Contract, window_days: int
+) -> list[Reason]:
+    """Days of the error-budget window (ending at the newest partition, from the version's
+    first) that no run recorded: no evidence, not even a failed ingest.
+
+    Why: budgets count the days that were run; a scheduler down for three bad days, then
+    back, left a window of good days only and the gate said READY. ``datasre run
+    --latest`` and the sensor record a missing snapshot as its day's failed ingest; a day
+    nothing ran for at all is only seen here. Candidate evaluations have no days and
+    crashed runs recorded nothing: neither counts."""
+    if runs.height == 0:
+        return []
+    recorded = runs.filter(pl.col("status") != CRASHED_RUN_STATUS)
+    if "kind" in recorded.columns:
+        recorded = recorded.filter(pl.col("kind").fill_null("") != CANDIDATE_KIND)
+    days: set[dt.date] = set()
+    for partition in recorded["partition"].unique().to_list():
+        with contextlib.suppress(ValueError):
+            days.add(dt.date.fromisoformat(str(partition)))
+    if not days:
+        return []
+    newest = max(days)
+    first = max(min(days), newest - dt.timedelta(days=window_days - 1))
+    missing = [
+        first + dt.timedelta(days=i)
+        for i in range((newest - first).days + 1)
+        if first + dt.timedelta(days=i) not in days
+    ]
+    if not missing:
+        return []
+    named = [d.isoformat() for d in missing]
+    return [
+        _reason(
+            MISSING_DAYS_REASON,
+            CheckName.EVIDENCE_FRESH,
+            f"no run of {model} {version} recorded {days_list_text(named)} inside the "
+            f"{window_days}-day budget window {first.isoformat()}..{newest.isoformat()}: the "
+            "budgets would count only the days that were run; run them, e.g. `datasre run "
+            f"--model {model} --partition {named[0]}`",
+            reason_runbook(MISSING_DAYS_REASON, None, contract),
+            days=tuple(named),
         )
     ]
 

@@ -123,6 +123,7 @@ _BY_REASON_CODE: Final[Mapping[str, IncidentClass]] = {
     "evidence_stale": IncidentClass.STALE_DATA,
     "run_crashed": IncidentClass.CRASHED_RUN,
     "run_failed": IncidentClass.MISSING_SNAPSHOT,
+    "days_missing": IncidentClass.MISSING_SNAPSHOT,
 }
 
 

@@ -640,3 +640,32 @@ def test_a_run_that_started_before_its_day_ended_is_not_the_whole_days_evidence(
     assert next(r for r in fixed.reasons if r.code == "run_before_day_end").days == ("2026-11-10",)
     candidate = partial.with_columns(kind=pl.lit("candidate"))
     assert "run_before_day_end" not in _codes(decide(contract, slis, candidate, now=NOW))
+
+
+def test_days_of_the_window_no_run_recorded_block_though_every_run_day_is_good() -> None:
+    contract = gate_contract()
+    slis = history_frame(contract, 14)
+    gap = _daily_runs(contract, 1, 14).filter(
+        ~pl.col("partition").is_in([_d(d).isoformat() for d in (11, 12, 13)])
+    )
+    assert decide(contract, slis, _daily_runs(contract, 1, 14), now=NOW).ready
+    run_days = slis.filter(pl.col("partition").is_in(gap["partition"].to_list()))
+    verdict = decide(contract, run_days, gap, now=NOW)
+    assert not verdict.ready
+    reason = next(r for r in verdict.reasons if r.code == "days_missing")
+    assert reason.check == CheckName.EVIDENCE_FRESH
+    assert reason.days == ("2026-11-11", "2026-11-12", "2026-11-13")
+    assert "2026-11-11, 2026-11-12, 2026-11-13 inside the 28-day budget window" in reason.message
+    assert reason.runbook is not None and reason.runbook.endswith("missing_snapshot.md")
+    # A day whose only run crashed recorded nothing either; a failed ingest is a record.
+    crashed = _crashed_run(contract, 12, dt.datetime(2026, 11, 13, 7, tzinfo=dt.UTC))
+    failed = _daily_runs(contract, 11, 11, status="failed")
+    with_records = decide(contract, slis, pl.concat([gap, crashed, failed], how="diagonal"),
+                          now=NOW)  # fmt: skip
+    days = next(r for r in with_records.reasons if r.code == "days_missing").days
+    assert days == ("2026-11-12", "2026-11-13")
+    # Days before the version's first run, or outside the window, are not missing.
+    late_start = _daily_runs(contract, 10, 14)
+    assert "days_missing" not in _codes(decide(contract, slis, late_start, now=NOW))
+    narrow = GateOptions(window_days=1)
+    assert "days_missing" not in _codes(decide(contract, slis, gap, now=NOW, options=narrow))
