@@ -43,6 +43,8 @@ from checks.quality_join import (
 from checks.quality_metrics import (
     CALIBRATION_BINS,
     STATUS_ERROR,
+    STATUS_INSUFFICIENT,
+    STATUS_OK,
     MetricResult,
     accuracy,
     calibration_error,
@@ -292,7 +294,47 @@ def quality_sli_rows(
     ranked = contract.type == ModelType.RANKING
     if not ranked or (queries is not None and buckets > 1):
         snapshots = (predictions, labels, features)
-        return _counted_rows(contract, snapshots, buckets, split, queries)
+        return too_few_labels_unjudged(
+            contract, _counted_rows(contract, snapshots, buckets, split, queries)
+        )
+    return too_few_labels_unjudged(contract, _ranked_rows(contract, predictions, labels, features))
+
+
+def too_few_labels_unjudged(contract: Contract, rows: pl.DataFrame) -> pl.DataFrame:
+    """``rows`` with each model-wide quality measurement on fewer than the contract's
+    ``min_slice_rows`` labelled rows made ``insufficient_data`` (``ok`` NULL; the value
+    kept, the detail saying why): no verdict, so the gate's ``no_evidence`` speaks.
+
+    Why: a slice that small is left out as too noisy to judge, yet the whole model's
+    accuracy on 2 labelled rows was judged ``ok`` and the gate said READY (a label feed
+    that delivered almost nothing is not labels overdue: some arrived)."""
+    if rows.height == 0:
+        return rows
+    floor = contract.min_slice_rows
+    thin = (
+        (pl.col("category") == "quality")
+        & pl.col("slice").is_null()
+        & (pl.col("status") == STATUS_OK)
+        & (pl.col("n_rows") < floor)
+    )
+    why = pl.format(
+        "{} labelled rows, fewer than min_slice_rows ({}): too few to judge",
+        pl.col("n_rows"),
+        pl.lit(floor),
+    )
+    return rows.with_columns(
+        ok=pl.when(thin).then(None).otherwise(pl.col("ok")),
+        status=pl.when(thin).then(pl.lit(STATUS_INSUFFICIENT)).otherwise(pl.col("status")),
+        detail=pl.when(thin)
+        .then(pl.concat_str([pl.col("detail"), why], separator="; ", ignore_nulls=True))
+        .otherwise(pl.col("detail")),
+    )
+
+
+def _ranked_rows(
+    contract: Contract, predictions: Snapshot, labels: Snapshot, features: Snapshot | None
+) -> pl.DataFrame:
+    """:func:`quality_sli_rows` of a ranking day joined in memory."""
     joined = join_day(contract, predictions, labels, features)
     applicable = METRICS_BY_MODEL_TYPE[contract.type]
     rows: list[SliRow]
