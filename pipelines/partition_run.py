@@ -156,9 +156,9 @@ def execute_partition(
             tags={KIND_TAG: kind, PROCESS_TAG: process_identity()},
             run_config={} if debug else QUIET_LOGS,
         )
+        if _interrupted(result):
+            raise KeyboardInterrupt  # inside: the early thread is not waited for
     seconds = time.perf_counter() - started
-    if _interrupted(result):
-        raise KeyboardInterrupt
     summary = _recorded_summary(result)
     if summary is not None and _failed_only_on_the_data(result):
         # A blocking breach or an unreadable input is data (recorded), not a crash.
