@@ -47,6 +47,20 @@ def _run(run_id: str, day: str, *, finished: dt.datetime = FINISHED) -> RunRecor
     )
 
 
+def _crashed(run_id: str) -> RunRecord:
+    """A crash record of 2026-03-02, a minute after the runs of :func:`_run`."""
+    return RunRecord(
+        run_id=run_id,
+        model="toy",
+        model_version="1.0.0",
+        partition="2026-03-02",
+        started_at=FINISHED,
+        finished_at=FINISHED + dt.timedelta(minutes=1),
+        status="crashed",
+        error="step quality_slis: RuntimeError: boom",
+    )
+
+
 def _slis(value: float, n: int = 3) -> pl.DataFrame:
     return sli_frame(
         [
@@ -235,16 +249,7 @@ def test_a_crashed_run_is_one_runs_row_that_leaves_the_days_rows_and_a_writers_r
 ) -> None:
     store = open_store(tmp_path / "store", backend)
     store.write_run(_run("r1", "2026-03-02"), _slis(0.1))
-    crashed = RunRecord(
-        run_id="r2",
-        model="toy",
-        model_version="1.0.0",
-        partition="2026-03-02",
-        started_at=FINISHED,
-        finished_at=FINISHED + dt.timedelta(minutes=1),
-        status="crashed",
-        error="step quality_slis: RuntimeError: boom",
-    )
+    crashed = _crashed("r2")
     assert store.record_crashed_run(crashed)
     assert not store.record_crashed_run(crashed)  # once
     # A run whose writer committed keeps its record.
@@ -270,16 +275,7 @@ def test_a_crash_record_racing_its_runs_writer_never_hides_the_written_record(
     rows, whichever of the two committed last."""
     store = open_store(tmp_path / "store", backend)
     store.write_run(_run("r1", "2026-03-02"), _slis(0.1))
-    crashed = RunRecord(
-        run_id="r1",
-        model="toy",
-        model_version="1.0.0",
-        partition="2026-03-02",
-        started_at=FINISHED,
-        finished_at=FINISHED + dt.timedelta(minutes=1),
-        status="crashed",
-        error="step quality_slis: RuntimeError: boom",
-    )
+    crashed = _crashed("r1")
     # The check ran before the writer's commit: it saw nothing.
     monkeypatch.setattr(store, "fetchall", lambda *_args, **_kwargs: [])
     store.record_crashed_run(crashed)
