@@ -62,7 +62,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--partition", metavar="DAY", help="one day, YYYY-MM-DD")
     which.add_argument(
-        "--all", action="store_true", help="every day that has a feature snapshot file"
+        "--all", action="store_true", help="every day that has a feature snapshot file and is over"
     )
     which.add_argument(
         "--latest",
@@ -135,8 +135,26 @@ def select_partitions(
             pattern = contract.resolve(contract.sources.features)
             print(f"datasre: {contract.model}: no snapshot matches {pattern}", file=sys.stderr)
             continue
-        chosen.extend((contract, day) for day in days)
+        chosen.extend((contract, day) for day in _over(contract, days))
     return chosen
+
+
+def _over(contract: Contract, days: list[dt.date]) -> list[dt.date]:
+    """The days that have ended by the wall clock (contract timezone), with a note on
+    stderr naming the others: a run of a day not over yet sees part of it at most, and
+    the gate blocks on it (``run_before_day_end``); ``--partition`` still runs one."""
+    from checks.freshness import day_end
+
+    wall = dt.datetime.now(dt.UTC)
+    over = [day for day in days if day_end(contract, day) <= wall]
+    if len(over) < len(days):
+        pending = ", ".join(day.isoformat() for day in days if day not in over)
+        print(
+            f"datasre: {contract.model}: skipped {pending}: not over yet "
+            f"({contract.schedule.timezone}); its run would see part of the day",
+            file=sys.stderr,
+        )
+    return over
 
 
 def _check_manual_day(contract: Contract, day: dt.date) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import shutil
 from pathlib import Path
 
 import polars as pl
@@ -305,3 +306,19 @@ def test_a_partition_key_is_parsed_once_into_a_typed_partition() -> None:
         "2026-11-03",
     )
     assert partition.key == partition_key("fraud_detection", day)
+
+
+def test_run_all_skips_a_day_not_over_yet_and_says_so(
+    toy_contract_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Today's snapshot (a file still being written, say) beside the toy's three days.
+    today = dt.datetime.now(dt.UTC).date()
+    toy = toy_contract_path.parent.parent / "toy"
+    for source in ("features", "predictions"):
+        shutil.copy(toy / source / "2026-03-04.parquet", toy / source / f"{today}.parquet")
+    db = tmp_path / "s.duckdb"
+    assert run_cli(toy_contract_path, db, "--all") == 0
+    err = capsys.readouterr().err
+    assert f"datasre: toy: skipped {today}: not over yet (UTC)" in err
+    ran = SliStore(db).fetchall("select partition from runs order by 1")
+    assert [r[0] for r in ran] == ["2026-03-02", "2026-03-03", "2026-03-04"]
