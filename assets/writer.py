@@ -126,6 +126,8 @@ def build_writer_asset(
             error=error,
             kind=context.run.tags.get(KIND_TAG, "scheduled"),
             n_labels=n_labels.item(),
+            evaluation_delay_hours=contract.schedule.evaluation_delay_hours,
+            timezone=contract.schedule.timezone,
         )
         try:
             written = sli_store.store().write_run(

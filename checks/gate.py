@@ -199,17 +199,18 @@ def decide(
     # anything about the data, only that the newest validation did not happen.
     recorded = my_runs.filter(pl.col("status") != CRASHED_RUN_STATUS) if my_runs.height else my_runs
     labels = check_labels(recorded, evaluated_at, defs, now=now, contract=contract)
-    # The contract describes its own version: its SLOs must be the ones recorded with it.
+    # The contract describes its own version: its SLOs and schedule must be the ones
+    # recorded with its evidence.
     changed = (
         check_contract_unchanged(
-            defs,
+            defs if definitions is not None else as_definitions(contract),
             as_definitions(contract),
+            my_runs,
             model=model,
             version=version,
-            newest_day=str(my_runs["partition"].max()) if my_runs.height else None,
             contract=contract,
         )
-        if definitions is not None and version == contract.version
+        if version == contract.version
         else []
     )
     by_check[CheckName.EVIDENCE_FRESH] = [

@@ -116,22 +116,50 @@ def _slo_changes(recorded: Sequence[SloDefinition], declared: Sequence[SloDefini
     return changes
 
 
+def _schedule_changes(runs: pl.DataFrame, contract: Contract) -> list[str]:
+    """How the contract's schedule differs from the one the newest run that recorded
+    evidence was judged under (none when that run did not record it: written before)."""
+    if runs.height == 0 or "evaluation_delay_hours" not in runs.columns:
+        return []
+    recorded = runs.filter(
+        pl.col("status").is_in(list(EVIDENCE_RUN_STATUSES))
+        & pl.col("evaluation_delay_hours").is_not_null()
+    )
+    if recorded.height == 0:
+        return []
+    newest = recorded.sort("partition", "finished_at", nulls_last=False).row(-1, named=True)
+    changes = []
+    delay = float(newest["evaluation_delay_hours"])
+    if delay != contract.schedule.evaluation_delay_hours:
+        changes.append(
+            f"schedule evaluation_delay_hours {delay:g} -> "
+            f"{contract.schedule.evaluation_delay_hours:g}"
+        )
+    if newest["timezone"] != contract.schedule.timezone:
+        changes.append(f"schedule timezone {newest['timezone']} -> {contract.schedule.timezone}")
+    return changes
+
+
 def check_contract_unchanged(
     recorded: Sequence[SloDefinition],
     declared: Sequence[SloDefinition],
+    runs: pl.DataFrame,
     *,
     model: str,
     version: str,
-    newest_day: str | None,
     contract: Contract,
 ) -> list[Reason]:
-    """The contract's SLOs are the ones the newest run recorded (``slo_definitions``).
+    """The contract's SLOs are the ones the newest run recorded (``slo_definitions``), and
+    its schedule the one that run was judged under (``runs``).
 
     Why: the gate judges a version's evidence by the SLOs recorded with it, so an SLO
     added to the contract since (never measured), a tightened target or objective, or a
     blocking flag set, changed nothing: the gate said READY on evidence the contract in
-    force was never applied to. A re-run of the newest partition records them."""
-    changes = _slo_changes(recorded, declared)
+    force was never applied to. And it dates evidence by the contract's schedule: a longer
+    ``evaluation_delay_hours`` made 16-day-old evidence "fresh". A re-run of the newest
+    partition records both. ``runs``: this version's visible runs."""
+    newest_day = str(runs["partition"].max()) if runs.height else None
+    changes = [*_slo_changes(recorded, declared), *_schedule_changes(runs, contract)]
     if not changes or newest_day is None:
         return []
     shown = "; ".join(changes[:8]) + (f"; and {len(changes) - 8} more" if len(changes) > 8 else "")
@@ -139,9 +167,10 @@ def check_contract_unchanged(
         _reason(
             CONTRACT_CHANGED_REASON,
             CheckName.EVIDENCE_FRESH,
-            f"the contract's SLOs of {model} {version} are not those its evidence was "
-            f"recorded under ({shown}); re-run the newest partition, `datasre run --model "
-            f"{model} --partition {newest_day}`, so that the contract in force judges it",
+            f"the contract of {model} {version} (its SLOs, its schedule) is not the one its "
+            f"evidence was recorded under ({shown}); re-run the newest partition, `datasre "
+            f"run --model {model} --partition {newest_day}`, so that the contract in force "
+            "judges it",
             contract.runbook or None,
             days=(newest_day,),
         )

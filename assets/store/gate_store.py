@@ -59,10 +59,9 @@ class GateStore:
                 "where model = ? and model_version = ? order by partition, sli, feature, slice",
                 params=[model, version],
             ).pl()
+            # Every column: a store no new datasre has written yet lacks the schedule ones.
             runs = con.sql(
-                "select run_id, model, model_version, partition, started_at, finished_at, "
-                "status, error, kind, n_labels from runs where model = ? and model_version = ? "
-                "order by finished_at",
+                "select * from runs where model = ? and model_version = ? order by finished_at",
                 params=[model, version],
             ).pl()
             definitions = con.sql(

@@ -15,7 +15,14 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["SCHEMA_VERSION", "SLI_COLUMNS", "TABLES", "UPGRADE_TO_3", "VIEWS"]
+__all__ = [
+    "RUN_SCHEDULE_COLUMNS",
+    "SCHEMA_VERSION",
+    "SLI_COLUMNS",
+    "TABLES",
+    "UPGRADE_TO_3",
+    "VIEWS",
+]
 
 #: Bumped when a table changes shape or meaning; stored in ``datasre_meta``. 2 adds
 #: ``sli_history`` (created on the first write to an older file: no existing table
@@ -28,6 +35,8 @@ SCHEMA_VERSION: Final = 4
 #: Columns of row contract v2 that older files lack: (name, type). ``default null`` keeps
 #: a not-yet-upgraded file recognisable as a datasre store (assets.store.integrity).
 _V3_COLUMNS: Final = (("statistic", "double"), ("significant", "boolean"), ("runbook", "varchar"))
+#: Columns of ``runs`` added without a version bump (nullable: older writers leave NULL).
+RUN_SCHEDULE_COLUMNS: Final = (("evaluation_delay_hours", "double"), ("timezone", "varchar"))
 
 #: Columns of one SLI row, shared by ``sli_results`` and ``sli_history`` (one home).
 SLI_COLUMNS: Final = """run_id varchar not null,
@@ -102,6 +111,12 @@ TABLES: Final[tuple[str, ...]] = (
         f"alter table {table} add column if not exists {name} {kind} default null"
         for table in ("sli_results", "sli_history")
         for name, kind in _V3_COLUMNS
+    ),
+    # The contract's schedule a run was judged under (the gate re-dates evidence with the
+    # contract in force and blocks when it differs); NULL for runs written before.
+    *(
+        f"alter table runs add column if not exists {name} {kind} default null"
+        for name, kind in RUN_SCHEDULE_COLUMNS
     ),
     """
     create table if not exists slo_definitions (

@@ -80,6 +80,13 @@ def default_lock_timeout_s() -> float:
     return seconds
 
 
+#: The ``runs`` columns :meth:`RunRecord.values` gives, in order.
+RUN_VALUE_COLUMNS: Final = (
+    "run_id, model, model_version, partition, started_at, finished_at, status, error, kind, "
+    "evaluation_delay_hours, timezone"
+)
+
+
 @dataclass(frozen=True)
 class RunRecord:
     """One row of ``runs``: one execution for one (model, version, partition)."""
@@ -94,10 +101,13 @@ class RunRecord:
     error: str | None = None
     kind: str = "scheduled"
     n_labels: int | None = None
+    #: The contract's ``schedule`` the run was judged under (None: not known).
+    evaluation_delay_hours: float | None = None
+    timezone: str | None = None
 
     def values(self) -> list[object]:
-        """The record's values for the ``runs`` columns run_id, model, model_version,
-        partition, started_at, finished_at, status, error, kind, in that order."""
+        """The record's values for the ``runs`` columns of :data:`RUN_VALUE_COLUMNS`, in
+        that order."""
         return [
             self.run_id,
             self.model,
@@ -108,6 +118,8 @@ class RunRecord:
             self.status,
             self.error,
             self.kind,
+            self.evaluation_delay_hours,
+            self.timezone,
         ]
 
     def __post_init__(self) -> None:
@@ -265,9 +277,8 @@ class SliStore:
             _move_replaced_rows_to_history(con, run)
             _run(
                 con,
-                "insert or replace into runs (run_id, model, model_version, partition, "
-                "started_at, finished_at, status, error, kind, n_slis, n_breaches, n_labels) "
-                "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"insert or replace into runs ({RUN_VALUE_COLUMNS}, n_slis, n_breaches, "
+                "n_labels) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [*run.values(), frame.height, int(n_breaches or 0), run.n_labels],
             )
             incoming = frame.to_arrow()
@@ -324,9 +335,8 @@ class SliStore:
         with self.transaction() as con:
             inserted = _run(
                 con,
-                "insert into runs (run_id, model, model_version, partition, started_at, "
-                "finished_at, status, error, kind, n_slis, n_breaches, n_labels) "
-                "select ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, null "
+                f"insert into runs ({RUN_VALUE_COLUMNS}, n_slis, n_breaches, n_labels) "
+                "select ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, null "
                 "where not exists (select 1 from runs where run_id = ?) returning run_id",
                 [*run.values(), run.run_id],
             )

@@ -669,3 +669,27 @@ def test_days_of_the_window_no_run_recorded_block_though_every_run_day_is_good()
     assert "days_missing" not in _codes(decide(contract, slis, late_start, now=NOW))
     narrow = GateOptions(window_days=1)
     assert "days_missing" not in _codes(decide(contract, slis, gap, now=NOW, options=narrow))
+
+
+def test_a_schedule_changed_since_the_newest_run_blocks_until_a_rerun() -> None:
+    contract = gate_contract()
+    slis = history_frame(contract, 14)
+    recorded = _daily_runs(contract, 1, 14).with_columns(
+        evaluation_delay_hours=pl.lit(6.0), timezone=pl.lit("UTC")
+    )
+    assert decide(contract, slis, recorded, now=NOW).ready
+    # A longer evaluation delay would make old evidence look fresh: 16 days later, the
+    # day-14 evidence is stale under the recorded schedule and "fresh" under this one.
+    later = NOW + dt.timedelta(days=16)
+    delayed = gate_contract(schedule={"evaluation_delay_hours": 397, "timezone": "UTC"})
+    verdict = decide(delayed, slis, recorded, now=later)
+    assert not verdict.ready
+    reason = next(r for r in verdict.reasons if r.code == "contract_changed")
+    assert "schedule evaluation_delay_hours 6 -> 397" in reason.message
+    moved = gate_contract(schedule={"timezone": "Europe/Berlin"})
+    assert "schedule timezone UTC -> Europe/Berlin" in " ".join(
+        r.message for r in decide(moved, slis, recorded, now=NOW).reasons
+    )
+    # Runs written before the schedule was recorded (NULL) are not judged on it.
+    unknown = recorded.with_columns(evaluation_delay_hours=pl.lit(None, pl.Float64))
+    assert "contract_changed" not in _codes(decide(moved, slis, unknown, now=NOW))
