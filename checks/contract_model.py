@@ -85,7 +85,9 @@ class Contract(ContractSection):
     sensitive_attributes: tuple[str, ...] = ()
     """Features whose groups fairness SLOs compare."""
     min_slice_rows: Annotated[int, Field(ge=1)] = 100
-    """Fewest labelled rows a slice needs to be judged; smaller slices are skipped."""
+    """Fewest labelled rows a slice needs to be judged; smaller slices are skipped. A
+    model-wide quality metric on fewer labelled rows is `insufficient_data` (value kept, no
+    verdict), so the gate says `no_evidence` instead of judging 2 labels."""
     slos: Slos = Field(default_factory=Slos)
     """The SLOs on the two tracks and the error-budget window."""
     slo_templates: bool = False
