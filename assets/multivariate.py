@@ -182,7 +182,10 @@ def _measured(frame: pl.DataFrame) -> dict[str, float]:
 def start_multivariate_early(contract: Contract, day: dt.date, profiles_dir: Path) -> None:
     """Start :func:`multivariate_slis` of the day now, on a thread of its own, for the
     asset's step to take (:mod:`assets.started_early`); the caller
-    :func:`assets.started_early.discard` s :data:`STEP` when its run is over."""
+    :func:`assets.started_early.discard` s :data:`STEP` when its run is over. Its limit of
+    one native thread (:func:`_one_native_thread`) is process-wide: while it runs, BLAS and
+    OpenMP in the other steps run on one thread too (polars, which they mostly use, is not
+    limited)."""
     resolve_polars_lazy_modules()  # before a second thread touches polars' lazy imports
     started_early.start(
         STEP, (contract, day, profiles_dir), lambda: multivariate_slis(contract, day, profiles_dir)
@@ -200,6 +203,7 @@ def _compute(contract: Contract, partition: Partition, datasre: DatasreConfig) -
 
 
 #: The asset, declared as data (built by :func:`assets.sli_asset.build_sli_asset`).
-#: Its step is the last compute step: started early in-process (``datasre run``,
-#: :func:`start_multivariate_early`), it then has the other steps' time to finish in.
+#: Its step comes after the other compute steps but drift (Dagster runs the higher
+#: priority first): started early in-process (``datasre run``,
+#: :func:`start_multivariate_early`), it has their time to finish in.
 MULTIVARIATE_ASSET: Final = SliAssetSpec(STEP, DESCRIPTION, KINDS, _compute, _measured, priority=-1)

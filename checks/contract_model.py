@@ -85,9 +85,11 @@ class Contract(ContractSection):
     sensitive_attributes: tuple[str, ...] = ()
     """Features whose groups fairness SLOs compare."""
     min_slice_rows: Annotated[int, Field(ge=1)] = 100
-    """Fewest labelled rows a slice needs to be judged; smaller slices are skipped. A
-    model-wide quality metric on fewer labelled rows is `insufficient_data` (value kept, no
-    verdict), so the gate says `no_evidence` instead of judging 2 labels."""
+    """Fewest labelled rows a slice needs to be judged; smaller slices are skipped."""
+    min_labelled_rows: Annotated[int, Field(ge=1)] = 30
+    """Fewest labelled rows a day's model-wide quality metrics need to be judged; on fewer
+    they are `insufficient_data` (value kept, no verdict), so the gate says `no_evidence`
+    instead of judging a handful of labels. Lower it for a model with fewer labels a day."""
     slos: Slos = Field(default_factory=Slos)
     """The SLOs on the two tracks and the error-budget window."""
     slo_templates: bool = False

@@ -44,15 +44,15 @@ __all__ = [
 SECONDS_PER_DAY = 86_400.0
 
 
-def _local_day_end(contract: Contract, day: dt.date) -> dt.datetime:
-    """Midnight after ``day`` in the contract's timezone (aware, in that zone)."""
-    zone = ZoneInfo(contract.schedule.timezone)
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=zone)
+def _local_day_end(timezone: str, day: dt.date) -> dt.datetime:
+    """Midnight after ``day`` in ``timezone`` (aware, in that zone)."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=ZoneInfo(timezone))
 
 
-def day_end(contract: Contract, day: dt.date) -> dt.datetime:
-    """When partition ``day`` ends (UTC): midnight after it in the contract's timezone."""
-    return _local_day_end(contract, day).astimezone(dt.UTC)
+def day_end(contract: Contract, day: dt.date, timezone: str | None = None) -> dt.datetime:
+    """When partition ``day`` ends (UTC): midnight after it in ``timezone`` (default the
+    contract's)."""
+    return _local_day_end(timezone or contract.schedule.timezone, day).astimezone(dt.UTC)
 
 
 def scheduled_evaluation_time(contract: Contract, day: dt.date) -> dt.datetime:
@@ -60,7 +60,7 @@ def scheduled_evaluation_time(contract: Contract, day: dt.date) -> dt.datetime:
     ``schedule.evaluation_delay_hours``, in the contract's timezone (wall-clock hours: a
     6 h delay is 06:00 local on a daylight-saving day too). This is the data time of the
     partition's evidence, whenever a backfill actually ran it."""
-    local = _local_day_end(contract, day)
+    local = _local_day_end(contract.schedule.timezone, day)
     scheduled = local + dt.timedelta(hours=contract.schedule.evaluation_delay_hours)
     return scheduled.astimezone(dt.UTC)
 

@@ -199,6 +199,7 @@ def decide(
     # anything about the data, only that the newest validation did not happen.
     recorded = my_runs.filter(pl.col("status") != CRASHED_RUN_STATUS) if my_runs.height else my_runs
     labels = check_labels(recorded, evaluated_at, defs, now=now, contract=contract)
+    window_days = options.window_days or contract.slos.window_days
     # The contract describes its own version: its SLOs and schedule must be the ones
     # recorded with its evidence.
     changed = (
@@ -216,13 +217,11 @@ def decide(
     by_check[CheckName.EVIDENCE_FRESH] = [
         *changed,
         *check_newest_run(my_runs, model=model, version=version, contract=contract),
-        *check_early_runs(my_runs, model=model, version=version, contract=contract),
+        *check_early_runs(
+            my_runs, model=model, version=version, contract=contract, window_days=window_days
+        ),
         *check_missing_days(
-            my_runs,
-            model=model,
-            version=version,
-            contract=contract,
-            window_days=options.window_days or contract.slos.window_days,
+            my_runs, model=model, version=version, contract=contract, window_days=window_days
         ),
         *check_evidence(
             my_runs,

@@ -20,7 +20,7 @@ from checks.candidate_verdict import CANDIDATE_KIND
 from checks.contract import Contract
 from checks.contract_model import OWNER_PLACEHOLDER
 from checks.error_budget import ErrorBudget
-from checks.freshness import day_end
+from checks.freshness import day_end, scheduled_evaluation_time
 from checks.gate_verdict import CheckName, GateOptions, Reason, Severity
 from checks.gate_words import (
     days_list_text,
@@ -162,15 +162,22 @@ def check_contract_unchanged(
     changes = [*_slo_changes(recorded, declared), *_schedule_changes(runs, contract)]
     if not changes or newest_day is None:
         return []
+    candidate_only = "kind" in runs.columns and set(runs["kind"].to_list()) == {CANDIDATE_KIND}
+    rerun = (
+        # A served run of its day would replace the evaluation set's evidence.
+        f"evaluate the candidate again, `datasre validate-candidate --model {model} "
+        f"--version {version} --predictions ...`"
+        if candidate_only
+        else f"re-run the newest partition, `datasre run --model {model} --partition {newest_day}`"
+    )
     shown = "; ".join(changes[:8]) + (f"; and {len(changes) - 8} more" if len(changes) > 8 else "")
     return [
         _reason(
             CONTRACT_CHANGED_REASON,
             CheckName.EVIDENCE_FRESH,
             f"the contract of {model} {version} (its SLOs, its schedule) is not the one its "
-            f"evidence was recorded under ({shown}); re-run the newest partition, `datasre "
-            f"run --model {model} --partition {newest_day}`, so that the contract in force "
-            "judges it",
+            f"evidence was recorded under ({shown}); {rerun}, so that the contract in "
+            "force judges it",
             contract.runbook or None,
             days=(newest_day,),
         )
@@ -343,50 +350,61 @@ def check_newest_run(
     ]
 
 
+def _days_of(runs: pl.DataFrame) -> set[dt.date]:
+    """The days (``YYYY-MM-DD`` partitions) ``runs`` are of."""
+    days: set[dt.date] = set()
+    for partition in runs["partition"].unique().to_list():
+        with contextlib.suppress(ValueError):
+            days.add(dt.date.fromisoformat(str(partition)))
+    return days
+
+
 def check_early_runs(
-    runs: pl.DataFrame, *, model: str, version: str, contract: Contract
+    runs: pl.DataFrame, *, model: str, version: str, contract: Contract, window_days: int
 ) -> list[Reason]:
-    """Partitions whose newest run (that read its inputs; candidate evaluations aside)
-    started before the day ended, in the contract's timezone: it saw part of the day at
-    most, yet its rows stood for the whole day (a ``run --all`` of today, a sensor on a
-    file still being written). Judged on every visible partition: a partial day in the
-    budget window is as misleading as a partial newest day.
+    """Partitions of the budget window (ending at the newest partition) whose newest run
+    (crashes and candidate evaluations aside) started before the day ended: it saw part
+    of the day at most, yet its rows stood for the whole day (a ``run`` of today, a sensor
+    on a file still being written). The day ends in the timezone the run recorded it was
+    judged under, else the contract's (a timezone changed since is ``contract_changed``,
+    not every old day partial). Days older than the window no longer count, so a snapshot
+    deleted since can never block for good.
 
     ``runs`` holds this version's runs of partitions evaluated by the decision time."""
     if runs.height == 0 or "started_at" not in runs.columns:
         return []
-    served = runs.filter(pl.col("status").is_in(list(EVIDENCE_RUN_STATUSES)))
+    served = runs.filter(pl.col("status") != CRASHED_RUN_STATUS)
     if "kind" in served.columns:
         served = served.filter(pl.col("kind").fill_null("") != CANDIDATE_KIND)
+    days = _days_of(served)
+    if not days:
+        return []
+    newest_day = max(days)
+    first = newest_day - dt.timedelta(days=window_days - 1)
     early: list[tuple[str, dt.datetime, dt.datetime]] = []
-    for partition in sorted(str(p) for p in served["partition"].unique().to_list()):
-        newest = newest_run(served, partition)
+    for day in sorted(d for d in days if d >= first):
+        newest = newest_run(served, day.isoformat())
         started = newest.get("started_at") if newest else None
-        try:
-            day = dt.date.fromisoformat(partition)
-        except ValueError:
-            continue
-        if not isinstance(started, dt.datetime):
+        if newest is None or not isinstance(started, dt.datetime):
             continue
         started = started if started.tzinfo else started.replace(tzinfo=dt.UTC)
-        ended = day_end(contract, day)
+        ended = day_end(contract, day, newest.get("timezone"))
         if started < ended:
-            early.append((partition, started.astimezone(dt.UTC), ended))
+            early.append((day.isoformat(), started.astimezone(dt.UTC), ended))
     if not early:
         return []
     shown = "; ".join(
         f"{day} (run started {started.isoformat()}, the day ended {ended.isoformat()})"
         for day, started, ended in early[:5]
     ) + (f"; and {len(early) - 5} more" if len(early) > 5 else "")
-    newest_day = early[-1][0]
     return [
         _reason(
             EARLY_RUN_REASON,
             CheckName.EVIDENCE_FRESH,
-            f"the newest run of {len(early)} partition(s) of {model} {version} started before "
-            f"the day ended ({contract.schedule.timezone}), so it saw part of the day at "
-            f"most: {shown}; re-run each once its snapshots are complete, e.g. "
-            f"`datasre run --model {model} --partition {newest_day}`",
+            f"the newest run of {len(early)} partition(s) of {model} {version} in the "
+            f"{window_days}-day budget window started before the day ended, so it saw part "
+            f"of the day at most: {shown}; re-run each once its snapshots are complete, e.g. "
+            f"`datasre run --model {model} --partition {early[-1][0]}`",
             contract.runbook or None,
             days=tuple(day for day, _, _ in early),
         )
@@ -409,10 +427,7 @@ def check_missing_days(
     recorded = runs.filter(pl.col("status") != CRASHED_RUN_STATUS)
     if "kind" in recorded.columns:
         recorded = recorded.filter(pl.col("kind").fill_null("") != CANDIDATE_KIND)
-    days: set[dt.date] = set()
-    for partition in recorded["partition"].unique().to_list():
-        with contextlib.suppress(ValueError):
-            days.add(dt.date.fromisoformat(str(partition)))
+    days = _days_of(recorded)
     if not days:
         return []
     newest = max(days)
@@ -425,14 +440,17 @@ def check_missing_days(
     if not missing:
         return []
     named = [d.isoformat() for d in missing]
+    due = scheduled_evaluation_time(contract, missing[0]).isoformat()
     return [
         _reason(
             MISSING_DAYS_REASON,
             CheckName.EVIDENCE_FRESH,
             f"no run of {model} {version} recorded {days_list_text(named)} inside the "
             f"{window_days}-day budget window {first.isoformat()}..{newest.isoformat()}: the "
-            "budgets would count only the days that were run; run them, e.g. `datasre run "
-            f"--model {model} --partition {named[0]}`",
+            "budgets would count only the days that were run; run each, e.g. `datasre run "
+            f"--model {model} --partition {named[0]}` (a day whose snapshot never came is "
+            f"recorded as its failed ingest by `datasre run --model {model} --latest --now "
+            f"{due}`)",
             reason_runbook(MISSING_DAYS_REASON, None, contract),
             days=tuple(named),
         )

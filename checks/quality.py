@@ -302,15 +302,15 @@ def quality_sli_rows(
 
 def too_few_labels_unjudged(contract: Contract, rows: pl.DataFrame) -> pl.DataFrame:
     """``rows`` with each model-wide quality measurement on fewer than the contract's
-    ``min_slice_rows`` labelled rows made ``insufficient_data`` (``ok`` NULL; the value
+    ``min_labelled_rows`` labelled rows made ``insufficient_data`` (``ok`` NULL; the value
     kept, the detail saying why): no verdict, so the gate's ``no_evidence`` speaks.
 
-    Why: a slice that small is left out as too noisy to judge, yet the whole model's
-    accuracy on 2 labelled rows was judged ``ok`` and the gate said READY (a label feed
-    that delivered almost nothing is not labels overdue: some arrived)."""
+    Why: a small slice is left out as too noisy to judge (``min_slice_rows``), yet the
+    whole model's accuracy on 2 labelled rows was judged ``ok`` and the gate said READY (a
+    label feed that delivered almost nothing is not labels overdue: some arrived)."""
     if rows.height == 0:
         return rows
-    floor = contract.min_slice_rows
+    floor = contract.min_labelled_rows
     thin = (
         (pl.col("category") == "quality")
         & pl.col("slice").is_null()
@@ -318,7 +318,7 @@ def too_few_labels_unjudged(contract: Contract, rows: pl.DataFrame) -> pl.DataFr
         & (pl.col("n_rows") < floor)
     )
     why = pl.format(
-        "{} labelled rows, fewer than min_slice_rows ({}): too few to judge",
+        "{} labelled rows, fewer than min_labelled_rows ({}): too few to judge",
         pl.col("n_rows"),
         pl.lit(floor),
     )

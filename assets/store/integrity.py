@@ -129,6 +129,21 @@ def _check_shape(con: duckdb.DuckDBPyConnection, path: Path) -> None:
                 f"{path}: not a datasre store: {name} is a {kind}, datasre keeps a {wanted} "
                 "there (made by another tool? use another --db)"
             )
+    # The version first: a newer datasre's tables have columns this one does not know,
+    # and "newer, upgrade" is the true reason, not "another tool's table".
+    if "datasre_meta" in found:
+        try:
+            rows = con.execute(
+                "select value from datasre_meta where key = 'schema_version'"
+            ).fetchall()
+        except duckdb.Error:
+            rows = []  # not datasre's meta table: the column checks below say so
+        version = rows[0][0] if rows else None
+        if version is not None and (not str(version).isdigit() or int(version) > SCHEMA_VERSION):
+            raise StoreError(
+                f"{path}: schema version {version} is newer than this datasre's "
+                f"({SCHEMA_VERSION}): upgrade datasre to write it"
+            )
     found_columns = _columns(con)
     for table, columns in sorted(expected_columns.items()):
         if table not in found_columns:
@@ -144,12 +159,4 @@ def _check_shape(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             raise StoreError(
                 f"{path}: not a datasre store: table {table} has other columns ({detail}; "
                 "made by another tool? use another --db)"
-            )
-    if "datasre_meta" in found:
-        rows = con.execute("select value from datasre_meta where key = 'schema_version'").fetchall()
-        version = rows[0][0] if rows else None
-        if version is not None and (not str(version).isdigit() or int(version) > SCHEMA_VERSION):
-            raise StoreError(
-                f"{path}: schema version {version} is newer than this datasre's "
-                f"({SCHEMA_VERSION}): upgrade datasre to write it"
             )

@@ -29,13 +29,15 @@ __all__ = [
 #: changes); 3 the row contract v2 columns (``statistic``, ``significant``, ``runbook``);
 #: 4 ``runs.status = 'crashed'`` (a run with no SLI rows, which ``sli_latest`` skips): an
 #: older datasre would take such a run for the day's latest and, on its next write,
-#: recreate ``sli_latest`` so that it hides the day's rows, so it must refuse the file.
-SCHEMA_VERSION: Final = 4
+#: recreate ``sli_latest`` so that it hides the day's rows, so it must refuse the file;
+#: 5 ``runs.evaluation_delay_hours`` and ``runs.timezone`` (an older datasre took the
+#: extra columns for another tool's table: it now says the file is newer).
+SCHEMA_VERSION: Final = 5
 
 #: Columns of row contract v2 that older files lack: (name, type). ``default null`` keeps
 #: a not-yet-upgraded file recognisable as a datasre store (assets.store.integrity).
 _V3_COLUMNS: Final = (("statistic", "double"), ("significant", "boolean"), ("runbook", "varchar"))
-#: Columns of ``runs`` added without a version bump (nullable: older writers leave NULL).
+#: Columns of ``runs`` added by version 5 (nullable: runs written before are NULL).
 RUN_SCHEDULE_COLUMNS: Final = (("evaluation_delay_hours", "double"), ("timezone", "varchar"))
 
 #: Columns of one SLI row, shared by ``sli_results`` and ``sli_history`` (one home).
@@ -112,7 +114,7 @@ TABLES: Final[tuple[str, ...]] = (
         for table in ("sli_results", "sli_history")
         for name, kind in _V3_COLUMNS
     ),
-    # The contract's schedule a run was judged under (the gate re-dates evidence with the
+    # The contract's schedule a run was judged under (the gate dates evidence with the
     # contract in force and blocks when it differs); NULL for runs written before.
     *(
         f"alter table runs add column if not exists {name} {kind} default null"

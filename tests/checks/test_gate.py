@@ -640,6 +640,19 @@ def test_a_run_that_started_before_its_day_ended_is_not_the_whole_days_evidence(
     assert next(r for r in fixed.reasons if r.code == "run_before_day_end").days == ("2026-11-10",)
     candidate = partial.with_columns(kind=pl.lit("candidate"))
     assert "run_before_day_end" not in _codes(decide(contract, slis, candidate, now=NOW))
+    # A re-run that could not read its inputs (started after the day) replaces it too.
+    failed_rerun = rerun.with_columns(status=pl.lit("failed"))
+    after_failure = decide(contract, slis, pl.concat([partial, failed_rerun]), now=NOW)
+    early_days = next(r for r in after_failure.reasons if r.code == "run_before_day_end").days
+    assert early_days == ("2026-11-10",)
+    # Only the budget window counts: day 10 is outside a 3-day window.
+    narrow = decide(contract, slis, partial, now=NOW, options=GateOptions(window_days=3))
+    assert next(r for r in narrow.reasons if r.code == "run_before_day_end").days == ("2026-11-14",)
+    # The day ends in the timezone the run recorded (Tokyo: 15:00 UTC the same date), not
+    # in one the contract was changed to since (that is contract_changed).
+    tokyo = partial.with_columns(timezone=pl.lit("Asia/Tokyo"))
+    judged = decide(contract, slis, tokyo, now=NOW)
+    assert "run_before_day_end" not in _codes(judged)  # 20:00 UTC is after 15:00 UTC
 
 
 def test_days_of_the_window_no_run_recorded_block_though_every_run_day_is_good() -> None:
@@ -693,3 +706,19 @@ def test_a_schedule_changed_since_the_newest_run_blocks_until_a_rerun() -> None:
     # Runs written before the schedule was recorded (NULL) are not judged on it.
     unknown = recorded.with_columns(evaluation_delay_hours=pl.lit(None, pl.Float64))
     assert "contract_changed" not in _codes(decide(moved, slis, unknown, now=NOW))
+
+
+def test_a_candidate_whose_contract_changed_is_evaluated_again_not_run_as_served() -> None:
+    contract = gate_contract()
+    runs = runs_frame(contract, FRESH).with_columns(kind=pl.lit("candidate"))
+    recorded = slo_definitions_frame(contract)
+    model = contract.slos.model_dump()["model"]
+    changed = gate_contract(
+        slos={**contract.slos.model_dump(), "model": {
+            **model, "accuracy": {**model["accuracy"], "objective": 0.99},
+        }}
+    )  # fmt: skip
+    verdict = decide(changed, history_frame(contract, 1), runs, now=NOW, definitions=recorded)
+    reason = next(r for r in verdict.reasons if r.code == "contract_changed")
+    assert "`datasre validate-candidate --model toy --version 1.0.0" in reason.message
+    assert "datasre run --model" not in reason.message

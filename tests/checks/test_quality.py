@@ -270,6 +270,7 @@ def contract(kind: str = "classification", **extra: Any) -> Contract:
         "slices": ["country"],
         "sensitive_attributes": ["gender"],
         "min_slice_rows": 3,
+        "min_labelled_rows": 3,
     }
     return minimal_contract(
         sources={"predictions": "p/{date}.parquet", "labels": "l/{date}.parquet"},
@@ -462,7 +463,7 @@ def test_quality_sli_rows_id_dtypes_differ() -> None:
     assert close(accuracy["value"][0], 2 / 3)
 
 
-def test_a_model_wide_metric_on_fewer_labelled_rows_than_min_slice_rows_is_not_judged() -> None:
+def test_a_model_wide_metric_on_fewer_labelled_rows_than_the_floor_is_not_judged() -> None:
     predictions, labels, features = classification_frames()  # 11 labelled rows
     enough = quality.quality_sli_rows(contract(), predictions, labels, features=features)
     accuracy = enough.filter((pl.col("sli") == "accuracy") & pl.col("slice").is_null()).row(
@@ -470,7 +471,7 @@ def test_a_model_wide_metric_on_fewer_labelled_rows_than_min_slice_rows_is_not_j
     )
     assert accuracy["n_rows"] == 11 and accuracy["status"] == "ok" and accuracy["ok"] is not None
     thin = quality.quality_sli_rows(
-        contract(min_slice_rows=12), predictions, labels, features=features
+        contract(min_labelled_rows=12), predictions, labels, features=features
     )
     model_wide = thin.filter((pl.col("category") == "quality") & pl.col("slice").is_null())
     assert model_wide.height > 0
@@ -478,4 +479,4 @@ def test_a_model_wide_metric_on_fewer_labelled_rows_than_min_slice_rows_is_not_j
     assert model_wide["ok"].null_count() == model_wide.height
     row = model_wide.filter(pl.col("sli") == "accuracy").row(0, named=True)
     assert row["value"] == accuracy["value"]  # kept, for the record
-    assert "11 labelled rows, fewer than min_slice_rows (12): too few to judge" in row["detail"]
+    assert "11 labelled rows, fewer than min_labelled_rows (12): too few to judge" in row["detail"]

@@ -256,6 +256,14 @@ def _newer_schema(db: Path) -> None:
     con.close()
 
 
+def _newer_schema_with_a_new_column(db: Path) -> None:
+    """What a newer datasre writes: a column this one does not know, and its version."""
+    _newer_schema(db)
+    con = duckdb.connect(str(db))
+    con.execute("alter table runs add column a_newer_column double")
+    con.close()
+
+
 DAMAGED: dict[str, tuple[Callable[[Path], None], str]] = {
     "truncated": (_truncate, r"cannot (open|read): the file is damaged \(truncated or a bad "),
     "bad checksum": (_bad_checksum, r"cannot read: the file is damaged \(truncated or a bad "),
@@ -274,6 +282,11 @@ DAMAGED: dict[str, tuple[Callable[[Path], None], str]] = {
     ),
     "newer schema": (
         _newer_schema,
+        rf"schema version 99 is newer than this datasre's \({SCHEMA_VERSION}\)",
+    ),
+    # Said as newer, not as another tool's table (the version is checked first).
+    "newer schema, new column": (
+        _newer_schema_with_a_new_column,
         rf"schema version 99 is newer than this datasre's \({SCHEMA_VERSION}\)",
     ),
 }
