@@ -22,11 +22,9 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
 __all__ = ["discard", "start", "take"]
-
-_R = TypeVar("_R")
 
 
 @dataclass(frozen=True)
