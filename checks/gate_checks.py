@@ -466,7 +466,9 @@ def check_labels(
     contract: Contract,
 ) -> list[Reason]:
     """Partitions whose labels should be in by ``now`` (evaluation time plus the SLOs'
-    evidence delay) and are not: quality SLOs cannot be judged on them."""
+    evidence delay) and are not, or are fewer than ``contract.min_labelled_rows`` (the
+    model-wide quality metrics judge none of them: 20 labels after the delay were as
+    unjudged as none, yet only none blocked): quality SLOs cannot be judged on them."""
     delayed = [d for d in defs if d.evidence_delay_days > 0]
     if not delayed or runs.height == 0 or "n_labels" not in runs.columns:
         return []
@@ -481,7 +483,7 @@ def check_labels(
         for p, n in zip(
             newest_runs["partition"].to_list(), newest_runs["n_labels"].to_list(), strict=True
         )
-        if not n
+        if (not n or n < contract.min_labelled_rows)
         and evaluated_at[p] + delay <= now
         and (newest_day - dt.date.fromisoformat(p)).days < window
     )
@@ -494,7 +496,9 @@ def check_labels(
             "labels_overdue",
             CheckName.EVIDENCE_FRESH,
             f"labels overdue for {len(unlabelled)} partition(s) "
-            f"({days_list_text(unlabelled)}): due {delay.total_seconds() / 86400:g} days after "
+            f"({days_list_text(unlabelled)}; fewer than min_labelled_rows "
+            f"{contract.min_labelled_rows} labelled rows counts as none): due "
+            f"{delay.total_seconds() / 86400:g} days after "
             "each partition's evaluation (sources.max_label_delay_days), the oldest since "
             f"{(evaluated_at[unlabelled[0]] + delay).isoformat()}; the label-fed SLOs "
             f"({slos}) are judged without them; check the label pipeline",

@@ -482,6 +482,12 @@ def test_labels_overdue_are_their_own_breach() -> None:
     assert "no_evidence" not in _codes(verdict)  # the overdue labels say it once
     accuracy = next(b for b in verdict.budgets if b.slo == "accuracy")
     assert accuracy.state == "no_evidence"
+    # A handful of labels (fewer than min_labelled_rows, 30) is as unjudged as none.
+    few = pl.concat([_daily_runs(contract, 1, 8), _daily_runs(contract, 9, 14, n_labels=20)])
+    thin = decide(contract, slis, few, now=NOW)
+    reason = next(r for r in thin.reasons if r.code == "labels_overdue")
+    assert reason.days == ("2026-11-09", "2026-11-10", "2026-11-11")
+    assert "fewer than min_labelled_rows 30 labelled rows counts as none" in reason.message
 
 
 def test_a_candidate_is_judged_from_when_it_ran_and_on_what_it_can_measure() -> None:
