@@ -40,6 +40,7 @@ from pipelines.exports.rule_formats import RULE_FORMATS
 
 __all__ = [
     "CRASH_ALERT",
+    "EVIDENCE_BLOCKED_ALERT",
     "PAGE_ALERT",
     "STALE_ALERT",
     "TICKET_ALERT",
@@ -52,6 +53,7 @@ PAGE_ALERT: Final = "DatasreErrorBudgetBurnPage"
 TICKET_ALERT: Final = "DatasreErrorBudgetBurnTicket"
 STALE_ALERT: Final = "DatasreEvidenceStale"
 CRASH_ALERT: Final = "DatasreRunCrashed"
+EVIDENCE_BLOCKED_ALERT: Final = "DatasreEvidenceBlocked"
 
 
 def _selector(family: metrics.Family, matchers: Mapping[str, str]) -> str:
@@ -123,12 +125,20 @@ def _burn_rules(
 
 
 def _evidence_rule(
-    contract: Contract, alert: str, expr: str, *, reason_code: str, summary: str, description: str
+    contract: Contract,
+    alert: str,
+    expr: str,
+    *,
+    reason_code: str | None,
+    summary: str,
+    description: str,
 ) -> dict[str, Any]:
     """A per-model ``ticket`` rule about the evidence itself (not one SLO), linking the
-    runbook of the gate reason ``reason_code``."""
+    runbook of the gate reason ``reason_code`` (None: the model's own runbook)."""
     annotations = {"summary": f"{contract.model}: {summary}", "description": description}
-    runbook = reason_runbook(reason_code, None, contract)
+    runbook = (
+        reason_runbook(reason_code, None, contract) if reason_code else contract.runbook or None
+    )
     if runbook:
         annotations["runbook_url"] = runbook
     return {
@@ -167,6 +177,23 @@ def _crash_rule(contract: Contract) -> dict[str, Any]:
     )
 
 
+def _evidence_blocked_rule(contract: Contract) -> dict[str, Any]:
+    blocked = _selector(metrics.GATE_EVIDENCE_BLOCKED, {"model": contract.model})
+    # Several reasons with runbooks of their own: the model's runbook, the gate names theirs.
+    return _evidence_rule(
+        contract,
+        EVIDENCE_BLOCKED_ALERT,
+        f"{blocked} == 1",
+        reason_code=None,
+        summary="the deployment gate blocks on the evidence itself",
+        description="The alert's reason label says why (run_failed, contract_changed, "
+        "run_before_day_end, days_missing, labels_overdue, evidence_missing): the day was "
+        "not read, the contract changed since the evidence, a run saw part of its day, days "
+        "were never run, labels are missing, or nothing was recorded. `datasre gate --model "
+        "<model>` says which days and what to run.",
+    )
+
+
 def rule_groups(
     contracts: Sequence[Contract], policy: AlertPolicy | None = None
 ) -> list[dict[str, Any]]:
@@ -180,7 +207,7 @@ def rule_groups(
             for definition in as_definitions(contract)
             for rule in _burn_rules(contract, definition, policy)
         ]
-        rules += [_stale_rule(contract), _crash_rule(contract)]
+        rules += [_stale_rule(contract), _crash_rule(contract), _evidence_blocked_rule(contract)]
         groups.append({"name": f"datasre-{contract.model}", "rules": rules})
     return groups
 

@@ -21,6 +21,7 @@ from typing import Final
 __all__ = [
     "FAMILIES",
     "GATE_BLOCKING_REASONS",
+    "GATE_EVIDENCE_BLOCKED",
     "GATE_READY",
     "LAST_COMPLETED_RUN",
     "MODEL_LABELS",
@@ -132,6 +133,14 @@ NEWEST_RUN_CRASHED: Final = Family(
     "(the deployment gate blocks on it: run_crashed), else 0.",
     MODEL_LABELS,
 )
+GATE_EVIDENCE_BLOCKED: Final = Family(
+    "datasre_gate_evidence_blocked",
+    "1 while the deployment gate blocks the model version on this reason about the "
+    "evidence itself (reason: run_failed, contract_changed, run_before_day_end, "
+    "days_missing, labels_overdue, evidence_missing), else 0. Stale evidence and a crashed "
+    "run have gauges of their own.",
+    (*MODEL_LABELS, "reason"),
+)
 NEWEST_PARTITION: Final = Family(
     "datasre_newest_partition_timestamp_seconds",
     "Unix time of the start (00:00 UTC) of the newest partition with SLI rows.",
@@ -144,6 +153,7 @@ FAMILIES: Final = (
     GATE_BLOCKING_REASONS,
     LAST_COMPLETED_RUN,
     NEWEST_RUN_CRASHED,
+    GATE_EVIDENCE_BLOCKED,
     NEWEST_PARTITION,
     SLO_OK,
     SLO_DAY_GOOD,

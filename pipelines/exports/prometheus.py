@@ -24,14 +24,28 @@ from typing import Final
 
 import polars as pl
 
-from checks.gate_checks import CRASHED_REASON, EVIDENCE_RUN_STATUSES
+from checks.gate_checks import (
+    CONTRACT_CHANGED_REASON,
+    CRASHED_REASON,
+    EARLY_RUN_REASON,
+    EVIDENCE_RUN_STATUSES,
+    FAILED_REASON,
+    MISSING_DAYS_REASON,
+)
 from checks.gate_verdict import Severity, Verdict
 from checks.slo import AlertPolicy, DayStatus, ErrorBudget
 from pipelines.escape import prometheus_label
 from pipelines.exports import metrics
 from pipelines.exports.metrics import Family
 
-__all__ = ["SLI_SERIES_KEY", "ModelState", "exposition", "model_state", "newest_sli_rows"]
+__all__ = [
+    "EVIDENCE_REASONS",
+    "SLI_SERIES_KEY",
+    "ModelState",
+    "exposition",
+    "model_state",
+    "newest_sli_rows",
+]
 
 #: Columns that tell one SLI series from another within a model version.
 SLI_SERIES_KEY: Final = ("track", "category", "sli", "feature", "slice", "method")
@@ -54,6 +68,20 @@ class ModelState:
     last_completed_run: dt.datetime | None
     newest_partition: dt.date | None
     newest_run_crashed: bool = False
+    #: The :data:`EVIDENCE_REASONS` the gate blocks on.
+    evidence_blocked: frozenset[str] = frozenset()
+
+
+#: Gate reasons about the evidence itself that :data:`metrics.GATE_EVIDENCE_BLOCKED` shows
+#: (stale evidence and a crashed run have gauges and alerts of their own).
+EVIDENCE_REASONS: Final = (
+    FAILED_REASON,
+    CONTRACT_CHANGED_REASON,
+    EARLY_RUN_REASON,
+    MISSING_DAYS_REASON,
+    "labels_overdue",
+    "evidence_missing",
+)
 
 
 def newest_sli_rows(slis: pl.DataFrame) -> pl.DataFrame:
@@ -100,6 +128,11 @@ def model_state(verdict: Verdict, slis: pl.DataFrame, runs: pl.DataFrame) -> Mod
         last_completed_run=last_run if isinstance(last_run, dt.datetime) else None,
         newest_partition=reference,
         newest_run_crashed=any(r.code == CRASHED_REASON for r in verdict.reasons),
+        evidence_blocked=frozenset(
+            r.code
+            for r in verdict.reasons
+            if r.severity == Severity.BLOCK and r.code in EVIDENCE_REASONS
+        ),
     )
 
 
@@ -134,6 +167,9 @@ def _model_samples(state: ModelState) -> Iterable[tuple[Family, dict[str, str | 
     if state.last_completed_run is not None:
         yield metrics.LAST_COMPLETED_RUN, labels, _unix_seconds(state.last_completed_run)
     yield metrics.NEWEST_RUN_CRASHED, labels, float(state.newest_run_crashed)
+    for reason in EVIDENCE_REASONS:
+        blocked = float(reason in state.evidence_blocked)
+        yield metrics.GATE_EVIDENCE_BLOCKED, {**labels, "reason": reason}, blocked
     if state.newest_partition is not None:
         yield metrics.NEWEST_PARTITION, labels, _day_start_seconds(state.newest_partition)
 

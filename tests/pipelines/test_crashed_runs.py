@@ -11,6 +11,7 @@ from typing import Any
 import dagster as dg
 import polars as pl
 import pytest
+import yaml
 
 import assets.quality
 from assets.partitions import partition_key
@@ -260,3 +261,27 @@ def test_a_fan_out_step_process_that_died_is_recorded_unless_its_day_was_since(
     assert again.status == "error" and "recorded by its writer" in str(again.message)
     assert store.query("select count(*) n from runs where partition = ?",
                        [LAST_DAY.isoformat()])["n"].item() == 1  # fmt: skip
+
+
+def test_a_gate_blocked_on_the_evidence_shows_its_reason_in_the_prometheus_export(
+    toy_contract_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``datasre_gate_evidence_blocked{reason}`` is 1 for the reason the gate blocks on
+    (here: the contract's SLOs changed since the evidence), 0 for the others."""
+    db = tmp_path / "s.duckdb"
+    assert run_cli(toy_contract_path, db, "--all") == 0
+    body = yaml.safe_load(toy_contract_path.read_text())
+    body["slos"]["model"]["null_rate"]["objective"] = 0.01
+    toy_contract_path.write_text(yaml.safe_dump(body, sort_keys=False))
+    code, verdict = gate(toy_contract_path, db, capsys)
+    assert code == 1 and "contract_changed" in codes(verdict)
+    metrics = tmp_path / "datasre.prom"
+    assert main(["export", "prometheus", "--config", str(toy_contract_path), "--db", str(db),
+                 "--as-of", AS_OF, "--output", str(metrics)]) == 0  # fmt: skip
+    gauges = {
+        line.split('reason="')[1].split('"')[0]: line.rsplit(" ", 1)[1]
+        for line in metrics.read_text().splitlines()
+        if line.startswith("datasre_gate_evidence_blocked{")
+    }
+    assert gauges["contract_changed"] == "1.0"
+    assert {reason for reason, value in gauges.items() if value != "0.0"} == {"contract_changed"}

@@ -17,7 +17,13 @@ import yaml
 from checks.runbooks import reason_incident_class
 from checks.slo import AlertLevel, alert_level
 from pipelines.cli import main
-from pipelines.exports.alert_rules import CRASH_ALERT, PAGE_ALERT, STALE_ALERT, TICKET_ALERT
+from pipelines.exports.alert_rules import (
+    CRASH_ALERT,
+    EVIDENCE_BLOCKED_ALERT,
+    PAGE_ALERT,
+    STALE_ALERT,
+    TICKET_ALERT,
+)
 from tests.promtool import parse_samples, run_promtool
 
 CONTRACTS = "data/samples/contracts"
@@ -88,6 +94,12 @@ def test_every_slo_has_a_page_and_a_ticket_rule_with_its_runbook(rule_file: Path
     for rule in fraud["rules"]:
         sli = rule["labels"].get("sli", "")
         by_alert.setdefault(rule["alert"], set()).add(sli)
+        if rule["alert"] == EVIDENCE_BLOCKED_ALERT:
+            # Several reasons, each with its runbook in the gate's words: the model's own.
+            assert rule["annotations"]["runbook_url"] == (
+                "https://runbooks.example.com/ml/fraud_detection"
+            )
+            continue
         # Each SLO's incident class's runbook; the stale-evidence rule's is stale data, the
         # crashed-run rule's the crashed run's.
         evidence_code = "run_crashed" if rule["alert"] == CRASH_ALERT else "evidence_stale"
@@ -114,6 +126,7 @@ def test_every_slo_has_a_page_and_a_ticket_rule_with_its_runbook(rule_file: Path
         TICKET_ALERT: "ticket",
         STALE_ALERT: "ticket",
         CRASH_ALERT: "ticket",
+        EVIDENCE_BLOCKED_ALERT: "ticket",
     }
 
 
@@ -276,4 +289,22 @@ def test_promtool_raises_the_crashed_run_ticket_while_the_gauge_says_so(
         {"eval_time": "2h", "alertname": CRASH_ALERT, "exp_alerts": _fired(rule)},
         {"eval_time": "4h", "alertname": CRASH_ALERT, "exp_alerts": _fired(rule)},
         {"eval_time": "5h", "alertname": CRASH_ALERT, "exp_alerts": []},
+    ])  # fmt: skip
+
+
+def test_promtool_raises_the_evidence_ticket_per_reason_while_the_gate_blocks_on_it(
+    rule_file: Path, tmp_path: Path
+) -> None:
+    rule = _rules_by_key(rule_file)[(EVIDENCE_BLOCKED_ALERT, "fraud_detection", "")]
+    series = (
+        'datasre_gate_evidence_blocked{model="fraud_detection",version="2.3.0",'
+        'reason="contract_changed"}'
+    )
+    fired = [{"exp_labels": {"version": "2.3.0", "reason": "contract_changed", **rule["labels"]},
+              "exp_annotations": rule["annotations"]}]  # fmt: skip
+    # Ready, then blocked on a contract changed since the evidence, then re-run.
+    _promtool_passes(rule_file, tmp_path, series, "0 0 1 1 0", [
+        {"eval_time": "1h", "alertname": EVIDENCE_BLOCKED_ALERT, "exp_alerts": []},
+        {"eval_time": "2h", "alertname": EVIDENCE_BLOCKED_ALERT, "exp_alerts": fired},
+        {"eval_time": "4h", "alertname": EVIDENCE_BLOCKED_ALERT, "exp_alerts": []},
     ])  # fmt: skip
