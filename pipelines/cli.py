@@ -85,22 +85,31 @@ def add_state_dir_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_common_options(parser: argparse.ArgumentParser) -> None:
+def _add_common_options(parser: argparse.ArgumentParser, *, nested: bool = False) -> None:
+    """``--db``, ``--config`` and ``--debug`` on ``parser``; ``nested``: a subcommand's
+    subcommand (``export prometheus``), whose defaults must not overwrite what was given
+    before it (``export --db X prometheus``: argparse lets a subparser's defaults win)."""
     options = {action.dest for action in parser._actions}
+    unset: object = argparse.SUPPRESS if nested else None
     if "db" not in options:
         parser.add_argument(
             "--db",
-            default=None,
+            default=unset,
             help=f"DuckDB SLI store (default $DATASRE_DB or {DEFAULT_DB})",
         )
     if "config" not in options:
         parser.add_argument(
             "--config",
-            default=None,
+            default=unset,
             help=f"contract file or directory (default $DATASRE_CONFIG or {DEFAULT_CONFIG})",
         )
     if "debug" not in options:
-        parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+        parser.add_argument(
+            "--debug",
+            action="store_true",
+            default=argparse.SUPPRESS if nested else False,
+            help="show tracebacks for errors",
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:

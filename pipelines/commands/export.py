@@ -75,7 +75,7 @@ def register(subparsers: Subcommands) -> None:
             default=None,
             help="only this model (repeatable; default every contract)",
         )
-        _add_common_options(target)
+        _add_common_options(target, nested=True)
 
 
 def write_output(path: str | Path, text: str) -> None:

@@ -81,3 +81,14 @@ def test_a_reader_that_closed_the_pipe_ends_the_command_quietly() -> None:
     error = process.stderr.read().decode()
     assert process.wait(timeout=120) == 141, error
     assert error == ""
+
+
+def test_export_options_given_before_its_target_are_kept() -> None:
+    from pipelines.cli import build_parser
+
+    parser = build_parser()
+    before = parser.parse_args(["export", "--db", "x.duckdb", "--config", "c", "--debug",
+                                "prometheus"])  # fmt: skip
+    assert (before.db, before.config, before.debug) == ("x.duckdb", "c", True)
+    after = parser.parse_args(["export", "alerts", "--db", "y.duckdb"])
+    assert (after.db, after.config, after.debug) == ("y.duckdb", None, False)
