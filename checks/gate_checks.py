@@ -350,6 +350,15 @@ def check_newest_run(
     ]
 
 
+def _served_runs(runs: pl.DataFrame) -> pl.DataFrame:
+    """The runs of served days that recorded something: crashes (no rows) and candidate
+    evaluations (no day of their own) left out."""
+    served = runs.filter(pl.col("status") != CRASHED_RUN_STATUS)
+    if "kind" in served.columns:
+        served = served.filter(pl.col("kind").fill_null("") != CANDIDATE_KIND)
+    return served
+
+
 def _days_of(runs: pl.DataFrame) -> set[dt.date]:
     """The days (``YYYY-MM-DD`` partitions) ``runs`` are of."""
     days: set[dt.date] = set()
@@ -373,9 +382,7 @@ def check_early_runs(
     ``runs`` holds this version's runs of partitions evaluated by the decision time."""
     if runs.height == 0 or "started_at" not in runs.columns:
         return []
-    served = runs.filter(pl.col("status") != CRASHED_RUN_STATUS)
-    if "kind" in served.columns:
-        served = served.filter(pl.col("kind").fill_null("") != CANDIDATE_KIND)
+    served = _served_runs(runs)
     days = _days_of(served)
     if not days:
         return []
@@ -424,10 +431,7 @@ def check_missing_days(
     crashed runs recorded nothing: neither counts."""
     if runs.height == 0:
         return []
-    recorded = runs.filter(pl.col("status") != CRASHED_RUN_STATUS)
-    if "kind" in recorded.columns:
-        recorded = recorded.filter(pl.col("kind").fill_null("") != CANDIDATE_KIND)
-    days = _days_of(recorded)
+    days = _days_of(_served_runs(runs))
     if not days:
         return []
     newest = max(days)
