@@ -65,7 +65,9 @@ class PartitionOutcome:
         if self.summary is None:
             return f"job failed ({self.message})"
         counts = f"{self.summary.breaches} breaches ({self.summary.blocking} blocking)"
-        if self.status == "failed":
+        from checks.gate_checks import FAILED_RUN_STATUS
+
+        if self.status == FAILED_RUN_STATUS:
             return f"recorded as failed, {counts}: {self.message}"
         return f"recorded, {counts}"
 

@@ -47,7 +47,7 @@ from checks.candidate_verdict import as_candidate_verdict, is_candidate_only
 from checks.contract import Contract
 from checks.freshness import scheduled_evaluation_time
 from checks.gate import decide
-from checks.gate_checks import CRASHED_RUN_STATUS
+from checks.gate_checks import CRASHED_RUN_STATUS, FAILED_RUN_STATUS
 from checks.gate_verdict import GateOptions, Verdict, Waiver
 from checks.profile import BaselineProfile, numeric_values
 from checks.runbooks import reason_runbook
@@ -72,7 +72,7 @@ __all__ = [
 ]
 
 #: ``runs.status`` values that mark their day as an incident on the report's charts.
-INCIDENT_RUN_STATUSES: Final = ("breached", "failed", CRASHED_RUN_STATUS)
+INCIDENT_RUN_STATUSES: Final = ("breached", FAILED_RUN_STATUS, CRASHED_RUN_STATUS)
 
 #: Features drawn besides the drifted ones: the most-moved by the drawn distance.
 TOP_FEATURES: Final = 5

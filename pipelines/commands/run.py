@@ -289,6 +289,7 @@ def run(args: argparse.Namespace) -> int:
 
     from assets.contract_cache import contracts_at
     from assets.store import StoreError
+    from checks.gate_checks import FAILED_RUN_STATUS
     from pipelines.cli import EXIT_NO, EXIT_OK, UsageError
     from pipelines.pool_slots import PoolBusyError
 
@@ -369,7 +370,7 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
     for row in rows:
-        if row["run_status"] == "failed":
+        if row["run_status"] == FAILED_RUN_STATUS:
             print(
                 f"datasre: {row['model']} {row['partition']}: input missing or unreadable: "
                 f"{terminal(str(row['error']))}",
