@@ -102,6 +102,10 @@ def celery_executor_config(visibility_timeout_s: int | None = None) -> dict[str,
                 # Sweep for a dead worker's messages every 2 s, not every 100 s.
                 "unacked_restore_interval": 2,
                 "unacked_restore_throttle": 1,
+                # A sweep holds a lock in Redis for milliseconds, but kombu lets it expire
+                # only after 300 s: a worker killed (or cut off by a broker restart) while
+                # holding it would stop every redelivery for five minutes.
+                "unacked_mutex_expire": 30,
             },
         },
         "retries": {"enabled": {}},

@@ -55,6 +55,8 @@ STATE_FILE: Final = "cluster.json"
 #: Seconds a server gets to answer after it is started.
 READY_TIMEOUT_S: Final = 60.0
 TERMINAL: Final = ("SUCCESS", "FAILURE", "CANCELED")
+#: How Dagster's run monitoring words the failure of a run past its maximum run time.
+MAX_RUNTIME_MESSAGE: Final = "Exceeded maximum runtime"
 
 
 def _free_port() -> int:
@@ -468,12 +470,31 @@ def wait(state: dict[str, Any], *, timeout_s: float, stranded_s: float = 300.0) 
                     "statuses": {s: statuses.count(s) for s in sorted(set(statuses))},
                     "retries": sum("dagster/parent_run_id" in r.dagster_run.tags for r in records),
                     "in_a_backfill": sum("dagster/backfill" in r.dagster_run.tags for r in records),
+                    "timed_out": _timed_out(instance, records),
                 }
             if now > deadline:
                 raise SystemExit(f"cluster: runs not finished after {timeout_s:g} s: {statuses}")
             time.sleep(5 if settled else 2)
     finally:
         instance.dispose()
+
+
+def _timed_out(instance: Any, records: list[Any]) -> int:
+    """Failed runs that run monitoring failed for exceeding the maximum run time (the
+    daemon then retries them from their failed steps): how a step whose message the
+    broker lost, or whose redelivery came too late, is run again."""
+    import dagster as dg
+
+    count = 0
+    for record in records:
+        if record.dagster_run.status == dg.DagsterRunStatus.SUCCESS:
+            continue
+        failures = instance.all_logs(
+            record.dagster_run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE
+        )
+        messages = [e.dagster_event.message if e.dagster_event else "" for e in failures]
+        count += any(MAX_RUNTIME_MESSAGE in (message or "") for message in messages)
+    return count
 
 
 def kill_worker(state: dict[str, Any], index: int) -> None:
