@@ -41,7 +41,7 @@ from checks.contract import Contract, ModelType
 from checks.errors import InputError
 from checks.prediction_log import prediction_log_sli_rows
 from checks.quality import BUCKETED_TYPES, quality_sli_rows
-from checks.quality_join import BucketSnapshots, Snapshot, bucket_of
+from checks.quality_join import BucketSnapshots, Snapshot, bucket_of, ids_hash_as_text
 from checks.quality_tables import BUCKET_ROWS, bucket_count
 from checks.sli import empty_sli_frame, sli_frame
 
@@ -176,16 +176,19 @@ def _split(
     scan has no usable id column: the join reports that, from the whole snapshots."""
     names = ("predictions", "labels", "features")
     files = min(buckets, SPLIT_FILES)
+    read = [scan.collect_schema() if scan is not None else None for scan in scans]
+    if any(s is not None and (id_column not in s or s[id_column] == pl.Null) for s in read):
+        return None
+    p_schema, l_schema, f_schema = read
+    assert p_schema is not None and l_schema is not None
+    as_text = ids_hash_as_text(id_column, p_schema, l_schema, f_schema)
     schemas: dict[str, pl.Schema] = {}
-    for name, scan in zip(names, scans, strict=True):
-        if scan is None:
+    for name, scan, schema in zip(names, scans, read, strict=True):
+        if scan is None or schema is None:
             continue
-        schema = scan.collect_schema()
-        if id_column not in schema or schema[id_column] == pl.Null:
-            return None
         kept = scan.select([c for c in columns if c in schema])
         schemas[name] = kept.collect_schema()
-        key = bucket_of(id_column, buckets) % files
+        key = bucket_of(id_column, buckets, as_text=as_text) % files
         kept.with_columns(key.alias(_BUCKET_COLUMN)).sink_ipc(
             pl.PartitionBy(str(directory / name), key=_BUCKET_COLUMN, include_key=False),
             mkdir=True,
@@ -200,7 +203,7 @@ def _split(
             return pl.LazyFrame(schema=schemas[name])
         scan = pl.scan_ipc(written)
         if files < buckets:
-            scan = scan.filter(bucket_of(id_column, buckets) == index)
+            scan = scan.filter(bucket_of(id_column, buckets, as_text=as_text) == index)
         return scan
 
     def bucket(index: int) -> tuple[Snapshot, Snapshot, Snapshot | None]:

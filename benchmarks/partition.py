@@ -27,7 +27,7 @@ Medians of ``--repeat`` runs (default 3) with ratios to the floor, and the job's
 row at each size (linear cost: the per-row times within 1.5x of each other), whole and
 net of the fixed cost (:func:`net_of_fixed`).
 Usage: ``python benchmarks/partition.py [--rows 1000000,5000000] [--huge] [--repeat 3]
-[--day 2026-11-03] [--no-reference] [--markdown]``; ``--huge`` adds a 100M-row day
+[--day 2026-11-03] [--no-reference] [--markdown] [--integer-ids]``; ``--huge`` adds a 100M-row day
 (about 0.7 GB of zstd parquet, built in ~3 min; run once, no reference).
 """
 
@@ -72,23 +72,35 @@ def net_of_fixed(job_s: float, fixed_s: float, rows: int) -> tuple[float, float]
     return net_s, net_s / max(1, rows - FIXED_ROWS) * 1e6
 
 
-def _tiled_chunk(sample: pl.DataFrame, offset: int, rows: int) -> pl.DataFrame:
+#: ``--integer-ids``: a sample id's number (its digits, "tx-20261103-001766" -> 1766) is
+#: below this, so ``number + copy * ID_STRIDE`` is unique.
+ID_STRIDE = 1_000_000
+
+
+def _tiled_chunk(
+    sample: pl.DataFrame, offset: int, rows: int, *, integer_ids: bool = False
+) -> pl.DataFrame:
     """Rows ``offset .. offset+rows`` of the sample repeated end to end; every id gets the
     number of its copy of the sample as a suffix, so ids stay unique within a source and
     equal across sources whatever each file's row order (the labels file is sorted by
-    label time, not like the predictions: a row-position suffix matched almost no label)."""
+    label time, not like the predictions: a row-position suffix matched almost no label).
+    ``integer_ids``: Int64 ids instead (the sample id's number + copy * ID_STRIDE)."""
     start = offset % sample.height
     reps = math.ceil((start + rows) / sample.height)
     tiled = pl.concat([sample] * reps).slice(start, rows)
     copy = pl.int_range(offset, offset + rows, dtype=pl.Int64) // sample.height
+    if integer_ids:
+        number = pl.col(ID_COLUMN).str.extract(r"(\d+)$").cast(pl.Int64)
+        return tiled.with_columns((number + copy * ID_STRIDE).alias(ID_COLUMN))
     return tiled.with_columns(
         pl.format("{}-{}", pl.col(ID_COLUMN), copy.cast(pl.String)).alias(ID_COLUMN)
     )
 
 
-def build_day(rows: int, day: dt.date) -> Path:
-    """The contract of an N-row copy of ``day`` (built once per size, reused after)."""
-    folder = OUT / f"rows-{rows}"
+def build_day(rows: int, day: dt.date, *, integer_ids: bool = False) -> Path:
+    """The contract of an N-row copy of ``day`` (built once per size and id type, reused
+    after)."""
+    folder = OUT / (f"rows-{rows}-integer-ids" if integer_ids else f"rows-{rows}")
     contract_path = folder / "contracts" / f"{MODEL}.yaml"
     done = folder / ".complete"
     if done.exists():
@@ -101,7 +113,8 @@ def build_day(rows: int, day: dt.date) -> Path:
         writer: pq.ParquetWriter | None = None
         try:
             for offset in range(0, rows, CHUNK_ROWS):
-                table = _tiled_chunk(sample, offset, min(CHUNK_ROWS, rows - offset)).to_arrow()
+                chunk = min(CHUNK_ROWS, rows - offset)
+                table = _tiled_chunk(sample, offset, chunk, integer_ids=integer_ids).to_arrow()
                 if writer is None:
                     writer = pq.ParquetWriter(target, table.schema, compression="zstd")
                 writer.write_table(table, row_group_size=CHUNK_ROWS)
@@ -206,6 +219,9 @@ def main() -> int:
         "--no-reference", action="store_true", help="skip the pandas+pandera+scipy job"
     )
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    parser.add_argument(
+        "--integer-ids", action="store_true", help="Int64 transaction ids instead of text"
+    )
     args = parser.parse_args()
     day = dt.date.fromisoformat(args.day)
     sizes = [int(x) for x in args.rows.split(",") if x]
@@ -213,14 +229,14 @@ def main() -> int:
         sizes.append(HUGE_ROWS)
     env = _environment()
     print(f"building the {FIXED_ROWS:,}-row day of the fixed cost ...", file=sys.stderr)
-    fixed_contract = build_day(FIXED_ROWS, day)
+    fixed_contract = build_day(FIXED_ROWS, day, integer_ids=args.integer_ids)
     fixed_db = _fresh_store(fixed_contract)
     fixed = _commands(fixed_contract, day, fixed_db, reference=False, huge=False)["datasre"]
     timed(fixed, cwd=ROOT, env=env)  # its stored profile, built once
     results: list[tuple[int, dict[str, tuple[float, float, float]]]] = []
     for rows in sizes:
         print(f"building a {rows:,}-row day ...", file=sys.stderr, flush=True)
-        contract_path = build_day(rows, day)
+        contract_path = build_day(rows, day, integer_ids=args.integer_ids)
         db = _fresh_store(contract_path)
         reference = not args.no_reference and rows <= 5_000_000
         commands = _commands(contract_path, day, db, reference, huge=rows >= HUGE_ROWS)
