@@ -15,6 +15,11 @@ def test_distinct_ids_and_repeats() -> None:
     assert not ids_are_distinct(repeated, "id")
     integers = pl.LazyFrame({"id": list(range(5000))})
     assert ids_are_distinct(integers, "id")
+    assert not ids_are_distinct(pl.LazyFrame({"id": [*range(5000), 4321]}), "id")
+    categorical = pl.LazyFrame({"id": pl.Series([*ids, "tx-7"], dtype=pl.Categorical)})
+    assert not ids_are_distinct(categorical, "id")
+    two_null_integers = pl.LazyFrame({"id": pl.Series([1, None, 2, None], dtype=pl.Int32)})
+    assert not ids_are_distinct(two_null_integers, "id")
 
 
 def test_a_snapshot_above_the_limit_is_not_checked() -> None:
