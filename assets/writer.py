@@ -35,6 +35,7 @@ from assets.publish import manifest_path
 from assets.resources import DatasreConfig, SliStoreResource
 from assets.store import RunRecord, StoreError
 from checks.gate_checks import FAILED_RUN_STATUS
+from checks.measured_settings import measured_settings
 from checks.run_summary import summarise_run
 from checks.sli import SLI_SCHEMA, attach_runbooks, slo_definitions_frame
 
@@ -128,6 +129,7 @@ def build_writer_asset(
             n_labels=n_labels.item(),
             evaluation_delay_hours=contract.schedule.evaluation_delay_hours,
             timezone=contract.schedule.timezone,
+            measured_under=measured_settings(contract),
         )
         try:
             written = sli_store.store().write_run(

@@ -31,6 +31,7 @@ from checks.gate_words import (
     pct,
     runbook_text,
 )
+from checks.measured_settings import measured_changes
 from checks.runbooks import reason_runbook
 from checks.slo_catalog import SLO_CATALOG
 from checks.slo_evaluation import DayStatus, SloDefinition
@@ -140,6 +141,21 @@ def _schedule_changes(runs: pl.DataFrame, contract: Contract) -> list[str]:
     return changes
 
 
+def _measurement_changes(runs: pl.DataFrame, contract: Contract) -> list[str]:
+    """How the contract's measuring settings differ from the ones the newest run that
+    recorded evidence measured under (none when that run did not record them: written
+    before, or a crash)."""
+    if runs.height == 0 or "measured_under" not in runs.columns:
+        return []
+    recorded = runs.filter(
+        pl.col("status").is_in(list(EVIDENCE_RUN_STATUSES)) & pl.col("measured_under").is_not_null()
+    )
+    if recorded.height == 0:
+        return []
+    newest = recorded.sort("partition", "finished_at", nulls_last=False).row(-1, named=True)
+    return measured_changes(str(newest["measured_under"]), contract)
+
+
 def check_contract_unchanged(
     recorded: Sequence[SloDefinition],
     declared: Sequence[SloDefinition],
@@ -150,16 +166,22 @@ def check_contract_unchanged(
     contract: Contract,
 ) -> list[Reason]:
     """The contract's SLOs are the ones the newest run recorded (``slo_definitions``), and
-    its schedule the one that run was judged under (``runs``).
+    its schedule and measuring settings (:mod:`checks.measured_settings`) the ones that
+    run was judged under (``runs``).
 
     Why: the gate judges a version's evidence by the SLOs recorded with it, so an SLO
     added to the contract since (never measured), a tightened target or objective, or a
     blocking flag set, changed nothing: the gate said READY on evidence the contract in
     force was never applied to. And it dates evidence by the contract's schedule: a longer
-    ``evaluation_delay_hours`` made 16-day-old evidence "fresh". A re-run of the newest
-    partition records both. ``runs``: this version's visible runs."""
+    ``evaluation_delay_hours`` made 16-day-old evidence "fresh"; and a feature's bounds
+    or ``min_labelled_rows`` tightened since left the recorded passes standing. A re-run
+    of the newest partition records all three. ``runs``: this version's visible runs."""
     newest_day = str(runs["partition"].max()) if runs.height else None
-    changes = [*_slo_changes(recorded, declared), *_schedule_changes(runs, contract)]
+    changes = [
+        *_slo_changes(recorded, declared),
+        *_schedule_changes(runs, contract),
+        *_measurement_changes(runs, contract),
+    ]
     if not changes or newest_day is None:
         return []
     candidate_only = "kind" in runs.columns and set(runs["kind"].to_list()) == {CANDIDATE_KIND}
@@ -175,7 +197,8 @@ def check_contract_unchanged(
         _reason(
             CONTRACT_CHANGED_REASON,
             CheckName.EVIDENCE_FRESH,
-            f"the contract of {model} {version} (its SLOs, its schedule) is not the one its "
+            f"the contract of {model} {version} (its SLOs, its schedule, what it measures) "
+            "is not the one its "
             f"evidence was recorded under ({shown}); {rerun}, so that the contract in "
             "force judges it",
             contract.runbook or None,

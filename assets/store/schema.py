@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Final
 
 __all__ = [
-    "RUN_SCHEDULE_COLUMNS",
+    "RUN_CONTRACT_COLUMNS",
     "SCHEMA_VERSION",
     "SLI_COLUMNS",
     "TABLES",
@@ -31,14 +31,20 @@ __all__ = [
 #: older datasre would take such a run for the day's latest and, on its next write,
 #: recreate ``sli_latest`` so that it hides the day's rows, so it must refuse the file;
 #: 5 ``runs.evaluation_delay_hours`` and ``runs.timezone`` (an older datasre took the
-#: extra columns for another tool's table: it now says the file is newer).
-SCHEMA_VERSION: Final = 5
+#: extra columns for another tool's table: it now says the file is newer); 6
+#: ``runs.measured_under`` (an older datasre reads the version first and says so).
+SCHEMA_VERSION: Final = 6
 
 #: Columns of row contract v2 that older files lack: (name, type). ``default null`` keeps
 #: a not-yet-upgraded file recognisable as a datasre store (assets.store.integrity).
 _V3_COLUMNS: Final = (("statistic", "double"), ("significant", "boolean"), ("runbook", "varchar"))
-#: Columns of ``runs`` added by version 5 (nullable: runs written before are NULL).
-RUN_SCHEDULE_COLUMNS: Final = (("evaluation_delay_hours", "double"), ("timezone", "varchar"))
+#: Columns of ``runs`` added by versions 5 (the schedule) and 6 (the measuring settings,
+#: JSON: :mod:`checks.measured_settings`); nullable: runs written before are NULL.
+RUN_CONTRACT_COLUMNS: Final = (
+    ("evaluation_delay_hours", "double"),
+    ("timezone", "varchar"),
+    ("measured_under", "varchar"),
+)
 
 #: Columns of one SLI row, shared by ``sli_results`` and ``sli_history`` (one home).
 SLI_COLUMNS: Final = """run_id varchar not null,
@@ -114,11 +120,12 @@ TABLES: Final[tuple[str, ...]] = (
         for table in ("sli_results", "sli_history")
         for name, kind in _V3_COLUMNS
     ),
-    # The contract's schedule a run was judged under (the gate dates evidence with the
-    # contract in force and blocks when it differs); NULL for runs written before.
+    # The contract's schedule and measuring settings a run was judged under (the gate
+    # judges with the contract in force and blocks when they differ); NULL for runs
+    # written before.
     *(
         f"alter table runs add column if not exists {name} {kind} default null"
-        for name, kind in RUN_SCHEDULE_COLUMNS
+        for name, kind in RUN_CONTRACT_COLUMNS
     ),
     """
     create table if not exists slo_definitions (

@@ -83,8 +83,10 @@ def default_lock_timeout_s() -> float:
 #: The ``runs`` columns :meth:`RunRecord.values` gives, in order.
 RUN_VALUE_COLUMNS: Final = (
     "run_id, model, model_version, partition, started_at, finished_at, status, error, kind, "
-    "evaluation_delay_hours, timezone"
+    "evaluation_delay_hours, timezone, measured_under"
 )
+#: One ``?`` per column of :data:`RUN_VALUE_COLUMNS`.
+_RUN_VALUE_MARKS: Final = ", ".join("?" for _ in RUN_VALUE_COLUMNS.split(","))
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,9 @@ class RunRecord:
     #: The contract's ``schedule`` the run was judged under (None: not known).
     evaluation_delay_hours: float | None = None
     timezone: str | None = None
+    #: The contract's measuring settings, JSON (:mod:`checks.measured_settings`; None: not
+    #: known).
+    measured_under: str | None = None
 
     def values(self) -> list[object]:
         """The record's values for the ``runs`` columns of :data:`RUN_VALUE_COLUMNS`, in
@@ -120,6 +125,7 @@ class RunRecord:
             self.kind,
             self.evaluation_delay_hours,
             self.timezone,
+            self.measured_under,
         ]
 
     def __post_init__(self) -> None:
@@ -278,7 +284,7 @@ class SliStore:
             _run(
                 con,
                 f"insert or replace into runs ({RUN_VALUE_COLUMNS}, n_slis, n_breaches, "
-                "n_labels) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"n_labels) values ({_RUN_VALUE_MARKS}, ?, ?, ?)",
                 [*run.values(), frame.height, int(n_breaches or 0), run.n_labels],
             )
             incoming = frame.to_arrow()
@@ -336,7 +342,7 @@ class SliStore:
             inserted = _run(
                 con,
                 f"insert into runs ({RUN_VALUE_COLUMNS}, n_slis, n_breaches, n_labels) "
-                "select ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, null "
+                f"select {_RUN_VALUE_MARKS}, 0, 0, null "
                 "where not exists (select 1 from runs where run_id = ?) returning run_id",
                 [*run.values(), run.run_id],
             )

@@ -132,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
     from assets.contract_cache import contracts_at
     from assets.store import RunRecord
     from checks.breach_rank import rank_breaches
+    from checks.measured_settings import measured_settings
     from checks.sli import attach_runbooks, slo_definitions_frame
     from pipelines.cli import EXIT_NO, EXIT_OK, UsageError
     from pipelines.settings import Settings
@@ -169,6 +170,7 @@ def run(args: argparse.Namespace) -> int:
         status="succeeded",
         kind="candidate",
         n_labels=labelled,
+        measured_under=measured_settings(contract),
     )
     store.write_run(
         run_record, attach_runbooks(slis, contract), slo_definitions=slo_definitions_frame(contract)

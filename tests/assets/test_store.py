@@ -333,6 +333,11 @@ def test_a_version_2_store_upgrades_to_row_contract_v2_once(tmp_path: Path) -> N
     )
     assert disagreeing == [(0,)]
     assert store.fetchall("select count(statistic) from sli_latest") == [(0,)]  # no runs row
+    # The runs columns of versions 5 and 6 (schedule, measuring settings) are there, NULL.
+    columns = "evaluation_delay_hours, timezone, measured_under"
+    assert store.fetchall(f"select {columns} from runs") == [(None, None, None)] * len(
+        store.fetchall("select 1 from runs")
+    )
     store.write_run(run_record("new", finished_at=T0 + dt.timedelta(days=1)), slis(1))
     assert count(store, "select count(*) from sli_latest where run_id = 'new'") == 1
     assert count(store, "select count(*) from sli_history where replaced_by = 'new'") == 4

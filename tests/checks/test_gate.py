@@ -11,8 +11,9 @@ import pytest
 from checks.contract import Contract
 from checks.gate import decide
 from checks.gate_verdict import CheckName, CheckStatus, GateOptions, Severity, Verdict, Waiver
+from checks.measured_settings import measured_settings
 from checks.sli import slo_definitions_frame
-from tests.gate_fixtures import DAY0, gate_contract, history_frame, runs_frame
+from tests.gate_fixtures import DAY0, gate_contract, gate_contract_dict, history_frame, runs_frame
 
 # Partition D is evaluated at D + 1 day 06:00 UTC (the toy contract's schedule): at NOW the
 # newest visible partition is 2026-11-14, evaluated 6 h earlier; at LATER, 2026-11-28.
@@ -712,6 +713,36 @@ def test_a_schedule_changed_since_the_newest_run_blocks_until_a_rerun() -> None:
     # Runs written before the schedule was recorded (NULL) are not judged on it.
     unknown = recorded.with_columns(evaluation_delay_hours=pl.lit(None, pl.Float64))
     assert "contract_changed" not in _codes(decide(moved, slis, unknown, now=NOW))
+
+
+def test_measuring_settings_changed_since_the_newest_run_block_until_a_rerun() -> None:
+    contract = gate_contract()
+    slis = history_frame(contract, 14)
+    recorded = _daily_runs(contract, 1, 14).with_columns(
+        measured_under=pl.lit(measured_settings(contract))
+    )
+    assert decide(contract, slis, recorded, now=NOW).ready
+    # Tightened since: a bound (schema validity) and the labelled rows a score needs.
+    body = gate_contract_dict()
+    features = {**body["features"], "x": {**body["features"]["x"], "max": 5}}
+    tightened = gate_contract(features=features, min_labelled_rows=1000)
+    verdict = decide(tightened, slis, recorded, now=NOW)
+    assert not verdict.ready
+    reason = next(r for r in verdict.reasons if r.code == "contract_changed")
+    assert reason.check == CheckName.EVIDENCE_FRESH and reason.severity == Severity.BLOCK
+    assert "features.x.max 20 -> 5; min_labelled_rows default -> 1000" in reason.message
+    assert "`datasre run --model toy --partition 2026-11-14`" in reason.message
+    # The re-run of the newest day records the settings in force: judged by them now.
+    rerun = recorded.filter(pl.col("partition") == _d(14).isoformat()).with_columns(
+        run_id=pl.lit("rerun"),
+        finished_at=pl.lit(dt.datetime(2026, 11, 15, 9, tzinfo=dt.UTC)),
+        measured_under=pl.lit(measured_settings(tightened)),
+    )
+    after = decide(tightened, slis, pl.concat([recorded, rerun]), now=NOW)
+    assert "contract_changed" not in _codes(after)
+    # Runs written before the settings were recorded (NULL) are not judged on them.
+    unknown = recorded.with_columns(measured_under=pl.lit(None, pl.String))
+    assert "contract_changed" not in _codes(decide(tightened, slis, unknown, now=NOW))
 
 
 def test_a_candidate_whose_contract_changed_is_evaluated_again_not_run_as_served() -> None:

@@ -1,0 +1,109 @@
+"""What a run was measured under: the contract settings that shape its SLI rows.
+
+Why: the gate judges a version by the verdicts its runs recorded. Those verdicts depend on
+more of the contract than its SLOs and schedule: a feature's bounds and allowed values
+(schema validity, unseen categories), the columns read (``predictions``, ``sources``),
+the slices, ``min_slice_rows`` and ``min_labelled_rows`` (below them a metric is
+``insufficient_data``, not a pass). Tightening any of them after a run changed nothing:
+the gate said READY on evidence the contract in force was never applied to (raising
+``min_labelled_rows`` from 30 to 1,000 kept accuracy on 500 labels a pass). Each run
+records :func:`measured_settings` in ``runs.measured_under``; the gate compares it with
+the contract in force (:func:`measured_changes`).
+
+Left out, because the gate applies them itself or they do not change what is judged: the
+SLOs and the schedule (compared on their own), ``sources.start_date`` and
+``sources.max_label_delay_days`` (read by the gate), the ``drift`` engine settings (exact
+and sketch agree within their documented bound), and owner, tier, runbooks and
+description. Settings at their default are not recorded, so a datasre release that adds a
+setting does not flag every model.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, Final
+
+from checks.contract import Contract
+
+__all__ = ["MEASURED_FIELDS", "measured_changes", "measured_settings"]
+
+#: The contract's top-level fields that shape the rows a run records.
+MEASURED_FIELDS: Final = frozenset(
+    {
+        "type",
+        "sources",
+        "features",
+        "predictions",
+        "slices",
+        "sensitive_attributes",
+        "min_slice_rows",
+        "min_labelled_rows",
+    }
+)
+#: ``sources`` fields the gate reads from the contract in force, not from the runs.
+_GATE_TIME_SOURCES: Final = frozenset({"start_date", "max_label_delay_days"})
+
+
+def _settings(contract: Contract) -> dict[str, Any]:
+    settings = contract.model_dump(mode="json", exclude_defaults=True, include=set(MEASURED_FIELDS))
+    sources = {k: v for k, v in settings.get("sources", {}).items() if k not in _GATE_TIME_SOURCES}
+    settings["sources"] = sources
+    return settings
+
+
+def measured_settings(contract: Contract) -> str:
+    """The contract's measuring settings as JSON text (keys sorted: equal settings give
+    equal text), for ``runs.measured_under``."""
+    return json.dumps(_settings(contract), sort_keys=True, separators=(",", ":"))
+
+
+#: A setting left at its default (not recorded); shown as "default".
+_DEFAULT: Final = object()
+
+
+def _differences(path: str, before: Any, after: Any) -> list[str]:
+    """One phrase per setting that differs, by dotted path (``features.amount.max 50000 ->
+    100``); a whole feature added or dropped is one phrase."""
+    if isinstance(before, Mapping) and isinstance(after, Mapping):
+        phrases: list[str] = []
+        for key in sorted(set(before) | set(after), key=str):
+            where = f"{path}.{key}" if path else str(key)
+            if path == "features" and key not in before:
+                phrases.append(f"new feature {key}")
+            elif path == "features" and key not in after:
+                phrases.append(f"feature {key} no longer declared")
+            else:
+                phrases += _differences(where, before.get(key, _DEFAULT), after.get(key, _DEFAULT))
+        return phrases
+    if before is _DEFAULT and isinstance(after, Mapping):
+        return _differences(path, {}, after)
+    if after is _DEFAULT and isinstance(before, Mapping):
+        return _differences(path, before, {})
+    if before == after:
+        return []
+    return [f"{path} {_shown(before)} -> {_shown(after)}"]
+
+
+def _shown(value: Any) -> str:
+    """A setting's value as a phrase shows it: numbers without a needless ``.0``."""
+    if value is _DEFAULT:
+        return "default"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, list):
+        return "[" + ", ".join(_shown(v) for v in value) + "]"
+    return str(value)
+
+
+def measured_changes(recorded: str, contract: Contract) -> list[str]:
+    """How ``contract``'s measuring settings differ from ``recorded`` (a run's
+    :func:`measured_settings`), one phrase each; none when they agree or ``recorded`` is
+    not readable JSON (a run written otherwise is not judged on it)."""
+    try:
+        before = json.loads(recorded)
+    except ValueError:
+        return []
+    if not isinstance(before, dict):
+        return []
+    return _differences("", before, _settings(contract))

@@ -1,0 +1,77 @@
+"""measured_settings / measured_changes: what a run was measured under, and what changed."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from checks.measured_settings import measured_changes, measured_settings
+from tests.gate_fixtures import gate_contract, gate_contract_dict
+
+
+def _with(**overrides: Any) -> Any:
+    return gate_contract(**overrides)
+
+
+def test_equal_contracts_record_equal_text_and_no_change() -> None:
+    contract = gate_contract()
+    recorded = measured_settings(contract)
+    assert recorded == measured_settings(gate_contract())
+    assert measured_changes(recorded, contract) == []
+    # What it records: measuring settings only, at their non-default values.
+    settings = json.loads(recorded)
+    assert set(settings) <= {
+        "type", "sources", "features", "predictions", "slices", "sensitive_attributes",
+        "min_slice_rows", "min_labelled_rows",
+    }  # fmt: skip
+    assert "slos" not in settings and "owner" not in settings
+    assert settings["features"]["x"] == {"dtype": "Float64", "nullable": False, "min": 0, "max": 20}
+
+
+def test_each_measuring_change_is_named_by_its_path() -> None:
+    recorded = measured_settings(gate_contract())
+    body = gate_contract_dict()
+    features = body["features"]
+    tightened = _with(
+        features={**features, "x": {**features["x"], "max": 5}, "new": {"dtype": "Int64"}},
+        min_labelled_rows=1000,
+        slices=["c"],
+    )
+    assert measured_changes(recorded, tightened) == [
+        "new feature new",
+        "features.x.max 20 -> 5",
+        "min_labelled_rows default -> 1000",
+        "slices default -> [c]",
+    ]
+    no_c = {k: v for k, v in features.items() if k != "c"}
+    assert measured_changes(recorded, _with(features=no_c)) == ["feature c no longer declared"]
+    # Back from a setting to its default, and a section's field set for the first time.
+    assert measured_changes(measured_settings(tightened), gate_contract())[2:] == [
+        "min_labelled_rows 1000 -> default",
+        "slices [c] -> default",
+    ]
+    positive = _with(predictions={**body["predictions"], "positive_label": "yes"})
+    assert measured_changes(recorded, positive) == ["predictions.positive_label default -> yes"]
+    fewer = {**features, "c": {**features["c"], "allowed_values": ["a"]}}
+    (change,) = measured_changes(recorded, _with(features=fewer))
+    assert change.startswith("features.c.allowed_values [") and change.endswith("-> [a]")
+
+
+def test_settings_the_gate_reads_itself_or_that_do_not_change_rows_are_not_compared() -> None:
+    recorded = measured_settings(gate_contract())
+    body = gate_contract_dict()
+    later_start = {**body["sources"], "start_date": "2026-11-05", "max_label_delay_days": 9}
+    unjudged = _with(
+        sources=later_start,
+        owner="someone@example.com",
+        description="new words",
+        drift={"memory_budget_mb": 64},
+        slos={**body["slos"], "window_days": 7},
+    )
+    assert measured_changes(recorded, unjudged) == []
+
+
+def test_unreadable_recorded_text_is_not_judged() -> None:
+    contract = gate_contract()
+    assert measured_changes("not json", contract) == []
+    assert measured_changes("[1, 2]", contract) == []
