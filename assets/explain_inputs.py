@@ -42,7 +42,7 @@ EXPLAIN_MAX_ROWS: Final = 200_000
 
 _SLI_COLUMNS = (
     "partition, category, sli, feature, slice, method, value, objective, comparator, ok, "
-    "n_rows, status"
+    "n_rows, status, detail"
 )
 
 

@@ -26,11 +26,13 @@ import polars as pl
 __all__ = [
     "BASELINE_DAYS",
     "BreachStreak",
+    "Unjudged",
     "baseline_days",
     "breach_streak",
     "choose_slo",
     "quality_metric",
     "slo_evaluations",
+    "unjudged_on",
 ]
 
 #: Good days before a breach streak that make a slice's baseline error rate.
@@ -69,6 +71,33 @@ def breach_streak(evaluations: pl.DataFrame, partition: str, slo: str) -> Breach
     streak = judged.head(int(good[0]) if good.len() else judged.height)
     days = streak.get_column("partition")
     return BreachStreak(slo, str(days.min()), str(days.max()), streak.height)
+
+
+@dataclass(frozen=True)
+class Unjudged:
+    """Why an SLO has no verdict on a day: its rows' ``status`` (``insufficient_data``,
+    ``skipped``, ``error``; ``no row`` when the run recorded none) and ``detail``."""
+
+    status: str
+    detail: str | None
+
+
+#: The status of an SLO a day's run recorded no row of.
+NO_ROW: Final = "no row"
+
+
+def unjudged_on(slis: pl.DataFrame, slo: str, partition: str) -> Unjudged | None:
+    """None when ``slo`` has a verdict (``ok`` not NULL) on ``partition``; else why not.
+
+    Why: "not breaching" was said of an SLO that had no verdict that day (20 labels, a
+    slice too small), which the gate counts as no evidence, not as a pass."""
+    rows = slis.filter((pl.col("sli") == slo) & (pl.col("partition") == partition))
+    if rows.height == 0:
+        return Unjudged(NO_ROW, None)
+    if rows.get_column("ok").is_not_null().any():
+        return None
+    first = rows.sort("status", "feature", "slice", nulls_last=False).row(0, named=True)
+    return Unjudged(str(first["status"]), first["detail"])
 
 
 #: Quality metrics a slice SLO can be about (``slice_<metric>``).

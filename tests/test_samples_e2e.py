@@ -223,6 +223,22 @@ def test_the_recorded_importance_weighted_drift_is_what_explain_shows(
     assert recorded.to_list() == [pytest.approx(shown, abs=1e-12)]
 
 
+def test_explain_says_a_day_without_a_verdict_has_none_not_that_it_is_not_breaching(
+    sample_db_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Labels of 11-14 are not in yet: accuracy has no row that day; its streak is older.
+    args = ["explain", "--model", FRAUD, "--partition", "2026-11-14", "--slo", "accuracy",
+            "--db", str(sample_db_path), "--config", "data/samples/contracts"]  # fmt: skip
+    assert main(args) == 0
+    shown = capsys.readouterr().out
+    assert "verdict: none on 2026-11-14 (no row); no verdict is no evidence" in shown
+    assert "not breaching" not in shown
+    assert main([*args, "--format", "json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["unjudged"] == {"status": "no row", "detail": None}
+    assert result["last_judged_day"] == "2026-11-12"
+
+
 def test_late_labels_leave_the_last_two_fraud_days_unscored(sample_db: pl.DataFrame) -> None:
     accuracy = sample_db.filter(
         (pl.col("model") == FRAUD) & (pl.col("sli") == "accuracy") & pl.col("slice").is_null()

@@ -86,12 +86,13 @@ def explain(contract: Contract, slis: pl.DataFrame, partition: str, slo: str) ->
     import polars as pl
 
     from assets.explain_inputs import day_features, day_scored, training_features
-    from checks.explain import breach_streak, quality_metric, slo_evaluations
+    from checks.explain import breach_streak, quality_metric, slo_evaluations, unjudged_on
     from checks.explain_changes import distribution_changes
     from checks.explain_features import IMPORTANCE_METHOD, estimate_importance, rank_drift
 
     evaluations = slo_evaluations(slis, slo)
     streak = breach_streak(evaluations, partition, slo)
+    judged_days = [d for d in evaluations.get_column("partition").to_list() if d <= partition]
     training = training_features(contract)
     day = day_features(contract, dt.date.fromisoformat(partition))
     result: dict[str, Any] = {
@@ -100,6 +101,8 @@ def explain(contract: Contract, slis: pl.DataFrame, partition: str, slo: str) ->
         "partition": partition,
         "slo": slo,
         "since": None,
+        "unjudged": _as_plain(unjudged_on(slis, slo, partition)),
+        "last_judged_day": judged_days[-1] if judged_days else None,
         "quality": None,
         "drift": None,
         "unavailable": [],
@@ -199,8 +202,18 @@ def _print_table(result: dict[str, Any]) -> None:
     say(f"explain {result['model']} {result['model_version']} {result['partition']}: "
         f"{result['slo']}")  # fmt: skip
     since = result["since"]
-    if since is None:
-        say(f"since: {result['slo']} is not breaching on the newest evaluated day")
+    unjudged = result["unjudged"]
+    if unjudged is not None:
+        why = unjudged["status"] + (f": {unjudged['detail']}" if unjudged["detail"] else "")
+        say(f"verdict: none on {result['partition']} ({why}); no verdict is no evidence, "
+            "not a pass")  # fmt: skip
+    if since is None and unjudged is None:
+        say(f"since: {result['slo']} is not breaching on {result['partition']}")
+    elif since is None and result["last_judged_day"] is None:
+        say(f"since: {result['slo']} has no verdict on any day up to {result['partition']}")
+    elif since is None:
+        say(f"since: {result['slo']} did not breach on {result['last_judged_day']}, "
+            "its newest verdict before")  # fmt: skip
     else:
         say(f"since: {since['slo']} breached since {since['first_day']} "
             f"({since['days']} evaluated day(s) through {since['last_day']})")  # fmt: skip

@@ -12,6 +12,7 @@ from checks.explain import (
     choose_slo,
     quality_metric,
     slo_evaluations,
+    unjudged_on,
 )
 from checks.explain_changes import distribution_changes
 from checks.explain_features import UNIFORM_WEIGHT_SHARE, rank_drift, score_importance
@@ -74,6 +75,27 @@ def test_the_breach_streak_starts_after_the_last_good_day_and_skips_unevaluated_
     assert (streak.first_day, streak.last_day, streak.days) == ("11-04", "11-06", 2)
     assert breach_streak(evaluations, "11-03", "accuracy") is None
     assert baseline_days(evaluations, "11-04") == ["11-01", "11-03"]
+
+
+def test_a_day_without_a_verdict_says_why_not_that_it_passed() -> None:
+    slis = pl.DataFrame(
+        {
+            "partition": ["11-01", "11-02", "11-02", "11-03"],
+            "sli": ["accuracy"] * 4,
+            "feature": [None] * 4,
+            "slice": [None, None, "DE", None],
+            "ok": [True, None, None, False],
+            "status": ["ok", "insufficient_data", "insufficient_data", "ok"],
+            "detail": [None, "20 labelled rows, fewer than min_labelled_rows (30)", None, None],
+        }
+    )
+    assert unjudged_on(slis, "accuracy", "11-01") is None
+    assert unjudged_on(slis, "accuracy", "11-03") is None  # a breach is a verdict
+    why = unjudged_on(slis, "accuracy", "11-02")
+    assert why is not None and why.status == "insufficient_data"
+    assert why.detail == "20 labelled rows, fewer than min_labelled_rows (30)"
+    none = unjudged_on(slis, "roc_auc", "11-02")
+    assert none is not None and (none.status, none.detail) == ("no row", None)
 
 
 def test_slices_are_ranked_by_their_extra_errors_against_their_own_baseline() -> None:
