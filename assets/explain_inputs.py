@@ -55,6 +55,15 @@ def model_slis(store: SliStore, contract: Contract) -> pl.DataFrame:
     )
 
 
+def model_runs(store: SliStore, contract: Contract) -> pl.DataFrame:
+    """Every run of the contract's model version (every column: an older store lacks
+    some)."""
+    return store.query(
+        "select * from runs where model = ? and model_version = ? order by finished_at",
+        [contract.model, contract.version],
+    )
+
+
 def training_sample(contract: Contract) -> SampledSnapshot:
     """The training file's feature columns (and the target, when the contract names one),
     sampled down to :data:`EXPLAIN_MAX_ROWS` rows."""

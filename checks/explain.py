@@ -18,10 +18,16 @@ the streak whose error rates are each slice's baseline.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Final
 
 import polars as pl
+
+from checks.candidate_verdict import CANDIDATE_KIND
+from checks.contract import Contract
+from checks.freshness import day_end
+from checks.gate_checks import CRASHED_RUN_STATUS, FAILED_RUN_STATUS, newest_run
 
 __all__ = [
     "BASELINE_DAYS",
@@ -31,6 +37,7 @@ __all__ = [
     "breach_streak",
     "choose_slo",
     "quality_metric",
+    "run_caveat",
     "slo_evaluations",
     "unjudged_on",
 ]
@@ -98,6 +105,38 @@ def unjudged_on(slis: pl.DataFrame, slo: str, partition: str) -> Unjudged | None
         return None
     first = rows.sort("status", "feature", "slice", nulls_last=False).row(0, named=True)
     return Unjudged(str(first["status"]), first["detail"])
+
+
+def run_caveat(runs: pl.DataFrame, contract: Contract, partition: str) -> str | None:
+    """What the partition's newest run says about the rows being explained, when it
+    undermines them (None otherwise): it crashed (the rows are an earlier run's), it could
+    not read an input (the day has no evidence), or it started before the day ended (it
+    saw part of the day at most). The gate blocks on each (``run_crashed``, ``run_failed``,
+    ``run_before_day_end``); without this, ``explain`` explained a partial day as drift.
+    ``runs``: the version's runs."""
+    newest = newest_run(runs, partition)
+    if newest is None:
+        return None
+    error = " ".join(str(newest.get("error") or "no error recorded").split())
+    if newest["status"] == CRASHED_RUN_STATUS:
+        return (
+            f"the newest run of {partition} crashed before recording anything ({error}); "
+            "the rows shown are an earlier run's"
+        )
+    if newest["status"] == FAILED_RUN_STATUS:
+        return f"the newest run of {partition} could not read an input ({error}): no evidence"
+    started = newest.get("started_at")
+    if newest.get("kind") == CANDIDATE_KIND or not isinstance(started, dt.datetime):
+        return None
+    started = started if started.tzinfo else started.replace(tzinfo=dt.UTC)
+    ended = day_end(contract, dt.date.fromisoformat(partition), newest.get("timezone"))
+    if started >= ended:
+        return None
+    return (
+        f"the newest run of {partition} started {started.astimezone(dt.UTC).isoformat()}, "
+        f"before the day ended ({ended.isoformat()}): it saw part of the day at most; "
+        f"re-run it, `datasre run --model {contract.model} --partition {partition}`"
+    )
 
 
 #: Quality metrics a slice SLO can be about (``slice_<metric>``).

@@ -81,12 +81,25 @@ def _as_plain(value: Any) -> Any:
     return value
 
 
-def explain(contract: Contract, slis: pl.DataFrame, partition: str, slo: str) -> dict[str, Any]:
-    """The explanation of ``slo`` on ``partition`` as plain JSON values."""
+def explain(
+    contract: Contract,
+    slis: pl.DataFrame,
+    partition: str,
+    slo: str,
+    runs: pl.DataFrame | None = None,
+) -> dict[str, Any]:
+    """The explanation of ``slo`` on ``partition`` as plain JSON values; ``runs`` (the
+    version's) lets it say when the day's newest run undermines the rows."""
     import polars as pl
 
     from assets.explain_inputs import day_features, day_scored, training_features
-    from checks.explain import breach_streak, quality_metric, slo_evaluations, unjudged_on
+    from checks.explain import (
+        breach_streak,
+        quality_metric,
+        run_caveat,
+        slo_evaluations,
+        unjudged_on,
+    )
     from checks.explain_changes import distribution_changes
     from checks.explain_features import IMPORTANCE_METHOD, estimate_importance, rank_drift
 
@@ -103,6 +116,7 @@ def explain(contract: Contract, slis: pl.DataFrame, partition: str, slo: str) ->
         "since": None,
         "unjudged": _as_plain(unjudged_on(slis, slo, partition)),
         "last_judged_day": judged_days[-1] if judged_days else None,
+        "run": run_caveat(runs, contract, partition) if runs is not None else None,
         "quality": None,
         "drift": None,
         "unavailable": [],
@@ -201,6 +215,8 @@ def _print_table(result: dict[str, Any]) -> None:
 
     say(f"explain {result['model']} {result['model_version']} {result['partition']}: "
         f"{result['slo']}")  # fmt: skip
+    if result["run"] is not None:
+        say(f"run: {result['run']}")
     since = result["since"]
     unjudged = result["unjudged"]
     if unjudged is not None:
@@ -257,7 +273,7 @@ def _print_table(result: dict[str, Any]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from assets.explain_inputs import model_slis
+    from assets.explain_inputs import model_runs, model_slis
     from checks.contract import SLO_CATALOG
     from checks.explain import choose_slo
     from pipelines.cli import UsageError
@@ -284,7 +300,7 @@ def run(args: argparse.Namespace) -> int:
             f"(days in the store: {days[0]} .. {days[-1]})"
         )
     slo = args.slo or choose_slo(slis, partition)
-    result = explain(contract, slis, partition, slo)
+    result = explain(contract, slis, partition, slo, model_runs(settings.sli_store(), contract))
     if args.format == "json":
         print(json.dumps(result, indent=2, allow_nan=False, default=str))
     else:

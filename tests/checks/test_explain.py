@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import polars as pl
 import pytest
@@ -11,12 +13,14 @@ from checks.explain import (
     breach_streak,
     choose_slo,
     quality_metric,
+    run_caveat,
     slo_evaluations,
     unjudged_on,
 )
 from checks.explain_changes import distribution_changes
 from checks.explain_features import UNIFORM_WEIGHT_SHARE, rank_drift, score_importance
 from checks.explain_slices import slice_contributions
+from tests.gate_fixtures import gate_contract
 
 
 def test_the_feature_the_score_depends_on_gets_the_importance() -> None:
@@ -96,6 +100,33 @@ def test_a_day_without_a_verdict_says_why_not_that_it_passed() -> None:
     assert why.detail == "20 labelled rows, fewer than min_labelled_rows (30)"
     none = unjudged_on(slis, "roc_auc", "11-02")
     assert none is not None and (none.status, none.detail) == ("no row", None)
+
+
+def _run(status: str, started: dt.datetime, **more: object) -> dict[str, object]:
+    return {"partition": "2026-11-14", "status": status, "started_at": started,
+            "finished_at": started + dt.timedelta(minutes=5), "error": None, "kind": "scheduled",
+            "timezone": None, **more}  # fmt: skip
+
+
+def test_the_days_newest_run_is_named_when_it_undermines_the_rows() -> None:
+    contract = gate_contract()  # UTC: 2026-11-14 ends at 2026-11-15 00:00 UTC
+    after = dt.datetime(2026, 11, 15, 7, tzinfo=dt.UTC)
+    before = dt.datetime(2026, 11, 14, 20, tzinfo=dt.UTC)
+
+    def caveat(*runs: dict[str, object]) -> str | None:
+        return run_caveat(pl.DataFrame(list(runs)), contract, "2026-11-14")
+
+    assert caveat(_run("succeeded", after)) is None
+    assert caveat(_run("succeeded", before, kind="candidate")) is None
+    partial = caveat(_run("succeeded", before))
+    assert partial is not None and "before the day ended (2026-11-15T00:00:00+00:00)" in partial
+    # Judged in the timezone the run recorded: Tokyo's 11-14 ended at 15:00 UTC.
+    assert caveat(_run("succeeded", before, timezone="Asia/Tokyo")) is None
+    failed = caveat(_run("succeeded", before), _run("failed", after, error="x.parquet: gone"))
+    assert failed is not None and "could not read an input (x.parquet: gone)" in failed
+    crashed = caveat(_run("succeeded", after), _run("crashed", after + dt.timedelta(hours=1)))
+    assert crashed is not None and "crashed before recording anything" in crashed
+    assert run_caveat(pl.DataFrame([_run("failed", after)]), contract, "2026-11-13") is None
 
 
 def test_slices_are_ranked_by_their_extra_errors_against_their_own_baseline() -> None:
