@@ -79,7 +79,7 @@ from checks.slo_evaluation import (
     evaluate_partitions,
 )
 
-__all__ = ["decide"]
+__all__ = ["decide", "evaluation_times"]
 
 
 #: Reasons about the evidence of one SLO, not its verdict: a waiver of the SLO (accepting
@@ -107,7 +107,7 @@ def _of_version(frame: pl.DataFrame, model: str, version: str) -> pl.DataFrame:
     return frame.filter((pl.col("model") == model) & (pl.col("model_version") == version))
 
 
-def _evaluation_times(
+def evaluation_times(
     contract: Contract, slis: pl.DataFrame, runs: pl.DataFrame
 ) -> dict[str, dt.datetime]:
     """Data time of every ``YYYY-MM-DD`` partition in ``slis`` and ``runs``: its scheduled
@@ -186,7 +186,7 @@ def decide(
         ]
     mine = _of_version(slis, model, version)
     my_runs = _of_version(runs, model, version)
-    evaluated_at = _evaluation_times(contract, mine, my_runs)
+    evaluated_at = evaluation_times(contract, mine, my_runs)
     visible = [p for p, at in evaluated_at.items() if at <= now]
     later = len(evaluated_at) - len(visible)
     mine = mine.filter(pl.col("partition").is_in(visible)) if mine.height else mine

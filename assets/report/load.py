@@ -31,6 +31,7 @@ from assets.store.gate_store import GateStore
 from assets.weighted_drift import rank_day_drift
 from checks.contract import Contract
 from checks.errors import InputError
+from checks.gate import evaluation_times
 from checks.gate_checks import CRASHED_RUN_STATUS, newest_run
 from checks.profile import BaselineProfile
 
@@ -99,6 +100,21 @@ def _crash_note(runs: pl.DataFrame, day: dt.date) -> str:
     return f"; its newest run crashed: {newest['error']}"
 
 
+def _newest_evaluated(
+    request: ReportRequest, slis: pl.DataFrame, runs: pl.DataFrame
+) -> dt.date | None:
+    """The report's default partition: the newest one, or with ``as_of`` the newest one
+    evaluated by then (as the gate sees it), so that the page and its verdict are of the
+    same day. Before, ``--as-of`` showed and counted a partition the verdict at that time
+    did not know yet."""
+    if request.as_of is None:
+        return newest_partition(slis)
+    times = evaluation_times(request.contract, slis, runs)
+    shown = set(slis.get_column("partition").to_list())  # a crashed day has no page
+    visible = [p for p, at in times.items() if at <= request.as_of and p in shown]
+    return dt.date.fromisoformat(max(visible)) if visible else None
+
+
 def load_inputs(request: ReportRequest) -> ReportInputs:
     """Read everything the report of ``request`` shows.
 
@@ -117,9 +133,10 @@ def load_inputs(request: ReportRequest) -> ReportInputs:
             f"{request.database}: no SLI rows for model {contract.model!r} version "
             f"{version!r} (run `datasre run --model {contract.model}` first)"
         )
-    partition = request.partition or newest_partition(evidence.slis)
+    partition = request.partition or _newest_evaluated(request, evidence.slis, evidence.runs)
     if partition is None:
-        raise InputError(f"{request.database}: no dated partition for {contract.model!r}")
+        by = f" evaluated by {request.as_of.isoformat()}" if request.as_of else ""
+        raise InputError(f"{request.database}: no dated partition{by} for {contract.model!r}")
     if evidence.slis.filter(pl.col("partition") == partition.isoformat()).height == 0:
         raise InputError(
             f"--partition: {partition}: no SLI rows for {contract.model!r} {version!r} in "

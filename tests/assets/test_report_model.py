@@ -109,6 +109,24 @@ def test_the_newest_partition_is_reported_by_default(small_store: Path) -> None:
     assert report.days == DAYS
 
 
+def test_as_of_reports_the_newest_partition_evaluated_by_then(small_store: Path) -> None:
+    """The page and its verdict are of one day: the verdict at ``as_of`` knows only the
+    partitions evaluated by then, so the default partition is the newest of those."""
+    from checks.errors import InputError
+
+    evaluated = scheduled_evaluation_time(_contract(), DAYS[1])
+    for as_of, day in ((evaluated, DAYS[1]), (evaluated - dt.timedelta(seconds=1), DAYS[0])):
+        request = ReportRequest(_contract(), small_store, small_store.parent / "state", as_of=as_of)
+        report = build_report(load_inputs(request))
+        assert report.partition == day
+        assert report.verdict.reference_day == day
+        assert report.days[-1] == day
+    before = scheduled_evaluation_time(_contract(), DAYS[0]) - dt.timedelta(hours=1)
+    request = ReportRequest(_contract(), small_store, small_store.parent / "state", as_of=before)
+    with pytest.raises(InputError, match="no dated partition evaluated by"):
+        load_inputs(request)
+
+
 def test_burn_down_is_the_budget_remaining_as_of_each_day(small_store: Path) -> None:
     report = _report(small_store)
     panels = {p.budget.slo: p for ps in report.tracks.values() for p in ps}
