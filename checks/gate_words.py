@@ -60,9 +60,14 @@ def runbook_text(runbook: str | None) -> str:
 
 
 def without_runbook_text(message: str, runbook: str | None) -> str:
-    """``message`` without the ``; runbook: ...`` ending it was given (:func:`runbook_text`),
-    for a page that links the runbook itself next to the message."""
-    return message.removesuffix(f"; {runbook_text(runbook)}")
+    """``message`` without the ``; runbook: ...`` it was given (:func:`runbook_text`), for
+    a page that links the runbook itself next to the message: at its end, or before the
+    note a waiver adds (``; waived until ...``, `` (waiver expired ...)``), which printed
+    the runbook twice."""
+    head, marker, tail = message.rpartition(f"; {runbook_text(runbook)}")
+    if marker and (not tail or tail.startswith(("; ", " ("))):
+        return head + tail
+    return message
 
 
 def days_list_text(days: Sequence[str]) -> str:
