@@ -41,9 +41,11 @@ __all__ = [
     "CRASHED_REASON",
     "CRASHED_RUN_STATUS",
     "EARLY_RUN_REASON",
+    "EVIDENCE_MISSING_REASON",
     "EVIDENCE_RUN_STATUSES",
     "FAILED_REASON",
     "FAILED_RUN_STATUS",
+    "LABELS_OVERDUE_REASON",
     "MISSING_DAYS_REASON",
     "budget_reasons",
     "check_contract",
@@ -76,6 +78,10 @@ CONTRACT_CHANGED_REASON: Final = "contract_changed"
 EARLY_RUN_REASON: Final = "run_before_day_end"
 #: The gate's reason code for days inside the budget window that no run recorded.
 MISSING_DAYS_REASON: Final = "days_missing"
+#: The gate's reason code for days past their label delay with too few labels.
+LABELS_OVERDUE_REASON: Final = "labels_overdue"
+#: The gate's reason code when the version has no evaluated partition at all.
+EVIDENCE_MISSING_REASON: Final = "evidence_missing"
 #: What of an SLO changes its verdicts (the budget arithmetic's fields).
 _JUDGED_FIELDS: Final = ("track", "objective", "comparator", "target", "blocking", "window_days")
 
@@ -271,7 +277,7 @@ def check_evidence(
         runs.filter(pl.col("status").is_in(list(EVIDENCE_RUN_STATUSES))) if runs.height else runs
     )
     if evidence.height == 0:
-        runbook = reason_runbook("evidence_missing", None, contract)
+        runbook = reason_runbook(EVIDENCE_MISSING_REASON, None, contract)
         hidden = (
             f" ({later} partitions are evaluated after {now.isoformat()}, the decision time)"
             if later
@@ -279,7 +285,7 @@ def check_evidence(
         )
         return [
             _reason(
-                "evidence_missing",
+                EVIDENCE_MISSING_REASON,
                 CheckName.EVIDENCE_FRESH,
                 f"no validation run of {model} {version} that read its inputs is "
                 f"recorded for a partition evaluated by {now.isoformat()}{hidden}; run "
@@ -517,10 +523,10 @@ def check_labels(
     if not unlabelled:
         return []
     slos = ", ".join(sorted(d.sli for d in delayed))
-    runbook = reason_runbook("labels_overdue", None, contract)
+    runbook = reason_runbook(LABELS_OVERDUE_REASON, None, contract)
     return [
         _reason(
-            "labels_overdue",
+            LABELS_OVERDUE_REASON,
             CheckName.EVIDENCE_FRESH,
             f"labels overdue for {len(unlabelled)} partition(s) "
             f"({days_list_text(unlabelled)}; fewer than min_labelled_rows "

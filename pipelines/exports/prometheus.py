@@ -28,8 +28,10 @@ from checks.gate_checks import (
     CONTRACT_CHANGED_REASON,
     CRASHED_REASON,
     EARLY_RUN_REASON,
+    EVIDENCE_MISSING_REASON,
     EVIDENCE_RUN_STATUSES,
     FAILED_REASON,
+    LABELS_OVERDUE_REASON,
     MISSING_DAYS_REASON,
 )
 from checks.gate_verdict import Severity, Verdict
@@ -79,8 +81,8 @@ EVIDENCE_REASONS: Final = (
     CONTRACT_CHANGED_REASON,
     EARLY_RUN_REASON,
     MISSING_DAYS_REASON,
-    "labels_overdue",
-    "evidence_missing",
+    LABELS_OVERDUE_REASON,
+    EVIDENCE_MISSING_REASON,
 )
 
 
