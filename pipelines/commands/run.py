@@ -181,6 +181,23 @@ def _check_manual_day(contract: Contract, day: dt.date) -> None:
             f"{missing}: snapshot file not found ({contract.model} has no data for {day}; "
             "nothing recorded)"
         )
+    _note_if_not_over(contract, day)
+
+
+def _note_if_not_over(contract: Contract, day: dt.date) -> None:
+    """A note on stderr when a hand-picked day has not ended yet (contract timezone): its
+    run sees part of the day at most, and the gate blocks on it (``run_before_day_end``)
+    until it is run again once the day is over. It still runs (a look at the day so far)."""
+    from checks.freshness import day_end
+
+    ends = day_end(contract, day)
+    if dt.datetime.now(dt.UTC) < ends:
+        print(
+            f"datasre: {contract.model}: {day} is not over yet (it ends {ends.isoformat()}); "
+            "this run sees part of the day, and the gate blocks on it (run_before_day_end) "
+            "until the day is run again after it ends",
+            file=sys.stderr,
+        )
 
 
 def run_partitions(

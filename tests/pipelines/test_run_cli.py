@@ -322,3 +322,11 @@ def test_run_all_skips_a_day_not_over_yet_and_says_so(
     assert f"datasre: toy: skipped {today}: not over yet (UTC)" in err
     ran = SliStore(db).fetchall("select partition from runs order by 1")
     assert [r[0] for r in ran] == ["2026-03-02", "2026-03-03", "2026-03-04"]
+    # Picked by hand, today still runs (a look at the day so far), with a note saying the
+    # gate will block on it until it is run again after the day ends.
+    assert run_cli(toy_contract_path, db, "--partition", today.isoformat()) in (0, 1)
+    err = capsys.readouterr().err
+    assert f"datasre: toy: {today} is not over yet (it ends " in err
+    assert "the gate blocks on it (run_before_day_end)" in err
+    assert run_cli(toy_contract_path, db, "--partition", "2026-03-04") in (0, 1)
+    assert "not over yet" not in capsys.readouterr().err
