@@ -52,6 +52,7 @@ from checks.error_budget import ErrorBudget, error_budgets
 from checks.freshness import scheduled_evaluation_time
 from checks.gate_checks import (
     CRASHED_RUN_STATUS,
+    NO_EVIDENCE_REASON,
     budget_reasons,
     check_contract,
     check_contract_unchanged,
@@ -85,7 +86,7 @@ __all__ = ["decide", "evaluation_times"]
 #: Reasons about the evidence of one SLO, not its verdict: a waiver of the SLO (accepting
 #: its breaches for a while) does not cover them. A waived drift SLO whose day was too
 #: small to measure read READY.
-_NOT_WAIVED_BY_AN_SLO_WAIVER: Final = frozenset({"no_evidence"})
+_NOT_WAIVED_BY_AN_SLO_WAIVER: Final = frozenset({NO_EVIDENCE_REASON})
 
 
 def _waived(

@@ -47,6 +47,7 @@ __all__ = [
     "FAILED_RUN_STATUS",
     "LABELS_OVERDUE_REASON",
     "MISSING_DAYS_REASON",
+    "NO_EVIDENCE_REASON",
     "budget_reasons",
     "check_contract",
     "check_contract_unchanged",
@@ -82,6 +83,8 @@ MISSING_DAYS_REASON: Final = "days_missing"
 LABELS_OVERDUE_REASON: Final = "labels_overdue"
 #: The gate's reason code when the version has no evaluated partition at all.
 EVIDENCE_MISSING_REASON: Final = "evidence_missing"
+#: The gate's reason code for an SLO with no recent evidence (a budget not judged).
+NO_EVIDENCE_REASON: Final = "no_evidence"
 #: What of an SLO changes its verdicts (the budget arithmetic's fields).
 _JUDGED_FIELDS: Final = ("track", "objective", "comparator", "target", "blocking", "window_days")
 
@@ -646,7 +649,7 @@ def budget_reasons(
             )
             reasons.append(
                 _reason(
-                    "no_evidence",
+                    NO_EVIDENCE_REASON,
                     check,
                     f"{track}-track SLO {budget.slo} has no recent evidence: {since}, "
                     f"the newest partition is {budget.reference_day} ({allowed});"

@@ -23,6 +23,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
+from checks.gate_checks import NO_EVIDENCE_REASON
 from checks.gate_verdict import CheckName, CheckStatus, Reason, Severity, Verdict
 from pipelines.escape import terminal, xml_text
 from pipelines.tables import markdown_cell, markdown_table, text_table
@@ -293,11 +294,15 @@ def _runbook_link(runbook: str | None) -> str:
 
 def blocked_on_the_data(verdict: Verdict) -> bool:
     """A blocking reason is about what the data measured (a breach, a budget), not only
-    about the contract or the evidence (stale, missing, a crashed run): only then does the
-    reference day's drift ranking say anything about why."""
+    about the contract or the evidence (stale, missing, a crashed run, an SLO with no
+    recent evidence): only then does the reference day's drift ranking say anything about
+    why."""
     about_evidence = (CheckName.CONTRACT, CheckName.EVIDENCE_FRESH)
     return any(
-        r.severity == Severity.BLOCK and r.check not in about_evidence for r in verdict.reasons
+        r.severity == Severity.BLOCK
+        and r.check not in about_evidence
+        and r.code != NO_EVIDENCE_REASON
+        for r in verdict.reasons
     )
 
 

@@ -69,3 +69,19 @@ def test_the_summary_image_is_embedded_under_the_title_with_its_address_escaped(
     assert lines.index(embed) < next(i for i, line in enumerate(lines) if line.startswith("|"))
     assert "![" not in render(verdict, "markdown")
     assert "![" not in render(verdict, "text", image="x.png")
+
+
+def test_a_verdict_blocked_only_on_an_slo_without_evidence_lists_no_drivers() -> None:
+    """An SLO not measured lately (too few rows, a missing source) is not explained by
+    the day's drift either; with a breach beside it, the drivers are listed."""
+    contract = gate_contract()
+    days = [_day(d) for d in range(1, 15)]
+    slis = history_frame(contract, 14, unjudged={"completeness": days})
+    verdict = decide(contract, slis, runs_frame(contract, FRESH), now=NOW)
+    assert [r.code for r in verdict.reasons if r.severity.value == "block"] == ["no_evidence"]
+    assert "What drives it" not in to_markdown(verdict, RANKING)
+    slis = history_frame(
+        contract, 14, unjudged={"completeness": days}, bad={"accuracy": [_day(13), _day(14)]}
+    )
+    breached = decide(contract, slis, runs_frame(contract, FRESH), now=NOW)
+    assert "What drives it" in to_markdown(breached, RANKING)
