@@ -111,8 +111,9 @@ def run_caveat(runs: pl.DataFrame, contract: Contract, partition: str) -> str | 
     """What the partition's newest run says about the rows being explained, when it
     undermines them (None otherwise): it crashed (the rows are an earlier run's), it could
     not read an input (the day has no evidence), or it started before the day ended (it
-    saw part of the day at most). The gate blocks on each (``run_crashed``, ``run_failed``,
-    ``run_before_day_end``); without this, ``explain`` explained a partial day as drift.
+    saw part of the day at most). The gate blocks on these (``run_crashed`` and
+    ``run_failed`` for the newest partition, ``run_before_day_end`` for any day of the
+    budget window); without this, ``explain`` explained a partial day as drift.
     ``runs``: the version's runs."""
     newest = newest_run(runs, partition)
     if newest is None:

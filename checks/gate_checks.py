@@ -129,15 +129,9 @@ def _slo_changes(recorded: Sequence[SloDefinition], declared: Sequence[SloDefini
 def _schedule_changes(runs: pl.DataFrame, contract: Contract) -> list[str]:
     """How the contract's schedule differs from the one the newest run that recorded
     evidence was judged under (none when that run did not record it: written before)."""
-    if runs.height == 0 or "evaluation_delay_hours" not in runs.columns:
+    newest = _newest_evidence_run(runs, "evaluation_delay_hours")
+    if newest is None:
         return []
-    recorded = runs.filter(
-        pl.col("status").is_in(list(EVIDENCE_RUN_STATUSES))
-        & pl.col("evaluation_delay_hours").is_not_null()
-    )
-    if recorded.height == 0:
-        return []
-    newest = recorded.sort("partition", "finished_at", nulls_last=False).row(-1, named=True)
     changes = []
     delay = float(newest["evaluation_delay_hours"])
     if delay != contract.schedule.evaluation_delay_hours:
@@ -150,19 +144,28 @@ def _schedule_changes(runs: pl.DataFrame, contract: Contract) -> list[str]:
     return changes
 
 
+def _newest_evidence_run(runs: pl.DataFrame, column: str) -> dict[str, Any] | None:
+    """The newest run that recorded evidence (newest partition, then newest finish), when
+    it recorded ``column``; None when it did not (written before datasre recorded it: not
+    known, so not judged; an older run that did record it is no stand-in, since the
+    newest day may have been measured otherwise)."""
+    if runs.height == 0 or column not in runs.columns:
+        return None
+    recorded = runs.filter(pl.col("status").is_in(list(EVIDENCE_RUN_STATUSES)))
+    if recorded.height == 0:
+        return None
+    newest = recorded.sort("partition", "finished_at", nulls_last=False).row(-1, named=True)
+    return newest if newest[column] is not None else None
+
+
 def _measurement_changes(runs: pl.DataFrame, contract: Contract) -> list[str]:
     """How the contract's measuring settings differ from the ones the newest run that
-    recorded evidence measured under (none when that run did not record them: written
-    before, or a crash)."""
-    if runs.height == 0 or "measured_under" not in runs.columns:
+    recorded evidence measured under (none when it did not record them)."""
+    newest = _newest_evidence_run(runs, "measured_under")
+    if newest is None:
         return []
-    recorded = runs.filter(
-        pl.col("status").is_in(list(EVIDENCE_RUN_STATUSES)) & pl.col("measured_under").is_not_null()
-    )
-    if recorded.height == 0:
-        return []
-    newest = recorded.sort("partition", "finished_at", nulls_last=False).row(-1, named=True)
-    return measured_changes(str(newest["measured_under"]), contract)
+    candidate = newest.get("kind") == CANDIDATE_KIND
+    return measured_changes(str(newest["measured_under"]), contract, candidate=candidate)
 
 
 def check_contract_unchanged(

@@ -15,12 +15,16 @@ SLOs and the schedule (compared on their own), ``sources.start_date`` and
 ``sources.max_label_delay_days`` (read by the gate), the ``drift`` engine settings (exact
 and sketch agree within their documented bound), and owner, tier, runbooks and
 description. Settings at their default are not recorded, so a datasre release that adds a
-setting does not flag every model.
+setting does not flag every model. Lists of values (allowed values, slices, drift methods)
+compare as sets and file paths as normalised text; a candidate evaluation, which reads the
+files it is given, records no daily snapshot sources.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import posixpath
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -43,19 +47,42 @@ MEASURED_FIELDS: Final = frozenset(
 )
 #: ``sources`` fields the gate reads from the contract in force, not from the runs.
 _GATE_TIME_SOURCES: Final = frozenset({"start_date", "max_label_delay_days"})
+#: ``sources`` fields naming files (compared as normalised paths: ``./a/../b`` is ``b``).
+_PATH_SOURCES: Final = frozenset(
+    {"training", "prediction_baseline", "features", "predictions", "labels"}
+)
+#: ``sources`` a candidate evaluation never reads (it is given its files).
+_DAILY_SOURCES: Final = frozenset({"features", "predictions", "labels"})
 
 
-def _settings(contract: Contract) -> dict[str, Any]:
+def _as_set(value: Any) -> Any:
+    """Lists of plain values (allowed values, slices, drift methods) sorted and without
+    repeats, recursively: their order changes no verdict."""
+    if isinstance(value, dict):
+        return {k: _as_set(v) for k, v in value.items()}
+    if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
+        return sorted(set(value), key=lambda v: (type(v).__name__, v))
+    return value
+
+
+def _settings(contract: Contract, *, candidate: bool) -> dict[str, Any]:
     settings = contract.model_dump(mode="json", exclude_defaults=True, include=set(MEASURED_FIELDS))
-    sources = {k: v for k, v in settings.get("sources", {}).items() if k not in _GATE_TIME_SOURCES}
-    settings["sources"] = sources
-    return settings
+    skipped = _GATE_TIME_SOURCES | (_DAILY_SOURCES if candidate else frozenset())
+    settings["sources"] = {
+        k: posixpath.normpath(v) if k in _PATH_SOURCES and isinstance(v, str) else v
+        for k, v in settings.get("sources", {}).items()
+        if k not in skipped
+    }
+    normalised: dict[str, Any] = _as_set(settings)
+    return normalised
 
 
-def measured_settings(contract: Contract) -> str:
+def measured_settings(contract: Contract, *, candidate: bool = False) -> str:
     """The contract's measuring settings as JSON text (keys sorted: equal settings give
-    equal text), for ``runs.measured_under``."""
-    return json.dumps(_settings(contract), sort_keys=True, separators=(",", ":"))
+    equal text), for ``runs.measured_under``; ``candidate``: for a candidate evaluation,
+    which reads the files it is given, not the daily snapshot sources."""
+    settings = _settings(contract, candidate=candidate)
+    return json.dumps(settings, sort_keys=True, separators=(",", ":"))
 
 
 #: A setting left at its default (not recorded); shown as "default".
@@ -80,15 +107,28 @@ def _differences(path: str, before: Any, after: Any) -> list[str]:
         return _differences(path, {}, after)
     if after is _DEFAULT and isinstance(before, Mapping):
         return _differences(path, before, {})
-    if before == after:
+    if before == after or _both_nan(before, after):
         return []
     return [f"{path} {_shown(before)} -> {_shown(after)}"]
+
+
+def _both_nan(before: Any, after: Any) -> bool:
+    """A NaN bound equals itself here (a contract may write ``.nan``): else it never
+    stops differing, and no re-run clears it."""
+    return (
+        isinstance(before, float)
+        and isinstance(after, float)
+        and math.isnan(before)
+        and math.isnan(after)
+    )
 
 
 def _shown(value: Any) -> str:
     """A setting's value as a phrase shows it: numbers without a needless ``.0``."""
     if value is _DEFAULT:
         return "default"
+    if isinstance(value, bool):
+        return "true" if value else "false"  # as YAML writes it
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, list):
@@ -96,14 +136,15 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def measured_changes(recorded: str, contract: Contract) -> list[str]:
+def measured_changes(recorded: str, contract: Contract, *, candidate: bool = False) -> list[str]:
     """How ``contract``'s measuring settings differ from ``recorded`` (a run's
-    :func:`measured_settings`), one phrase each; none when they agree or ``recorded`` is
-    not readable JSON (a run written otherwise is not judged on it)."""
+    :func:`measured_settings`, of a candidate evaluation when ``candidate``), one phrase
+    each; none when they agree or ``recorded`` is not readable JSON (a run written
+    otherwise is not judged on it)."""
     try:
         before = json.loads(recorded)
     except ValueError:
         return []
     if not isinstance(before, dict):
         return []
-    return _differences("", before, _settings(contract))
+    return _differences("", _as_set(before), _settings(contract, candidate=candidate))

@@ -170,7 +170,7 @@ def run(args: argparse.Namespace) -> int:
         status="succeeded",
         kind="candidate",
         n_labels=labelled,
-        measured_under=measured_settings(contract),
+        measured_under=measured_settings(contract, candidate=True),
     )
     store.write_run(
         run_record, attach_runbooks(slis, contract), slo_definitions=slo_definitions_frame(contract)

@@ -47,7 +47,11 @@ def register(subparsers: Subcommands) -> None:
     parser = add_command(subparsers, "report", run, ABOUT)
     add_model(parser)
     add_version(parser)
-    add_partition(parser, "the day to report (default the newest partition in the store)")
+    add_partition(
+        parser,
+        "the day to report (default the newest partition in the store; with --as-of, the "
+        "newest evaluated by then)",
+    )
     add_window_days(
         parser, "trend and error-budget window in days (default the contract's slos.window_days)"
     )

@@ -743,6 +743,14 @@ def test_measuring_settings_changed_since_the_newest_run_block_until_a_rerun() -
     # Runs written before the settings were recorded (NULL) are not judged on them.
     unknown = recorded.with_columns(measured_under=pl.lit(None, pl.String))
     assert "contract_changed" not in _codes(decide(tightened, slis, unknown, now=NOW))
+    # Only the newest day's run counts: an older day re-run after an upgrade (recorded)
+    # says nothing of how the newest day (not recorded) was measured, either way.
+    newest_unknown = recorded.with_columns(
+        measured_under=pl.when(pl.col("partition") == _d(14).isoformat())
+        .then(pl.lit(None, pl.String))
+        .otherwise(pl.col("measured_under"))
+    )
+    assert "contract_changed" not in _codes(decide(tightened, slis, newest_unknown, now=NOW))
 
 
 def test_a_candidate_whose_contract_changed_is_evaluated_again_not_run_as_served() -> None:

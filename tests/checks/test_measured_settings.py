@@ -75,3 +75,37 @@ def test_unreadable_recorded_text_is_not_judged() -> None:
     contract = gate_contract()
     assert measured_changes("not json", contract) == []
     assert measured_changes("[1, 2]", contract) == []
+
+
+def test_order_paths_and_nan_bounds_change_nothing() -> None:
+    body = gate_contract_dict()
+    features = body["features"]
+    recorded = measured_settings(gate_contract(slices=["c", "k"]))
+    c_values = list(reversed(features["c"]["allowed_values"]))
+    reordered = _with(
+        slices=["k", "c", "k"],
+        features={**features, "c": {**features["c"], "allowed_values": [*c_values, c_values[0]]}},
+        sources={**body["sources"], "training": "./toy/../toy/training.parquet"},
+    )
+    assert measured_changes(recorded, reordered) == []
+    nan_max = {**features, "x": {**features["x"], "max": float("nan")}}
+    assert (
+        measured_changes(measured_settings(_with(features=nan_max)), _with(features=nan_max)) == []
+    )
+    (change,) = measured_changes(measured_settings(gate_contract()), _with(features=nan_max))
+    assert change == "features.x.max 20 -> nan"
+    strict = _with(sources={**body["sources"], "strict_columns": False})
+    assert measured_changes(measured_settings(gate_contract()), strict) == [
+        "sources.strict_columns default -> false"
+    ]
+
+
+def test_a_candidate_records_no_daily_sources() -> None:
+    body = gate_contract_dict()
+    recorded = measured_settings(gate_contract(), candidate=True)
+    assert "features" not in json.loads(recorded)["sources"]
+    moved = _with(sources={**body["sources"], "features": "elsewhere/{date}.parquet"})
+    assert measured_changes(recorded, moved, candidate=True) == []
+    assert measured_changes(measured_settings(gate_contract()), moved) == [
+        "sources.features toy/features/{date}.parquet -> elsewhere/{date}.parquet"
+    ]
