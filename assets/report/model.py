@@ -46,7 +46,7 @@ from assets.weighted_drift import DayDriftRanking
 from checks.candidate_verdict import as_candidate_verdict, is_candidate_only
 from checks.contract import Contract
 from checks.freshness import scheduled_evaluation_time
-from checks.gate import decide
+from checks.gate import decide, evaluation_times
 from checks.gate_checks import CRASHED_RUN_STATUS, FAILED_RUN_STATUS
 from checks.gate_verdict import GateOptions, Verdict, Waiver
 from checks.profile import BaselineProfile, numeric_values
@@ -443,13 +443,17 @@ def build_report(inputs: ReportInputs) -> Report:
     partition = inputs.partition.isoformat()
     width = inputs.window_days or contract.slos.window_days
     window_start = inputs.partition - dt.timedelta(days=width - 1)
-    now = inputs.as_of or scheduled_evaluation_time(contract, inputs.partition)
     version_slis = inputs.slis.filter(
         (pl.col("model") == contract.model) & (pl.col("model_version") == inputs.version)
     )
     version_runs = inputs.runs.filter(
         (pl.col("model") == contract.model) & (pl.col("model_version") == inputs.version)
     )
+    # The day's data time as the gate has it: a candidate evaluation's is when it ran (its
+    # scheduled time came before, so the banner said evidence_missing while the gate said
+    # READY).
+    evaluated = evaluation_times(contract, version_slis, version_runs).get(partition)
+    now = inputs.as_of or evaluated or scheduled_evaluation_time(contract, inputs.partition)
     slis = version_slis.filter(pl.col("partition") <= partition)
     runs = version_runs.filter(pl.col("partition") <= partition)
     # With --as-of the banner is `gate --as-of`'s (every day, decide keeps the ones

@@ -264,6 +264,24 @@ def test_a_candidate_days_report_judges_that_day_not_a_newer_candidate_day(
     assert report.verdict.ready, [(r.code, r.days) for r in report.verdict.reasons]
 
 
+def test_a_candidate_evaluated_after_its_days_schedule_is_judged_when_it_ran(
+    tmp_path: Path,
+) -> None:
+    """A candidate's evidence exists once it ran: the banner is the gate's then, not at the
+    day's scheduled evaluation time (before it ran: evidence_missing, the gate READY)."""
+    store = SliStore(tmp_path / "c.duckdb")
+    ran = dt.datetime.combine(DAYS[0], dt.time(9), tzinfo=dt.UTC) + dt.timedelta(days=30)
+    store.write_run(
+        RunRecord("cand", "m", "1", DAYS[0].isoformat(), ran, ran, "succeeded",
+                  kind="candidate", n_labels=100),
+        sli_frame(_rows(DAYS[0])),
+    )  # fmt: skip
+    assert ran > scheduled_evaluation_time(_contract(), DAYS[0])
+    report = build_report(load_inputs(ReportRequest(_contract(), store.path, tmp_path / "s")))
+    assert report.as_of == ran
+    assert report.verdict.ready, [(r.code, r.days) for r in report.verdict.reasons]
+
+
 def test_an_unknown_partition_is_one_line_naming_the_newest(small_store: Path) -> None:
     from checks.errors import InputError
 
