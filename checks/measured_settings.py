@@ -12,10 +12,11 @@ the contract in force (:func:`measured_changes`).
 
 Left out, because the gate applies them itself or they do not change what is judged: the
 SLOs and the schedule (compared on their own), ``sources.start_date`` and
-``sources.max_label_delay_days`` (read by the gate), the ``drift`` engine settings (exact
-and sketch agree within their documented bound), and owner, tier, runbooks and
-description. Settings at their default are not recorded, so a datasre release that adds a
-setting does not flag every model. Lists of values (allowed values, slices, drift methods)
+``sources.max_label_delay_days`` (read by the gate), the top-level ``drift`` section (the
+engine's memory budget: exact and sketch agree within their documented bound; a feature's
+own drift settings are compared), and owner, tier, runbooks and description. Settings at
+their default are not recorded, so a datasre release that adds a setting does not flag
+every model. Lists of values (allowed values, slices, drift methods)
 compare as sets and file paths as normalised text; a candidate evaluation, which reads the
 files it is given, records no daily snapshot sources.
 """
