@@ -436,8 +436,9 @@ def backfill(state: dict[str, Any], first: dt.date, last: dt.date, models: list[
 
 def wait(state: dict[str, Any], *, timeout_s: float, stranded_s: float = 300.0) -> dict[str, Any]:
     """Until every run finished and every run the daemon will retry has its retry;
-    returns the number of runs by status, of retries (runs with a parent) and of runs
-    belonging to a Dagster backfill. A failed run still marked for a retry that has
+    returns the number of runs by status, of retries (runs with a parent), of runs
+    belonging to a Dagster backfill and of runs failed at the maximum run time
+    (``timed_out``). A failed run still marked for a retry that has
     not come ``stranded_s`` seconds later (the daemon refused or lost it: its
     ``daemon.log`` says why) ends the wait at once with the runs named."""
     instance = _control_instance(state)
