@@ -219,7 +219,12 @@ def decide(
         *changed,
         *check_newest_run(my_runs, model=model, version=version, contract=contract),
         *check_early_runs(
-            my_runs, model=model, version=version, contract=contract, window_days=window_days
+            my_runs,
+            model=model,
+            version=version,
+            contract=contract,
+            window_days=window_days,
+            max_rows=limit,
         ),
         *check_missing_days(
             my_runs, model=model, version=version, contract=contract, window_days=window_days

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import polars as pl
@@ -21,7 +21,13 @@ from checks.contract import Contract
 from checks.contract_model import OWNER_PLACEHOLDER
 from checks.error_budget import ErrorBudget
 from checks.freshness import day_end, scheduled_evaluation_time
-from checks.gate_verdict import CheckName, GateOptions, Reason, Severity
+from checks.gate_verdict import (
+    DEFAULT_MAX_EVIDENCE_ROWS,
+    CheckName,
+    GateOptions,
+    Reason,
+    Severity,
+)
 from checks.gate_words import (
     days_list_text,
     evidence_rows,
@@ -144,6 +150,12 @@ def _schedule_changes(runs: pl.DataFrame, contract: Contract) -> list[str]:
     return changes
 
 
+def _run_row(run: Mapping[str, Any], *more: str) -> dict[str, Any]:
+    """A run as a reason's evidence row: its id, day, finish, status (and ``more``)."""
+    keys = ("run_id", "partition", *more, "finished_at", "status")
+    return {k: json_value(run.get(k)) for k in dict.fromkeys(keys)}
+
+
 def _newest_evidence_run(runs: pl.DataFrame, column: str) -> dict[str, Any] | None:
     """The newest run that recorded evidence (newest partition, then newest finish), when
     it recorded ``column``; None when it did not (written before datasre recorded it: not
@@ -205,6 +217,8 @@ def check_contract_unchanged(
         else f"re-run the newest partition, `datasre run --model {model} --partition {newest_day}`"
     )
     shown = "; ".join(changes[:8]) + (f"; and {len(changes) - 8} more" if len(changes) > 8 else "")
+    recorded_evidence = runs.filter(pl.col("status").is_in(list(EVIDENCE_RUN_STATUSES)))
+    newest = newest_run(recorded_evidence, newest_day)
     return [
         _reason(
             CONTRACT_CHANGED_REASON,
@@ -215,6 +229,7 @@ def check_contract_unchanged(
             "force judges it",
             contract.runbook or None,
             days=(newest_day,),
+            evidence=(_run_row(newest),) if newest is not None else (),
         )
     ]
 
@@ -304,8 +319,7 @@ def check_evidence(
     age = now - at
     if age <= limit:
         return []
-    row = evidence.filter(pl.col("partition") == newest).row(0, named=True)
-    row = {k: json_value(row.get(k)) for k in ("run_id", "partition", "finished_at", "status")}
+    row = _run_row(evidence.filter(pl.col("partition") == newest).row(0, named=True))
     runbook = reason_runbook("evidence_stale", None, contract)
     return [
         _reason(
@@ -350,7 +364,7 @@ def check_newest_run(
     newest = newest_run(runs, newest_day)
     if newest is None or newest["status"] not in (CRASHED_RUN_STATUS, FAILED_RUN_STATUS):
         return []
-    row = {k: json_value(newest.get(k)) for k in ("run_id", "partition", "finished_at", "status")}
+    row = _run_row(newest)
     finished = newest["finished_at"]
     # Wall-clock time, unlike the decision's data time: said as such.
     when = (
@@ -404,7 +418,13 @@ def _days_of(runs: pl.DataFrame) -> set[dt.date]:
 
 
 def check_early_runs(
-    runs: pl.DataFrame, *, model: str, version: str, contract: Contract, window_days: int
+    runs: pl.DataFrame,
+    *,
+    model: str,
+    version: str,
+    contract: Contract,
+    window_days: int,
+    max_rows: int = DEFAULT_MAX_EVIDENCE_ROWS,
 ) -> list[Reason]:
     """Partitions of the budget window (ending at the newest partition) whose newest run
     (crashes and candidate evaluations aside) started before the day ended: it saw part
@@ -414,7 +434,8 @@ def check_early_runs(
     not every old day partial). Days older than the window no longer count, so a snapshot
     deleted since can never block for good.
 
-    ``runs`` holds this version's runs of partitions evaluated by the decision time."""
+    ``runs`` holds this version's runs of partitions evaluated by the decision time; the
+    reason's evidence is their runs, at most ``max_rows`` of them."""
     if runs.height == 0 or "started_at" not in runs.columns:
         return []
     served = _served_runs(runs)
@@ -424,6 +445,7 @@ def check_early_runs(
     newest_day = max(days)
     first = newest_day - dt.timedelta(days=window_days - 1)
     early: list[tuple[str, dt.datetime, dt.datetime]] = []
+    runs_of_early_days: list[dict[str, Any]] = []
     for day in sorted(d for d in days if d >= first):
         newest = newest_run(served, day.isoformat())
         started = newest.get("started_at") if newest else None
@@ -433,6 +455,7 @@ def check_early_runs(
         ended = day_end(contract, day, newest.get("timezone"))
         if started < ended:
             early.append((day.isoformat(), started.astimezone(dt.UTC), ended))
+            runs_of_early_days.append(_run_row(newest, "started_at"))
     if not early:
         return []
     shown = "; ".join(
@@ -449,6 +472,8 @@ def check_early_runs(
             f"`datasre run --model {model} --partition {early[-1][0]}`",
             contract.runbook or None,
             days=tuple(day for day, _, _ in early),
+            evidence=tuple(runs_of_early_days[:max_rows]),
+            evidence_truncated=len(runs_of_early_days) > max_rows,
         )
     ]
 

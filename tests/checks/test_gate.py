@@ -636,6 +636,13 @@ def test_a_run_that_started_before_its_day_ended_is_not_the_whole_days_evidence(
     assert "2026-11-14 (run started 2026-11-14T20:00:00+00:00, the day ended 2026-11-15" in (
         reason.message
     )
+    assert [(r["partition"], r["started_at"]) for r in reason.evidence] == [
+        ("2026-11-10", "2026-11-10T20:00:00+00:00"),
+        ("2026-11-14", "2026-11-14T20:00:00+00:00"),
+    ]
+    capped = decide(contract, slis, partial, now=NOW, options=GateOptions(max_evidence_rows=1))
+    few = next(r for r in capped.reasons if r.code == "run_before_day_end")
+    assert len(few.evidence) == 1 and few.evidence_truncated
     # A later run of the day, started after it ended, replaces the partial one; a
     # candidate evaluation has no day to wait for.
     rerun = partial.filter(pl.col("partition") == _d(14).isoformat()).with_columns(
@@ -731,6 +738,8 @@ def test_measuring_settings_changed_since_the_newest_run_block_until_a_rerun() -
     reason = next(r for r in verdict.reasons if r.code == "contract_changed")
     assert reason.check == CheckName.EVIDENCE_FRESH and reason.severity == Severity.BLOCK
     assert "features.x.max 20 -> 5; min_labelled_rows default -> 1000" in reason.message
+    (run,) = reason.evidence  # the newest day's run, judged under the old settings
+    assert run["partition"] == "2026-11-14" and run["status"] == "succeeded"
     assert "`datasre run --model toy --partition 2026-11-14`" in reason.message
     # The re-run of the newest day records the settings in force: judged by them now.
     rerun = recorded.filter(pl.col("partition") == _d(14).isoformat()).with_columns(
