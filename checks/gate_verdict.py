@@ -20,6 +20,7 @@ __all__ = [
     "CHECK_TITLES",
     "DEFAULT_MAX_EVIDENCE_AGE_HOURS",
     "DEFAULT_MAX_EVIDENCE_ROWS",
+    "MAX_WAIVER_DAYS",
     "CheckName",
     "CheckResult",
     "CheckStatus",
@@ -35,6 +36,9 @@ __all__ = [
 DEFAULT_MAX_EVIDENCE_AGE_HOURS: Final = 36.0
 #: Evidence rows attached to one reason at most (keeps a CI summary well under 1 MiB).
 DEFAULT_MAX_EVIDENCE_ROWS: Final = 20
+#: Days ahead a waiver may expire at most: a waiver is a temporary exception (renewed on
+#: purpose, or the contract's SLO changed), never a way to switch an SLO off for good.
+MAX_WAIVER_DAYS: Final = 90
 
 
 class CheckName(StrEnum):

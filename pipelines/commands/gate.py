@@ -238,7 +238,7 @@ def run(args: argparse.Namespace) -> int:
 
 def run_waive(args: argparse.Namespace) -> int:
     from assets.store.gate_store import GateStore
-    from checks.gate_verdict import Waiver
+    from checks.gate_verdict import MAX_WAIVER_DAYS, Waiver
     from pipelines.cli import EXIT_OK, UsageError
     from pipelines.settings import Settings
 
@@ -253,6 +253,12 @@ def run_waive(args: argparse.Namespace) -> int:
     today = _as_of(settings.now).astimezone(dt.UTC).date()
     if expires < today:
         raise UsageError(f"--expires: {expires} is in the past (today is {today})")
+    latest = today + dt.timedelta(days=MAX_WAIVER_DAYS)
+    if expires > latest:
+        raise UsageError(
+            f"--expires: {expires} is more than {MAX_WAIVER_DAYS} days ahead (at most {latest}): "
+            "a waiver is temporary; renew it when it expires, or change the SLO in the contract"
+        )
     if not args.reason.strip():
         raise UsageError("--reason: must say why shipping is acceptable")
     version = None if args.version == "all" else (args.version or contract.version)

@@ -300,9 +300,10 @@ def test_waive_then_gate_honours_the_waiver(
     [
         (["--slo", "rmse", "--expires", "2999-01-01"], "not an SLO of toy.yaml"),
         (["--slo", "accuracy", "--expires", "2000-01-01"], "in the past"),
+        (["--slo", "accuracy", "--expires", "2999-01-01"], "is more than 90 days ahead"),
         (["--slo", "accuracy", "--expires", "soon"], "not a YYYY-MM-DD day"),
     ],
-    ids=["an undeclared SLO", "an expiry in the past", "a malformed expiry"],
+    ids=["an undeclared SLO", "an expiry in the past", "an expiry too far", "a malformed expiry"],
 )
 def test_waive_usage_errors_exit_2(
     env: Env, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
