@@ -313,6 +313,6 @@ def decide(
         owner=contract.owner or None,
         runbook=runbook,
         budgets=budgets,
-        waivers=sorted(relevant, key=lambda w: (w.slo, w.expires)),
+        waivers=sorted(relevant, key=lambda w: (w.slo, w.honoured_until)),
         options=options,
     )

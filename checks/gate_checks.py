@@ -217,8 +217,7 @@ def check_contract_unchanged(
         else f"re-run the newest partition, `datasre run --model {model} --partition {newest_day}`"
     )
     shown = "; ".join(changes[:8]) + (f"; and {len(changes) - 8} more" if len(changes) > 8 else "")
-    recorded_evidence = runs.filter(pl.col("status").is_in(list(EVIDENCE_RUN_STATUSES)))
-    newest = newest_run(recorded_evidence, newest_day)
+    newest = _newest_evidence_run(runs, "status")  # the run the settings were compared with
     return [
         _reason(
             CONTRACT_CHANGED_REASON,

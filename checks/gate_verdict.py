@@ -94,8 +94,17 @@ class Waiver:
             and (self.model_version is None or self.model_version == version)
         )
 
+    @property
+    def honoured_until(self) -> dt.date:
+        """The last day the gate honours it: ``expires``, but at most
+        :data:`MAX_WAIVER_DAYS` after it was created (a waiver written with a longer
+        expiry, before ``datasre waive`` refused one, or straight into the store)."""
+        if self.created_at is None:
+            return self.expires
+        return min(self.expires, self.created_at.date() + dt.timedelta(days=MAX_WAIVER_DAYS))
+
     def active_on(self, day: dt.date) -> bool:
-        return day <= self.expires
+        return day <= self.honoured_until
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -209,16 +218,16 @@ def apply_waiver(
 ) -> Reason:
     """The reason, downgraded to ``waived`` when an active waiver covers its SLO."""
     matching = [w for w in waivers if w.applies_to(model, version, reason.slo)]
-    active = sorted((w for w in matching if w.active_on(today)), key=lambda w: w.expires)
+    active = sorted((w for w in matching if w.active_on(today)), key=lambda w: w.honoured_until)
     if active:
         waiver = active[-1]
-        note = f"; waived until {waiver.expires.isoformat()} ({waiver.reason})"
+        note = f"; waived until {waiver.honoured_until.isoformat()} ({waiver.reason})"
         return replace(
             reason, severity=Severity.WAIVED, message=reason.message + note, waiver=waiver
         )
     if matching:
-        last = max(matching, key=lambda w: w.expires)
-        note = f" (waiver expired {last.expires.isoformat()})"
+        last = max(matching, key=lambda w: w.honoured_until)
+        note = f" (waiver expired {last.honoured_until.isoformat()})"
         return replace(reason, message=reason.message + note)
     return reason
 

@@ -66,16 +66,27 @@ def _as_set(value: Any) -> Any:
     return value
 
 
-def _settings(contract: Contract, *, candidate: bool) -> dict[str, Any]:
-    settings = contract.model_dump(mode="json", exclude_defaults=True, include=set(MEASURED_FIELDS))
+def _normalised(settings: dict[str, Any], *, candidate: bool) -> dict[str, Any]:
+    """``settings`` as they are compared: without the sources the gate reads itself (and
+    a candidate's daily sources), paths normalised, lists as sets. Applied to a recorded
+    run's settings as well as the contract's, so one written otherwise compares alike."""
     skipped = _GATE_TIME_SOURCES | (_DAILY_SOURCES if candidate else frozenset())
-    settings["sources"] = {
-        k: posixpath.normpath(v) if k in _PATH_SOURCES and isinstance(v, str) else v
-        for k, v in settings.get("sources", {}).items()
-        if k not in skipped
+    sources = settings.get("sources", {})
+    settings = {
+        **settings,
+        "sources": {
+            k: posixpath.normpath(v) if k in _PATH_SOURCES and isinstance(v, str) else v
+            for k, v in (sources.items() if isinstance(sources, dict) else ())
+            if k not in skipped
+        },
     }
     normalised: dict[str, Any] = _as_set(settings)
     return normalised
+
+
+def _settings(contract: Contract, *, candidate: bool) -> dict[str, Any]:
+    settings = contract.model_dump(mode="json", exclude_defaults=True, include=set(MEASURED_FIELDS))
+    return _normalised(settings, candidate=candidate)
 
 
 def measured_settings(contract: Contract, *, candidate: bool = False) -> str:
@@ -148,4 +159,5 @@ def measured_changes(recorded: str, contract: Contract, *, candidate: bool = Fal
         return []
     if not isinstance(before, dict):
         return []
-    return _differences("", _as_set(before), _settings(contract, candidate=candidate))
+    before = _normalised(before, candidate=candidate)
+    return _differences("", before, _settings(contract, candidate=candidate))

@@ -187,7 +187,7 @@ def to_text(verdict: Verdict) -> str:
         for w in verdict.waivers:
             state = "active" if today is not None and w.active_on(today) else "expired"
             lines.append(
-                f"  {w.slo} ({w.model_version or 'all versions'}) until {w.expires} "
+                f"  {w.slo} ({w.model_version or 'all versions'}) until {w.honoured_until} "
                 f"[{state}]: {w.reason}" + (f" (by {w.created_by})" if w.created_by else "")
             )
     # One record per line, whatever the values hold: no raw ESC, no embedded newline.
@@ -403,7 +403,7 @@ def _markdown(
                 (
                     markdown_cell(w.slo),
                     markdown_cell(w.model_version or "all"),
-                    str(w.expires),
+                    str(w.honoured_until),
                     "active" if today is not None and w.active_on(today) else "expired",
                     markdown_cell(w.reason),
                 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -204,6 +205,28 @@ def _waiver(expires: dt.date, version: str | None = "1.0.0", slo: str = "accurac
     return Waiver(
         model="toy", slo=slo, reason="retrain in progress", expires=expires, model_version=version
     )
+
+
+def test_a_waiver_is_honoured_at_most_90_days_after_it_was_created() -> None:
+    """Written with a longer expiry (before `datasre waive` refused one, or straight into
+    the store), it still ends 90 days after its creation: never an SLO switched off."""
+    contract = gate_contract()
+    slis = history_frame(contract, 14, bad={"accuracy": [_d(3), _d(5), _d(7)]})
+    created = dt.datetime(2026, 8, 18, 9, tzinfo=dt.UTC)  # + 90 days = 2026-11-16
+    long = dataclasses.replace(_waiver(dt.date(2099, 12, 31)), created_at=created)
+    assert long.honoured_until == dt.date(2026, 11, 16)
+    verdict = decide(contract, slis, runs_frame(contract, FRESH), now=NOW, waivers=[long])
+    assert verdict.ready
+    waived = next(r for r in verdict.reasons if r.severity == Severity.WAIVED)
+    assert "waived until 2026-11-16 (retrain in progress)" in waived.message
+    later = dt.datetime(2026, 11, 17, 12, tzinfo=dt.UTC)
+    runs = runs_frame(contract, [dt.datetime(2026, 11, 17, 7, tzinfo=dt.UTC)])
+    expired = decide(contract, history_frame(contract, 16, bad={"accuracy": [_d(3), _d(5),
+                     _d(7)]}), runs, now=later, waivers=[long])  # fmt: skip
+    assert not expired.ready
+    assert "(waiver expired 2026-11-16)" in " ".join(r.message for r in expired.reasons)
+    # Without a creation time (older rows) the expiry stands.
+    assert _waiver(dt.date(2099, 12, 31)).honoured_until == dt.date(2099, 12, 31)
 
 
 def test_an_active_waiver_lets_an_exhausted_budget_through_and_is_shown() -> None:

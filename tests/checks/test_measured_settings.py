@@ -109,3 +109,15 @@ def test_a_candidate_records_no_daily_sources() -> None:
     assert measured_changes(measured_settings(gate_contract()), moved) == [
         "sources.features toy/features/{date}.parquet -> elsewhere/{date}.parquet"
     ]
+
+
+def test_a_recorded_run_is_normalised_as_the_contract_is() -> None:
+    # Written without the normalisation (a candidate's daily sources, a ./ path, a list
+    # out of order): compared alike, it is no change.
+    contract = gate_contract()
+    recorded = json.loads(measured_settings(contract))
+    recorded["sources"]["training"] = "./" + recorded["sources"]["training"]
+    recorded["features"]["c"]["allowed_values"].reverse()
+    text = json.dumps(recorded)
+    assert measured_changes(text, contract) == []
+    assert measured_changes(text, contract, candidate=True) == []
