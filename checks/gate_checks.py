@@ -132,11 +132,12 @@ def _slo_changes(recorded: Sequence[SloDefinition], declared: Sequence[SloDefini
     return changes
 
 
-def _schedule_changes(runs: pl.DataFrame, contract: Contract) -> list[str]:
-    """How the contract's schedule differs from the one the newest run that recorded
-    evidence was judged under (none when that run did not record it: written before)."""
-    newest = _newest_evidence_run(runs, "evaluation_delay_hours")
-    if newest is None:
+def _schedule_changes(newest: Mapping[str, Any] | None, contract: Contract) -> list[str]:
+    """How the contract's schedule differs from the one ``newest`` (the newest run that
+    recorded evidence) was judged under (none when it did not record it: written before;
+    an older run that did is no stand-in, since the newest day may have been judged
+    otherwise)."""
+    if newest is None or newest.get("evaluation_delay_hours") is None:
         return []
     changes = []
     delay = float(newest["evaluation_delay_hours"])
@@ -156,25 +157,21 @@ def _run_row(run: Mapping[str, Any], *more: str) -> dict[str, Any]:
     return {k: json_value(run.get(k)) for k in dict.fromkeys(keys)}
 
 
-def _newest_evidence_run(runs: pl.DataFrame, column: str) -> dict[str, Any] | None:
-    """The newest run that recorded evidence (newest partition, then newest finish), when
-    it recorded ``column``; None when it did not (written before datasre recorded it: not
-    known, so not judged; an older run that did record it is no stand-in, since the
-    newest day may have been measured otherwise)."""
-    if runs.height == 0 or column not in runs.columns:
+def _newest_evidence_run(runs: pl.DataFrame) -> dict[str, Any] | None:
+    """The newest run that recorded evidence (newest partition, then newest finish), as a
+    row dict; None when there is none."""
+    if runs.height == 0:
         return None
     recorded = runs.filter(pl.col("status").is_in(list(EVIDENCE_RUN_STATUSES)))
     if recorded.height == 0:
         return None
-    newest = recorded.sort("partition", "finished_at", nulls_last=False).row(-1, named=True)
-    return newest if newest[column] is not None else None
+    return recorded.sort("partition", "finished_at", nulls_last=False).row(-1, named=True)
 
 
-def _measurement_changes(runs: pl.DataFrame, contract: Contract) -> list[str]:
-    """How the contract's measuring settings differ from the ones the newest run that
-    recorded evidence measured under (none when it did not record them)."""
-    newest = _newest_evidence_run(runs, "measured_under")
-    if newest is None:
+def _measurement_changes(newest: Mapping[str, Any] | None, contract: Contract) -> list[str]:
+    """How the contract's measuring settings differ from the ones ``newest`` (the newest
+    run that recorded evidence) measured under (none when it did not record them)."""
+    if newest is None or newest.get("measured_under") is None:
         return []
     candidate = newest.get("kind") == CANDIDATE_KIND
     return measured_changes(str(newest["measured_under"]), contract, candidate=candidate)
@@ -201,10 +198,11 @@ def check_contract_unchanged(
     or ``min_labelled_rows`` tightened since left the recorded passes standing. A re-run
     of the newest partition records all three. ``runs``: this version's visible runs."""
     newest_day = str(runs["partition"].max()) if runs.height else None
+    newest = _newest_evidence_run(runs)  # what the schedule and settings are compared with
     changes = [
         *_slo_changes(recorded, declared),
-        *_schedule_changes(runs, contract),
-        *_measurement_changes(runs, contract),
+        *_schedule_changes(newest, contract),
+        *_measurement_changes(newest, contract),
     ]
     if not changes or newest_day is None:
         return []
@@ -217,15 +215,13 @@ def check_contract_unchanged(
         else f"re-run the newest partition, `datasre run --model {model} --partition {newest_day}`"
     )
     shown = "; ".join(changes[:8]) + (f"; and {len(changes) - 8} more" if len(changes) > 8 else "")
-    newest = _newest_evidence_run(runs, "status")  # the run the settings were compared with
     return [
         _reason(
             CONTRACT_CHANGED_REASON,
             CheckName.EVIDENCE_FRESH,
             f"the contract of {model} {version} (its SLOs, its schedule, what it measures) "
-            "is not the one its "
-            f"evidence was recorded under ({shown}); {rerun}, so that the contract in "
-            "force judges it",
+            f"is not the one its evidence was recorded under ({shown}); {rerun}, so that the "
+            "contract in force judges it",
             contract.runbook or None,
             days=(newest_day,),
             evidence=(_run_row(newest),) if newest is not None else (),
