@@ -26,8 +26,12 @@ import polars as pl
 
 from checks.candidate_verdict import CANDIDATE_KIND
 from checks.contract import Contract
-from checks.freshness import day_end
-from checks.gate_checks import CRASHED_RUN_STATUS, FAILED_RUN_STATUS, newest_run
+from checks.gate_checks import (
+    CRASHED_RUN_STATUS,
+    FAILED_RUN_STATUS,
+    newest_run,
+    started_before_day_end,
+)
 
 __all__ = [
     "BASELINE_DAYS",
@@ -126,15 +130,14 @@ def run_caveat(runs: pl.DataFrame, contract: Contract, partition: str) -> str | 
         )
     if newest["status"] == FAILED_RUN_STATUS:
         return f"the newest run of {partition} could not read an input ({error}): no evidence"
-    started = newest.get("started_at")
-    if newest.get("kind") == CANDIDATE_KIND or not isinstance(started, dt.datetime):
+    if newest.get("kind") == CANDIDATE_KIND:
         return None
-    started = started if started.tzinfo else started.replace(tzinfo=dt.UTC)
-    ended = day_end(contract, dt.date.fromisoformat(partition), newest.get("timezone"))
-    if started >= ended:
+    times = started_before_day_end(newest, contract, dt.date.fromisoformat(partition))
+    if times is None:
         return None
+    started, ended = times
     return (
-        f"the newest run of {partition} started {started.astimezone(dt.UTC).isoformat()}, "
+        f"the newest run of {partition} started {started.isoformat()}, "
         f"before the day ended ({ended.isoformat()}): it saw part of the day at most; "
         f"re-run it, `datasre run --model {contract.model} --partition {partition}`"
     )

@@ -64,6 +64,7 @@ __all__ = [
     "check_missing_days",
     "check_newest_run",
     "newest_run",
+    "started_before_day_end",
 ]
 
 #: ``runs.status`` values of a run that read its inputs and recorded evidence (a breach is
@@ -412,6 +413,20 @@ def _days_of(runs: pl.DataFrame) -> set[dt.date]:
     return days
 
 
+def started_before_day_end(
+    run: Mapping[str, Any], contract: Contract, day: dt.date
+) -> tuple[dt.datetime, dt.datetime] | None:
+    """(started, day end), both UTC, when ``run`` of ``day`` started before the day ended
+    in the timezone the run recorded it was judged under (else the contract's); None when
+    it did not, or its start is not known. A start without a timezone is UTC."""
+    started = run.get("started_at")
+    if not isinstance(started, dt.datetime):
+        return None
+    started = started if started.tzinfo else started.replace(tzinfo=dt.UTC)
+    ended = day_end(contract, day, run.get("timezone"))
+    return (started.astimezone(dt.UTC), ended) if started < ended else None
+
+
 def check_early_runs(
     runs: pl.DataFrame,
     *,
@@ -443,13 +458,9 @@ def check_early_runs(
     runs_of_early_days: list[dict[str, Any]] = []
     for day in sorted(d for d in days if d >= first):
         newest = newest_run(served, day.isoformat())
-        started = newest.get("started_at") if newest else None
-        if newest is None or not isinstance(started, dt.datetime):
-            continue
-        started = started if started.tzinfo else started.replace(tzinfo=dt.UTC)
-        ended = day_end(contract, day, newest.get("timezone"))
-        if started < ended:
-            early.append((day.isoformat(), started.astimezone(dt.UTC), ended))
+        times = started_before_day_end(newest, contract, day) if newest else None
+        if newest is not None and times is not None:
+            early.append((day.isoformat(), *times))
             runs_of_early_days.append(_run_row(newest, "started_at"))
     if not early:
         return []

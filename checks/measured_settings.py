@@ -16,9 +16,9 @@ SLOs and the schedule (compared on their own), ``sources.start_date`` and
 engine's memory budget: exact and sketch agree within their documented bound; a feature's
 own drift settings are compared), and owner, tier, runbooks and description. Settings at
 their default are not recorded, so a datasre release that adds a setting does not flag
-every model. Lists of values (allowed values, slices, drift methods)
-compare as sets and file paths as normalised text; a candidate evaluation, which reads the
-files it is given, records no daily snapshot sources.
+every model. Lists of values (allowed values, slices, drift methods) compare as sets and
+file paths as normalised text; a candidate evaluation, which reads the files it is given,
+records no daily snapshot sources.
 """
 
 from __future__ import annotations
