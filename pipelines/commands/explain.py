@@ -286,7 +286,8 @@ def run(args: argparse.Namespace) -> int:
         args.partition = parse_day("--partition", args.partition).isoformat()
     settings = Settings.from_env(config_path=args.config, database=args.db)
     contract = _contract(settings.config_path, args.model)
-    slis = model_slis(settings.sli_store(), contract)
+    store = settings.sli_store()
+    slis = model_slis(store, contract)
     if slis.height == 0:
         raise UsageError(
             f"{settings.database}: no SLI rows of {contract.model} {contract.version} "
@@ -300,7 +301,7 @@ def run(args: argparse.Namespace) -> int:
             f"(days in the store: {days[0]} .. {days[-1]})"
         )
     slo = args.slo or choose_slo(slis, partition)
-    result = explain(contract, slis, partition, slo, model_runs(settings.sli_store(), contract))
+    result = explain(contract, slis, partition, slo, model_runs(store, contract))
     if args.format == "json":
         print(json.dumps(result, indent=2, allow_nan=False, default=str))
     else:
