@@ -21,6 +21,7 @@ from typing import Final, NoReturn
 from checks.errors import ContractError, InputError
 from pipelines.escape import terminal
 from pipelines.pool_slots import PoolBusyError
+from pipelines.process_exit import EXIT_BROKEN_PIPE, exit_now
 from pipelines.settings import DEFAULT_CONFIG, DEFAULT_DB
 from pipelines.usage import UsageError
 
@@ -33,6 +34,7 @@ __all__ = [
     "UsageError",
     "add_state_dir_option",
     "build_parser",
+    "console_main",
     "main",
     "parse_arguments",
 ]
@@ -40,8 +42,6 @@ __all__ = [
 EXIT_OK: Final = 0
 EXIT_NO: Final = 1
 EXIT_ERROR: Final = 2
-#: The reader of stdout went away (128 + SIGPIPE, as a shell reports a process it ended).
-EXIT_BROKEN_PIPE: Final = 141
 
 #: Subcommand modules; each exposes ``register(subparsers)`` setting ``func=run``.
 COMMAND_MODULES: Final = (
@@ -189,5 +189,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
+def console_main() -> NoReturn:
+    """The ``datasre`` console script: :func:`main`, then the exit without the
+    interpreter's teardown (:mod:`pipelines.process_exit`)."""
+    exit_now(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console_main()
