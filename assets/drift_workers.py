@@ -1,6 +1,9 @@
-"""Worker processes for the drift engine's per-column work (standard library only).
+"""Worker processes (standard library only): the drift engine's per-column work, and a
+partition's multivariate SLIs computed beside the rest of a ``datasre run``.
 
-:mod:`assets.drift_runner` decides when to use them; ``checks`` never starts a process.
+:mod:`assets.drift_runner` decides when to use them for drift,
+:func:`assets.multivariate.start_multivariate_early` for the multivariate SLIs (one worker
+warm with :data:`MULTIVARIATE_WARM_MODULES`); ``checks`` never starts a process.
 
 Why processes: numpy's ``bincount`` and ``ufunc.at`` hold the GIL, so threads barely
 overlap the column work; a second interpreter does. Why not ``multiprocessing``: its spawn
@@ -33,11 +36,25 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any, Final
 
-__all__ = ["DriftWorker", "DriftWorkers", "WorkerCrashError", "keep_freed_memory", "serve"]
+__all__ = [
+    "MULTIVARIATE_WARM_MODULES",
+    "DriftWorker",
+    "DriftWorkers",
+    "WorkerCrashError",
+    "keep_freed_memory",
+    "serve",
+]
 
 #: Modules a drift worker imports before it says it is ready (the runner, which imports
 #: the drift engine, polars and numpy).
 WARM_MODULES: Final = ("assets.drift_runner",)
+#: Modules a multivariate worker imports before it says it is ready: the computation
+#: (:mod:`assets.multivariate_day`) and the scikit-learn modules it imports when it runs.
+MULTIVARIATE_WARM_MODULES: Final = (
+    "assets.multivariate_day",
+    "sklearn.ensemble",
+    "sklearn.model_selection",
+)
 _HEADER = struct.Struct("<Q")
 _BOOT = "import sys; from assets.drift_workers import serve; serve(sys.argv[1:])"
 #: Worker-side cache of unpickled arguments: pickles up to this size (a scan's plan, a

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from pipelines.settings import Settings
 
 if TYPE_CHECKING:
+    from assets.drift_workers import DriftWorker
     from checks.run_summary import RunSummary
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "execute_partition",
     "instance_at",
     "persistent_home",
+    "start_multivariate_worker",
 ]
 
 
@@ -133,13 +135,17 @@ def execute_partition(
     debug: bool = False,
     *,
     instance: Any | None = None,
+    worker: DriftWorker | None = None,
+    close_worker: bool = False,
 ) -> PartitionOutcome:
     """Run the job for one partition in this process, recorded in ``instance`` (default
     :func:`current_instance`); never raises for a failed run, but
     raises :class:`KeyboardInterrupt` when SIGINT/SIGTERM interrupted it (Dagster records
     the run as failed and returns) so the caller stops instead of going on to the next
     partition, and :class:`~pipelines.pool_slots.PoolBusyError` when the ``duckdb`` pool
-    stayed busy (:func:`~pipelines.pool_slots.wait_for_pool_slot`)."""
+    stayed busy (:func:`~pipelines.pool_slots.wait_for_pool_slot`). ``worker``
+    (:func:`start_multivariate_worker`) computes the multivariate SLIs beside the run;
+    ``close_worker``: this is the last partition it serves."""
     from assets.partitions import partition_key
     from assets.writer import DUCKDB_POOL, KIND_TAG
     from checks.gate_checks import CRASHED_RUN_STATUS
@@ -150,7 +156,7 @@ def execute_partition(
     started_at = dt.datetime.now(dt.UTC)
     instance = instance if instance is not None else current_instance()
     wait_for_pool_slot(instance, DUCKDB_POOL, settings.pool_wait_seconds)
-    with _multivariate_started_early(settings, model, day):
+    with _multivariate_started_early(settings, model, day, worker, close_worker):
         result = _job(settings).execute_in_process(
             partition_key=partition_key(model, day),
             instance=instance,
@@ -189,12 +195,24 @@ def execute_partition(
     return PartitionOutcome(model, day, "error", seconds, message)
 
 
+def start_multivariate_worker() -> DriftWorker:
+    """A worker process for :func:`execute_partition`'s multivariate SLIs, started now:
+    call it before importing Dagster, so that the worker's imports (scikit-learn, SciPy)
+    overlap this process's. The caller closes it (``close_worker``, or
+    :meth:`~assets.drift_workers.DriftWorker.close`: one never used is killed)."""
+    from assets.drift_workers import MULTIVARIATE_WARM_MODULES, DriftWorker
+
+    return DriftWorker(MULTIVARIATE_WARM_MODULES)
+
+
 @contextlib.contextmanager
-def _multivariate_started_early(settings: Settings, model: str, day: dt.date) -> Iterator[None]:
-    """The partition's multivariate SLIs computed on a thread beside the run's other steps
-    (:mod:`assets.started_early`: ``execute_in_process`` runs the steps one at a time, on
-    ~1.2 of 2 cores); their step takes them. Nothing is started for a model the
-    configuration lacks: the run says so itself."""
+def _multivariate_started_early(
+    settings: Settings, model: str, day: dt.date, worker: DriftWorker | None, close_worker: bool
+) -> Iterator[None]:
+    """The partition's multivariate SLIs computed beside the run's other steps, in
+    ``worker`` or on a thread (:mod:`assets.started_early`: ``execute_in_process`` runs the
+    steps one at a time, on ~1.2 of 2 cores); their step takes them. Nothing is started
+    for a model the configuration lacks: the run says so itself."""
     from assets import started_early
     from assets.contract_cache import contracts_at
     from assets.multivariate import STEP, start_multivariate_early
@@ -204,7 +222,9 @@ def _multivariate_started_early(settings: Settings, model: str, day: dt.date) ->
     if contract is None:
         yield
         return
-    start_multivariate_early(contract, day, profiles_dir(settings.state_dir))
+    start_multivariate_early(
+        contract, day, profiles_dir(settings.state_dir), worker, close_worker=close_worker
+    )
     try:
         yield
     except BaseException:

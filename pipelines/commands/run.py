@@ -29,11 +29,13 @@ from pipelines.partition_run import (
     current_instance,
     execute_partition,
     persistent_home,
+    start_multivariate_worker,
 )
 from pipelines.settings import Settings
 from pipelines.tables import text_table
 
 if TYPE_CHECKING:
+    from assets.drift_workers import DriftWorker
     from checks.contract import Contract
 
 
@@ -209,6 +211,7 @@ def run_partitions(
     debug: bool = False,
     parallel: int = 1,
     after_each: Callable[[], None] | None = None,
+    worker: DriftWorker | None = None,
 ) -> list[PartitionOutcome]:
     """Execute the job once per partition; failures don't stop the others.
 
@@ -218,7 +221,9 @@ def run_partitions(
     Their writers take turns on the DuckDB file (the ``duckdb`` pool of a persistent
     instance, and the store's lock retry), so no SLI row is lost or doubled.
     ``after_each`` runs after every partition here, after all of them in parallel (the
-    CLI's check for a signal Dagster swallowed).
+    CLI's check for a signal Dagster swallowed). ``worker``
+    (:func:`~pipelines.partition_run.start_multivariate_worker`) computes the multivariate
+    SLIs of the partitions run here, one after another, and is closed after the last.
     """
     outcomes: list[PartitionOutcome] = []
 
@@ -234,8 +239,13 @@ def run_partitions(
             after_each()
 
     if parallel <= 1 or len(pairs) == 1:
-        for contract, day in pairs:
-            report(execute_partition(settings, contract.model, day, kind, debug))
+        for index, (contract, day) in enumerate(pairs):
+            last = index == len(pairs) - 1
+            report(
+                execute_partition(
+                    settings, contract.model, day, kind, debug, worker=worker, close_worker=last
+                )
+            )
         return outcomes
     from pipelines.partition_fanout import FanoutRequest, run_fanout
 
@@ -303,7 +313,16 @@ def _interrupts_stop_the_run() -> Iterator[Callable[[], None]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Started first, so that its imports overlap this process's (Dagster's, the job's).
+    worker = start_multivariate_worker() if args.parallel <= 1 else None
+    try:
+        return _run(args, worker)
+    finally:
+        if worker is not None:
+            worker.close()
 
+
+def _run(args: argparse.Namespace, worker: DriftWorker | None) -> int:
     from assets.contract_cache import contracts_at
     from assets.store import StoreError
     from checks.gate_checks import FAILED_RUN_STATUS
@@ -348,6 +367,7 @@ def run(args: argparse.Namespace) -> int:
             debug=args.debug,
             parallel=args.parallel,
             after_each=raise_if_signalled,
+            worker=worker,
         )
     store_errors = [o.store_error for o in outcomes if o.store_error is not None]
     if store_errors:

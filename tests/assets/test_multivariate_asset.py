@@ -10,8 +10,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from assets import multivariate
-from assets.multivariate import multivariate_slis
+from assets import multivariate_day
+from assets.multivariate_day import multivariate_slis
 from checks.contract import Contract, load_contracts
 
 SAMPLES = Path("data/samples/contracts")
@@ -69,7 +69,7 @@ def test_the_calibration_is_stored_and_reused(
     def refuse(*args: object) -> None:
         raise AssertionError("recalibrated although the baseline did not change")
 
-    monkeypatch.setattr(multivariate, "calibrate_domain_null", refuse)
+    monkeypatch.setattr(multivariate_day, "calibrate_domain_null", refuse)
     frame = multivariate_slis(contract, dt.date(2026, 11, 2), profiles)
     assert _row(frame, "domain_classifier_auc")["ok"] is True
 
@@ -82,7 +82,7 @@ def test_an_unreadable_features_file_gives_no_rows(profiles: Path) -> None:
 def test_a_day_above_the_read_limit_is_read_as_a_random_sample(
     profiles: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(multivariate, "MULTIVARIATE_READ_ROWS", 1000)
+    monkeypatch.setattr(multivariate_day, "MULTIVARIATE_READ_ROWS", 1000)
     frame = multivariate_slis(_contract("fraud_detection"), dt.date(2026, 11, 6), profiles)
     for sli in ("domain_classifier_auc", "pca_reconstruction_error"):
         row = _row(frame, sli)

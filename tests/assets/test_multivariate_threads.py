@@ -20,7 +20,7 @@ import datetime as dt, json, sys
 from threadpoolctl import threadpool_info
 from checks.contract import load_contracts
 from checks.multivariate import domain_classifier
-from assets.multivariate import multivariate_slis
+from assets.multivariate_day import multivariate_slis
 
 assert "sklearn.ensemble" not in sys.modules  # the asset is the first to load it
 seen = []
