@@ -192,6 +192,13 @@ class DriftWorker:
             raise value
         return value
 
+    def kill(self) -> None:
+        """End the worker now, whatever it is doing (the run it works for was interrupted);
+        :meth:`close` after it has nothing left to wait for."""
+        with contextlib.suppress(OSError):
+            self._proc.kill()
+        self._proc.wait()
+
     def close(self) -> None:
         """End the worker: EOF tells a busy-free worker to exit; one that was never used
         (still starting, or idle) is killed so that nobody waits for its start-up."""
@@ -268,7 +275,18 @@ def _argument(blob: bytes) -> Any:
 
 
 def serve(argv: Sequence[str]) -> None:
-    """Worker main loop: ``argv`` = request fd, result fd, modules to import first."""
+    """Worker main loop: ``argv`` = request fd, result fd, modules to import first.
+
+    Ctrl-C reaches a worker too (it is in the terminal's process group): it ends at once,
+    quietly (its parent reports the interruption), instead of printing a traceback of
+    wherever it was."""
+    try:
+        _serve(argv)
+    except KeyboardInterrupt:
+        os._exit(130)
+
+
+def _serve(argv: Sequence[str]) -> None:
     request_fd, result_fd, *warm = argv
     inp = os.fdopen(int(request_fd), "rb")
     out = os.fdopen(int(result_fd), "wb")

@@ -317,6 +317,10 @@ def run(args: argparse.Namespace) -> int:
     worker = start_multivariate_worker() if args.parallel <= 1 else None
     try:
         return _run(args, worker)
+    except KeyboardInterrupt:
+        if worker is not None:
+            worker.kill()  # interrupted: its computation is not waited for
+        raise
     finally:
         if worker is not None:
             worker.close()

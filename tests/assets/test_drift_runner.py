@@ -4,7 +4,10 @@ worker processes): identical results, fallbacks, errors."""
 from __future__ import annotations
 
 import json
+import os
 import pickle
+import signal
+import time
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +17,7 @@ import pytest
 from assets import drift_runner
 from assets.baseline_store import load_profile, save_profile
 from assets.drift_runner import ColumnRunner
-from assets.drift_workers import DriftWorker, DriftWorkers
+from assets.drift_workers import DriftWorker, DriftWorkers, WorkerCrashError
 from checks.drift import compute_drift
 from checks.profile import build_profile
 
@@ -112,6 +115,23 @@ def test_worker_calls_return_results_and_raise_errors_in_order() -> None:
         with pytest.raises(json.JSONDecodeError):
             worker.receive()
         assert worker.receive() == '{"a": 1}'
+    finally:
+        worker.close()
+
+
+def test_ctrl_c_ends_a_busy_worker_quietly() -> None:
+    """SIGINT (Ctrl-C reaches the whole process group) in the middle of a call: the worker
+    exits 130 without a traceback (an uncaught KeyboardInterrupt would print one and die
+    by the signal, -2); its parent reports the interruption."""
+    worker = DriftWorker(warm=())
+    try:
+        assert worker.wait_ready()
+        worker.send(time.sleep, (pickle.dumps(30),))
+        time.sleep(0.5)  # inside the call
+        os.kill(worker.pid, signal.SIGINT)
+        assert worker._proc.wait(timeout=10) == 130
+        with pytest.raises(WorkerCrashError):
+            worker.receive()
     finally:
         worker.close()
 

@@ -4,7 +4,12 @@ them, or computes them itself when that did not work."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import polars as pl
@@ -129,3 +134,55 @@ def test_one_worker_serves_every_partition_of_a_run(
         "select count(distinct partition) as n from sli_latest where sli = 'domain_classifier_auc'"
     )
     assert int(days["n"][0]) > 1
+
+
+def test_ctrl_c_ends_the_run_and_its_worker_quietly(
+    toy_contract_path: Path, tmp_path: Path
+) -> None:
+    """SIGINT to the terminal's process group (Ctrl-C) while the worker is starting: exit
+    130 with one line, no traceback from either process, nothing left running (a worker
+    interrupted in a call: tests/assets/test_drift_runner.py)."""
+    datasre = Path(sys.executable).with_name("datasre")
+    victim = subprocess.Popen(
+        [str(datasre), "run", "--config", str(toy_contract_path), "--db",
+         str(tmp_path / "s.duckdb"), "--partition", FIRST_DAY.isoformat()],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not _workers_of(victim.pid) and victim.poll() is None:
+        assert time.monotonic() < deadline, "no worker process appeared"
+        time.sleep(0.05)
+    time.sleep(0.5)  # inside the worker's imports
+    os.killpg(victim.pid, signal.SIGINT)
+    _, stderr = victim.communicate(timeout=60)
+    error = stderr.decode()
+    assert victim.returncode == 130, error
+    assert "interrupted" in error and "Traceback" not in error, error
+    deadline = time.monotonic() + 10
+    while _group_alive(victim.pid):
+        assert time.monotonic() < deadline, "a process of the run outlived it"
+        time.sleep(0.1)
+
+
+def _workers_of(pid: int) -> list[int]:
+    """Child processes of ``pid`` running a worker (``assets.drift_workers.serve``)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat[1]) == pid and b"assets.drift_workers" in command:
+            found.append(int(entry.name))
+    return found
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
