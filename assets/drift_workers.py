@@ -129,6 +129,10 @@ class DriftWorker:
                 stdout=subprocess.DEVNULL,
                 env=env,
             )
+        except BaseException:
+            os.close(req_write)  # no process: this side's ends are not kept either
+            os.close(res_read)
+            raise
         finally:
             os.close(req_read)
             os.close(res_write)
@@ -279,11 +283,13 @@ def serve(argv: Sequence[str]) -> None:
 
     Ctrl-C reaches a worker too (it is in the terminal's process group): it ends at once,
     quietly (its parent reports the interruption), instead of printing a traceback of
-    wherever it was."""
+    wherever it was; so does a worker whose parent died (its pipes broke)."""
     try:
         _serve(argv)
     except KeyboardInterrupt:
         os._exit(130)
+    except OSError:  # the parent is gone (its pipes broke): nobody to answer
+        os._exit(1)
 
 
 def _serve(argv: Sequence[str]) -> None:

@@ -5,7 +5,7 @@ Why: Dagster's in-process executor (``datasre run``) runs a partition's steps on
 another, and they keep only ~1.2 of this machine's 2 cores busy (polars' readers and
 joins wait on each other's output). The multivariate step needs nothing from the other
 steps and fits its models on one native thread by design
-(:func:`assets.multivariate.multivariate_slis`), so started with the run it is done on
+(:func:`assets.multivariate_day.multivariate_slis`), so started with the run it is done on
 the core the others leave idle by the time its step comes (benchmarks/README.md has the
 measurements).
 

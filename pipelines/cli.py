@@ -166,7 +166,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     try:
         code = int(args.func(args))
-        sys.stdout.flush()  # inside the try: a reader gone away is caught below, too
+        if sys.stdout is not None:  # None when the command was started with fd 1 closed
+            sys.stdout.flush()  # inside the try: a reader gone away is caught below, too
     except BrokenPipeError:
         # The reader closed the pipe (`datasre explain ... | head`): stop quietly, with
         # the status of a process that SIGPIPE ended, and no second error at exit.

@@ -44,6 +44,6 @@ def exit_now(code: int) -> NoReturn:
             stream.flush()
         except BrokenPipeError:
             code = EXIT_BROKEN_PIPE if stream is sys.stdout else code
-        except (OSError, ValueError):  # closed or detached: nothing left to write
+        except (OSError, ValueError, AttributeError):  # closed, detached or None (fd shut)
             pass
     os._exit(code)

@@ -314,12 +314,15 @@ def _interrupts_stop_the_run() -> Iterator[Callable[[], None]]:
 
 def run(args: argparse.Namespace) -> int:
     # Started first, so that its imports overlap this process's (Dagster's, the job's).
-    worker = start_multivariate_worker() if args.parallel <= 1 else None
+    worker = None
+    if args.parallel <= 1:
+        with contextlib.suppress(OSError):  # none (out of processes): the step computes
+            worker = start_multivariate_worker()
     try:
         return _run(args, worker)
-    except KeyboardInterrupt:
+    except BaseException:
         if worker is not None:
-            worker.kill()  # interrupted: its computation is not waited for
+            worker.kill()  # interrupted or failed: its computation is not waited for
         raise
     finally:
         if worker is not None:

@@ -186,3 +186,17 @@ def _group_alive(group: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def test_no_worker_when_no_process_can_be_started(
+    toy_contract_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads = _count_in_process(monkeypatch)
+
+    def cannot_start() -> DriftWorker:
+        raise BlockingIOError(11, "Resource temporarily unavailable")  # fork's EAGAIN
+
+    monkeypatch.setattr(pipelines.commands.run, "start_multivariate_worker", cannot_start)
+    assert _run(toy_contract_path, tmp_path / "s.duckdb") == 0
+    assert threads == [f"early-{assets.multivariate.STEP}"]
+    assert _recorded(tmp_path / "s.duckdb").height > 0

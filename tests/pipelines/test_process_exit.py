@@ -106,3 +106,21 @@ def test_the_console_script_prints_everything_and_keeps_the_status(tmp_path: Pat
             assert done.stdout == inline.stdout and len(done.stdout) > 5_000
         else:
             assert done.stderr.startswith(b"datasre: error:")
+
+
+@pytest.mark.parametrize("closed", [1, 2])
+def test_a_command_started_with_stdout_or_stderr_closed_keeps_its_status(closed: int) -> None:
+    """``datasre gate >&-``: Python has no ``sys.stdout`` then; the usage error is still
+    exit 2 (it was 1, with a traceback from flushing ``None``)."""
+    datasre = Path(sys.executable).with_name("datasre")
+    done = subprocess.run(
+        [str(datasre), "gate"],
+        cwd=ROOT,
+        capture_output=True,
+        timeout=120,
+        check=False,
+        preexec_fn=lambda: os.close(closed),
+    )
+    assert done.returncode == 2, done.stderr
+    if closed == 1:
+        assert done.stderr.startswith(b"datasre: error:"), done.stderr
