@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Measure", "timed"]
+__all__ = ["Measure", "child_pids", "timed"]
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,9 @@ class Measure:
     rss_at_once_mib: float = 0.0
 
 
-def _children(pid: int) -> list[int]:
+def child_pids(pid: int) -> list[int]:
+    """The process ids of ``pid``'s children (Linux: ``/proc/<pid>/task/<pid>/children``);
+    none when it is gone."""
     try:
         text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
     except OSError:
@@ -85,16 +87,16 @@ def timed(
         workers: dict[int, int] = {}
         at_once_kib = 0
         while proc.poll() is None:
-            mains = _children(proc.pid)
+            mains = child_pids(proc.pid)
             now_kib = sum(_status_kib(main, "VmRSS") or 0 for main in mains)
-            pending = [w for main in mains for w in _children(main)]
+            pending = [w for main in mains for w in child_pids(main)]
             while pending:
                 pid = pending.pop()
                 hwm = _hwm_kib(pid)
                 if hwm is not None:
                     workers[pid] = max(workers.get(pid, 0), hwm)
                 now_kib += _status_kib(pid, "VmRSS") or 0
-                pending += _children(pid)
+                pending += child_pids(pid)
             at_once_kib = max(at_once_kib, now_kib)
             time.sleep(0.02)
         err.seek(0)

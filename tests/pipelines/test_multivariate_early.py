@@ -20,6 +20,7 @@ import pipelines.commands.run
 import pipelines.partition_run
 from assets.drift_workers import MULTIVARIATE_WARM_MODULES, DriftWorker
 from assets.store import SliStore
+from benchmarks.process_meter import child_pids
 from pipelines.cli import main
 from tests.fixtures import FIRST_DAY
 
@@ -167,16 +168,13 @@ def test_ctrl_c_ends_the_run_and_its_worker_quietly(
 def _workers_of(pid: int) -> list[int]:
     """Child processes of ``pid`` running a worker (``assets.drift_workers.serve``)."""
     found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    for child in child_pids(pid):
         try:
-            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            command = (entry / "cmdline").read_bytes()
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
         except OSError:
             continue
-        if int(stat[1]) == pid and b"assets.drift_workers" in command:
-            found.append(int(entry.name))
+        if b"assets.drift_workers" in command:
+            found.append(child)
     return found
 
 
