@@ -447,14 +447,16 @@ def _count_day(
         return count_tables(frame, groupings)
 
     distinct = _distinct_snapshots(contract, labels, features)
+    # Bucket 0 also says what is missing and the universes, from the whole snapshots.
     first = join_day(
         contract,
         predictions,
         labels,
         features,
-        bucket=Bucket(0, buckets),
+        bucket=Bucket(0, buckets) if split is None else WHOLE_DAY,
         reduce=reduce,
         distinct_ids=distinct,
+        rows=split(0) if split is not None else None,
     )
     if first.missing.keys() & {"__target", contract.sources.id_column}:
         return first, {}

@@ -130,10 +130,10 @@ def _ids_as(kind: str, tmp_path: Path) -> None:
 def test_bucketed_and_spilled_days_equal_the_one_bucket_day(
     tmp_path: Path, monkeypatch: MonkeyPatch, ids: str
 ) -> None:
-    # 300 prediction rows: 30 rows a bucket filters the snapshots 10 times (above
-    # SPILL_BUCKETS: split on disk once); 60 a bucket, 5 times; restated labels included.
-    # Integer ids hash into buckets as integers, mixed ones as text: the split on disk and
-    # the filter of bucket 0 must agree either way (a row in neither or both is miscounted).
+    # 300 prediction rows: 100 rows a bucket filters the snapshots 3 times; 30 a bucket
+    # makes 10 buckets (above SPILL_BUCKETS: split on disk once, text ids written as their
+    # fingerprints); restated labels included. Integer ids hash into buckets as integers,
+    # mixed ones as text: a row in no bucket or in two is miscounted.
     contract = load_contract(with_labels(tmp_path))
     if ids != "text":
         _ids_as(ids, tmp_path)
@@ -144,13 +144,39 @@ def test_bucketed_and_spilled_days_equal_the_one_bucket_day(
     restated.write_parquet(labels)
     whole = quality_slis(contract, FIRST_DAY, bucket_rows=10_000)
     assert whole.filter(pl.col("sli") == "accuracy")["n_rows"].to_list() == [300]
-    assert quality_asset.SPILL_BUCKETS < 300 // 30
-    for bucket_rows in (60, 30):
+    assert 300 // 100 <= quality_asset.SPILL_BUCKETS < 300 // 30
+    for bucket_rows in (100, 30):
         got = quality_slis(contract, FIRST_DAY, bucket_rows=bucket_rows)
         assert_frame_equal(got, whole, check_exact=False, rel_tol=1e-12, abs_tol=1e-12)
     # Fewer split files than buckets: file i holds buckets i, i + 3, ...
     monkeypatch.setattr(quality_asset, "SPLIT_FILES", 3)
     got = quality_slis(contract, FIRST_DAY, bucket_rows=30)
+    assert_frame_equal(got, whole, check_exact=False, rel_tol=1e-12, abs_tol=1e-12)
+
+
+def test_a_bucketed_day_whose_feature_ids_are_not_ids_is_not_split(
+    tmp_path: Path, monkeypatch: MonkeyPatch
+) -> None:
+    # Float feature ids cannot be matched: the slices say so, as on a one-bucket day. A
+    # split would fingerprint them as text and join them in every bucket but the first.
+    contract = load_contract(with_labels(tmp_path))
+    features = tmp_path / "toy" / "features" / f"{FIRST_DAY}.parquet"
+    number = pl.col("id").str.extract(r"-(\d+)$").cast(pl.Float64)
+    pl.read_parquet(features).with_columns(number.alias("id")).write_parquet(features)
+    splits: list[object] = []
+    real = quality_asset._split
+
+    def spy(*args: object) -> object:
+        splits.append(real(*args))  # type: ignore[arg-type]
+        return splits[-1]
+
+    monkeypatch.setattr(quality_asset, "_split", spy)
+    whole = quality_slis(contract, FIRST_DAY, bucket_rows=10_000)
+    slices = whole.filter(pl.col("slice").is_not_null())
+    assert slices.height and set(slices["status"]) == {"error"}
+    assert "Float64" in slices["detail"][0]
+    got = quality_slis(contract, FIRST_DAY, bucket_rows=30)
+    assert splits == [None]
     assert_frame_equal(got, whole, check_exact=False, rel_tol=1e-12, abs_tol=1e-12)
 
 

@@ -18,7 +18,7 @@ from checks import fairness, quality, quality_join, quality_metrics
 from checks.contract import Contract
 from checks.prediction_log import prediction_log_sli_rows
 from checks.quality_counts import precision_counts
-from checks.quality_join import ID_KEYS, P_POS, Y_POS, Bucket, join_day, working_columns
+from checks.quality_join import ID_KEY, P_POS, Y_POS, Bucket, join_day, working_columns
 from checks.quality_tables import bucket_count
 from checks.sli import sli_frame
 from checks.slices import SliceMetric, measure, measurement_row, slice_sli_rows
@@ -156,7 +156,8 @@ def test_text_ids_join_by_fingerprint_with_the_row_level_values() -> None:
         {"id": ["7", "8", None, "9", "10", "11"], "country": ["DE", "FR", "US", "DE", "FR", "IT"]}
     ).with_columns(gender=pl.lit("f"))
     joined = join_day(c, predictions, labels, features, reduce=lambda rows: rows)
-    assert set(ID_KEYS) <= set(joined.frame.columns)
+    assert ID_KEY in joined.frame.columns
+    assert joined.frame.schema[ID_KEY] == pl.Int128
     assert sorted(joined.frame["label"].to_list()) == [0] * 40 + [1] * 20
     expected = reference_rows(c, predictions, labels, features)
     got = quality.quality_sli_rows(c, predictions, labels, features=features, buckets=3)
@@ -164,30 +165,34 @@ def test_text_ids_join_by_fingerprint_with_the_row_level_values() -> None:
     assert got.filter(pl.col("sli") == "accuracy", pl.col("slice").is_null())["n_rows"][0] == 60
 
 
-def _colliding(first_key_modulus: int, second_key_modulus: int | None) -> Any:
-    """A fingerprint whose first hash (and, when given, its second) takes only a few
-    values: nearly every pair of ids collides on it."""
+def _colliding(first_key_modulus: int | None, second_key_modulus: int | None) -> Any:
+    """Fingerprint hashes of which each one given a modulus takes only that many values:
+    nearly every pair of ids collides on it."""
 
-    def fingerprinted(frame: pl.LazyFrame, id_column: str) -> pl.LazyFrame:
-        text = pl.col(id_column).cast(pl.String)
-        first = text.hash(1) % first_key_modulus
-        second = text.hash(2) if second_key_modulus is None else text.hash(2) % second_key_modulus
-        return frame.with_columns(first.alias(ID_KEYS[0]), second.alias(ID_KEYS[1]))
+    def hashes(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+        first, second = text.hash(1), text.hash(2)
+        if first_key_modulus is not None:
+            first = first % first_key_modulus
+        if second_key_modulus is not None:
+            second = second % second_key_modulus
+        return first, second
 
-    return fingerprinted
+    return hashes
 
 
 def test_a_collision_of_one_fingerprint_hash_changes_nothing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Both hashes are joined and de-duplicated on: ids must differ in the pair to meet.
+    # The key joined and de-duplicated on holds both hashes: ids meet only when both agree.
     c = contract()
     predictions, labels, features = random_day(8, n=600)
     expected = reference_rows(c, predictions, labels, features)
-    monkeypatch.setattr(quality_join, "_fingerprinted", _colliding(3, None))
-    assert_same_rows(quality.quality_sli_rows(c, predictions, labels, features=features), expected)
+    for first, second in ((3, None), (None, 3)):
+        monkeypatch.setattr(quality_join, "_id_hashes", _colliding(first, second))
+        got = quality.quality_sli_rows(c, predictions, labels, features=features)
+        assert_same_rows(got, expected)
     # The test can fail: with both hashes colliding the join is wrong.
-    monkeypatch.setattr(quality_join, "_fingerprinted", _colliding(3, 2))
+    monkeypatch.setattr(quality_join, "_id_hashes", _colliding(3, 2))
     wrong = quality.quality_sli_rows(c, predictions, labels, features=features)
     accuracy = pl.col("sli") == "accuracy", pl.col("slice").is_null()
     assert wrong.filter(*accuracy)["n_rows"][0] != expected.filter(*accuracy)["n_rows"][0]
