@@ -20,7 +20,7 @@ a ranking day's joined rows are regrouped by query in files
 Up to :data:`SPILL_BUCKETS` buckets, each bucket filters the whole snapshots by id hash
 (re-reading the id columns once per bucket); above, the snapshots' join columns are first
 split, in one pass, into one lz4 Arrow IPC file per bucket (at most :data:`SPLIT_FILES`)
-in a temporary directory (``TMPDIR``; ~52 bytes a prediction row, removed when the asset
+in a temporary directory (``TMPDIR``; ~54 bytes a prediction row, removed when the asset
 returns), text ids written as their 128-bit fingerprints, so the day is read about twice
 instead of once per bucket and every bucket, the first too, joins on one integer column.
 """
@@ -202,6 +202,8 @@ def _split(
     assert p_schema is not None and l_schema is not None
     as_text = ids_hash_as_text(id_column, p_schema, l_schema, f_schema)
     bucket = bucket_of(id_column, buckets, as_text=as_text).cast(pl.UInt32)
+    # A file holding several buckets keeps each row's bucket (4 bytes a row) to filter on.
+    shared = files < buckets
     ids = id_fingerprint(id_column) if as_text else pl.col(id_column)
     schemas: dict[str, pl.Schema] = {}
     for name, scan, schema in zip(names, scans, read, strict=True):
@@ -210,15 +212,12 @@ def _split(
         # One select: the bucket is of the id, not of what replaces it.
         kept = scan.select(
             *(ids.alias(c) if c == id_column else pl.col(c) for c in columns if c in schema),
-            bucket.alias(_BUCKET_COLUMN),
+            *([bucket.alias(_BUCKET_COLUMN)] if shared else []),
+            (bucket % files).alias(_FILE_COLUMN),
         )
-        schemas[name] = kept.collect_schema()
+        schemas[name] = kept.drop(_FILE_COLUMN).collect_schema()
         kept.sink_ipc(
-            pl.PartitionBy(
-                str(directory / name),
-                key=(pl.col(_BUCKET_COLUMN) % files).alias(_FILE_COLUMN),
-                include_key=False,
-            ),
+            pl.PartitionBy(str(directory / name), key=_FILE_COLUMN, include_key=False),
             mkdir=True,
             compression="lz4",
         )
@@ -227,12 +226,10 @@ def _split(
         if name not in schemas:
             return None
         written = sorted((directory / name / f"{_FILE_COLUMN}={index % files}").glob("*"))
-        if not written:
-            return pl.LazyFrame(schema=schemas[name]).drop(_BUCKET_COLUMN)
-        scan = pl.scan_ipc(written)
-        if files < buckets:
-            scan = scan.filter(pl.col(_BUCKET_COLUMN) == index)
-        return scan.drop(_BUCKET_COLUMN)
+        scan = pl.scan_ipc(written) if written else pl.LazyFrame(schema=schemas[name])
+        if shared:
+            scan = scan.filter(pl.col(_BUCKET_COLUMN) == index).drop(_BUCKET_COLUMN)
+        return scan
 
     def bucket_rows(index: int) -> tuple[Snapshot, Snapshot, Snapshot | None]:
         predictions, labels = part(names[0], index), part(names[1], index)
