@@ -87,7 +87,10 @@ class WorkerCrashError(Exception):
 
 
 def _write(stream: IO[bytes], obj: object) -> None:
-    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    _write_pickled(stream, pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _write_pickled(stream: IO[bytes], data: bytes) -> None:
     stream.write(_HEADER.pack(len(data)))
     stream.write(data)
     stream.flush()
@@ -143,9 +146,7 @@ class DriftWorker:
         # Requests are written by a thread of their own: a request or a result larger
         # than a pipe's buffer would otherwise deadlock (this side blocked writing the
         # next request, the worker blocked writing the previous result).
-        self._outbox: queue.SimpleQueue[tuple[Callable[..., Any], tuple[bytes, ...]] | None] = (
-            queue.SimpleQueue()
-        )
+        self._outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
 
     @property
@@ -165,16 +166,19 @@ class DriftWorker:
     def send(self, function: Callable[..., Any], blobs: tuple[bytes, ...]) -> None:
         """Queue a call of ``function(*arguments)``: ``function`` a module-level function
         (it pickles by reference), ``blobs`` the arguments, each pickled."""
+        # Pickled here: a function that cannot be (not module-level) raises to the caller,
+        # instead of ending the writer thread and leaving receive() waiting for ever.
+        message = pickle.dumps((function, blobs), protocol=pickle.HIGHEST_PROTOCOL)
         self.used = True
         if self._writer is None:
             self._writer = threading.Thread(target=self._write_all, daemon=True)
             self._writer.start()
-        self._outbox.put((function, blobs))
+        self._outbox.put(message)
 
     def _write_all(self) -> None:
         while (message := self._outbox.get()) is not None:
             try:
-                _write(self._send, message)
+                _write_pickled(self._send, message)
             except (OSError, ValueError):
                 return  # the worker is gone: receive() reports it
 

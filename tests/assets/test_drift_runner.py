@@ -119,6 +119,19 @@ def test_worker_calls_return_results_and_raise_errors_in_order() -> None:
         worker.close()
 
 
+def test_a_function_that_cannot_be_sent_raises_at_the_send_not_a_hang() -> None:
+    # Once, the pickling happened on the writer thread: it died and receive() waited for
+    # ever. Now the caller gets the error and the worker still answers what follows.
+    worker = DriftWorker(warm=())
+    try:
+        with pytest.raises((pickle.PicklingError, AttributeError)):
+            worker.send(lambda text: text, (pickle.dumps("x"),))
+        worker.send(json.loads, (pickle.dumps("[3]"),))
+        assert worker.receive() == [3]
+    finally:
+        worker.close()
+
+
 def test_ctrl_c_ends_a_busy_worker_quietly() -> None:
     """SIGINT (Ctrl-C reaches the whole process group) in the middle of a call: the worker
     exits 130 without a traceback (an uncaught KeyboardInterrupt would print one and die
