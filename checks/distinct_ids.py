@@ -10,10 +10,10 @@ de-duplication runs.
 
 Only snapshots of up to :data:`CHECK_MAX_ROWS` rows are checked, in one pass:
 :class:`checks.hash_repeats.HashRepeats` keeps that many hashes and sorts them (8 bytes a
-row: ~0.13 s at 5M rows). A larger day is bucketed on disk by the quality
-asset, and proving its ids distinct in bounded memory takes two passes over the ids
-(:class:`checks.hash_repeats.HashRepeats`): at 100M rows 27 s for labels and features,
-more than the ~18 s of de-duplication it could save, so it is de-duplicated unchecked.
+row: ~0.13 s at 5M rows). A day the quality asset splits on disk is checked one bucket
+at a time instead (:func:`checks.quality._count_day`: each bucket is de-duplicated on
+its own), which needs no proof over the whole day: that would take two passes over the
+ids in bounded memory (:class:`checks.hash_repeats.HashRepeats`), 27 s at 100M rows.
 """
 
 from __future__ import annotations

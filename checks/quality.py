@@ -379,9 +379,10 @@ def _distinct_snapshots(
     contract: Contract, labels: Snapshot, features: Snapshot | None
 ) -> frozenset[str]:
     """The snapshots the join would de-duplicate whose ids do not repeat (checked once for
-    the day, :func:`checks.distinct_ids.ids_are_distinct`); the features only when slice
-    or sensitive-attribute columns come from them. An unreadable snapshot is not one: the
-    join reports it."""
+    the day, or once per bucket of a day split on disk, whose buckets are de-duplicated
+    one by one: :func:`checks.distinct_ids.ids_are_distinct`); the features only when
+    slice or sensitive-attribute columns come from them. An unreadable snapshot is not
+    one: the join reports it."""
     grouping = (*contract.slices, *contract.sensitive_attributes)
     id_column = contract.sources.id_column
     found: set[str] = set()
@@ -446,7 +447,14 @@ def _count_day(
             return ranking_tables(frame, groupings, contract.predictions.ndcg_k)
         return count_tables(frame, groupings)
 
-    distinct = _distinct_snapshots(contract, labels, features)
+    # A split day's ids are checked bucket by bucket (each bucket is de-duplicated on its
+    # own): ~0.08 s a 1M-row bucket and snapshot against ~0.27 s to de-duplicate it, and
+    # not bounded by CHECK_MAX_ROWS as the whole day's check is.
+    if split is None:
+        first_rows, distinct = None, _distinct_snapshots(contract, labels, features)
+    else:
+        first_rows = split(0)
+        distinct = _distinct_snapshots(contract, first_rows[1], first_rows[2])
     # Bucket 0 also says what is missing and the universes, from the whole snapshots.
     first = join_day(
         contract,
@@ -456,7 +464,7 @@ def _count_day(
         bucket=Bucket(0, buckets) if split is None else WHOLE_DAY,
         reduce=reduce,
         distinct_ids=distinct,
-        rows=split(0) if split is not None else None,
+        rows=first_rows,
     )
     if first.missing.keys() & {"__target", contract.sources.id_column}:
         return first, {}
@@ -477,15 +485,16 @@ def _count_day(
     for index in range(1, buckets):
         if split is not None:
             more_snapshots, bucket = split(index), WHOLE_DAY
+            more_distinct = _distinct_snapshots(contract, more_snapshots[1], more_snapshots[2])
         else:
-            more_snapshots, bucket = snapshots, Bucket(index, buckets)
+            more_snapshots, bucket, more_distinct = snapshots, Bucket(index, buckets), distinct
         more = join_day(
             contract,
             *more_snapshots,
             bucket=bucket,
             with_universes=False,
             reduce=reduce,
-            distinct_ids=distinct,
+            distinct_ids=more_distinct,
         )
         take(more.frame)
     if regroup is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -12,6 +13,7 @@ from polars.testing import assert_frame_equal
 from pytest import MonkeyPatch
 
 import assets.quality as quality_asset
+import checks.quality as checks_quality
 from assets.quality import quality_slis
 from assets.query_buckets import QueryFiles
 from checks.contract import Contract, load_contract
@@ -152,6 +154,32 @@ def test_bucketed_and_spilled_days_equal_the_one_bucket_day(
     monkeypatch.setattr(quality_asset, "SPLIT_FILES", 3)
     got = quality_slis(contract, FIRST_DAY, bucket_rows=30)
     assert_frame_equal(got, whole, check_exact=False, rel_tol=1e-12, abs_tol=1e-12)
+
+
+def test_a_split_day_skips_the_deduplication_bucket_by_bucket(
+    tmp_path: Path, monkeypatch: MonkeyPatch
+) -> None:
+    # 4 restated labels among 300: the buckets they fall in de-duplicate the labels, the
+    # others are proven distinct and skip it; the rows equal the one-bucket day's.
+    contract = load_contract(with_labels(tmp_path))
+    labels = tmp_path / "toy" / "labels" / f"{FIRST_DAY}.parquet"
+    restated = pl.read_parquet(labels)
+    flipped = restated.head(4).with_columns((1 - pl.col("label")).alias("label"))
+    pl.concat([restated, flipped]).write_parquet(labels)
+    whole = quality_slis(contract, FIRST_DAY, bucket_rows=10_000)
+    seen: list[frozenset[str]] = []
+    join = checks_quality.join_day
+
+    def recording_join(*args: Any, **kwargs: Any) -> Any:
+        seen.append(kwargs.get("distinct_ids", frozenset()))
+        return join(*args, **kwargs)
+
+    monkeypatch.setattr(checks_quality, "join_day", recording_join)
+    got = quality_slis(contract, FIRST_DAY, bucket_rows=30)
+    assert_frame_equal(got, whole, check_exact=False, rel_tol=1e-12, abs_tol=1e-12)
+    assert len(seen) == 10
+    assert 1 <= seen.count(frozenset({"features"})) <= 4  # restated labels in it
+    assert seen.count(frozenset({"labels", "features"})) == 10 - seen.count(frozenset({"features"}))
 
 
 def test_a_bucketed_day_whose_feature_ids_are_not_ids_is_not_split(
