@@ -14,6 +14,7 @@ from pytest import MonkeyPatch
 
 import assets.quality as quality_asset
 import checks.quality as checks_quality
+import checks.quality_join as checks_quality_join
 from assets.quality import quality_slis
 from assets.query_buckets import QueryFiles
 from checks.contract import Contract, load_contract
@@ -168,7 +169,7 @@ def test_a_split_day_skips_the_deduplication_bucket_by_bucket(
     pl.concat([restated, flipped]).write_parquet(labels)
     whole = quality_slis(contract, FIRST_DAY, bucket_rows=10_000)
     seen: list[frozenset[str]] = []
-    join = checks_quality.join_day
+    join = checks_quality_join.join_day
 
     def recording_join(*args: Any, **kwargs: Any) -> Any:
         seen.append(kwargs.get("distinct_ids", frozenset()))
