@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import polars as pl
@@ -13,12 +12,11 @@ from polars.testing import assert_frame_equal
 from pytest import MonkeyPatch
 
 import assets.quality as quality_asset
-import checks.quality as checks_quality
-import checks.quality_join as checks_quality_join
 from assets.quality import quality_slis
 from assets.query_buckets import QueryFiles
 from checks.contract import Contract, load_contract
 from tests.fixtures import CATEGORIES, FIRST_DAY, contract_dict, write_model
+from tests.quality_join_spy import distinct_ids_per_join
 
 
 def with_labels(tmp_path: Path) -> Path:
@@ -168,14 +166,7 @@ def test_a_split_day_skips_the_deduplication_bucket_by_bucket(
     flipped = restated.head(4).with_columns((1 - pl.col("label")).alias("label"))
     pl.concat([restated, flipped]).write_parquet(labels)
     whole = quality_slis(contract, FIRST_DAY, bucket_rows=10_000)
-    seen: list[frozenset[str]] = []
-    join = checks_quality_join.join_day
-
-    def recording_join(*args: Any, **kwargs: Any) -> Any:
-        seen.append(kwargs.get("distinct_ids", frozenset()))
-        return join(*args, **kwargs)
-
-    monkeypatch.setattr(checks_quality, "join_day", recording_join)
+    seen = distinct_ids_per_join(monkeypatch)
     got = quality_slis(contract, FIRST_DAY, bucket_rows=30)
     assert_frame_equal(got, whole, check_exact=False, rel_tol=1e-12, abs_tol=1e-12)
     assert len(seen) == 10

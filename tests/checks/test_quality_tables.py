@@ -23,6 +23,7 @@ from checks.quality_tables import bucket_count
 from checks.sli import sli_frame
 from checks.slices import SliceMetric, measure, measurement_row, slice_sli_rows
 from tests.fixtures import minimal_contract
+from tests.quality_join_spy import distinct_ids_per_join
 
 
 def contract(**extra: Any) -> Contract:
@@ -206,14 +207,7 @@ def test_distinct_ids_skip_the_deduplication_with_the_same_values(
     unique_labels = labels.unique("id", keep="last", maintain_order=True)
     unique_features = features.unique("id", keep="last", maintain_order=True)
     expected = reference_rows(c, predictions, unique_labels, unique_features)
-    seen: list[frozenset[str]] = []
-    join = quality_join.join_day
-
-    def recording_join(*args: Any, **kwargs: Any) -> Any:
-        seen.append(kwargs.get("distinct_ids", frozenset()))
-        return join(*args, **kwargs)
-
-    monkeypatch.setattr(quality, "join_day", recording_join)
+    seen = distinct_ids_per_join(monkeypatch)
     got = quality.quality_sli_rows(
         c, predictions, unique_labels, features=unique_features, buckets=3
     )
