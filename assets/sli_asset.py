@@ -16,6 +16,7 @@ from typing import Final, NamedTuple
 import dagster as dg
 import polars as pl
 
+from assets import started_early
 from assets.partitions import Partition
 from assets.resources import DatasreConfig
 from checks.contract import Contract
@@ -80,9 +81,14 @@ def build_sli_asset(
         context: dg.AssetExecutionContext, datasre: DatasreConfig
     ) -> dg.Output[pl.DataFrame]:
         partition = Partition.of(context.partition_key)
-        with SlowStepNotice(f"{partition.model} {partition.day}: {spec.name}", datasre) as notice:
-            frame = compute(datasre.contract(partition.model), partition, datasre)
-            notice.result = f"{frame.height} SLI rows"
+        try:
+            with SlowStepNotice(
+                f"{partition.model} {partition.day}: {spec.name}", datasre
+            ) as notice:
+                frame = compute(datasre.contract(partition.model), partition, datasre)
+                notice.result = f"{frame.height} SLI rows"
+        finally:
+            started_early.ended(spec.name)
         return dg.Output(frame, metadata={"sli_rows": frame.height, **metadata(frame)})
 
     return sli_asset

@@ -14,6 +14,10 @@ failed, or that was started for other inputs, is not used: the step computes aga
 itself, so a failure is the step's own, with its usual error, and the rows are the
 ones the step would have computed. Whoever starts one calls :func:`discard` once the run
 is over, so that a result no step took is not kept.
+
+A computation may be held until another step has ended (``after``; the steps say so with
+:func:`ended`), so that it does not run beside that step's memory peak; its own step's
+:func:`take` releases it too, so a step that never runs cannot hold it for ever.
 """
 
 from __future__ import annotations
@@ -24,30 +28,45 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Final
 
-__all__ = ["discard", "start", "take"]
+__all__ = ["discard", "ended", "start", "take"]
 
 
 @dataclass(frozen=True)
 class _Started:
-    """One computation started early: what it was started for, and its outcome."""
+    """One computation started early: what it was started for, its outcome, and what
+    holds it (``after``: the step whose end sets ``released``)."""
 
     inputs: tuple[object, ...]
     outcome: Future[Any]
     thread: threading.Thread
+    after: str | None
+    released: threading.Event
 
 
 _STARTED: Final[dict[str, _Started]] = {}
 _LOCK: Final = threading.Lock()
 
 
-def start(step: str, inputs: tuple[object, ...], compute: Callable[[], Any]) -> None:
-    """Run ``compute`` now on a thread of its own, for ``step``'s :func:`take` with the
-    same ``inputs`` (compared with ``==``); replaces what ``step`` had started before."""
+def start(
+    step: str,
+    inputs: tuple[object, ...],
+    compute: Callable[[], Any],
+    *,
+    after: str | None = None,
+) -> None:
+    """Run ``compute`` on a thread of its own, for ``step``'s :func:`take` with the same
+    ``inputs`` (compared with ``==``); replaces what ``step`` had started before. Now, or
+    with ``after`` once that step has :func:`ended` (or ``step`` takes it, whichever comes
+    first)."""
     outcome: Future[Any] = Future()
+    released = threading.Event()
+    if after is None:
+        released.set()
 
     def run() -> None:
+        released.wait()
         if not outcome.set_running_or_notify_cancel():
-            return
+            return  # discarded before it was released
         try:
             outcome.set_result(compute())
         except BaseException as exc:  # take recomputes; an unset outcome would hang it
@@ -56,8 +75,16 @@ def start(step: str, inputs: tuple[object, ...], compute: Callable[[], Any]) -> 
     thread = threading.Thread(target=run, name=f"early-{step}", daemon=True)
     discard(step)
     with _LOCK:
-        _STARTED[step] = _Started(inputs, outcome, thread)
+        _STARTED[step] = _Started(inputs, outcome, thread, after, released)
     thread.start()
+
+
+def ended(step: str) -> None:
+    """``step`` has ended (done or failed): release the computations held until then."""
+    with _LOCK:
+        held = [s.released for s in _STARTED.values() if s.after == step]
+    for released in held:
+        released.set()
 
 
 def take(step: str, inputs: tuple[object, ...]) -> Any | None:
@@ -68,8 +95,13 @@ def take(step: str, inputs: tuple[object, ...]) -> Any | None:
         started = _STARTED.pop(step, None)
     if started is None:
         return None
+    if started.inputs != inputs:
+        started.outcome.cancel()  # one still held never runs
+    started.released.set()  # the step needs it now, whatever it was held for
     started.thread.join()
-    if started.inputs != inputs or started.outcome.exception() is not None:
+    if started.outcome.cancelled() or started.inputs != inputs:
+        return None
+    if started.outcome.exception() is not None:
         return None
     return started.outcome.result()
 
@@ -80,5 +112,9 @@ def discard(step: str, *, wait: bool = True) -> None:
     thread is a daemon)."""
     with _LOCK:
         started = _STARTED.pop(step, None)
-    if started is not None and wait:
+    if started is None:
+        return
+    started.outcome.cancel()  # one still held never runs
+    started.released.set()
+    if wait:
         started.thread.join()

@@ -155,6 +155,35 @@ def test_bucketed_and_spilled_days_equal_the_one_bucket_day(
     assert_frame_equal(got, whole, check_exact=False, rel_tol=1e-12, abs_tol=1e-12)
 
 
+def test_splits_on_disk_foretells_the_step_from_the_footers_alone(
+    tmp_path: Path, monkeypatch: MonkeyPatch
+) -> None:
+    # The run holds other work until a split day's quality step has ended: the forecast
+    # must be the step's own decision.
+    contract = load_contract(with_labels(tmp_path))
+    split_calls: list[int] = []
+    real_split = quality_asset._split
+
+    def spy(*args: object, **kwargs: object) -> object:
+        split_calls.append(1)
+        return real_split(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(quality_asset, "_split", spy)
+    for bucket_rows, expected in ((10_000, False), (100, False), (30, True)):
+        split_calls.clear()
+        quality_slis(contract, FIRST_DAY, bucket_rows=bucket_rows)
+        assert bool(split_calls) is expected
+        forecast = quality_asset.splits_on_disk(contract, FIRST_DAY, bucket_rows=bucket_rows)
+        assert forecast is expected
+    unlabelled = contract.model_copy(
+        update={"sources": contract.sources.model_copy(update={"labels": None})}
+    )
+    assert not quality_asset.splits_on_disk(unlabelled, FIRST_DAY, bucket_rows=30)
+    assert not quality_asset.splits_on_disk(
+        contract, FIRST_DAY + dt.timedelta(days=9), bucket_rows=30
+    )  # no predictions that day
+
+
 def test_a_split_day_skips_the_deduplication_bucket_by_bucket(
     tmp_path: Path, monkeypatch: MonkeyPatch
 ) -> None:

@@ -58,6 +58,42 @@ def test_discard_forgets_and_waits_for_the_thread() -> None:
     started_early.discard("never started")  # nothing to do
 
 
+def test_a_held_computation_waits_for_the_step_it_is_held_after() -> None:
+    ran = threading.Event()
+
+    def compute() -> int:
+        ran.set()
+        return 7
+
+    started_early.start("step", (), compute, after="quality")
+    started_early.ended("validation")  # another step's end does not release it
+    assert not ran.wait(0.2)
+    started_early.ended("quality")
+    assert ran.wait(5)
+    assert started_early.take("step", ()) == 7
+
+
+def test_the_step_itself_releases_a_held_computation() -> None:
+    # The step it was held after never ran (not in the run): take must not hang.
+    started_early.start("step", (1,), lambda: 5, after="quality")
+    assert started_early.take("step", (1,)) == 5
+
+
+def test_a_held_computation_discarded_or_for_other_inputs_never_runs() -> None:
+    ran = threading.Event()
+
+    def compute() -> int:
+        ran.set()
+        return 1
+
+    started_early.start("step", (1,), compute, after="quality")
+    started_early.discard("step")
+    started_early.start("step", (1,), compute, after="quality")
+    assert started_early.take("step", (2,)) is None
+    started_early.ended("quality")
+    assert not ran.is_set()
+
+
 @pytest.fixture(autouse=True)
 def _nothing_left() -> Iterator[None]:
     yield

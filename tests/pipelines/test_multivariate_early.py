@@ -198,3 +198,33 @@ def test_no_worker_when_no_process_can_be_started(
     assert _run(toy_contract_path, tmp_path / "s.duckdb") == 0
     assert threads == [f"early-{assets.multivariate.STEP}"]
     assert _recorded(tmp_path / "s.duckdb").height > 0
+
+
+def test_on_a_day_the_quality_step_splits_the_rows_wait_for_its_end(
+    toy_contract_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not beside the split, the run's largest memory (assets.quality.splits_on_disk)."""
+    import assets.quality
+
+    events: list[str] = []
+    quality = assets.quality.quality_slis
+    computed = assets.multivariate.multivariate_slis  # type: ignore[attr-defined]
+
+    def quality_then_note(*args: object, **kwargs: object) -> pl.DataFrame:
+        time.sleep(0.5)  # time enough for an unheld thread to start first
+        try:
+            return quality(*args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            events.append("quality ended")
+
+    def noted(*args: object, **kwargs: object) -> pl.DataFrame:
+        events.append(f"multivariate on {threading.current_thread().name}")
+        return computed(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(assets.quality, "quality_slis", quality_then_note)
+    monkeypatch.setattr(assets.multivariate, "multivariate_slis", noted)
+    monkeypatch.setattr(assets.multivariate, "splits_on_disk", lambda *_, **__: True)
+    monkeypatch.setattr(pipelines.commands.run, "start_multivariate_worker", lambda: None)
+    assert _run(toy_contract_path, tmp_path / "held.duckdb") == 0
+    assert events == ["quality ended", f"multivariate on early-{assets.multivariate.STEP}"]
+    assert _recorded(tmp_path / "held.duckdb").height > 0
