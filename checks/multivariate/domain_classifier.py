@@ -132,11 +132,18 @@ def _folds(
     drops = np.zeros(n_columns)
     for model, test, auc in fitted:
         held_out = matrix[test]
+        # One copy of the held-out rows per column, that column shuffled, scored in one
+        # call: a prediction is row by row, so the scores are those of one call per
+        # column, without its fixed cost (~10 ms each: input checks and the categorical
+        # encoder; 57 calls were 0.74 s of a 1.3 s multivariate step).
+        shuffled = np.tile(held_out, (n_columns, 1))
+        rows = held_out.shape[0]
         for index in range(n_columns):
-            shuffled = held_out.copy()
-            shuffled[:, index] = rng.permutation(shuffled[:, index])
-            scores = model.predict_proba(shuffled)[:, 1]  # type: ignore[attr-defined]
-            drops[index] += auc - roc_auc(labels[test], scores)
+            block = slice(index * rows, (index + 1) * rows)
+            shuffled[block, index] = rng.permutation(held_out[:, index])
+        scores = model.predict_proba(shuffled)[:, 1].reshape(n_columns, rows)  # type: ignore[attr-defined]
+        for index in range(n_columns):
+            drops[index] += auc - roc_auc(labels[test], scores[index])
     return fold_aucs, drops
 
 

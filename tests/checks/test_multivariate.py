@@ -91,6 +91,38 @@ def test_cross_validated_auc_equals_scikit_learn_cross_val_score() -> None:
     assert result.auc == pytest.approx(reference.mean())
 
 
+def test_permutation_importance_equals_one_scikit_learn_prediction_per_column() -> None:
+    # Reference: each fold's classifier fitted by scikit-learn, each column shuffled in
+    # turn (the same seeded permutations, fold by fold) and scored by its own
+    # predict_proba call and roc_auc_score; the AUC drops averaged over the folds.
+    rng = np.random.default_rng(11)
+    baseline = np.column_stack([_correlated(900, 0.9, seed=12), rng.integers(0, 4, 900)])
+    current = np.column_stack([_correlated(600, -0.4, seed=13), rng.integers(0, 4, 600)])
+    columns = ["a", "b", "n1", "n2", "n3", "code"]
+    mask = np.array([False] * 5 + [True])
+    result = cross_validated_auc(baseline, current, columns, mask, seed=5)
+    matrix = np.vstack([baseline, current])
+    labels = np.r_[np.zeros(900), np.ones(600)].astype(np.int8)
+    permutations = np.random.default_rng(5)
+    drops = np.zeros(len(columns))
+    folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=5)
+    for train, test in folds.split(matrix, labels):
+        classifier = HistGradientBoostingClassifier(
+            max_iter=MAX_ITER, max_leaf_nodes=MAX_LEAF_NODES, early_stopping=False,
+            categorical_features=mask, random_state=5,
+        ).fit(matrix[train], labels[train])  # fmt: skip
+        auc = roc_auc_score(labels[test], classifier.predict_proba(matrix[test])[:, 1])
+        for index in range(len(columns)):
+            shuffled = matrix[test].copy()
+            shuffled[:, index] = permutations.permutation(shuffled[:, index])
+            score = roc_auc_score(labels[test], classifier.predict_proba(shuffled)[:, 1])
+            drops[index] += auc - score
+    assert result.auc > 0.6  # drifted: the importances were computed
+    expected = dict(zip(columns, drops / 3, strict=True))
+    assert result.importance == pytest.approx(expected, rel=1e-12, abs=1e-12)
+    assert max(expected, key=lambda name: expected[name]) in {"a", "b"}
+
+
 def test_the_domain_classifier_finds_a_correlation_change_and_names_its_features() -> None:
     baseline = _correlated(3000, 0.9, seed=8)
     columns = ["a", "b", "noise1", "noise2", "noise3"]
