@@ -71,12 +71,14 @@ def start_multivariate_early(
     memory is not held through the rest of the run.
 
     On a day the quality step splits on disk (:func:`assets.quality.splits_on_disk`) the
-    computation is held until that step has ended: its sampled read and fits (~0.3 GiB,
-    ~1-2 s of a core) beside the split (~0.6 GiB, both cores) are the run's largest
-    memory at once and slow the split, while the steps after it leave most of a core
-    idle. On the benchmark's 5M-row day (medians of 5 interleaved pairs, a loaded host):
-    23.0 -> 21.2 s, 953 -> 872 MiB at once. A smaller day starts it at once: its later
-    steps are too short to hide the fits (1M rows: 8.1 -> 10.4 s when held)."""
+    computation is held until that step has ended: its sampled read and fits (~0.15 GiB
+    over the worker's imports, ~1 s of a core) beside the split (~0.6 GiB, both cores)
+    made the run's largest memory at once and slowed the split, while the two steps
+    after it (validation, weighted drift) leave most of a core idle. On the benchmark's
+    5M-row day, profiles warm, 8 interleaved pairs: median 18.7 -> 18.2 s; memory at
+    once 0.78-0.96 GiB (median 0.81) -> 0.84-0.88 GiB (median 0.86): the worst case
+    lower, no longer set by when the two happen to meet. A smaller day starts it at
+    once: its later steps are too short to hide the fits."""
     resolve_polars_lazy_modules()  # before a second thread touches polars' lazy imports
     inputs = (contract, day, profiles_dir)
     after = QUALITY_STEP if splits_on_disk(contract, day) else None
