@@ -16,13 +16,22 @@ exactly the whole-data ones.
 The multivariate SLIs and ``importance_weighted_drift`` ask for the same sample of the
 same day; the last two reads are kept (keyed by the files' paths, sizes and modification
 times, so a rewritten file is read again), so a partition run in one process passes over
-the day's feature columns for them once. Callers must not modify the frame.
+the day's feature columns for them once. Across processes: when the run shares a directory
+(:mod:`assets.shared_samples`; ``datasre run`` sets one up for itself and its
+multivariate worker process), a sample drawn from a large day is also written there as
+an Arrow IPC file, and a process asking for the same read (same files, sizes,
+modification times, columns and size) loads it instead of passing over the day again.
+Callers must not modify the frame.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import os
+import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Final
 
 import numpy as np
@@ -30,13 +39,22 @@ import polars as pl
 
 from assets.files import FileStamp, file_stamps
 from assets.io import scan_columns, unreadable
+from assets.shared_samples import shared_dir
 
-__all__ = ["SAMPLE_SEED", "SLICE_ROWS", "SampledSnapshot", "read_sampled", "slice_quotas"]
+__all__ = [
+    "SAMPLE_SEED",
+    "SLICE_ROWS",
+    "SampledSnapshot",
+    "read_sampled",
+    "slice_quotas",
+]
 
 #: Rows decoded at a time while sampling a large snapshot (~0.25 GiB for 20 columns).
 SLICE_ROWS: Final = 250_000
 #: The seed of every slice's draw (with the slice's first row number).
 SAMPLE_SEED: Final = 0
+#: Reads kept by a process (the last ones), and shared files kept in the directory.
+_KEPT: Final = 2
 
 
 @dataclass(frozen=True)
@@ -104,7 +122,7 @@ def read_sampled(pattern: str, columns: list[str], max_rows: int) -> SampledSnap
     return _read_sampled(pattern, tuple(columns), max_rows, tuple(stamps))
 
 
-@functools.lru_cache(maxsize=2)
+@functools.lru_cache(maxsize=_KEPT)
 def _read_sampled(
     pattern: str, columns: tuple[str, ...], max_rows: int, stamps: tuple[FileStamp, ...]
 ) -> SampledSnapshot:
@@ -114,12 +132,56 @@ def _read_sampled(
         total = int(scan.select(pl.len()).collect().item())
         if total <= max_rows:
             return SampledSnapshot(scan.collect(), total)
-        parts = []
-        for start, rows, kept in slice_quotas(total, max_rows, SLICE_ROWS):
-            rng = np.random.default_rng([SAMPLE_SEED, start])
-            chosen = np.sort(rng.choice(rows, size=kept, replace=False))
-            part = scan.slice(start, rows).collect().gather(pl.Series(chosen, dtype=pl.UInt32))
-            parts.append(_compact_strings(part))
-        return SampledSnapshot(pl.concat(parts), total)
+        shared = _shared_file((pattern, columns, max_rows, stamps, total))
+        drawn = _load_shared(shared)
+        if drawn is None:
+            parts = []
+            for start, rows, kept in slice_quotas(total, max_rows, SLICE_ROWS):
+                rng = np.random.default_rng([SAMPLE_SEED, start])
+                chosen = np.sort(rng.choice(rows, size=kept, replace=False))
+                part = scan.slice(start, rows).collect()
+                parts.append(_compact_strings(part.gather(pl.Series(chosen, dtype=pl.UInt32))))
+            drawn = pl.concat(parts)
+            _store_shared(shared, drawn)
+        return SampledSnapshot(drawn, total)
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise unreadable(pattern, exc) from None
+
+
+def _shared_file(key: tuple[object, ...]) -> Path | None:
+    """Where the sample ``key`` names is shared with the run's other processes; None
+    when the run shares no directory."""
+    directory = shared_dir()
+    if directory is None:
+        return None
+    digest = hashlib.sha256(repr(key).encode()).hexdigest()
+    return directory / f"sample-{digest}.arrow"
+
+
+def _load_shared(path: Path | None) -> pl.DataFrame | None:
+    """The sample another process of the run stored at ``path``; None when there is none
+    (not stored yet, or unreadable: the caller then draws it itself)."""
+    if path is None or not path.is_file():
+        return None
+    try:
+        return pl.read_ipc(path)
+    except (pl.exceptions.PolarsError, OSError):
+        return None
+
+
+def _store_shared(path: Path | None, frame: pl.DataFrame) -> None:
+    """Share ``frame`` at ``path`` (written whole, then renamed: a reader never sees half
+    a file). Sharing only saves the other processes a read, so a failure to write (a full
+    disk, a directory already removed) is not an error of this read."""
+    if path is None:
+        return
+    partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    try:
+        frame.write_ipc(partial)
+        os.replace(partial, path)
+        # As many as this process keeps (a run goes day by day): the rest is disk.
+        stored = sorted(path.parent.glob("sample-*.arrow"), key=lambda p: p.stat().st_mtime)
+        for old in stored[:-_KEPT]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        partial.unlink(missing_ok=True)

@@ -313,20 +313,23 @@ def _interrupts_stop_the_run() -> Iterator[Callable[[], None]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    # Started first, so that its imports overlap this process's (Dagster's, the job's).
-    worker = None
-    if args.parallel <= 1:
-        with contextlib.suppress(OSError):  # none (out of processes): the step computes
-            worker = start_multivariate_worker()
-    try:
-        return _run(args, worker)
-    except BaseException:
-        if worker is not None:
-            worker.kill()  # interrupted or failed: its computation is not waited for
-        raise
-    finally:
-        if worker is not None:
-            worker.close()
+    from assets.shared_samples import sharing_samples  # no polars: the worker starts first
+
+    with sharing_samples():  # one sampled read of a large day for every process of the run
+        # Started first, so that its imports overlap this process's (Dagster's, the job's).
+        worker = None
+        if args.parallel <= 1:
+            with contextlib.suppress(OSError):  # none (out of processes): the step computes
+                worker = start_multivariate_worker()
+        try:
+            return _run(args, worker)
+        except BaseException:
+            if worker is not None:
+                worker.kill()  # interrupted or failed: its computation is not waited for
+            raise
+        finally:
+            if worker is not None:
+                worker.close()
 
 
 def _run(args: argparse.Namespace, worker: DriftWorker | None) -> int:

@@ -5,6 +5,7 @@ slice and no blind spot for files whose rows repeat periodically."""
 from __future__ import annotations
 
 import itertools
+import os
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ import pytest
 
 from assets import sample_read
 from assets.sample_read import read_sampled, slice_quotas
+from assets.shared_samples import SHARED_DIR_ENV, sharing_samples
 from checks.errors import InputError
 
 
@@ -116,3 +118,93 @@ def test_the_same_read_is_kept_and_a_rewritten_file_is_read_again(tmp_path: Path
     pl.DataFrame({"i": np.arange(1000, 1400), "x": 0.0}).write_parquet(tmp_path / "part-0.parquet")
     again = read_sampled(pattern, ["i"], max_rows=50)
     assert again.total_rows == 400 and (again.frame.get_column("i") >= 1000).all()
+
+
+def _drawing_forbidden(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read from here on may not pass over the day (it must load a shared sample)."""
+
+    def forbidden(*_: object) -> None:
+        raise AssertionError("the day was read again")
+
+    monkeypatch.setattr(sample_read, "slice_quotas", forbidden)
+
+
+def test_a_process_of_the_run_loads_the_sample_another_one_drew(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Same files, columns and size: the second process (a cleared cache) loads the
+    # first one's file instead of passing over the day, and gets the same rows and types.
+    (tmp_path / "day").mkdir()
+    pattern = _day(tmp_path / "day", 1003)
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    monkeypatch.setenv(SHARED_DIR_ENV, str(shared))
+    first = read_sampled(pattern, ["i", "x"], max_rows=100)
+    assert len(list(shared.glob("sample-*.arrow"))) == 1
+    sample_read._read_sampled.cache_clear()
+    with monkeypatch.context() as patched:
+        _drawing_forbidden(patched)
+        loaded = read_sampled(pattern, ["i", "x"], max_rows=100)
+    assert loaded.frame.equals(first.frame) and loaded.frame.schema == first.frame.schema
+    assert loaded.total_rows == 1003 and loaded.describe() == first.describe()
+    # Another read (other columns) is drawn, not taken from that file.
+    sample_read._read_sampled.cache_clear()
+    other = read_sampled(pattern, ["i"], max_rows=100)
+    assert other.frame.equals(first.frame.select("i"))
+    assert len(list(shared.glob("sample-*.arrow"))) == 2
+
+
+def test_a_day_read_whole_is_not_shared_and_a_damaged_share_is_drawn_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "day").mkdir()
+    pattern = _day(tmp_path / "day", 1003)
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    monkeypatch.setenv(SHARED_DIR_ENV, str(shared))
+    read_sampled(pattern, ["i"], max_rows=2000)  # whole: nothing to share
+    assert not list(shared.iterdir())
+    first = read_sampled(pattern, ["i"], max_rows=100)
+    (stored,) = shared.glob("sample-*.arrow")
+    stored.write_bytes(b"half a file")
+    sample_read._read_sampled.cache_clear()
+    assert read_sampled(pattern, ["i"], max_rows=100).frame.equals(first.frame)
+
+
+def test_the_shared_directory_keeps_as_many_samples_as_a_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "day").mkdir()
+    pattern = _day(tmp_path / "day", 1003)
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    monkeypatch.setenv(SHARED_DIR_ENV, str(shared))
+    for size in (100, 101, 102, 103):
+        read_sampled(pattern, ["i"], max_rows=size)
+    assert len(list(shared.glob("sample-*.arrow"))) == sample_read._KEPT
+    assert not list(shared.glob(".*"))  # no partial file left
+
+
+def test_without_a_shared_directory_nothing_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(SHARED_DIR_ENV, raising=False)
+    pattern = _day(tmp_path, 1003)
+    before = set(tmp_path.iterdir())
+    read_sampled(pattern, ["i"], max_rows=100)
+    assert set(tmp_path.iterdir()) == before
+
+
+def test_sharing_samples_names_a_fresh_directory_for_the_block_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(SHARED_DIR_ENV, "/previous")
+    with sharing_samples() as directory:
+        assert os.environ[SHARED_DIR_ENV] == str(directory) and directory.is_dir()
+        (directory / "sample-x.arrow").write_bytes(b"x")
+    assert os.environ[SHARED_DIR_ENV] == "/previous"
+    assert not directory.exists()
+    monkeypatch.delenv(SHARED_DIR_ENV)
+    with sharing_samples():
+        pass
+    assert SHARED_DIR_ENV not in os.environ

@@ -228,3 +228,23 @@ def test_on_a_day_the_quality_step_splits_the_rows_wait_for_its_end(
     assert _run(toy_contract_path, tmp_path / "held.duckdb") == 0
     assert events == ["quality ended", f"multivariate on early-{assets.multivariate.STEP}"]
     assert _recorded(tmp_path / "held.duckdb").height > 0
+
+
+def test_the_worker_is_started_sharing_the_runs_samples_directory(
+    toy_contract_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It inherits the directory, so that a large day is sampled once for both processes
+    (assets.shared_samples); the directory is gone with the run."""
+    from assets.shared_samples import SHARED_DIR_ENV
+
+    seen: list[str | None] = []
+
+    def start() -> None:
+        seen.append(os.environ.get(SHARED_DIR_ENV))
+
+    monkeypatch.delenv(SHARED_DIR_ENV, raising=False)
+    monkeypatch.setattr(pipelines.commands.run, "start_multivariate_worker", start)
+    assert _run(toy_contract_path, tmp_path / "s.duckdb") == 0
+    (directory,) = seen
+    assert directory is not None and not Path(directory).exists()
+    assert SHARED_DIR_ENV not in os.environ
