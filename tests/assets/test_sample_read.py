@@ -120,6 +120,15 @@ def test_the_same_read_is_kept_and_a_rewritten_file_is_read_again(tmp_path: Path
     assert again.total_rows == 400 and (again.frame.get_column("i") >= 1000).all()
 
 
+def _shared_day(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, Path]:
+    """A 1,003-row day under ``tmp_path / "day"``, and the run's shared directory (set)."""
+    (tmp_path / "day").mkdir()
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    monkeypatch.setenv(SHARED_DIR_ENV, str(shared))
+    return _day(tmp_path / "day", 1003), shared
+
+
 def _drawing_forbidden(monkeypatch: pytest.MonkeyPatch) -> None:
     """A read from here on may not pass over the day (it must load a shared sample)."""
 
@@ -134,11 +143,7 @@ def test_a_process_of_the_run_loads_the_sample_another_one_drew(
 ) -> None:
     # Same files, columns and size: the second process (a cleared cache) loads the
     # first one's file instead of passing over the day, and gets the same rows and types.
-    (tmp_path / "day").mkdir()
-    pattern = _day(tmp_path / "day", 1003)
-    shared = tmp_path / "shared"
-    shared.mkdir()
-    monkeypatch.setenv(SHARED_DIR_ENV, str(shared))
+    pattern, shared = _shared_day(tmp_path, monkeypatch)
     first = read_sampled(pattern, ["i", "x"], max_rows=100)
     assert len(list(shared.glob("sample-*.arrow"))) == 1
     sample_read._read_sampled.cache_clear()
@@ -157,11 +162,7 @@ def test_a_process_of_the_run_loads_the_sample_another_one_drew(
 def test_a_day_read_whole_is_not_shared_and_a_damaged_share_is_drawn_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (tmp_path / "day").mkdir()
-    pattern = _day(tmp_path / "day", 1003)
-    shared = tmp_path / "shared"
-    shared.mkdir()
-    monkeypatch.setenv(SHARED_DIR_ENV, str(shared))
+    pattern, shared = _shared_day(tmp_path, monkeypatch)
     read_sampled(pattern, ["i"], max_rows=2000)  # whole: nothing to share
     assert not list(shared.iterdir())
     first = read_sampled(pattern, ["i"], max_rows=100)
@@ -174,11 +175,7 @@ def test_a_day_read_whole_is_not_shared_and_a_damaged_share_is_drawn_again(
 def test_the_shared_directory_keeps_as_many_samples_as_a_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (tmp_path / "day").mkdir()
-    pattern = _day(tmp_path / "day", 1003)
-    shared = tmp_path / "shared"
-    shared.mkdir()
-    monkeypatch.setenv(SHARED_DIR_ENV, str(shared))
+    pattern, shared = _shared_day(tmp_path, monkeypatch)
     for size in (100, 101, 102, 103):
         read_sampled(pattern, ["i"], max_rows=size)
     assert len(list(shared.glob("sample-*.arrow"))) == sample_read._KEPT
