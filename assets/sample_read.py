@@ -172,7 +172,8 @@ def _load_shared(path: Path | None) -> pl.DataFrame | None:
 def _store_shared(path: Path | None, frame: pl.DataFrame) -> None:
     """Share ``frame`` at ``path`` (written whole, then renamed: a reader never sees half
     a file). Sharing only saves the other processes a read, so a failure to write (a full
-    disk, a directory already removed) is not an error of this read."""
+    disk, a directory already removed) is not an error of this read, which raises
+    :class:`~checks.errors.InputError` for the day's files only."""
     if path is None:
         return
     partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
@@ -183,5 +184,5 @@ def _store_shared(path: Path | None, frame: pl.DataFrame) -> None:
         stored = sorted(path.parent.glob("sample-*.arrow"), key=lambda p: p.stat().st_mtime)
         for old in stored[:-_KEPT]:
             old.unlink(missing_ok=True)
-    except OSError:
+    except (OSError, pl.exceptions.PolarsError):  # not the day's fault: not its error
         partial.unlink(missing_ok=True)

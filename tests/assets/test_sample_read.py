@@ -205,3 +205,21 @@ def test_sharing_samples_names_a_fresh_directory_for_the_block_only(
     with sharing_samples():
         pass
     assert SHARED_DIR_ENV not in os.environ
+
+
+@pytest.mark.parametrize(
+    "error", [OSError(28, "No space left on device"), pl.exceptions.ComputeError("x")]
+)
+def test_a_sample_that_cannot_be_shared_is_still_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
+    pattern, shared = _shared_day(tmp_path, monkeypatch)
+
+    def fails(self: pl.DataFrame, target: object, **_: object) -> None:
+        Path(str(target)).write_bytes(b"partial")
+        raise error
+
+    monkeypatch.setattr(pl.DataFrame, "write_ipc", fails)
+    read = read_sampled(pattern, ["i"], max_rows=100)  # not an InputError of the day
+    assert read.frame.height == 100
+    assert not list(shared.iterdir())  # no partial file left
