@@ -73,20 +73,30 @@ def sketch_current(
             missing[name] = miss
             psi[name] = binned_counts(values, p.cuts)
             grid[name], atoms[name] = grid_bins(values, p.grid)
-            neg[name] = int(np.count_nonzero(values == -np.inf))
-            pos[name] = int(np.count_nonzero(values == np.inf))
-            finite = values[np.isfinite(values)]
-            if p.grid.shape[0]:
-                lo, hi = p.grid[0], p.grid[-1]
-                below[name] = float(np.sum(lo - finite[finite < lo]))
-                above[name] = float(np.sum(finite[finite > hi] - hi))
-            else:
-                below[name] = above[name] = 0.0
+            neg[name], pos[name], below[name], above[name] = _beyond(values, p.grid)
         elif kind == "categorical":
             counts, missing[name] = categorical_counts_and_missing(current, name)
             cats[name] = counts
             n[name] = int(counts.get_column("count").sum())
     return CurrentSketch(n, missing, psi, grid, atoms, neg, pos, below, above, cats)
+
+
+def _beyond(values: FloatArray, grid: FloatArray) -> tuple[int, int, float, float]:
+    """(-inf count, +inf count, summed distance below the grid's first point, above its
+    last) of NaN-free ``values``. The two extremes decide which of these can be non-zero,
+    so a day inside the grid's range (the usual case) costs two passes, not ten."""
+    if values.shape[0] == 0:
+        return 0, 0, 0.0, 0.0
+    low, high = float(values.min()), float(values.max())
+    neg = int(np.count_nonzero(values == -np.inf)) if low == -np.inf else 0
+    pos = int(np.count_nonzero(values == np.inf)) if high == np.inf else 0
+    if grid.shape[0] == 0:
+        return neg, pos, 0.0, 0.0
+    lo, hi = grid[0], grid[-1]
+    finite = values if neg == 0 and pos == 0 else values[np.isfinite(values)]
+    below = float(np.sum(lo - finite[finite < lo])) if low < lo else 0.0
+    above = float(np.sum(finite[finite > hi] - hi)) if high > hi else 0.0
+    return neg, pos, below, above
 
 
 #: Equal-width cells of the lookup table :func:`grid_index` uses (a power of two).
@@ -165,8 +175,9 @@ def grid_bins(values: FloatArray, grid: FloatArray) -> tuple[CountArray, CountAr
     counts = np.bincount(idx, minlength=size + 1).astype(np.int64)
     if size == 0:
         return counts, np.zeros(0, dtype=np.int64)
-    at = idx[idx < size]
-    hits = at[grid[at] == values[idx < size]]
+    inside = idx < size
+    at = idx[inside]
+    hits = at[grid[at] == values[inside]]
     return counts, np.bincount(hits, minlength=size).astype(np.int64)
 
 

@@ -195,3 +195,30 @@ def test_grid_lookup_equals_searchsorted(shape: str) -> None:
     counts, atoms = _grid_bins(cur, grid)
     assert counts.sum() == cur.shape[0]
     assert np.array_equal(atoms, np.array([(cur == g).sum() for g in grid]))
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [0.5, 1.0, 2.0],  # inside the grid: no infinities, nothing beyond
+        [-3.0, 0.5, 7.5, 9.0],  # beyond both ends
+        [-np.inf, 0.2, np.inf, np.inf, -5.0],  # infinities and a finite value below
+        [np.inf, 1.5],  # +inf only: nothing finite above
+        [],
+    ],
+)
+def test_a_sketch_counts_infinities_and_the_distance_beyond_the_grid(values: list[float]) -> None:
+    """Wasserstein's tails in sketch mode: against the formula on the finite values."""
+    from checks.profile.sketch import _beyond
+
+    grid = np.array([0.0, 1.0, 2.0, 4.0])
+    x = np.array(values, dtype=np.float64)
+    finite = x[np.isfinite(x)]
+    expected = (
+        int((x == -np.inf).sum()),
+        int((x == np.inf).sum()),
+        float(np.sum(0.0 - finite[finite < 0.0])),
+        float(np.sum(finite[finite > 4.0] - 4.0)),
+    )
+    assert _beyond(x, grid) == expected
+    assert _beyond(x, np.array([])) == (*expected[:2], 0.0, 0.0)
