@@ -41,13 +41,7 @@ from assets.files import FileStamp, file_stamps
 from assets.io import scan_columns, unreadable
 from assets.shared_samples import shared_dir
 
-__all__ = [
-    "SAMPLE_SEED",
-    "SLICE_ROWS",
-    "SampledSnapshot",
-    "read_sampled",
-    "slice_quotas",
-]
+__all__ = ["SAMPLE_SEED", "SLICE_ROWS", "SampledSnapshot", "read_sampled", "slice_quotas"]
 
 #: Rows decoded at a time while sampling a large snapshot (~0.25 GiB for 20 columns).
 SLICE_ROWS: Final = 250_000
