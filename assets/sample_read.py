@@ -39,7 +39,7 @@ import polars as pl
 
 from assets.files import FileStamp, file_stamps
 from assets.io import scan_columns, unreadable
-from assets.shared_samples import shared_dir
+from assets.shared_samples import create_shared_dir, shared_dir
 
 __all__ = ["SAMPLE_SEED", "SLICE_ROWS", "SampledSnapshot", "read_sampled", "slice_quotas"]
 
@@ -172,6 +172,7 @@ def _store_shared(path: Path | None, frame: pl.DataFrame) -> None:
         return
     partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
     try:
+        create_shared_dir(path.parent)
         frame.write_ipc(partial)
         os.replace(partial, path)
         # As many as this process keeps (a run goes day by day): the rest is disk.

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from secrets import token_hex
 from typing import Final
 
-__all__ = ["SHARED_DIR_ENV", "shared_dir", "sharing_samples"]
+__all__ = ["SHARED_DIR_ENV", "create_shared_dir", "shared_dir", "sharing_samples"]
 
 #: Environment variable naming the directory (unset: each process draws its own).
 SHARED_DIR_ENV: Final = "DATASRE_SHARED_SAMPLES"
@@ -32,15 +34,24 @@ def shared_dir() -> Path | None:
 
 @contextlib.contextmanager
 def sharing_samples() -> Iterator[Path]:
-    """A fresh directory under ``TMPDIR``, named in this process's environment (so the
-    processes it starts inherit it) until the block ends; then removed with its files."""
+    """A fresh directory name under ``TMPDIR``, set in this process's environment (so the
+    processes it starts inherit it) until the block ends; then the directory is removed
+    with its files. It is created by the first sample stored in it
+    (:func:`create_shared_dir`), so a run that samples no large day leaves nothing behind
+    even when it is killed."""
     previous = os.environ.get(SHARED_DIR_ENV)
-    with tempfile.TemporaryDirectory(prefix="datasre-samples-") as directory:
-        os.environ[SHARED_DIR_ENV] = directory
-        try:
-            yield Path(directory)
-        finally:
-            if previous is None:
-                os.environ.pop(SHARED_DIR_ENV, None)
-            else:
-                os.environ[SHARED_DIR_ENV] = previous
+    directory = Path(tempfile.gettempdir()) / f"datasre-samples-{os.getpid()}-{token_hex(8)}"
+    os.environ[SHARED_DIR_ENV] = str(directory)
+    try:
+        yield directory
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+        if previous is None:
+            os.environ.pop(SHARED_DIR_ENV, None)
+        else:
+            os.environ[SHARED_DIR_ENV] = previous
+
+
+def create_shared_dir(directory: Path) -> None:
+    """Create the run's directory (readable by this user only) if it is not there yet."""
+    directory.mkdir(mode=0o700, exist_ok=True)

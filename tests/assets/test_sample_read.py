@@ -14,7 +14,7 @@ import pytest
 
 from assets import sample_read
 from assets.sample_read import read_sampled, slice_quotas
-from assets.shared_samples import SHARED_DIR_ENV, sharing_samples
+from assets.shared_samples import SHARED_DIR_ENV, create_shared_dir, sharing_samples
 from checks.errors import InputError
 
 
@@ -123,8 +123,7 @@ def test_the_same_read_is_kept_and_a_rewritten_file_is_read_again(tmp_path: Path
 def _shared_day(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, Path]:
     """A 1,003-row day under ``tmp_path / "day"``, and the run's shared directory (set)."""
     (tmp_path / "day").mkdir()
-    shared = tmp_path / "shared"
-    shared.mkdir()
+    shared = tmp_path / "shared"  # created by the first sample stored
     monkeypatch.setenv(SHARED_DIR_ENV, str(shared))
     return _day(tmp_path / "day", 1003), shared
 
@@ -164,7 +163,7 @@ def test_a_day_read_whole_is_not_shared_and_a_damaged_share_is_drawn_again(
 ) -> None:
     pattern, shared = _shared_day(tmp_path, monkeypatch)
     read_sampled(pattern, ["i"], max_rows=2000)  # whole: nothing to share
-    assert not list(shared.iterdir())
+    assert not shared.exists()
     first = read_sampled(pattern, ["i"], max_rows=100)
     (stored,) = shared.glob("sample-*.arrow")
     stored.write_bytes(b"half a file")
@@ -197,7 +196,9 @@ def test_sharing_samples_names_a_fresh_directory_for_the_block_only(
 ) -> None:
     monkeypatch.setenv(SHARED_DIR_ENV, "/previous")
     with sharing_samples() as directory:
-        assert os.environ[SHARED_DIR_ENV] == str(directory) and directory.is_dir()
+        assert os.environ[SHARED_DIR_ENV] == str(directory)
+        assert not directory.exists()  # until a sample is stored: a killed run leaves none
+        create_shared_dir(directory)
         (directory / "sample-x.arrow").write_bytes(b"x")
     assert os.environ[SHARED_DIR_ENV] == "/previous"
     assert not directory.exists()
