@@ -24,10 +24,9 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal
 
-from assets.memory_budget import available_memory, parquet_row_count
+from assets.memory_budget import available_memory, files_row_count
 from checks.profile import BaselineProfile
 
 if TYPE_CHECKING:
@@ -145,7 +144,7 @@ def choose_engine(
 ) -> EngineChoice:
     """Exact while :func:`exact_need_bytes` fits the budget, else sketch; sketch whenever
     the profile holds no sorted training values of a numeric feature."""
-    day_rows = sum(parquet_row_count(Path(file)) or 0 for file in files)  # 0: unreadable
+    day_rows = files_row_count(files)
     need = exact_need_bytes(day_rows, profile, numeric, columns_in_flight(len(numeric)))
     if lacks_sorted_values(profile, numeric):
         return EngineChoice("sketch", need, None, NO_SORTED_VALUES)
@@ -160,6 +159,6 @@ def profile_fits_whole(contract: Contract, files: Sequence[str], n_numeric: int)
     :data:`PROFILE_BYTES_PER_ROW`) within the budget. Otherwise it is built in batches
     (:func:`checks.profile.build_profile_in_batches`, sketch-only, a few hundred MiB)."""
     budget, _ = memory_budget(contract)
-    rows = sum(parquet_row_count(Path(file)) or 0 for file in files)
+    rows = files_row_count(files)
     kept = n_numeric * _BASELINE_BYTES_PER_VALUE
     return rows * (kept + PROFILE_BYTES_PER_ROW) <= budget

@@ -23,11 +23,18 @@ from __future__ import annotations
 
 import resource
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-__all__ = ["MemoryBudget", "available_memory", "parquet_row_count", "parquet_row_group_rows"]
+__all__ = [
+    "MemoryBudget",
+    "available_memory",
+    "files_row_count",
+    "parquet_row_count",
+    "parquet_row_group_rows",
+]
 
 _CGROUP_ROOT: Final = Path("/sys/fs/cgroup")
 _MIB: Final = 1024 * 1024
@@ -230,6 +237,12 @@ def parquet_row_count(path: Path) -> int | None:
     except (ValueError, IndexError):
         return None
     return rows if rows is not None and rows >= 0 else None
+
+
+def files_row_count(files: Iterable[str]) -> int:
+    """Rows of the files from their footers (:func:`parquet_row_count`), an unreadable one
+    counting 0 (its readers report it)."""
+    return sum(parquet_row_count(Path(file)) or 0 for file in files)
 
 
 def parquet_row_group_rows(path: Path) -> list[int] | None:

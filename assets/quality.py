@@ -33,7 +33,7 @@ from typing import Final
 import polars as pl
 
 from assets.io import resolve_files, scan_columns
-from assets.memory_budget import parquet_row_count
+from assets.memory_budget import files_row_count
 from assets.partitions import Partition
 from assets.query_buckets import QueryFiles
 from assets.resources import DatasreConfig
@@ -118,8 +118,7 @@ def splits_on_disk(contract: Contract, day: dt.date, *, bucket_rows: int = BUCKE
         files = resolve_files(contract.resolve(contract.sources.predictions, day))
     except InputError:
         return False
-    rows = sum(parquet_row_count(Path(file)) or 0 for file in files)
-    return _splits(contract, bucket_count(rows, bucket_rows))
+    return _splits(contract, bucket_count(files_row_count(files), bucket_rows))
 
 
 def _rows(scan: pl.LazyFrame) -> int:

@@ -99,11 +99,10 @@ def take(step: str, inputs: tuple[object, ...]) -> Any | None:
         started.outcome.cancel()  # one still held never runs
     started.released.set()  # the step needs it now, whatever it was held for
     started.thread.join()
-    if started.outcome.cancelled() or started.inputs != inputs:
+    outcome = started.outcome
+    if started.inputs != inputs or outcome.cancelled() or outcome.exception() is not None:
         return None
-    if started.outcome.exception() is not None:
-        return None
-    return started.outcome.result()
+    return outcome.result()
 
 
 def discard(step: str, *, wait: bool = True) -> None:
