@@ -56,7 +56,14 @@ MULTIVARIATE_WARM_MODULES: Final = (
     "sklearn.model_selection",
 )
 _HEADER = struct.Struct("<Q")
-_BOOT = "import sys; from assets.drift_workers import serve; serve(sys.argv[1:])"
+#: A worker's first statements: Ctrl-C (SIGINT, held blocked since the fork, see
+#: :class:`DriftWorker`) ends it at once and quietly from here on; then :func:`serve`.
+_BOOT = (
+    "import os, signal, sys;"
+    "signal.signal(signal.SIGINT, lambda *_: os._exit(130));"
+    "signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT]);"
+    "from assets.drift_workers import serve; serve(sys.argv[1:])"
+)
 #: Worker-side cache of unpickled arguments: pickles up to this size (a scan's plan, a
 #: profile slice) are kept, at most this many, so that the same current snapshot sent
 #: with every column is unpickled once per worker rather than once per column.
@@ -124,6 +131,9 @@ class DriftWorker:
         # One polars thread: the parent and its workers already occupy the cores, and
         # more threads only contend (measured: less CPU and a shorter run with 1).
         env["POLARS_MAX_THREADS"] = str(polars_threads)
+        # SIGINT blocked across the fork (a child inherits the mask): a Ctrl-C during the
+        # worker's interpreter start waits for its boot's handler (_BOOT).
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGINT])
         try:
             self._proc = subprocess.Popen(
                 [sys.executable, "-c", _BOOT, str(req_read), str(res_write), *warm],
@@ -137,6 +147,7 @@ class DriftWorker:
             os.close(res_read)
             raise
         finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
             os.close(req_read)
             os.close(res_write)
         self._send = os.fdopen(req_write, "wb")
@@ -285,13 +296,13 @@ def _argument(blob: bytes) -> Any:
 def serve(argv: Sequence[str]) -> None:
     """Worker main loop: ``argv`` = request fd, result fd, modules to import first.
 
-    Ctrl-C reaches a worker too (it is in the terminal's process group): it ends at once,
-    quietly (its parent reports the interruption), instead of printing a traceback of
-    wherever it was; so does a worker whose parent died (its pipes broke)."""
+    Ctrl-C reaches a worker too (it is in the terminal's process group): the handler set
+    by ``_BOOT`` ends it at once, quietly (its parent reports the interruption). Not a
+    KeyboardInterrupt: raised inside Python code that polars' Rust calls (its start-up
+    imports), that panics and prints a Rust backtrace. A worker whose parent died (its
+    pipes broke) ends quietly too."""
     try:
         _serve(argv)
-    except KeyboardInterrupt:
-        os._exit(130)
     except OSError:  # the parent is gone (its pipes broke): nobody to answer
         os._exit(1)
 

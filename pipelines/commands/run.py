@@ -314,6 +314,7 @@ def _interrupts_stop_the_run() -> Iterator[Callable[[], None]]:
 
 def run(args: argparse.Namespace) -> int:
     from assets.shared_samples import sharing_samples  # no polars: the worker starts first
+    from pipelines.held_interrupts import import_holding_interrupts
 
     with sharing_samples():  # one sampled read of a large day for every process of the run
         # Started first, so that its imports overlap this process's (Dagster's, the job's).
@@ -322,6 +323,7 @@ def run(args: argparse.Namespace) -> int:
             with contextlib.suppress(OSError):  # none (out of processes): the step computes
                 worker = start_multivariate_worker()
         try:
+            import_holding_interrupts("polars")  # first here: see pipelines.held_interrupts
             return _run(args, worker)
         except BaseException:
             if worker is not None:

@@ -149,6 +149,24 @@ def test_ctrl_c_ends_a_busy_worker_quietly() -> None:
         worker.close()
 
 
+@pytest.mark.parametrize("delay", [0.0, 0.01, 0.05, 0.15, 0.3])
+def test_ctrl_c_while_a_worker_starts_ends_it_quietly(
+    delay: float, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """SIGINT from the fork on (interpreter start, its boot, importing polars, whose
+    loading runs Python from Rust: a KeyboardInterrupt there panics with a Rust
+    backtrace): exit 130 and nothing on stderr."""
+    worker = DriftWorker()  # warm: the drift runner, polars, numpy
+    try:
+        time.sleep(delay)
+        os.kill(worker.pid, signal.SIGINT)
+        assert worker._proc.wait(timeout=30) == 130
+        assert not worker.wait_ready()
+    finally:
+        worker.close()
+    assert capfd.readouterr().err == ""
+
+
 def test_sketch_of_parts_shared_with_a_worker_equals_the_sequential_merge(
     files: dict[str, Path], tmp_path: Path
 ) -> None:
