@@ -20,6 +20,7 @@ from typing import Final, NoReturn
 
 from checks.errors import ContractError, InputError
 from pipelines.escape import terminal
+from pipelines.held_interrupts import import_holding_interrupts
 from pipelines.pool_slots import PoolBusyError
 from pipelines.process_exit import EXIT_BROKEN_PIPE, exit_now
 from pipelines.settings import DEFAULT_CONFIG, DEFAULT_DB
@@ -165,6 +166,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"datasre: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     try:
+        if getattr(args, "import_polars_first", True):  # Ctrl-C safe: held_interrupts
+            import_holding_interrupts("polars")
         code = int(args.func(args))
         if sys.stdout is not None:  # None when the command was started with fd 1 closed
             sys.stdout.flush()  # inside the try: a reader gone away is caught below, too

@@ -6,6 +6,9 @@ panic: a Rust backtrace on stderr and pyo3's ``PanicException`` instead of the C
 line ``datasre: interrupted`` (seen in CI: Ctrl-C in the first second of ``datasre run``).
 A SIGINT that arrives during the import is noted, and sent again once the import has
 returned, to whatever handler was in place (Python's default: KeyboardInterrupt).
+The CLI imports polars so before every command that uses it (``datasre run`` itself,
+after it has started its worker, whose own start is guarded in
+:mod:`assets.drift_workers`).
 """
 
 from __future__ import annotations

@@ -53,11 +53,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     check.set_defaults(func=run)
     schema = actions.add_parser("schema", help="write the contract's JSON Schema")
     schema.add_argument("--output", type=Path, help="file to write (default: stdout)")
-    schema.set_defaults(func=run_schema)
+    schema.set_defaults(func=run_schema, import_polars_first=False)
     docs = actions.add_parser("docs", help="regenerate the key reference of docs/contract.md")
     docs.add_argument("--output", type=Path, default=DOCS_PATH, help=f"default: {DOCS_PATH}")
     docs.add_argument("--check", action="store_true", help="exit 1 when the file is stale")
-    docs.set_defaults(func=run_docs)
+    docs.set_defaults(func=run_docs, import_polars_first=False)
     parser.set_defaults(func=run)
 
 

@@ -90,7 +90,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--format", choices=("table", "json"), default="table")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     add_state_dir_option(parser)
-    parser.set_defaults(func=run)
+    # polars is imported by run() itself, after it has started its worker.
+    parser.set_defaults(func=run, import_polars_first=False)
 
 
 def select_partitions(

@@ -67,3 +67,18 @@ def test_without_an_interrupt_it_is_a_plain_import() -> None:
     before = signal.getsignal(signal.SIGINT)
     assert import_holding_interrupts("json") is sys.modules["json"]
     assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_the_cli_imports_polars_held_before_a_command_that_uses_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import pipelines.cli
+
+    held: list[str] = []
+    monkeypatch.setattr(pipelines.cli, "import_holding_interrupts", held.append)
+    assert pipelines.cli.main(["contract", "schema", "--output", str(tmp_path / "s.json")]) == 0
+    assert held == []  # writes a JSON Schema: no polars
+    assert pipelines.cli.main(["contract", "check", "data/samples/contracts"]) == 0
+    assert held == ["polars"]
+    run_args = pipelines.cli.build_parser().parse_args(["run", "--partition", "2026-11-12"])
+    assert run_args.import_polars_first is False  # run imports it after starting its worker
