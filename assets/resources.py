@@ -22,7 +22,7 @@ from assets.store import SliStore
 from assets.store.backends import open_store
 from checks.contract import Contract
 
-__all__ = ["DatasreConfig", "SliStagingIOManager", "SliStoreResource"]
+__all__ = ["DatasreConfig", "SliStagingIOManager", "SliStoreResource", "staged_run_dir"]
 
 
 class DatasreConfig(dg.ConfigurableResource):  # type: ignore[type-arg]
@@ -79,6 +79,11 @@ class SliStoreResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         return open_store(self.database, self.backend, lock_timeout_s=self.lock_timeout_s)
 
 
+def staged_run_dir(base_dir: str, run_id: str) -> Path:
+    """The directory of one run's staged SLI frames (:class:`SliStagingIOManager`)."""
+    return Path(base_dir) / run_id
+
+
 class SliStagingIOManager(dg.ConfigurableIOManager):
     """Parquet hand-off of SLI frames between compute assets and the writer asset."""
 
@@ -86,10 +91,11 @@ class SliStagingIOManager(dg.ConfigurableIOManager):
 
     def _path(self, run_id: str, asset_key: dg.AssetKey, partition: str) -> Path:
         # Keyed by run: two runs of one partition at once (sensor and a UI re-execution)
-        # never read each other's frames. Files are small (one row per SLI); prune old
-        # run folders with Dagster's own run storage.
+        # never read each other's frames. Files are small (one row per SLI); a run of
+        # an ephemeral instance (`datasre run` without DAGSTER_HOME) removes its folder
+        # (pipelines.partition_run), others are pruned with Dagster's own run storage.
         safe = partition.replace("|", "__").replace("/", "_")
-        return Path(self.base_dir) / run_id / "/".join(asset_key.path) / f"{safe}.parquet"
+        return staged_run_dir(self.base_dir, run_id) / "/".join(asset_key.path) / f"{safe}.parquet"
 
     def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame) -> None:
         path = self._path(context.run_id, context.asset_key, context.asset_partition_key)

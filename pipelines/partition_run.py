@@ -9,7 +9,9 @@ import contextlib
 import datetime as dt
 import functools
 import os
+import shutil
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,11 +158,16 @@ def execute_partition(
     started_at = dt.datetime.now(dt.UTC)
     instance = instance if instance is not None else current_instance()
     wait_for_pool_slot(instance, DUCKDB_POOL, settings.pool_wait_seconds)
-    with _multivariate_started_early(settings, model, day, worker, close_worker):
+    run_id = str(uuid.uuid4())  # as Dagster makes them; known before the run, for _unstage
+    with (
+        _unstaged_after(settings, run_id, instance.is_ephemeral),
+        _multivariate_started_early(settings, model, day, worker, close_worker),
+    ):
         result = _job(settings).execute_in_process(
             partition_key=partition_key(model, day),
             instance=instance,
             raise_on_error=False,
+            run_id=run_id,
             tags={KIND_TAG: kind, PROCESS_TAG: process_identity()},
             run_config={} if debug else QUIET_LOGS,
         )
@@ -193,6 +200,22 @@ def execute_partition(
             return PartitionOutcome(model, day, CRASHED_RUN_STATUS, seconds, message)
         message = f"{message} ({unrecorded})"
     return PartitionOutcome(model, day, "error", seconds, message)
+
+
+@contextlib.contextmanager
+def _unstaged_after(settings: Settings, run_id: str, ephemeral: bool) -> Iterator[None]:
+    """Remove the run's staged SLI frames when it ends, however it ends, if its instance
+    is ephemeral: nothing can re-execute a run whose record is gone with the process, and
+    every ``datasre run`` left a folder of them (``.dagster/staging/<run id>/``, ~75 KB
+    for the fraud sample) for ever. A persistent instance's runs keep theirs (a UI
+    re-execution reads them)."""
+    from assets.resources import staged_run_dir
+
+    try:
+        yield
+    finally:
+        if ephemeral:
+            shutil.rmtree(staged_run_dir(settings.staging_dir, run_id), ignore_errors=True)
 
 
 def start_multivariate_worker() -> DriftWorker:

@@ -330,3 +330,36 @@ def test_run_all_skips_a_day_not_over_yet_and_says_so(
     assert "the gate blocks on it (run_before_day_end)" in err
     assert run_cli(toy_contract_path, db, "--partition", "2026-03-04") in (0, 1)
     assert "not over yet" not in capsys.readouterr().err
+
+
+def test_a_run_without_dagster_home_leaves_no_staged_frames(
+    toy_contract_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its Dagster instance is ephemeral: nothing can re-execute the run from its staged
+    frames, which every run used to leave behind (.dagster/staging/<run id>/), failed
+    runs' too."""
+    staging = tmp_path / "staging"
+    monkeypatch.setenv("DATASRE_STAGING", str(staging))
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    broken = feature_file(toy_contract_path, FIRST_DAY + dt.timedelta(days=1))
+    broken.write_bytes(broken.read_bytes()[:100])
+    assert run_cli(toy_contract_path, tmp_path / "s.duckdb", "--all") == 0
+    runs = SliStore(tmp_path / "s.duckdb").query("select status from runs order by partition")
+    assert runs["status"].to_list() == ["succeeded", "failed", "succeeded"]
+    assert staging.is_dir()  # the steps staged their frames there
+    assert list(staging.iterdir()) == []
+
+
+def test_a_run_recorded_in_dagster_home_keeps_its_staged_frames(
+    toy_contract_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A persistent instance's run can be re-executed from the UI, which reads them."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    staging = tmp_path / "staging"
+    monkeypatch.setenv("DATASRE_STAGING", str(staging))
+    assert run_cli(toy_contract_path, tmp_path / "s.duckdb", "--partition", "2026-03-02") == 0
+    (kept,) = staging.iterdir()
+    assert {p.name for p in kept.iterdir()} >= {"validation_slis", "quality_slis"}
