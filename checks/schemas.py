@@ -18,13 +18,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-import pandera.polars as pa
 import polars as pl
 
 from checks.contract import Contract, FeatureSpec
 from checks.ids import ID_TYPES, is_id_dtype
+
+if TYPE_CHECKING:
+    # Imported where the pandera schema is built, not here: validation runs the
+    # expressions only, and importing pandera (which imports pandas) cost every run's
+    # process ~0.6 s.
+    import pandera.polars as pa
 
 __all__ = [
     "EXAMPLES_PER_CHECK",
@@ -107,6 +112,8 @@ def _isin_name(allowed: Sequence[object]) -> str:
 
 def _range_check(spec: FeatureSpec) -> pa.Check:
     """The pandera form of the range test (the expression :func:`row_checks` uses too)."""
+    import pandera.polars as pa
+
     inside = _inside_range(spec)
 
     def within_range(data: pa.PolarsData) -> pl.LazyFrame:
@@ -124,6 +131,8 @@ def build_schema(contract: Contract, *, columns: set[str] | None = None) -> pa.D
     :func:`row_checks` is the same schema as polars expressions (the tests hold the two
     equal on bad data); validation runs those, streaming.
     """
+    import pandera.polars as pa
+
     id_column = contract.sources.id_column
     schema_columns: dict[str, pa.Column] = {}
     if columns is None or id_column in columns:

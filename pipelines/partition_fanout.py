@@ -56,7 +56,7 @@ __all__ = [
 FANOUT_JOB_NAME: Final = "datasre_partitions"
 
 #: Imported once by the fork server; every partition's process is forked from it. Beyond
-#: the pipeline, what a partition's steps import lazily (pandera, scikit-learn) and what a
+#: the pipeline, what a partition's steps import lazily (scikit-learn) and what a
 #: sqlite instance loads (SQLAlchemy, Alembic): seconds a process otherwise pays again.
 PRELOAD_MODULES: Final = (
     "pipelines.partition_fanout",
@@ -66,7 +66,6 @@ PRELOAD_MODULES: Final = (
     "polars",
     "duckdb",
     "scipy.stats",
-    "pandera.polars",
     "sklearn.ensemble",
     "sklearn.model_selection",
     "sklearn.isotonic",

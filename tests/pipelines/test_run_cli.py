@@ -6,6 +6,8 @@ import datetime as dt
 import json
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import polars as pl
@@ -363,3 +365,25 @@ def test_a_run_recorded_in_dagster_home_keeps_its_staged_frames(
     assert run_cli(toy_contract_path, tmp_path / "s.duckdb", "--partition", "2026-03-02") == 0
     (kept,) = staging.iterdir()
     assert {p.name for p in kept.iterdir()} >= {"validation_slis", "quality_slis"}
+
+
+#: Imports a run's process does without: pandera builds the reference schema the tests
+#: check the validation expressions against (pandera imports pandas: ~0.6 s a run), and
+#: the multivariate step's scikit-learn loads in its worker process. (SciPy is imported
+#: by small days' exact KS p-values: the toy's.)
+_NOT_IMPORTED_BY_A_RUN = ("pandera", "pandas", "sklearn")
+
+
+def test_a_run_imports_neither_pandera_nor_pandas_nor_scikit_learn(
+    toy_contract_path: Path, tmp_path: Path
+) -> None:
+    code = (
+        "import sys; from pipelines.cli import main;"
+        f"code = main(['run', '--config', {str(toy_contract_path)!r}, '--db',"
+        f" {str(tmp_path / 's.duckdb')!r}, '--now', {NOW!r}, '--quiet', '--all']);"
+        f"print(code, [m for m in {_NOT_IMPORTED_BY_A_RUN!r} if m in sys.modules])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True
+    )
+    assert done.stdout.splitlines()[-1] == "0 []", done.stderr
