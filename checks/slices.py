@@ -140,12 +140,25 @@ def usable(column: str, dtype: pl.DataType) -> pl.Expr:
 
 def never_given(frame: pl.LazyFrame, schema: pl.Schema, columns: Sequence[str]) -> list[str]:
     """Those of ``columns`` that hold no value (:func:`usable`) on any row of ``frame``
-    (``schema`` its schema); none when ``frame`` has no rows. One collect for all of them."""
-    given = (usable(c, schema[c]).sum().alias(c) for c in dict.fromkeys(columns))
-    counts = frame.select(pl.len().alias("__rows"), *given).collect().row(0, named=True)
-    if not counts.pop("__rows"):
+    (``schema`` its schema); none when ``frame`` has no rows.
+
+    Each column is probed for its first usable value by a streaming filtered ``head``,
+    which stops reading there: a column given on its first rows (every healthy day)
+    costs one batch, not a pass over the day (the quality step's three checks were
+    ~0.3 s of a 5M-row day, one pass each). One collect per column, on purpose:
+    collected together, the probes share the scan, which the engine would cache whole."""
+    names = list(dict.fromkeys(columns))
+    if not names or not frame.select(pl.len()).collect().item():
         return []
-    return [column for column, count in counts.items() if not count]
+    return [
+        column
+        for column in names
+        if frame.select(column)
+        .filter(usable(column, schema[column]))
+        .head(1)
+        .collect(engine="streaming")
+        .is_empty()
+    ]
 
 
 def _arrays(frame: pl.DataFrame, columns: Sequence[str]) -> list[npt.NDArray[np.generic]]:

@@ -200,3 +200,36 @@ def test_slice_rows_belong_to_the_slice_slo_not_the_model_wide_one() -> None:
     rows = sli_frame(slices.slice_sli_rows(own, frame, "country", [metric]))
     br = rows.filter(pl.col("slice") == "country=BR").row(0, named=True)
     assert br["objective"] == 0.2 and br["ok"] is True and br["blocking"] is True
+
+
+def test_never_given_finds_a_value_wherever_it_is(tmp_path: Any) -> None:
+    """The probe stops at the first usable value; it must still find one on the very last
+    row of the last file, and must not take a NaN or a null for one."""
+    n = 300_000
+    nan = float("nan")
+    parts = [
+        pl.DataFrame(
+            {
+                "late": pl.Series([None] * n, dtype=pl.Int64),
+                "nan_only": [nan] * n,
+                "nulls": pl.Series([None] * n, dtype=pl.String),
+                "mixed": pl.Series([nan if i % 2 else None for i in range(n)], dtype=pl.Float64),
+                "first": pl.Series(["x"] + [None] * (n - 1), dtype=pl.String),
+            }
+        )
+        for _ in range(3)
+    ]
+    parts[-1] = parts[-1].with_columns(
+        pl.when(pl.int_range(pl.len()) == n - 1).then(7).cast(pl.Int64).alias("late")
+    )
+    for i, part in enumerate(parts):
+        part.write_parquet(tmp_path / f"{i}.parquet", row_group_size=50_000)
+    scan = pl.scan_parquet(sorted(tmp_path.glob("*.parquet")))
+    schema = scan.collect_schema()
+    columns = ["late", "nan_only", "nulls", "mixed", "first", "late"]
+    assert slices.never_given(scan, schema, columns) == ["nan_only", "nulls", "mixed"]
+    # The reference: a whole pass counting usable values.
+    counts = scan.select(slices.usable(c, schema[c]).sum().alias(c) for c in schema).collect()
+    assert [c for c in schema if not counts[c].item()] == ["nan_only", "nulls", "mixed"]
+    assert slices.never_given(scan.head(0), schema, columns) == []  # no rows: nothing to say
+    assert slices.never_given(scan, schema, []) == []
