@@ -144,8 +144,8 @@ def never_given(frame: pl.LazyFrame, schema: pl.Schema, columns: Sequence[str]) 
 
     Each column is probed for its first usable value by a streaming filtered ``head``,
     which stops reading there: a column given on its first rows (every healthy day)
-    costs one batch, not a pass over the day (the quality step's three checks were
-    ~0.3 s of a 5M-row day, one pass each). One collect per column, on purpose:
+    costs its first row groups, not a pass over the day (the quality step's three checks
+    on a 100M-row day: 5.6 -> 0.3 s). One collect per column, on purpose:
     collected together, the probes share the scan, which the engine would cache whole."""
     names = list(dict.fromkeys(columns))
     if not names or not frame.select(pl.len()).collect().item():

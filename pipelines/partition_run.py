@@ -158,7 +158,7 @@ def execute_partition(
     started_at = dt.datetime.now(dt.UTC)
     instance = instance if instance is not None else current_instance()
     wait_for_pool_slot(instance, DUCKDB_POOL, settings.pool_wait_seconds)
-    run_id = str(uuid.uuid4())  # as Dagster makes them; known before the run, for _unstage
+    run_id = str(uuid.uuid4())  # as Dagster makes them; known before the run ends
     with (
         _unstaged_after(settings, run_id, instance.is_ephemeral),
         _multivariate_started_early(settings, model, day, worker, close_worker),
