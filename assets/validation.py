@@ -16,6 +16,7 @@ import pyarrow as pa
 from assets.files import resolve_files
 from assets.io import scan_snapshot, unreadable
 from assets.partitions import Partition
+from assets.prefetch import prefetched
 from assets.resources import DatasreConfig
 from assets.row_groups import snapshot_batches
 from assets.sli_asset import SliAssetSpec, breached
@@ -108,7 +109,8 @@ def _ingested(
 def _features(contract: Contract, day: dt.date, as_of: dt.datetime) -> list[SliRow]:
     """``ingest_ok`` of the features, then (when it read) their schema, completeness and
     freshness rows from one pass over them in batches of bounded size
-    (:func:`checks.feature_pass.feature_pass` over :func:`assets.row_groups.snapshot_batches`)."""
+    (:func:`checks.feature_pass.feature_pass` over :func:`assets.row_groups.snapshot_batches`,
+    the next batch read while one is measured: :mod:`assets.prefetch`)."""
 
     def measure(scan: pl.LazyFrame, files: list[str]) -> tuple[int, list[SliRow]]:
         measured = feature_pass(
@@ -116,7 +118,7 @@ def _features(contract: Contract, day: dt.date, as_of: dt.datetime) -> list[SliR
             scan,
             as_of=as_of,
             trained_until=trained_until(contract),
-            batches=lambda columns: snapshot_batches(files, columns),
+            batches=lambda columns: prefetched(snapshot_batches(files, columns)),
         )
         return measured.n_rows, list(measured.rows)
 
