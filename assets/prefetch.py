@@ -10,7 +10,7 @@ rows of the fraud day's features).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Final, TypeVar, cast
 
@@ -22,7 +22,7 @@ Item = TypeVar("Item")
 _END: Final = object()
 
 
-def prefetched(items: Iterable[Item]) -> Iterator[Item]:
+def prefetched(items: Iterable[Item]) -> Generator[Item, None, None]:
     """``items`` in order, the next one produced on a thread while the caller works on
     the current one. An exception of ``items`` is raised here, in its place; closing this
     generator early waits for the one item in flight, then stops (nothing left running)."""
