@@ -202,12 +202,14 @@ def decide(
     labels = check_labels(recorded, evaluated_at, defs, now=now, contract=contract)
     window_days = options.window_days or contract.slos.window_days
     # The contract describes its own version: its SLOs and schedule must be the ones
-    # recorded with its evidence.
+    # recorded with its evidence, on every day the budgets count.
     changed = (
         check_contract_unchanged(
             defs if definitions is not None else as_definitions(contract),
             as_definitions(contract),
             my_runs,
+            rows=mine,
+            window_days=window_days,
             model=model,
             version=version,
             contract=contract,

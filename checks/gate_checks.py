@@ -178,43 +178,174 @@ def _measurement_changes(newest: Mapping[str, Any] | None, contract: Contract) -
     return measured_changes(str(newest["measured_under"]), contract, candidate=candidate)
 
 
+def _judged_otherwise(
+    rows: pl.DataFrame, declared: Sequence[SloDefinition], window_days: int
+) -> tuple[list[str], set[str]]:
+    """The SLO verdicts in ``rows`` recorded under another objective, comparator or
+    blocking flag than ``declared`` says, on days an SLO's budget window may hold (the
+    ``window_days`` up to its newest judged day: a window never starts earlier): one phrase
+    per SLO and recorded setting, and the days concerned.
+
+    Why per row: every SLI row keeps what it was judged under, and the gate counts its
+    ``ok`` and ``blocking`` as recorded. Comparing the contract only with the newest run's
+    ``slo_definitions`` missed older days: tightening an objective and re-running any one
+    day (even an old one) cleared the change while the newest day and the budget window
+    kept their old passes (READY on a blocking breach of the contract in force)."""
+    if rows.height == 0 or not declared:
+        return [], set()
+    defs = pl.DataFrame(
+        {
+            "sli": [d.sli for d in declared],
+            "in_force_objective": [d.objective for d in declared],
+            "in_force_comparator": [d.comparator for d in declared],
+            "in_force_blocking": [d.blocking for d in declared],
+        },
+        schema={
+            "sli": pl.String(),
+            "in_force_objective": pl.Float64(),
+            "in_force_comparator": pl.String(),
+            "in_force_blocking": pl.Boolean(),
+        },
+    ).with_columns(pl.col("in_force_objective").fill_nan(None))
+    day = pl.col("partition").cast(pl.String).str.to_date("%Y-%m-%d", strict=False)
+    judged = rows.filter(pl.col("ok").is_not_null()).with_columns(day.alias("__day"))
+    newest = pl.col("__day").max().over(pl.col("sli").cast(pl.String))
+    judged = judged.filter(pl.col("__day") > newest - pl.duration(days=window_days))
+    differ = (
+        judged.select(
+            pl.col("partition").cast(pl.String),
+            pl.col("sli").cast(pl.String),
+            pl.col("objective").cast(pl.Float64).fill_nan(None),
+            pl.col("comparator").cast(pl.String),
+            pl.col("blocking").cast(pl.Boolean),
+        )
+        .join(defs, on="sli", how="inner")
+        .filter(
+            pl.col("objective").ne_missing(pl.col("in_force_objective"))
+            | pl.col("comparator").ne_missing(pl.col("in_force_comparator"))
+            | pl.col("blocking").ne_missing(pl.col("in_force_blocking"))
+        )
+    )
+    if differ.height == 0:
+        return [], set()
+    grouped = (
+        differ.group_by(
+            "sli",
+            "objective",
+            "comparator",
+            "blocking",
+            "in_force_objective",
+            "in_force_comparator",
+            "in_force_blocking",
+        )
+        .agg(pl.col("partition").unique().sort())
+        .sort("sli", "objective", "comparator", "blocking", nulls_last=True)
+    )
+    phrases = [
+        f"{g['sli']} judged {_judged_as(g['comparator'], g['objective'], g['blocking'])} on "
+        f"{days_list_text(g['partition'])}, the contract says "
+        f"{_judged_as(g['in_force_comparator'], g['in_force_objective'], g['in_force_blocking'])}"
+        for g in grouped.iter_rows(named=True)
+    ]
+    return phrases, set(differ["partition"].to_list())
+
+
+def _judged_as(comparator: str | None, objective: float | None, blocking: bool | None) -> str:
+    """How a verdict was (or is to be) judged, e.g. ``<= 4.5, not blocking``."""
+    threshold = (
+        f"{comparator or '?'} {format_value(objective)}"
+        if objective is not None
+        else ("without an objective")
+    )
+    return f"{threshold}, {'blocking' if blocking else 'not blocking'}"
+
+
+def _measured_otherwise(
+    runs: pl.DataFrame, contract: Contract, declared: Sequence[SloDefinition], window_days: int
+) -> set[str]:
+    """Days whose newest evidence run measured under other settings than the contract's
+    (:func:`_measurement_changes`), from the oldest day a budget may count (the
+    ``window_days`` before the newest partition, widened by the longest evidence delay):
+    their recorded verdicts count like the newest day's."""
+    recorded = runs.filter(pl.col("status").is_in(list(EVIDENCE_RUN_STATUSES)))
+    if recorded.height == 0:
+        return set()
+    newest = dt.date.fromisoformat(str(runs["partition"].max()))
+    delay = max((d.evidence_delay_days for d in declared), default=0.0)
+    since = newest - dt.timedelta(days=window_days - 1 + math.ceil(max(delay, 0.0)))
+    recorded = recorded.filter(pl.col("partition").cast(pl.String) >= since.isoformat())
+    newest_runs = recorded.sort("partition", "finished_at", nulls_last=False).unique(
+        "partition", keep="last", maintain_order=True
+    )
+    return {
+        str(run["partition"])
+        for run in newest_runs.iter_rows(named=True)
+        if _measurement_changes(run, contract)
+    }
+
+
+def _rerun_text(days: Sequence[str], model: str, version: str, *, candidate_only: bool) -> str:
+    """What to run so that the contract in force judges ``days`` (oldest first)."""
+    if candidate_only:
+        # A served run of its day would replace the evaluation set's evidence.
+        return (
+            f"evaluate the candidate again, `datasre validate-candidate --model {model} "
+            f"--version {version} --predictions ...`"
+        )
+    if len(days) == 1:
+        return f"re-run {days[0]}, `datasre run --model {model} --partition {days[0]}`"
+    return (
+        f"re-run {days_list_text(days)}: `datasre run --model {model} --partition DAY` "
+        f"for each, or `datasre run --model {model} --all`"
+    )
+
+
 def check_contract_unchanged(
     recorded: Sequence[SloDefinition],
     declared: Sequence[SloDefinition],
     runs: pl.DataFrame,
     *,
+    rows: pl.DataFrame,
+    window_days: int,
     model: str,
     version: str,
     contract: Contract,
 ) -> list[Reason]:
-    """The contract's SLOs are the ones the newest run recorded (``slo_definitions``), and
-    its schedule and measuring settings (:mod:`checks.measured_settings`) the ones that
-    run was judged under (``runs``).
+    """The contract's SLOs are the ones the newest run recorded (``slo_definitions``) and
+    the ones every judged day's verdicts were recorded under (the SLI rows of the budget
+    window, ``window_days``), its schedule the one the newest run was judged
+    under, and its measuring settings (:mod:`checks.measured_settings`) the ones every
+    judged day's newest run measured under (``runs``).
 
-    Why: the gate judges a version's evidence by the SLOs recorded with it, so an SLO
+    Why: the gate judges a version's evidence by the verdicts recorded with it, so an SLO
     added to the contract since (never measured), a tightened target or objective, or a
     blocking flag set, changed nothing: the gate said READY on evidence the contract in
     force was never applied to. And it dates evidence by the contract's schedule: a longer
     ``evaluation_delay_hours`` made 16-day-old evidence "fresh"; and a feature's bounds
-    or ``min_labelled_rows`` tightened since left the recorded passes standing. A re-run
-    of the newest partition records all three. ``runs``: this version's visible runs."""
+    or ``min_labelled_rows`` tightened since left the recorded passes standing. Re-running
+    the days named records all of it. ``runs`` and ``rows``: this version's visible runs
+    and SLI rows."""
     newest_day = str(runs["partition"].max()) if runs.height else None
-    newest = _newest_evidence_run(runs)  # what the schedule and settings are compared with
-    changes = [
+    newest = _newest_evidence_run(runs)  # what the schedule is compared with
+    verdicts, verdict_days = _judged_otherwise(rows, declared, window_days)
+    measured_days = (
+        _measured_otherwise(runs, contract, declared, window_days) if runs.height else set()
+    )
+    # What re-running the newest day records (its run replaces slo_definitions).
+    newest_changes = [
         *_slo_changes(recorded, declared),
         *_schedule_changes(newest, contract),
         *_measurement_changes(newest, contract),
     ]
+    changes = [*newest_changes, *verdicts]
+    if measured_days - {newest_day}:
+        older = sorted(measured_days - {newest_day})
+        changes.append(f"{days_list_text(older)} measured under other settings")
     if not changes or newest_day is None:
         return []
+    days = sorted({*([newest_day] if newest_changes else []), *verdict_days, *measured_days})
     candidate_only = "kind" in runs.columns and set(runs["kind"].to_list()) == {CANDIDATE_KIND}
-    rerun = (
-        # A served run of its day would replace the evaluation set's evidence.
-        f"evaluate the candidate again, `datasre validate-candidate --model {model} "
-        f"--version {version} --predictions ...`"
-        if candidate_only
-        else f"re-run the newest partition, `datasre run --model {model} --partition {newest_day}`"
-    )
+    rerun = _rerun_text(days, model, version, candidate_only=candidate_only)
     shown = "; ".join(changes[:8]) + (f"; and {len(changes) - 8} more" if len(changes) > 8 else "")
     return [
         _reason(
@@ -224,7 +355,7 @@ def check_contract_unchanged(
             f"is not the one its evidence was recorded under ({shown}); {rerun}, so that the "
             "contract in force judges it",
             contract.runbook or None,
-            days=(newest_day,),
+            days=tuple(days),
             evidence=(_run_row(newest),) if newest is not None else (),
         )
     ]

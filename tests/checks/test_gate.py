@@ -14,7 +14,14 @@ from checks.gate import decide
 from checks.gate_verdict import CheckName, CheckStatus, GateOptions, Severity, Verdict, Waiver
 from checks.measured_settings import measured_settings
 from checks.sli import slo_definitions_frame
-from tests.gate_fixtures import DAY0, gate_contract, gate_contract_dict, history_frame, runs_frame
+from tests.gate_fixtures import (
+    DAY0,
+    days,
+    gate_contract,
+    gate_contract_dict,
+    history_frame,
+    runs_frame,
+)
 
 # Partition D is evaluated at D + 1 day 06:00 UTC (the toy contract's schedule): at NOW the
 # newest visible partition is 2026-11-14, evaluated 6 h earlier; at LATER, 2026-11-28.
@@ -345,7 +352,10 @@ def test_an_slo_added_or_tightened_since_the_newest_run_blocks_until_a_rerun() -
     assert "new SLO roc_auc" in reason.message
     assert "accuracy objective 0.94 -> 0.99" in reason.message
     assert "accuracy blocking False -> True" in reason.message
-    assert "datasre run --model toy --partition 2026-11-14" in reason.message
+    # Every judged day holds accuracy's old verdicts, not only the newest.
+    assert "accuracy judged >= 0.94, not blocking on 2026-11-01" in reason.message
+    assert "`datasre run --model toy --all`" in reason.message
+    assert reason.days == tuple(d.isoformat() for d in days(14))
     # Not waivable, and only about the contract's own version.
     waivers = [
         Waiver(model="toy", slo=s, reason="x", expires=_d(30)) for s in ("roc_auc", "accuracy")
@@ -358,6 +368,76 @@ def test_an_slo_added_or_tightened_since_the_newest_run_blocks_until_a_rerun() -
         changed, older_slis, other, now=NOW, version="0.9.0", definitions=older_definitions
     )
     assert "contract_changed" not in _codes(older)
+
+
+def _rerun(
+    contract: Contract, slis: pl.DataFrame, runs: pl.DataFrame, day: dt.date
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The store after ``day`` is re-run under ``contract``: its rows re-judged, a newer
+    run of it, and ``slo_definitions`` replaced (whichever day the run was)."""
+    fresh = history_frame(contract, 1, start=day)
+    kept = slis.filter(pl.col("partition") != day.isoformat())
+    rerun = runs_frame(contract, [FRESH[0] + dt.timedelta(hours=1)]).with_columns(
+        partition=pl.lit(day.isoformat()), run_id=pl.lit(f"rerun-{day}")
+    )
+    return pl.concat([kept, fresh]), pl.concat([runs, rerun]), slo_definitions_frame(contract)
+
+
+def test_a_tightened_objective_blocks_until_every_judged_day_is_rerun() -> None:
+    """Re-running one day records the new SLOs, yet the other days keep the verdicts of
+    the old objective: READY on a breach of the contract in force (found by review)."""
+    old = gate_contract()
+    slis, runs = history_frame(old, 14), runs_frame(old, FRESH)
+    model = old.slos.model_dump()["model"]
+    tightened = gate_contract(
+        slos={**old.slos.model_dump(), "model": {
+            **model, "accuracy": {**model["accuracy"], "objective": 0.96, "blocking": True},
+        }}
+    )  # fmt: skip
+    # An old day re-run: slo_definitions are the new ones, the newest day's are not.
+    for day in (_d(2), _d(14)):
+        after, after_runs, definitions = _rerun(tightened, slis, runs, day)
+        verdict = decide(tightened, after, after_runs, now=NOW, definitions=definitions)
+        assert not verdict.ready
+        reason = next(r for r in verdict.reasons if r.code == "contract_changed")
+        assert "accuracy judged >= 0.94, not blocking" in reason.message
+        assert "the contract says >= 0.96, blocking" in reason.message
+        assert day.isoformat() not in reason.days and len(reason.days) == 13
+    # Every day re-run under the contract in force: judged by it, nothing left to say.
+    rerun_all = history_frame(tightened, 14)
+    verdict = decide(
+        tightened, rerun_all, runs, now=NOW, definitions=slo_definitions_frame(tightened)
+    )
+    assert "contract_changed" not in _codes(verdict)
+
+
+def test_days_before_the_budget_window_need_no_rerun() -> None:
+    old = gate_contract(slos={**gate_contract().slos.model_dump(), "window_days": 7})
+    slis, runs = history_frame(old, 14), runs_frame(old, FRESH)
+    model = old.slos.model_dump()["model"]
+    tightened = gate_contract(
+        slos={**old.slos.model_dump(), "model": {
+            **model, "accuracy": {**model["accuracy"], "objective": 0.96},
+        }}
+    )  # fmt: skip
+    # The last 7 days re-run: what is older is outside every budget the gate counts.
+    after = pl.concat(
+        [
+            slis.filter(pl.col("partition") < _d(8).isoformat()),
+            history_frame(tightened, 7, start=_d(8)),
+        ]
+    )
+    verdict = decide(tightened, after, runs, now=NOW, definitions=slo_definitions_frame(tightened))
+    assert "contract_changed" not in _codes(verdict)
+    one_short = after.filter(pl.col("partition") != _d(8).isoformat()).vstack(
+        slis.filter(pl.col("partition") == _d(8).isoformat())
+    )
+    verdict = decide(
+        tightened, one_short, runs, now=NOW, definitions=slo_definitions_frame(tightened)
+    )
+    reason = next(r for r in verdict.reasons if r.code == "contract_changed")
+    assert reason.days == (_d(8).isoformat(),)
+    assert f"`datasre run --model toy --partition {_d(8)}`" in reason.message
 
 
 def test_evidence_rows_are_capped_and_flagged() -> None:
@@ -763,26 +843,29 @@ def test_measuring_settings_changed_since_the_newest_run_block_until_a_rerun() -
     assert "features.x.max 20 -> 5; min_labelled_rows default -> 1000" in reason.message
     (run,) = reason.evidence  # the newest day's run, judged under the old settings
     assert run["partition"] == "2026-11-14" and run["status"] == "succeeded"
-    assert "`datasre run --model toy --partition 2026-11-14`" in reason.message
-    # The re-run of the newest day records the settings in force: judged by them now.
-    rerun = recorded.filter(pl.col("partition") == _d(14).isoformat()).with_columns(
-        run_id=pl.lit("rerun"),
-        finished_at=pl.lit(dt.datetime(2026, 11, 15, 9, tzinfo=dt.UTC)),
-        measured_under=pl.lit(measured_settings(tightened)),
-    )
-    after = decide(tightened, slis, pl.concat([recorded, rerun]), now=NOW)
+    # Every day of the window was measured under the old settings: all are re-run.
+    assert reason.days == tuple(d.isoformat() for d in days(14))
+    assert "`datasre run --model toy --all`" in reason.message
+
+    def rerun(*which: int) -> pl.DataFrame:
+        again = recorded.filter(pl.col("partition").is_in([_d(i).isoformat() for i in which]))
+        return again.with_columns(
+            run_id=pl.lit("rerun-") + pl.col("partition"),
+            finished_at=pl.lit(dt.datetime(2026, 11, 15, 9, tzinfo=dt.UTC)),
+            measured_under=pl.lit(measured_settings(tightened)),
+        )
+
+    # The newest day re-run: the other days keep verdicts of the old settings.
+    verdict = decide(tightened, slis, pl.concat([recorded, rerun(14)]), now=NOW)
+    reason = next(r for r in verdict.reasons if r.code == "contract_changed")
+    assert reason.days == tuple(d.isoformat() for d in days(13))
+    assert "2026-11-12, 2026-11-13 (13 days) measured under other settings" in reason.message
+    # Every day re-run records the settings in force: judged by them now.
+    after = decide(tightened, slis, pl.concat([recorded, rerun(*range(1, 15))]), now=NOW)
     assert "contract_changed" not in _codes(after)
     # Runs written before the settings were recorded (NULL) are not judged on them.
     unknown = recorded.with_columns(measured_under=pl.lit(None, pl.String))
     assert "contract_changed" not in _codes(decide(tightened, slis, unknown, now=NOW))
-    # Only the newest day's run counts: an older day re-run after an upgrade (recorded)
-    # says nothing of how the newest day (not recorded) was measured, either way.
-    newest_unknown = recorded.with_columns(
-        measured_under=pl.when(pl.col("partition") == _d(14).isoformat())
-        .then(pl.lit(None, pl.String))
-        .otherwise(pl.col("measured_under"))
-    )
-    assert "contract_changed" not in _codes(decide(tightened, slis, newest_unknown, now=NOW))
 
 
 def test_a_candidate_whose_contract_changed_is_evaluated_again_not_run_as_served() -> None:
