@@ -43,7 +43,13 @@ if TYPE_CHECKING:
     from checks.contract import Contract
     from checks.gate_verdict import Waiver
 
-__all__ = ["CANDIDATE_KIND", "CANDIDATE_TITLES", "as_candidate_verdict", "is_candidate_only"]
+__all__ = [
+    "CANDIDATE_KIND",
+    "CANDIDATE_TITLES",
+    "as_candidate_verdict",
+    "is_candidate_only",
+    "newest_evaluation",
+]
 
 CANDIDATE_KIND: Final = "candidate"
 
@@ -118,27 +124,58 @@ def _candidate_reasons(
     return reasons
 
 
+def newest_evaluation(runs: pl.DataFrame, model: str, version: str, now: dt.datetime) -> str | None:
+    """The partition (``--day``) of the candidate evaluation of ``version`` that finished
+    last at or before ``now``; None when there is none.
+
+    Why by finish, not by day: ``--day`` is a label the user chooses (default today), so a
+    later evaluation may carry an earlier day. Judging the highest day let a good
+    evaluation recorded as tomorrow hide a bad one run after it (READY, found by review);
+    and an evaluation that finished after ``now`` did not exist then (``gate --as-of``)."""
+    if runs.height == 0 or "kind" not in runs.columns:
+        return None
+    mine = runs.filter(
+        (pl.col("model") == model)
+        & (pl.col("model_version") == version)
+        & (pl.col("kind") == CANDIDATE_KIND)
+        & pl.col("finished_at").is_not_null()
+    )
+    newest: tuple[dt.datetime, str] | None = None
+    for partition, finished in mine.select("partition", "finished_at").iter_rows():
+        at = finished if finished.tzinfo else finished.replace(tzinfo=dt.UTC)
+        if at <= now and (newest is None or at >= newest[0]):
+            newest = (at, str(partition))
+    return newest[1] if newest else None
+
+
 def as_candidate_verdict(
     verdict: Verdict,
     slis: pl.DataFrame,
     *,
+    runs: pl.DataFrame,
     definitions: pl.DataFrame | Iterable[SloDefinition],
     waivers: Sequence[Waiver] = (),
     now: dt.datetime,
     contract: Contract | None = None,
 ) -> Verdict:
-    """``verdict`` (from :func:`checks.gate.decide`) reworded for a one-shot candidate.
+    """``verdict`` (from :func:`checks.gate.decide`) reworded for a one-shot candidate,
+    judged on its newest evaluation at ``now`` (:func:`newest_evaluation`).
 
-    ``slis`` are the version's ``sli_latest`` rows (as given to ``decide``); ``now`` is
-    the decision time, for waiver expiry; ``contract`` (the model's) gives each reason
-    its incident class's runbook override (without it, the shipped catalog's).
+    ``slis`` and ``runs`` are the version's ``sli_latest`` and ``runs`` rows (as given to
+    ``decide``); ``now`` is the decision time, for which evaluations exist and waiver
+    expiry; ``contract`` (the model's) gives each reason its incident class's runbook
+    override (without it, the shipped catalog's).
     """
+    partition = newest_evaluation(runs, verdict.model, verdict.model_version, now)
+    if partition is None:
+        return verdict
     mine = slis.filter(
-        (pl.col("model") == verdict.model) & (pl.col("model_version") == verdict.model_version)
+        (pl.col("model") == verdict.model)
+        & (pl.col("model_version") == verdict.model_version)
+        & (pl.col("partition") == partition)
     )
     if mine.height == 0:
         return verdict
-    partition = str(mine["partition"].max())
     defs = [
         d
         for d in as_definitions(definitions)
@@ -152,8 +189,7 @@ def as_candidate_verdict(
         limit=verdict.options.max_evidence_rows,
         contract=contract,
     )
-    today = now.astimezone(dt.UTC).date()
-    fresh = [apply_waiver(r, waivers, verdict.model, verdict.model_version, today) for r in fresh]
+    fresh = [apply_waiver(r, waivers, verdict.model, verdict.model_version, now) for r in fresh]
     ok_summaries = {
         CheckName.LATEST_RUN: f"no blocking SLO breached on the evaluation set ({partition})",
         CheckName.MODEL_BUDGET: "every other model-track SLO met on the evaluation set",

@@ -46,7 +46,7 @@ from typing import Final
 
 import polars as pl
 
-from checks.candidate_verdict import CANDIDATE_KIND
+from checks.candidate_verdict import CANDIDATE_KIND, newest_evaluation
 from checks.contract import Contract
 from checks.error_budget import ErrorBudget, error_budgets
 from checks.freshness import scheduled_evaluation_time
@@ -90,12 +90,12 @@ _NOT_WAIVED_BY_AN_SLO_WAIVER: Final = frozenset({NO_EVIDENCE_REASON})
 
 
 def _waived(
-    reason: Reason, waivers: Sequence[Waiver], model: str, version: str, today: dt.date
+    reason: Reason, waivers: Sequence[Waiver], model: str, version: str, now: dt.datetime
 ) -> Reason:
     """:func:`apply_waiver`, except for a reason an SLO's waiver does not cover, which says
     so when a waiver names its SLO."""
     if reason.code not in _NOT_WAIVED_BY_AN_SLO_WAIVER:
-        return apply_waiver(reason, waivers, model, version, today)
+        return apply_waiver(reason, waivers, model, version, now)
     if any(w.applies_to(model, version, reason.slo) for w in waivers):
         note = " (a waiver of the SLO covers its breaches, not missing evidence: not applied)"
         return replace(reason, message=reason.message + note)
@@ -175,7 +175,6 @@ def decide(
     model = contract.model
     version = version or contract.version
     runbook = contract.runbook
-    today = now.astimezone(dt.UTC).date()
     if definitions is None:
         # The contract's SLOs judge whichever version is asked about.
         defs = [replace(d, model_version=None) for d in as_definitions(contract)]
@@ -201,6 +200,17 @@ def decide(
     recorded = my_runs.filter(pl.col("status") != CRASHED_RUN_STATUS) if my_runs.height else my_runs
     labels = check_labels(recorded, evaluated_at, defs, now=now, contract=contract)
     window_days = options.window_days or contract.slos.window_days
+    candidate_only = (
+        "kind" in my_runs.columns
+        and my_runs.height > 0
+        and set(my_runs["kind"].to_list()) == {CANDIDATE_KIND}
+    )
+    # A candidate is judged on its newest evaluation alone; a served version on its window.
+    judged_rows = (
+        mine.filter(pl.col("partition") == newest_evaluation(my_runs, model, version, now))
+        if candidate_only and mine.height
+        else mine
+    )
     # The contract describes its own version: its SLOs and schedule must be the ones
     # recorded with its evidence, on every day the budgets count.
     changed = (
@@ -208,7 +218,7 @@ def decide(
             defs if definitions is not None else as_definitions(contract),
             as_definitions(contract),
             my_runs,
-            rows=mine,
+            rows=judged_rows,
             window_days=window_days,
             model=model,
             version=version,
@@ -246,11 +256,6 @@ def decide(
 
     budgets: list[ErrorBudget] = []
     latest: str | None = None
-    candidate_only = (
-        "kind" in my_runs.columns
-        and my_runs.height > 0
-        and set(my_runs["kind"].to_list()) == {CANDIDATE_KIND}
-    )
     if mine.height and defs:
         latest = str(mine["partition"].max())
         evaluations = evaluate_partitions(mine, defs)
@@ -288,7 +293,7 @@ def decide(
     waivable = (CheckName.LATEST_RUN, CheckName.MODEL_BUDGET, CheckName.INFRA_BUDGET)
     for name in waivable:
         by_check[name] = [
-            _waived(r, waivers, model, version, today) if r.severity == Severity.BLOCK else r
+            _waived(r, waivers, model, version, now) if r.severity == Severity.BLOCK else r
             for r in by_check[name]
         ]
 

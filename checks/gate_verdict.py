@@ -103,8 +103,26 @@ class Waiver:
             return self.expires
         return min(self.expires, self.created_at.date() + dt.timedelta(days=MAX_WAIVER_DAYS))
 
-    def active_on(self, day: dt.date) -> bool:
-        return day <= self.honoured_until
+    def created_after(self, now: dt.datetime) -> bool:
+        """Whether it was written after ``now`` (a decision replayed with ``--as-of``)."""
+        if self.created_at is None:
+            return False
+        created = self.created_at
+        return (created if created.tzinfo else created.replace(tzinfo=dt.UTC)) > now
+
+    def active_on(self, now: dt.datetime) -> bool:
+        """Honoured by a decision at ``now``: written by then, and ``now``'s UTC day is at
+        most :attr:`honoured_until`. Why the first: a waiver written today let a replay
+        of an old day (``gate --as-of``) through, a verdict the gate never gave then."""
+        return not self.created_after(now) and now.astimezone(dt.UTC).date() <= (
+            self.honoured_until
+        )
+
+    def state_on(self, now: dt.datetime) -> str:
+        """``active``, ``expired`` or ``not yet written`` at ``now``, as pages show it."""
+        if self.active_on(now):
+            return "active"
+        return "not yet written" if self.created_after(now) else "expired"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -214,20 +232,27 @@ class Verdict:
 
 
 def apply_waiver(
-    reason: Reason, waivers: Sequence[Waiver], model: str, version: str, today: dt.date
+    reason: Reason, waivers: Sequence[Waiver], model: str, version: str, now: dt.datetime
 ) -> Reason:
-    """The reason, downgraded to ``waived`` when an active waiver covers its SLO."""
+    """The reason, downgraded to ``waived`` when a waiver active at ``now`` covers its
+    SLO (:meth:`Waiver.active_on`)."""
     matching = [w for w in waivers if w.applies_to(model, version, reason.slo)]
-    active = sorted((w for w in matching if w.active_on(today)), key=lambda w: w.honoured_until)
+    active = sorted((w for w in matching if w.active_on(now)), key=lambda w: w.honoured_until)
     if active:
         waiver = active[-1]
         note = f"; waived until {waiver.honoured_until.isoformat()} ({waiver.reason})"
         return replace(
             reason, severity=Severity.WAIVED, message=reason.message + note, waiver=waiver
         )
-    if matching:
-        last = max(matching, key=lambda w: w.honoured_until)
+    expired = [w for w in matching if not w.created_after(now)]
+    if expired:
+        last = max(expired, key=lambda w: w.honoured_until)
         note = f" (waiver expired {last.honoured_until.isoformat()})"
+        return replace(reason, message=reason.message + note)
+    if matching:
+        first = min(matching, key=lambda w: w.created_at or now)
+        written = first.created_at.isoformat() if first.created_at else "later"
+        note = f" (a waiver was written only at {written}: not applied to this earlier decision)"
         return replace(reason, message=reason.message + note)
     return reason
 

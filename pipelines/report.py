@@ -62,7 +62,7 @@ def _finite(value: Any) -> Any:
 def verdict_dict(verdict: Verdict) -> dict[str, Any]:
     """The verdict as plain JSON values (the ``json`` format)."""
     severities = [r.severity for r in verdict.reasons]
-    today = verdict.decided_at.date() if verdict.decided_at else None
+    now = verdict.decided_at
     out: dict[str, Any] = _finite(
         {
             "schema_version": JSON_SCHEMA_VERSION,
@@ -84,7 +84,7 @@ def verdict_dict(verdict: Verdict) -> dict[str, Any]:
             "reasons": [r.as_dict() for r in verdict.reasons],
             "budgets": [b.as_dict() for b in verdict.budgets],
             "waivers": [
-                w.as_dict() | {"active": today is not None and w.active_on(today)}
+                w.as_dict() | {"active": now is not None and w.active_on(now)}
                 for w in verdict.waivers
             ],
         }
@@ -183,9 +183,9 @@ def to_text(verdict: Verdict) -> str:
         lines += text_table(_budget_header(verdict), _budget_rows(verdict), indent="  ")
     if verdict.waivers:
         lines += ["", "waivers:"]
-        today = verdict.decided_at.date() if verdict.decided_at else None
+        now = verdict.decided_at
         for w in verdict.waivers:
-            state = "active" if today is not None and w.active_on(today) else "expired"
+            state = w.state_on(now) if now is not None else "expired"
             lines.append(
                 f"  {w.slo} ({w.model_version or 'all versions'}) until {w.honoured_until} "
                 f"[{state}]: {w.reason}" + (f" (by {w.created_by})" if w.created_by else "")
@@ -395,7 +395,7 @@ def _markdown(
             [[markdown_cell(c) for c in row] for row in _budget_rows(verdict)],
         )
     if verdict.waivers:
-        today = verdict.decided_at.date() if verdict.decided_at else None
+        now = verdict.decided_at
         lines += ["", "### Waivers", ""]
         lines += markdown_table(
             ("slo", "version", "expires", "state", "reason"),
@@ -404,7 +404,7 @@ def _markdown(
                     markdown_cell(w.slo),
                     markdown_cell(w.model_version or "all"),
                     str(w.honoured_until),
-                    "active" if today is not None and w.active_on(today) else "expired",
+                    w.state_on(now) if now is not None else "expired",
                     markdown_cell(w.reason),
                 )
                 for w in verdict.waivers

@@ -396,6 +396,7 @@ def _verdict(
         verdict = as_candidate_verdict(
             verdict,
             slis,
+            runs=runs,
             definitions=definitions
             if definitions is not None
             else [replace(d, model_version=None) for d in as_definitions(contract)],

@@ -158,6 +158,7 @@ def review(
         verdict = as_candidate_verdict(
             verdict,
             evidence.slis,
+            runs=evidence.runs,
             definitions=evidence.definitions
             if evidence.definitions.height
             else [replace(d, model_version=None) for d in as_definitions(contract)],
@@ -250,7 +251,10 @@ def run_waive(args: argparse.Namespace) -> int:
             f"--slo: {args.slo!r} is not an SLO of {contract.path.name} (declared: {declared})"
         )
     expires = parse_day("--expires", args.expires)
-    today = _as_of(settings.now).astimezone(dt.UTC).date()
+    # Written at the tool's clock ($DATASRE_NOW when set): the gate honours a waiver from
+    # when it was written, so a replay at that clock sees it.
+    written = _as_of(settings.now)
+    today = written.astimezone(dt.UTC).date()
     if expires < today:
         raise UsageError(f"--expires: {expires} is in the past (today is {today})")
     latest = today + dt.timedelta(days=MAX_WAIVER_DAYS)
@@ -271,6 +275,7 @@ def run_waive(args: argparse.Namespace) -> int:
             slo=args.slo,
             reason=args.reason.strip(),
             expires=expires,
+            created_at=written,
             created_by=_actor(),
         )
     )

@@ -305,6 +305,7 @@ def test_a_stored_waiver_is_honoured_shown_and_expires(tmp_path: Path) -> None:
             slo="accuracy",
             reason="labels delayed",
             expires=dt.date(2026, 11, 16),
+            created_at=NOW - dt.timedelta(days=1),
             created_by="sre",
         )
     )

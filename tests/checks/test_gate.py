@@ -236,6 +236,28 @@ def test_a_waiver_is_honoured_at_most_90_days_after_it_was_created() -> None:
     assert _waiver(dt.date(2099, 12, 31)).honoured_until == dt.date(2099, 12, 31)
 
 
+def test_a_waiver_does_not_reach_back_into_a_replay_of_the_past() -> None:
+    """Written today, a waiver let ``gate --as-of`` of an old day through: a verdict the
+    gate never gave then (found by review)."""
+    contract = gate_contract()
+    slis = history_frame(contract, 14, bad={"accuracy": [_d(3), _d(5), _d(7)]})
+    runs = runs_frame(contract, FRESH)
+    written = dataclasses.replace(
+        _waiver(dt.date(2026, 12, 1)), created_at=NOW + dt.timedelta(hours=1)
+    )
+    replay = decide(contract, slis, runs, now=NOW, waivers=[written])
+    assert not replay.ready
+    assert _codes(replay, Severity.BLOCK) == ["model_budget_exhausted"]
+    assert "(a waiver was written only at 2026-11-15T13:00:00+00:00: not applied" in (
+        replay.reasons[0].message
+    )
+    assert dataclasses.replace(written, created_at=None).active_on(NOW)
+    assert written.state_on(NOW) == "not yet written"
+    # From the moment it is written, it is honoured.
+    after = decide(contract, slis, runs, now=NOW + dt.timedelta(hours=1), waivers=[written])
+    assert after.ready and written.state_on(NOW + dt.timedelta(hours=1)) == "active"
+
+
 def test_an_active_waiver_lets_an_exhausted_budget_through_and_is_shown() -> None:
     contract = gate_contract()
     slis = history_frame(contract, 14, bad={"accuracy": [_d(3), _d(5), _d(7)]})

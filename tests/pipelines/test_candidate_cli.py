@@ -27,9 +27,11 @@ def eval_set(tmp_path: Path, day: str) -> tuple[Path, Path]:
     return scored, features
 
 
-def validate(db: Path, version: str, scored: Path, features: Path | None) -> int:
+def validate(
+    db: Path, version: str, scored: Path, features: Path | None, day: str = "2026-11-20"
+) -> int:
     args = ["validate-candidate", "--db", str(db), "--model", "fraud_detection"]
-    args += ["--version", version, "--predictions", str(scored), "--day", "2026-11-20"]
+    args += ["--version", version, "--predictions", str(scored), "--day", day]
     return main([*args, *(["--features", str(features)] if features else [])])
 
 
@@ -159,3 +161,28 @@ def test_a_served_version_is_not_a_candidate_its_days_evidence_stays(
     # A candidate evaluated again (a new evaluation set) is still a candidate.
     assert validate(db, "2.4.0", good, good_features) == 0
     assert validate(db, "2.4.0", good, good_features) == 0
+
+
+def test_the_newest_evaluation_is_judged_whatever_day_it_is_recorded_as(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A good evaluation recorded as a later day hid a bad one run after it: the gate
+    judged the highest ``--day`` (READY; found by review)."""
+    db = tmp_path / "s.duckdb"
+    good, good_features = eval_set(tmp_path, "2026-11-02")
+    bad, bad_features = eval_set(tmp_path, "2026-11-09")  # accuracy ~0.90
+    assert validate(db, "2.6.0", good, good_features, day="2026-12-31") == 0
+    assert gate(db, "2.6.0") == 0
+    assert validate(db, "2.6.0", bad, bad_features, day="2026-11-20") == 0
+    capsys.readouterr()
+    assert gate(db, "2.6.0") == 1
+    assert "breaches SLO accuracy on its evaluation set (recorded as 2026-11-20)" in (
+        capsys.readouterr().out
+    )
+    # As of a time before the bad evaluation ran, the good one was the newest.
+    (finished,) = SliStore(db).fetchall(
+        "select min(finished_at) from runs where partition = '2026-11-20'"
+    )[0]
+    before = (finished - dt.timedelta(microseconds=1)).isoformat()
+    assert main(["gate", "--db", str(db), "--model", "fraud_detection", "--version", "2.6.0",
+                 "--as-of", before, "--no-record"]) == 0  # fmt: skip

@@ -26,7 +26,7 @@ from assets.store.backends import STORE_BACKENDS, open_store
 from assets.store.gate_store import GateStore
 from checks.gate_verdict import Waiver
 from pipelines.cli import main
-from tests.gate_fixtures import DAY0, FINISHED, gate_contract, gate_contract_dict, write_history
+from tests.gate_fixtures import DAY0, gate_contract, gate_contract_dict, write_history
 from tests.golden_files import GOLDEN, assert_golden
 
 SCHEMA = Path(__file__).resolve().parents[2] / "docs" / "gate-json-schema.json"
@@ -81,7 +81,7 @@ def env(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
             reason="upstream backfill lands on 2026-11-16",
             expires=dt.date(2026, 11, 20),
             waiver_id="w-fixture",
-            created_at=FINISHED,
+            created_at=dt.datetime(2026, 11, 10, 9, tzinfo=dt.UTC),  # before AS_OF
             created_by="sre-oncall",
         )
     )
