@@ -465,12 +465,17 @@ def check_evidence(
 
 
 def newest_run(runs: pl.DataFrame, partition: str) -> dict[str, Any] | None:
-    """The newest run of ``partition`` by ``finished_at`` (an unfinished one counts as
-    oldest), as a row dict; None when it has none."""
+    """The newest run of ``partition`` by ``finished_at``, or ``started_at`` for a run
+    with no finish (as the ``sli_latest`` view orders them: a crash record without a
+    finish time sorted oldest and was never seen; one with neither counts as oldest), as a
+    row dict; None when it has none."""
     mine = runs.filter(pl.col("partition") == partition) if runs.height else runs
     if mine.height == 0:
         return None
-    return mine.sort("finished_at", descending=True, nulls_last=True).row(0, named=True)
+    when = pl.col("finished_at")
+    if "started_at" in mine.columns:
+        when = pl.coalesce(when, pl.col("started_at").cast(mine.schema["finished_at"]))
+    return mine.sort(when, descending=True, nulls_last=True).row(0, named=True)
 
 
 def check_newest_run(

@@ -709,6 +709,26 @@ def test_a_crash_that_a_later_run_of_the_day_or_a_newer_day_followed_does_not_bl
         assert verdict.ready and "run_crashed" not in _codes(verdict)
 
 
+def test_a_crash_without_a_finish_time_is_as_new_as_its_start() -> None:
+    """A crash record with no ``finished_at`` sorted oldest: a re-run of the newest day
+    that crashed after its good run was never seen (READY; found by review)."""
+    contract = gate_contract()
+    slis = history_frame(contract, 14)
+    good = _daily_runs(contract, 1, 14).with_columns(
+        error=pl.lit(None, pl.String), started_at=pl.col("finished_at") - dt.timedelta(minutes=5)
+    )
+    crash = _crashed_run(contract, 14, dt.datetime(2026, 11, 15, 9, 0, tzinfo=dt.UTC))
+    crash = crash.with_columns(
+        started_at=pl.col("finished_at"), finished_at=pl.lit(None, pl.Datetime("us", "UTC"))
+    )
+    verdict = decide(contract, slis, pl.concat([good, crash], how="diagonal_relaxed"), now=NOW)
+    assert _codes(verdict, Severity.BLOCK) == ["run_crashed"]
+    # Started before the good run finished: the good run is the newest.
+    earlier = crash.with_columns(started_at=pl.lit(dt.datetime(2026, 11, 15, 6, 0, tzinfo=dt.UTC)))
+    verdict = decide(contract, slis, pl.concat([good, earlier], how="diagonal_relaxed"), now=NOW)
+    assert verdict.ready
+
+
 def test_a_newest_day_whose_inputs_could_not_be_read_blocks_whatever_the_contract_declares() -> (
     None
 ):
