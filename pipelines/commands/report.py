@@ -67,7 +67,9 @@ def register(subparsers: Subcommands) -> None:
         help="also write a PNG of the verdict and every SLO's burn-down (for a CI job summary)",
     )
     add_as_of(
-        parser, "gate decision time, ISO 8601 (default the partition's scheduled evaluation time)"
+        parser,
+        "gate decision time, ISO 8601 (default: with --partition, that day's scheduled "
+        "evaluation time; without, now: $DATASRE_NOW or the wall clock)",
     )
     add_state_dir_option(parser)
 
@@ -115,6 +117,12 @@ def run(args: argparse.Namespace) -> int:
     if args.window_days is not None and not 1 <= args.window_days <= 366:
         raise UsageError("--window-days: must be between 1 and 366")
     contract = _contract(settings.config_path, args.model)
+    as_of = _moment(args.as_of)
+    if as_of is None and args.partition is None:
+        # No day asked for: the newest day as the gate judges it now (the tool's clock),
+        # not as it was judged then: that read "(ready)" on evidence 17 days old, or with
+        # a newer day's run crashed, while `datasre gate` blocked (found by review).
+        as_of = _moment(settings.now) if settings.now else dt.datetime.now(dt.UTC)
     request = ReportRequest(
         contract=contract,
         database=Path(settings.database),
@@ -122,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
         version=args.version,
         partition=_day(args.partition),
         window_days=args.window_days,
-        as_of=_moment(args.as_of),
+        as_of=as_of,
     )
     written = write_report(
         request,
@@ -130,7 +138,10 @@ def run(args: argparse.Namespace) -> int:
         Path(args.png) if args.png else None,
     )
     report = written.report
-    word = "ready" if report.verdict.ready else "blocked"
+    decided = report.verdict.decided_at
+    word = ("ready" if report.verdict.ready else "blocked") + (
+        f" as of {decided.astimezone(dt.UTC):%Y-%m-%dT%H:%MZ}" if decided else ""
+    )
     extra = f", {written.png_path} ({written.png_seconds:.1f} s)" if written.png_path else ""
     print(
         terminal(

@@ -142,6 +142,26 @@ def test_the_default_output_is_in_the_state_directory(toy: dict[str, Any]) -> No
     assert str(expected) in err and len(err.splitlines()) == 1
 
 
+def test_without_a_day_the_verdict_is_the_gates_now(
+    toy: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --partition the page said "(ready)" as of the newest day's evaluation,
+    whatever its age, while `datasre gate` blocked on stale evidence (found by review)."""
+    later = "2026-06-01T00:00:00+00:00"  # two months after the last run
+    monkeypatch.setenv("DATASRE_NOW", later)
+    code, _, err = _report(toy)
+    assert code == 0, err
+    assert "(blocked as of 2026-06-01T00:00Z)" in err
+    gate = _call(["gate", "--model", "toy", "--config", str(toy["contract"]),
+                  "--db", str(toy["db"]), "--no-record"])  # fmt: skip
+    assert gate[0] == 1 and "evidence_stale" in gate[1]
+    # A day asked for is the page of that day as it was judged then, and says when.
+    day = FIRST_DAY.replace(day=FIRST_DAY.day + 1).isoformat()
+    code, _, err = _report(toy, "--partition", day)
+    assert code == 0, err
+    assert "as of 2026-06-01" not in err and f"{day} (" in err and " as of " in err
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
