@@ -60,9 +60,15 @@ def scheduled_evaluation_time(contract: Contract, day: dt.date) -> dt.datetime:
     ``schedule.evaluation_delay_hours``, in the contract's timezone (wall-clock hours: a
     6 h delay is 06:00 local on a daylight-saving day too). This is the data time of the
     partition's evidence, whenever a backfill actually ran it."""
-    local = _local_day_end(contract.schedule.timezone, day)
-    scheduled = local + dt.timedelta(hours=contract.schedule.evaluation_delay_hours)
-    return scheduled.astimezone(dt.UTC)
+    schedule = contract.schedule
+    return evaluation_time_under(schedule.timezone, schedule.evaluation_delay_hours, day)
+
+
+def evaluation_time_under(timezone: str, delay_hours: float, day: dt.date) -> dt.datetime:
+    """:func:`scheduled_evaluation_time` under a given schedule (e.g. the one a run
+    recorded): the end of ``day`` in ``timezone`` plus ``delay_hours``, in UTC."""
+    local = _local_day_end(timezone, day)
+    return (local + dt.timedelta(hours=delay_hours)).astimezone(dt.UTC)
 
 
 def evaluation_time(contract: Contract, day: dt.date, now: dt.datetime) -> dt.datetime:

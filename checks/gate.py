@@ -49,7 +49,7 @@ import polars as pl
 from checks.candidate_verdict import CANDIDATE_KIND, newest_evaluation
 from checks.contract import Contract
 from checks.error_budget import ErrorBudget, error_budgets
-from checks.freshness import scheduled_evaluation_time
+from checks.freshness import evaluation_time_under, scheduled_evaluation_time
 from checks.gate_checks import (
     CRASHED_RUN_STATUS,
     NO_EVIDENCE_REASON,
@@ -108,13 +108,35 @@ def _of_version(frame: pl.DataFrame, model: str, version: str) -> pl.DataFrame:
     return frame.filter((pl.col("model") == model) & (pl.col("model_version") == version))
 
 
+def _recorded_schedules(runs: pl.DataFrame) -> dict[str, tuple[str, float]]:
+    """Per partition, the schedule (timezone, evaluation delay in hours) its newest run
+    that recorded one was judged under."""
+    if runs.height == 0 or not {"timezone", "evaluation_delay_hours"} <= set(runs.columns):
+        return {}
+    recorded = runs.filter(
+        pl.col("timezone").is_not_null() & pl.col("evaluation_delay_hours").is_not_null()
+    )
+    newest = recorded.sort("finished_at", nulls_last=False).unique(
+        "partition", keep="last", maintain_order=True
+    )
+    return {
+        str(partition): (str(timezone), float(delay))
+        for partition, timezone, delay in newest.select(
+            "partition", "timezone", "evaluation_delay_hours"
+        ).iter_rows()
+    }
+
+
 def evaluation_times(
-    contract: Contract, slis: pl.DataFrame, runs: pl.DataFrame
+    contract: Contract, slis: pl.DataFrame, runs: pl.DataFrame, *, as_recorded: bool = False
 ) -> dict[str, dt.datetime]:
     """Data time of every ``YYYY-MM-DD`` partition in ``slis`` and ``runs``: its scheduled
     evaluation time; for a candidate validation (no schedule: its evidence exists once it
     ran) the time its newest run finished. A partition that is not a day has none and is
-    never visible."""
+    never visible. ``as_recorded``: under the schedule each partition's runs recorded
+    (``runs.timezone``, ``runs.evaluation_delay_hours``) where they did, not the
+    contract's: for a version the contract does not describe (its schedule may be
+    another's: a 30 h delay made 38-hour-old evidence of the previous version fresh)."""
     partitions: set[str] = set()
     for frame in (slis, runs):
         if frame.height:
@@ -130,13 +152,20 @@ def evaluation_times(
         for partition, finished in newest.select("partition", "finished_at").iter_rows():
             at = finished if finished.tzinfo else finished.replace(tzinfo=dt.UTC)
             candidates[str(partition)] = at.astimezone(dt.UTC)
+    schedules = _recorded_schedules(runs) if as_recorded else {}
     times: dict[str, dt.datetime] = {}
     for partition in partitions:
         try:
             day = dt.date.fromisoformat(partition)
         except ValueError:
             continue
-        times[partition] = candidates.get(partition) or scheduled_evaluation_time(contract, day)
+        recorded = schedules.get(partition)
+        scheduled = (
+            evaluation_time_under(*recorded, day)
+            if recorded
+            else scheduled_evaluation_time(contract, day)
+        )
+        times[partition] = candidates.get(partition) or scheduled
     return times
 
 
@@ -186,7 +215,11 @@ def decide(
         ]
     mine = _of_version(slis, model, version)
     my_runs = _of_version(runs, model, version)
-    evaluated_at = evaluation_times(contract, mine, my_runs)
+    # The contract's schedule dates its own version's evidence (a change since blocks:
+    # contract_changed); another version's is dated as its runs were judged.
+    evaluated_at = evaluation_times(
+        contract, mine, my_runs, as_recorded=version != contract.version
+    )
     visible = [p for p, at in evaluated_at.items() if at <= now]
     later = len(evaluated_at) - len(visible)
     mine = mine.filter(pl.col("partition").is_in(visible)) if mine.height else mine

@@ -109,7 +109,8 @@ def _newest_evaluated(
     did not know yet."""
     if request.as_of is None:
         return newest_partition(slis)
-    times = evaluation_times(request.contract, slis, runs)
+    other_version = (request.version or request.contract.version) != request.contract.version
+    times = evaluation_times(request.contract, slis, runs, as_recorded=other_version)
     shown = set(slis.get_column("partition").to_list())  # a crashed day has no page
     visible = [p for p, at in times.items() if at <= request.as_of and p in shown]
     return dt.date.fromisoformat(max(visible)) if visible else None

@@ -453,7 +453,9 @@ def build_report(inputs: ReportInputs) -> Report:
     # The day's data time as the gate has it: a candidate evaluation's is when it ran (its
     # scheduled time came before, so the banner said evidence_missing while the gate said
     # READY).
-    evaluated = evaluation_times(contract, version_slis, version_runs).get(partition)
+    evaluated = evaluation_times(
+        contract, version_slis, version_runs, as_recorded=inputs.version != contract.version
+    ).get(partition)
     now = inputs.as_of or evaluated or scheduled_evaluation_time(contract, inputs.partition)
     slis = version_slis.filter(pl.col("partition") <= partition)
     runs = version_runs.filter(pl.col("partition") <= partition)

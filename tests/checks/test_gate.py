@@ -867,6 +867,27 @@ def test_a_schedule_changed_since_the_newest_run_blocks_until_a_rerun() -> None:
     assert "contract_changed" not in _codes(decide(moved, slis, unknown, now=NOW))
 
 
+def test_another_versions_evidence_is_dated_by_the_schedule_its_runs_recorded() -> None:
+    """The contract describes 1.5.0 with a 30 h delay; 1.4.0 ran with 6 h. Dated by the
+    contract, 1.4.0's 38-hour-old evidence looked 14 h old (READY; found by review)."""
+    served = gate_contract(version="1.4.0")
+    slis = history_frame(served, 14)
+    recorded = _daily_runs(served, 1, 14).with_columns(
+        evaluation_delay_hours=pl.lit(6.0), timezone=pl.lit("UTC")
+    )
+    later = dt.datetime(2026, 11, 16, 20, 0, tzinfo=dt.UTC)  # day 14 + 6 h: 38 h ago
+    assert "evidence_stale" in _codes(decide(served, slis, recorded, now=later))
+    next_version = gate_contract(
+        version="1.5.0", schedule={"evaluation_delay_hours": 30, "timezone": "UTC"}
+    )
+    verdict = decide(next_version, slis, recorded, now=later, version="1.4.0")
+    assert "evidence_stale" in _codes(verdict, Severity.BLOCK)
+    # Runs that recorded no schedule (written before) are dated by the contract's.
+    unrecorded = recorded.with_columns(evaluation_delay_hours=pl.lit(None, pl.Float64))
+    verdict = decide(next_version, slis, unrecorded, now=later, version="1.4.0")
+    assert "evidence_stale" not in _codes(verdict)
+
+
 def test_measuring_settings_changed_since_the_newest_run_block_until_a_rerun() -> None:
     contract = gate_contract()
     slis = history_frame(contract, 14)
