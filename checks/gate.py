@@ -62,6 +62,7 @@ from checks.gate_checks import (
     check_latest_run,
     check_missing_days,
     check_newest_run,
+    check_recorded_rows,
 )
 from checks.gate_verdict import (
     CheckName,
@@ -263,6 +264,7 @@ def decide(
     by_check[CheckName.EVIDENCE_FRESH] = [
         *changed,
         *check_newest_run(my_runs, model=model, version=version, contract=contract),
+        *check_recorded_rows(mine, my_runs, model=model, version=version, contract=contract),
         *check_early_runs(
             my_runs,
             model=model,

@@ -51,6 +51,7 @@ __all__ = [
     "EVIDENCE_RUN_STATUSES",
     "FAILED_REASON",
     "FAILED_RUN_STATUS",
+    "INCOMPLETE_EVIDENCE_REASON",
     "LABELS_OVERDUE_REASON",
     "MISSING_DAYS_REASON",
     "NO_EVIDENCE_REASON",
@@ -63,6 +64,7 @@ __all__ = [
     "check_latest_run",
     "check_missing_days",
     "check_newest_run",
+    "check_recorded_rows",
     "newest_run",
     "started_before_day_end",
 ]
@@ -92,6 +94,8 @@ LABELS_OVERDUE_REASON: Final = "labels_overdue"
 EVIDENCE_MISSING_REASON: Final = "evidence_missing"
 #: The gate's reason code for an SLO with no recent evidence (a budget not judged).
 NO_EVIDENCE_REASON: Final = "no_evidence"
+#: The gate's reason code when the store holds fewer SLI rows of a day than its run wrote.
+INCOMPLETE_EVIDENCE_REASON: Final = "evidence_incomplete"
 #: What of an SLO changes its verdicts (the budget arithmetic's fields).
 _JUDGED_FIELDS: Final = ("track", "objective", "comparator", "target", "blocking", "window_days")
 
@@ -616,6 +620,58 @@ def check_early_runs(
             days=tuple(day for day, _, _ in early),
             evidence=tuple(runs_of_early_days[:max_rows]),
             evidence_truncated=len(runs_of_early_days) > max_rows,
+        )
+    ]
+
+
+def check_recorded_rows(
+    slis: pl.DataFrame, runs: pl.DataFrame, *, model: str, version: str, contract: Contract
+) -> list[Reason]:
+    """Every day's SLI rows are all there: the store holds as many rows of each day's
+    newest evidence run as it wrote (``runs.n_slis``).
+
+    Why: the gate judges the rows it can see. Rows deleted since (an SRE's hand-written
+    ``delete``, a partial restore) left the day's run saying ``succeeded`` and nothing, or
+    only the good rows, to judge: READY with "no SLI rows of this version to judge", or on
+    the day before when the newest day's rows were gone (found by review). ``slis`` and
+    ``runs``: this version's visible rows and runs (``slis`` with ``run_id``)."""
+    wanted = {"run_id", "n_slis", "partition", "finished_at", "status"}
+    if runs.height == 0 or not wanted <= set(runs.columns) or "run_id" not in slis.columns:
+        return []
+    recorded = runs.filter(
+        pl.col("status").is_in(list(EVIDENCE_RUN_STATUSES)) & pl.col("n_slis").is_not_null()
+    )
+    newest = recorded.sort("partition", "finished_at", nulls_last=False).unique(
+        "partition", keep="last", maintain_order=True
+    )
+    held = slis.group_by(pl.col("run_id").cast(pl.String)).agg(pl.len().alias("held"))
+    short = (
+        newest.with_columns(pl.col("run_id").cast(pl.String))
+        .join(held, on="run_id", how="left")
+        .with_columns(pl.col("held").fill_null(0))
+        .filter(pl.col("held") < pl.col("n_slis"))
+        .sort("partition")
+    )
+    if short.height == 0:
+        return []
+    days = [str(d) for d in short["partition"].to_list()]
+    first = short.row(0, named=True)
+    rerun = (
+        f"`datasre run --model {model} --partition {days[0]}`"
+        if len(days) == 1
+        else f"`datasre run --model {model} --partition DAY` for each"
+    )
+    return [
+        _reason(
+            INCOMPLETE_EVIDENCE_REASON,
+            CheckName.EVIDENCE_FRESH,
+            f"the store holds fewer SLI rows of {model} {version} than its runs wrote, on "
+            f"{days_list_text(days)} ({first['held']} of {first['n_slis']} on {days[0]}): "
+            f"rows were deleted or lost since, and evidence that cannot be seen is not "
+            f"judged; re-run {'it' if len(days) == 1 else 'them'}, {rerun}",
+            reason_runbook(INCOMPLETE_EVIDENCE_REASON, None, contract),
+            days=tuple(days),
+            evidence=tuple(_run_row(r, "n_slis", "held") for r in short.iter_rows(named=True)),
         )
     ]
 

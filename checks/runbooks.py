@@ -124,6 +124,7 @@ _BY_REASON_CODE: Final[Mapping[str, IncidentClass]] = {
     "run_crashed": IncidentClass.CRASHED_RUN,
     "run_failed": IncidentClass.MISSING_SNAPSHOT,
     "days_missing": IncidentClass.MISSING_SNAPSHOT,
+    "evidence_incomplete": IncidentClass.MISSING_SNAPSHOT,
 }
 
 

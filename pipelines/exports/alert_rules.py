@@ -187,9 +187,10 @@ def _evidence_blocked_rule(contract: Contract) -> dict[str, Any]:
         reason_code=None,
         summary="the deployment gate blocks on the evidence itself",
         description="The alert's reason label says why (run_failed, contract_changed, "
-        "run_before_day_end, days_missing, labels_overdue, evidence_missing): the day was "
-        "not read, the contract changed since the evidence, a run saw part of its day, days "
-        "were never run, labels are missing, or nothing was recorded. `datasre gate --model "
+        "run_before_day_end, days_missing, labels_overdue, evidence_missing, "
+        "evidence_incomplete): the day was not read, the contract changed since the "
+        "evidence, a run saw part of its day, days were never run, labels are missing, "
+        "nothing was recorded, or recorded rows are gone. `datasre gate --model "
         "<model>` says which days and what to run.",
     )
 

@@ -137,8 +137,8 @@ GATE_EVIDENCE_BLOCKED: Final = Family(
     "datasre_gate_evidence_blocked",
     "1 while the deployment gate blocks the model version on this reason about the "
     "evidence itself (reason: run_failed, contract_changed, run_before_day_end, "
-    "days_missing, labels_overdue, evidence_missing), else 0. Stale evidence and a crashed "
-    "run have gauges of their own.",
+    "days_missing, labels_overdue, evidence_missing, evidence_incomplete), else 0. Stale "
+    "evidence and a crashed run have gauges of their own.",
     (*MODEL_LABELS, "reason"),
 )
 NEWEST_PARTITION: Final = Family(

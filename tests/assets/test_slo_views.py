@@ -293,6 +293,31 @@ def test_every_blocking_reason_from_a_fixture_database(
     assert verdict.ready is (not codes)
 
 
+def test_sli_rows_deleted_by_hand_block_until_their_days_are_rerun(tmp_path: Path) -> None:
+    """The runs still said succeeded: with every row of the version gone the gate said
+    READY ("no SLI rows to judge"), with the newest day's gone it judged the day before
+    (found by review)."""
+    store = SliStore(tmp_path / "deleted.duckdb")
+    contract = gate_contract()
+    late = dt.datetime(2026, 11, 15, 12, 0, tzinfo=dt.UTC)  # day 14 evaluated 6 h before
+    write_history(store, contract, 14)
+    assert _decide(store, contract, now=late).ready
+    newest = (DAY0 + dt.timedelta(days=13)).isoformat()
+    with store.transaction() as con:
+        con.execute("delete from sli_results where partition = ? and sli = 'accuracy'", [newest])
+    verdict = _decide(store, contract, now=late)
+    assert [r.code for r in verdict.blocking] == ["evidence_incomplete"]
+    reason = verdict.blocking[0]
+    assert reason.days == (newest,)
+    assert f"datasre run --model toy --partition {newest}" in reason.message
+    assert reason.evidence[0]["held"] < reason.evidence[0]["n_slis"]
+    with store.transaction() as con:
+        con.execute("delete from sli_results")
+    everything = _decide(store, contract, now=late)
+    assert not everything.ready
+    assert len(next(r for r in everything.blocking if r.code == "evidence_incomplete").days) == 14
+
+
 def test_a_stored_waiver_is_honoured_shown_and_expires(tmp_path: Path) -> None:
     store = SliStore(tmp_path / "waiver.duckdb")
     contract = gate_contract()
