@@ -128,6 +128,28 @@ def _recorded_schedules(runs: pl.DataFrame) -> dict[str, tuple[str, float]]:
     }
 
 
+def _served_only(slis: pl.DataFrame, runs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A served version's evidence without its candidate evaluations (kept when every run
+    is one: then it is judged as a candidate). Why: an evaluation recorded as a later day
+    (``validate-candidate --day``) became the served version's newest partition, hiding
+    its stale evidence and the breaches and crashes of its served days (review)."""
+    if runs.height == 0 or "kind" not in runs.columns:
+        return slis, runs
+    candidate = pl.col("kind") == CANDIDATE_KIND
+    evaluations = runs.filter(candidate)
+    if evaluations.height in (0, runs.height):
+        return slis, runs
+    # The rows of a day are its newest run's: a day last written by an evaluation holds
+    # the evaluation's rows.
+    newest = runs.sort("finished_at", nulls_last=False).unique(
+        "partition", keep="last", maintain_order=True
+    )
+    evaluated_days = newest.filter(candidate)["partition"].cast(pl.String).to_list()
+    if slis.height and evaluated_days:
+        slis = slis.filter(~pl.col("partition").cast(pl.String).is_in(evaluated_days))
+    return slis, runs.filter(~candidate)
+
+
 def evaluation_times(
     contract: Contract, slis: pl.DataFrame, runs: pl.DataFrame, *, as_recorded: bool = False
 ) -> dict[str, dt.datetime]:
@@ -225,6 +247,7 @@ def decide(
     later = len(evaluated_at) - len(visible)
     mine = mine.filter(pl.col("partition").is_in(visible)) if mine.height else mine
     my_runs = my_runs.filter(pl.col("partition").is_in(visible)) if my_runs.height else my_runs
+    mine, my_runs = _served_only(mine, my_runs)
     limit = options.max_evidence_rows
 
     by_check: dict[CheckName, list[Reason]] = {name: [] for name in CheckName}

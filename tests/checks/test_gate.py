@@ -888,6 +888,23 @@ def test_another_versions_evidence_is_dated_by_the_schedule_its_runs_recorded() 
     assert "evidence_stale" not in _codes(verdict)
 
 
+def test_a_candidate_evaluation_of_a_served_version_is_not_its_newest_day() -> None:
+    """Recorded as a later day (``validate-candidate --day 2026-12-31``), a good evaluation
+    became the served version's newest partition and hid its stale evidence (review)."""
+    contract = gate_contract()
+    slis = history_frame(contract, 14)
+    served = _daily_runs(contract, 1, 14).with_columns(kind=pl.lit("scheduled"))
+    later = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
+    assert "evidence_stale" in _codes(decide(contract, slis, served, now=later))
+    evaluation = runs_frame(contract, [dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC)]).with_columns(
+        run_id=pl.lit("candidate-1"), partition=pl.lit("2026-12-31"), kind=pl.lit("candidate")
+    )
+    with_evaluation = pl.concat([slis, history_frame(contract, 1, start=dt.date(2026, 12, 31))])
+    verdict = decide(contract, with_evaluation, pl.concat([served, evaluation]), now=later)
+    assert "evidence_stale" in _codes(verdict, Severity.BLOCK)
+    assert verdict.reference_day == _d(14)
+
+
 def test_measuring_settings_changed_since_the_newest_run_block_until_a_rerun() -> None:
     contract = gate_contract()
     slis = history_frame(contract, 14)
