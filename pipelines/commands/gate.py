@@ -63,7 +63,8 @@ def register(subparsers: Subcommands) -> None:
         type=float,
         default=None,
         metavar="N",
-        help="newest succeeded run must have finished within N hours (default 36)",
+        help="the newest evidence must have been evaluated within N hours: its partition's "
+        "scheduled evaluation time, not when a backfill ran it (default 36)",
     )
     add_as_of(gate, "decision time, ISO 8601 (default $DATASRE_NOW or the wall clock)")
     gate.add_argument(
