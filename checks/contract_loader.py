@@ -14,12 +14,15 @@ caller prints), and :attr:`ContractFileError.located` holds all of them with pos
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import Any, Union, get_args, get_origin
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from checks.contract_model import Contract, apply_slo_defaults
@@ -133,13 +136,46 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
     return "".join(parts)
 
 
+def _keys_at(model: Any, loc: tuple[int | str, ...]) -> list[str]:
+    """The keys a contract accepts at key path ``loc`` (e.g. a feature's settings at
+    ``("features", "amount")``), for a "did you mean" on an unknown key; [] when the path
+    leads to no model."""
+    current: Any = model
+    for part in loc:
+        current = _model_of(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            fields = {f.alias or name: f for name, f in current.model_fields.items()}
+            if part not in fields:
+                return []
+            current = fields[str(part)].annotation
+        elif get_origin(current) in (dict, Mapping):
+            current = get_args(current)[1]
+        elif get_origin(current) in (list, tuple, Sequence):
+            current = get_args(current)[0]
+        else:
+            return []
+    current = _model_of(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [f.alias or name for name, f in current.model_fields.items()]
+    return []
+
+
+def _model_of(annotation: Any) -> Any:
+    """``annotation`` without ``X | None`` (the one non-None member of a union)."""
+    members = [a for a in get_args(annotation) if a is not type(None)]
+    if get_origin(annotation) in (Union, UnionType) and len(members) == 1:
+        return members[0]
+    return annotation
+
+
 def _problem(file: Path, root: yaml.Node, error: ErrorDetails) -> ContractProblem:
     loc = tuple(error["loc"])
     message = str(error["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
     if error["type"] == "extra_forbidden":
-        message = "unknown key"
+        close = difflib.get_close_matches(str(loc[-1]), _keys_at(Contract, loc[:-1]), n=1)
+        message = "unknown key" + (f" (did you mean {close[0]!r}?)" if close else "")
     elif error["type"] == "missing":
         message = "required key is missing"
     key_path = _key_path(loc)

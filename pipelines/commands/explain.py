@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import difflib
 import json
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, Final
@@ -281,7 +282,13 @@ def run(args: argparse.Namespace) -> int:
     from pipelines.settings import Settings
 
     if args.slo is not None and args.slo not in SLO_CATALOG:
-        raise UsageError(f"--slo: unknown SLO {args.slo!r}")
+        close = difflib.get_close_matches(args.slo, list(SLO_CATALOG), n=1)
+        hint = (
+            f": did you mean {close[0]!r}?"
+            if close
+            else f" (known: {', '.join(sorted(SLO_CATALOG))})"
+        )
+        raise UsageError(f"--slo: unknown SLO {args.slo!r}{hint}")
     if args.partition is not None:
         args.partition = parse_day("--partition", args.partition).isoformat()
     settings = Settings.from_env(config_path=args.config, database=args.db)

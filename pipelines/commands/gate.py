@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import difflib
 import getpass
 import os
 import sys
@@ -241,15 +242,22 @@ def run(args: argparse.Namespace) -> int:
 def run_waive(args: argparse.Namespace) -> int:
     from assets.store.gate_store import GateStore
     from checks.gate_verdict import MAX_WAIVER_DAYS, Waiver
+    from checks.slo import slos_in_force
     from pipelines.cli import EXIT_OK, UsageError
     from pipelines.settings import Settings
 
     settings = Settings.from_env(config_path=args.config, database=args.db)
     contract = _contract(settings.config_path, args.model)
-    if contract.slo(args.slo) is None:
-        declared = ", ".join(sorted([*contract.slos.infra, *contract.slos.model]))
+    # Any SLO in force: the declared ones and the built-in ones the gate judges too
+    # (clock_skew_seconds, unseen_category_rate...), which the runbooks say to waive.
+    in_force = slos_in_force(contract)
+    known = sorted([*in_force.infra, *in_force.model])
+    if args.slo not in known:
+        close = difflib.get_close_matches(args.slo, known, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
         raise UsageError(
-            f"--slo: {args.slo!r} is not an SLO of {contract.path.name} (declared: {declared})"
+            f"--slo: {args.slo!r} is not an SLO of {contract.path.name} ({hint}in force: "
+            f"{', '.join(known)})"
         )
     expires = parse_day("--expires", args.expires)
     # Written at the tool's clock ($DATASRE_NOW when set): the gate honours a waiver from

@@ -49,7 +49,18 @@ def test_the_issue_example_objective_out_of_range_names_file_and_key_path(
     ("mutate", "expected"),
     [
         (lambda b: b.update(colour="red"), "colour: unknown key"),
-        (lambda b: b["sources"].update(featurez="x"), "sources.featurez: unknown key"),
+        (
+            lambda b: b["sources"].update(featurez="x"),
+            "sources.featurez: unknown key (did you mean 'features'?)",
+        ),
+        (
+            lambda b: b["features"]["x"].update(nullabel=True),
+            "features.x.nullabel: unknown key (did you mean 'nullable'?)",
+        ),
+        (
+            lambda b: b["slos"]["model"]["ingest_ok"].update(blockng=True),
+            "slos.model.ingest_ok.blockng: unknown key (did you mean 'blocking'?)",
+        ),
         (lambda b: b["features"]["x"].update(dtype="float"), "features.x.dtype: Input should be"),
         (lambda b: b["features"]["x"].update(min=5, max=1), "features.x: min (5.0) is greater"),
         (lambda b: b.pop("owner"), "owner: required key is missing"),

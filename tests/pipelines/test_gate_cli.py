@@ -293,17 +293,29 @@ def test_waive_then_gate_honours_the_waiver(
     assert code == 0 and "accuracy waived until 2026-11-30" in out
     code, out, _ = _gate(env, capsys, "--model", "toy")
     assert code == 0 and "[waived] model_budget_exhausted" in out
+    # A built-in SLO the contract does not declare is in force, so it can be waived (the
+    # runbooks say to; it was refused as "not an SLO").
+    code = main(env.args("waive", "--model", "toy", "--slo", "clock_skew_seconds",
+                         "--reason", "upstream clock fix", "--expires", "2026-11-30"))  # fmt: skip
+    assert code == 0 and "clock_skew_seconds waived" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
         (["--slo", "rmse", "--expires", "2999-01-01"], "not an SLO of toy.yaml"),
+        (["--slo", "acuracy", "--expires", "2999-01-01"], "did you mean 'accuracy'?"),
         (["--slo", "accuracy", "--expires", "2000-01-01"], "in the past"),
         (["--slo", "accuracy", "--expires", "2999-01-01"], "is more than 90 days ahead"),
         (["--slo", "accuracy", "--expires", "soon"], "not a YYYY-MM-DD day"),
     ],
-    ids=["an undeclared SLO", "an expiry in the past", "an expiry too far", "a malformed expiry"],
+    ids=[
+        "an undeclared SLO",
+        "a misspelt SLO",
+        "an expiry in the past",
+        "an expiry too far",
+        "a malformed expiry",
+    ],
 )
 def test_waive_usage_errors_exit_2(
     env: Env, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
