@@ -31,9 +31,12 @@ from checks.errors import ContractError
 __all__ = [
     "ContractFileError",
     "ContractLoader",
+    "ContractLookup",
     "ContractProblem",
+    "InvalidContract",
     "contract_files",
     "load_contract",
+    "load_contract_of",
     "load_contracts",
 ]
 
@@ -253,6 +256,67 @@ def contract_files(config: str | Path) -> list[Path]:
     if root.exists():
         return [root]
     raise ContractError(f"{root}: config path not found (a contract file or a directory)")
+
+
+@dataclass(frozen=True)
+class InvalidContract:
+    """A contract file that did not load: its error, and the model it names when its YAML
+    says one (None when the file is not even readable YAML with a ``model`` key)."""
+
+    path: Path
+    error: ContractError
+    model: str | None
+
+
+def _named_model(file: Path) -> str | None:
+    """The ``model`` key of a contract file that does not validate, best effort."""
+    try:
+        raw, _ = _read_yaml(file)
+    except ContractError:
+        return None
+    model = raw.get("model") if isinstance(raw, dict) else None
+    return model if isinstance(model, str) else None
+
+
+@dataclass(frozen=True)
+class ContractLookup:
+    """:func:`load_contract_of`'s answer: the contract (None: no valid file holds the
+    model), the models of the valid files, and the files that did not load."""
+
+    contract: Contract | None
+    models: tuple[str, ...]
+    invalid: tuple[InvalidContract, ...]
+
+
+def load_contract_of(config: str | Path, model: str) -> ContractLookup:
+    """The contract of ``model`` in ``config``, the valid files' models, and the other
+    files that did not load (for a warning).
+
+    Why: one team's typo in a shared contract directory failed every other model's
+    ``gate``, ``run --model`` and ``report`` with its error (found by a new-user
+    walkthrough); a command about one model now needs only that model's file to be valid.
+    An invalid file that names ``model``, or one whose model cannot be read while no valid
+    file holds ``model``, still raises its error: the model asked about is never judged
+    without its contract. ``datasre contract check`` stays strict about every file."""
+    found: list[Contract] = []
+    invalid: list[InvalidContract] = []
+    for file in contract_files(config):
+        try:
+            found.append(load_contract(file))
+        except ContractError as exc:
+            invalid.append(InvalidContract(file, exc, _named_model(file)))
+    for bad in invalid:
+        if bad.model == model:
+            raise bad.error
+    mine = [c for c in found if c.model == model]
+    if len(mine) > 1:
+        raise ContractError(f"{mine[1].path}: model: {model!r} is also in {mine[0].path}")
+    if not mine:
+        unnamed = [bad for bad in invalid if bad.model is None]
+        if unnamed:
+            raise unnamed[0].error
+    models = tuple(sorted(c.model for c in found))
+    return ContractLookup(mine[0] if mine else None, models, tuple(invalid))
 
 
 def load_contracts(config: str | Path) -> list[Contract]:

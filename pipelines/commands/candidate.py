@@ -129,25 +129,20 @@ def run(args: argparse.Namespace) -> int:
     import polars as pl
 
     from assets.candidate import candidate_slis
-    from assets.contract_cache import contracts_at
     from assets.store import RunRecord
     from checks.breach_rank import rank_breaches
     from checks.measured_settings import measured_settings
     from checks.sli import attach_runbooks, slo_definitions_frame
-    from pipelines.cli import EXIT_NO, EXIT_OK, UsageError
+    from pipelines.cli import EXIT_NO, EXIT_OK
+    from pipelines.model_contract import contract_named
     from pipelines.settings import Settings
 
     settings = Settings.from_env(
         config_path=args.config, database=args.db, state_dir=args.state_dir
     )
-    contracts = {c.model: c for c in contracts_at(settings.config_path)}
-    if args.model not in contracts:
-        raise UsageError(
-            f"--model: unknown model {args.model!r} in {settings.config_path} "
-            f"(known: {', '.join(sorted(contracts))})"
-        )
+    found = contract_named(settings.config_path, args.model)
     day = parse_day("--day", args.day) if args.day else dt.datetime.now(dt.UTC).date()
-    contract = contracts[args.model].model_copy(update={"version": args.version})
+    contract = found.model_copy(update={"version": args.version})
     store = settings.sli_store()
     _refuse_a_served_version(store, contract.model, contract.version)
     started = dt.datetime.now(dt.UTC)

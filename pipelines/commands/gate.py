@@ -96,15 +96,9 @@ def register(subparsers: Subcommands) -> None:
 
 
 def _contract(config_path: str, model: str) -> Contract:
-    from assets.contract_cache import contracts_at
-    from pipelines.cli import UsageError
+    from pipelines.model_contract import contract_named
 
-    contracts = list(contracts_at(config_path))
-    for contract in contracts:
-        if contract.model == model:
-            return contract
-    known = ", ".join(sorted(c.model for c in contracts))
-    raise UsageError(f"--model: unknown model {model!r} in {config_path} (known: {known})")
+    return contract_named(config_path, model)
 
 
 def _as_of(text: str | None) -> dt.datetime:

@@ -93,15 +93,9 @@ def _moment(text: str | None) -> dt.datetime | None:
 
 
 def _contract(config_path: str, model: str) -> Contract:
-    from checks.contract import load_contracts
-    from pipelines.cli import UsageError
+    from pipelines.model_contract import contract_named
 
-    contracts = load_contracts(config_path)
-    for contract in contracts:
-        if contract.model == model:
-            return contract
-    known = ", ".join(sorted(c.model for c in contracts))
-    raise UsageError(f"--model: unknown model {model!r} in {config_path} (known: {known})")
+    return contract_named(config_path, model)
 
 
 def run(args: argparse.Namespace) -> int:

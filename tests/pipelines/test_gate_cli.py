@@ -346,3 +346,34 @@ def test_the_ci_example_uses_real_gate_options() -> None:
         args = parser.parse_args(command[1:])
         assert args.command == "gate" and args.output
     assert any("GITHUB_STEP_SUMMARY" in s.get("run", "") for s in steps)
+
+
+def test_another_models_broken_contract_is_a_warning_not_this_models_failure(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """One team's typo in a shared contract directory failed every model's gate with its
+    error (new-user walkthrough). The model asked about still needs a valid contract."""
+    config = tmp_path / "contracts"
+    config.mkdir()
+    (config / "toy.yaml").write_text(yaml.safe_dump(gate_contract_dict(), sort_keys=False))
+    broken = gate_contract_dict(model="other")
+    broken["features"]["x"]["nullabel"] = True
+    (config / "other.yaml").write_text(yaml.safe_dump(broken, sort_keys=False))
+    (config / "garbled.yaml").write_text("model: [unclosed\n")
+    store = SliStore(tmp_path / "s.duckdb")
+    write_history(store, gate_contract(), 3, start=_d(8))
+    env = Env(db=store.path, config=config)
+    code, out, err = _gate(env, capsys, "--model", "toy")
+    assert code == 0 and "READY" in out
+    assert "warning: skipped an invalid contract" in err and "other.yaml" in err
+    assert "nullabel: unknown key (did you mean 'nullable'?)" in err
+    assert "garbled.yaml" in err
+    # The broken model itself: its own error, exit 2.
+    code, _, err = _gate(env, capsys, "--model", "other")
+    assert code == 2 and "features.x.nullabel: unknown key" in err
+    # An unknown model: known ones named; the file that cannot be read may be the one.
+    (config / "garbled.yaml").unlink()
+    code, _, err = _gate(env, capsys, "--model", "nope")
+    assert code == 2 and "unknown model 'nope'" in err and "(known: toy)" in err
+    # contract check stays strict about every file.
+    assert main(["contract", "check", str(config)]) == 2
