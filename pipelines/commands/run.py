@@ -168,6 +168,7 @@ def _check_manual_day(contract: Contract, day: dt.date) -> None:
     """
     from assets.io import snapshot_files
     from checks.errors import InputError
+    from checks.freshness import scheduled_evaluation_time
     from pipelines.cli import UsageError
 
     if day < contract.sources.start_date:
@@ -180,9 +181,11 @@ def _check_manual_day(contract: Contract, day: dt.date) -> None:
     patterns = [contract.sources.features, contract.sources.predictions, contract.sources.labels]
     if not any(day in snapshot_files(contract, p) for p in patterns if p is not None):
         missing = contract.resolve(contract.sources.features, day)
+        due = scheduled_evaluation_time(contract, day).strftime("%Y-%m-%dT%H:%M:%SZ")
         raise InputError(
             f"{missing}: snapshot file not found ({contract.model} has no data for {day}; "
-            "nothing recorded)"
+            "nothing recorded: to record the day as missing, a failed ingest the gate "
+            f"counts, `datasre run --model {contract.model} --latest --now {due}`)"
         )
     _note_if_not_over(contract, day)
 
