@@ -14,6 +14,7 @@ import datetime as dt
 import glob
 import os
 import re
+import shlex
 from pathlib import Path
 from typing import Final
 
@@ -149,8 +150,13 @@ def run(args: argparse.Namespace) -> int:
     output.write_text(text, encoding="utf-8")
     contract = load_contract(output)
     print(terminal(f"wrote {output}: {describe_line(contract)}"))
+    where = shlex.quote(str(output))
     print(
-        "next: set owner and runbook (the gate blocks without them) and read every comment, "
-        "then `datasre contract check` and a run"
+        terminal(
+            "next: set owner and runbook (the gate blocks without them) and read every "
+            f"comment, then `datasre contract check {where}` and a run, `datasre run "
+            f"--config {where} --model {contract.model} --all` (or put the file in the "
+            "directory your --config / $DATASRE_CONFIG names)"
+        )
     )
     return 0

@@ -49,6 +49,9 @@ def test_init_drafts_the_golden_contract_that_contract_check_accepts(
     assert main(init_argv(model, output)) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"wrote {output}: {model} 0.1.0")
+    # What to run next names the file written (a bare `contract check` checks the samples).
+    assert f"`datasre contract check {output}`" in out
+    assert f"`datasre run --config {output} --model {model} --all`" in out
     # init writes a path relative to the contract when the two share more than the root
     # (a clone under /tmp beside pytest's tmp_path), else absolute: both read as REPO.
     text = output.read_text(encoding="utf-8")
