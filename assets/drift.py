@@ -41,6 +41,7 @@ from assets.resources import DatasreConfig
 from assets.row_groups import row_group_parts
 from assets.sli_asset import SliAssetSpec, breached
 from assets.state import inside
+from assets.training_columns import lacking_features
 from checks.contract import Contract
 from checks.drift import (
     compute_drift,
@@ -171,9 +172,9 @@ def ensure_profile(contract: Contract, profiles_dir: str | Path) -> BaselineProf
 
     def build() -> BaselineProfile:
         training = scan_snapshot(training_path)
-        missing = sorted(set(contract.features) - set(training.collect_schema().names()))
-        if missing:
-            raise InputError(f"{training_path}: training data lacks feature columns {missing}")
+        columns = training.collect_schema().names()
+        if not set(contract.features) <= set(columns):
+            raise lacking_features(contract, columns, training_path)
         options = _ProfileOptions(
             numeric=contract.numeric_features,
             categorical=contract.categorical_features,

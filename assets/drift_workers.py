@@ -56,12 +56,12 @@ MULTIVARIATE_WARM_MODULES: Final = (
     "sklearn.model_selection",
 )
 _HEADER = struct.Struct("<Q")
-#: A worker's first statements: Ctrl-C (SIGINT, held blocked since the fork, see
-#: :class:`DriftWorker`) ends it at once and quietly from here on; then :func:`serve`.
+#: A worker's first statements, then :func:`serve`. SIGINT (Ctrl-C) stays blocked, as the
+#: fork left it (see :class:`DriftWorker`), until the warm imports are done; then it ends
+#: the worker by its default action (:func:`_end_on_interrupt`).
 _BOOT = (
-    "import os, signal, sys;"
-    "signal.signal(signal.SIGINT, lambda *_: os._exit(130));"
-    "signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT]);"
+    "import signal, sys;"
+    "signal.signal(signal.SIGINT, signal.SIG_DFL);"
     "from assets.drift_workers import serve; serve(sys.argv[1:])"
 )
 #: Worker-side cache of unpickled arguments: pickles up to this size (a scan's plan, a
@@ -131,8 +131,9 @@ class DriftWorker:
         # One polars thread: the parent and its workers already occupy the cores, and
         # more threads only contend (measured: less CPU and a shorter run with 1).
         env["POLARS_MAX_THREADS"] = str(polars_threads)
-        # SIGINT blocked across the fork (a child inherits the mask): a Ctrl-C during the
-        # worker's interpreter start waits for its boot's handler (_BOOT).
+        # SIGINT blocked across the fork (a child inherits the mask, and so do the threads
+        # its imports start): a Ctrl-C during the worker's start waits for its warm
+        # imports, then ends it (_end_on_interrupt).
         mask = signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGINT])
         try:
             self._proc = subprocess.Popen(
@@ -296,15 +297,28 @@ def _argument(blob: bytes) -> Any:
 def serve(argv: Sequence[str]) -> None:
     """Worker main loop: ``argv`` = request fd, result fd, modules to import first.
 
-    Ctrl-C reaches a worker too (it is in the terminal's process group): the handler set
-    by ``_BOOT`` ends it at once, quietly (its parent reports the interruption). Not a
-    KeyboardInterrupt: raised inside Python code that polars' Rust calls (its start-up
-    imports), that panics and prints a Rust backtrace. A worker whose parent died (its
-    pipes broke) ends quietly too."""
+    Ctrl-C reaches a worker too (it is in the terminal's process group): it ends it by the
+    signal's default action, quietly, once its warm imports are done
+    (:func:`_end_on_interrupt`; its parent reports the interruption). A worker whose
+    parent died (its pipes broke) ends quietly too."""
     try:
         _serve(argv)
     except OSError:  # the parent is gone (its pipes broke): nobody to answer
         os._exit(1)
+
+
+def _end_on_interrupt() -> None:
+    """SIGINT to its default action (the kernel ends the process, whichever thread gets
+    it) and unblocked: a Ctrl-C held since the fork ends the worker here.
+
+    Why not a Python handler: importing polars installs its own native one, which keeps
+    the signal for polars' next call to raise (a Ctrl-C during the warm imports was
+    swallowed), restarts interrupted system calls (a worker idle in ``read`` outlived a
+    Ctrl-C), and a KeyboardInterrupt raised inside polars' Rust start-up panics with a
+    backtrace. Called once the warm imports are done, and after every request (which
+    may import polars first)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
 
 
 def _serve(argv: Sequence[str]) -> None:
@@ -315,6 +329,7 @@ def _serve(argv: Sequence[str]) -> None:
     try:
         for name in warm:
             importlib.import_module(name)
+        _end_on_interrupt()
         _write(out, (True, None))
     except BaseException as exc:  # report, then stop: the parent works alone
         _write(out, (False, repr(exc)))
@@ -328,6 +343,7 @@ def _serve(argv: Sequence[str]) -> None:
             reply: tuple[bool, Any] = (True, function(*[_argument(b) for b in blobs]))
         except Exception as exc:
             reply = (False, exc)
+        _end_on_interrupt()
         try:
             _write(out, reply)
         except (pickle.PicklingError, TypeError, AttributeError) as exc:

@@ -29,9 +29,10 @@ from typing import Final
 import polars as pl
 
 from assets.atomic_file import write_atomically
-from assets.io import read_snapshot, resolve_files
+from assets.io import read_snapshot, resolve_files, scan_snapshot
 from assets.sample_read import read_sampled
 from assets.state import inside
+from assets.training_columns import lacking_features
 from checks.contract import Contract
 from checks.errors import InputError
 from checks.multivariate import domain_classifier
@@ -119,9 +120,9 @@ def multivariate_slis(contract: Contract, day: dt.date, profiles_dir: str | Path
         return empty_sli_frame()
     training_path = contract.resolve(contract.sources.training)
     training = read_snapshot(training_path, columns=list(contract.features))
-    missing = sorted(set(contract.features) - set(training.columns))
-    if missing:
-        raise InputError(f"{training_path}: training data lacks feature columns {missing}")
+    if not set(contract.features) <= set(training.columns):
+        every = scan_snapshot(training_path).collect_schema().names()  # for "did you mean"
+        raise lacking_features(contract, every, training_path)
     if training.height < MIN_BASELINE_ROWS:
         detail = f"{training_path}: {training.height} training rows, fewer than {MIN_BASELINE_ROWS}"
         return insufficient_rows(contract, read.total_rows, detail)

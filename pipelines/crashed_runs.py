@@ -44,7 +44,10 @@ def crash_line(step_failures: Iterable[Any]) -> str:
             while error.cause is not None:
                 error = error.cause
             lines = str(error.message).strip().splitlines() or [str(error.cls_name)]
-            return f"step {event.step_key}: {lines[0]}"
+            # datasre's own errors are one line naming the file and key: without the
+            # class path Dagster prefixes (``checks.errors.InputError: ``).
+            first = lines[0].removeprefix(f"checks.errors.{error.cls_name}: ")
+            return f"step {event.step_key}: {first}"
     return "job failed"
 
 

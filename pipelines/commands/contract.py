@@ -101,6 +101,7 @@ def describe_line(contract: Contract) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Validate every file; print the table, or every problem with its line (exit 2)."""
+    from assets.training_columns import training_problems
     from checks.contract import ContractFileError, contract_files, load_contract, load_contracts
     from pipelines.escape import terminal
 
@@ -118,6 +119,15 @@ def run(args: argparse.Namespace) -> int:
             print(f"datasre: error: {terminal(line)}", file=sys.stderr)
         return 2
     contracts = [contract for path in paths for contract in load_contracts(path)]
+    checked = [training_problems(contract) for contract in contracts]
+    for _, warnings in checked:
+        for line in warnings:
+            print(f"datasre: warning: {terminal(line)}", file=sys.stderr)
+    errors = [line for found, _ in checked for line in found]
+    if errors:
+        for line in errors:
+            print(f"datasre: error: {terminal(line)}", file=sys.stderr)
+        return 2
     print("\n".join(text_table(COLUMNS, [describe(contract) for contract in contracts])))
     _warn_unready(contracts)
     return 0

@@ -54,6 +54,28 @@ def test_contract_check_lists_every_problem_of_every_file_with_its_line_and_exit
     ]
 
 
+def test_contract_check_reads_the_training_footers_for_the_declared_features(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A misspelt feature passed the check and crashed the first run (new-user walkthrough);
+    training data that cannot be read from here is only a warning (a CI job without it)."""
+    samples = Path("data/samples/contracts").resolve()
+    text = (samples / "fraud_detection.yaml").read_text(encoding="utf-8")
+    text = text.replace("../fraud_detection", str(samples.parent / "fraud_detection"))
+    misspelt = tmp_path / "misspelt.yaml"
+    misspelt.write_text(text.replace("\n  amount:", "\n  amont:", 1), encoding="utf-8")
+    assert main(["contract", "check", str(misspelt)]) == 2
+    err = capsys.readouterr().err
+    assert "training data lacks the declared features.amont (did you mean 'amount'?)" in err
+    assert err.startswith(f"datasre: error: {misspelt}: ") and len(err.splitlines()) == 1
+    elsewhere = tmp_path / "elsewhere.yaml"
+    elsewhere.write_text(text.replace("training.parquet", "absent.parquet"), encoding="utf-8")
+    assert main(["contract", "check", str(elsewhere)]) == 0
+    captured = capsys.readouterr()
+    assert "datasre: warning:" in captured.err and "sources.training: not checked:" in captured.err
+    assert "fraud_detection" in captured.out
+
+
 def _schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
     out = tmp_path / "contract.schema.json"
     assert main(["contract", "schema", "--output", str(out)]) == 0

@@ -17,7 +17,7 @@ import assets.quality
 from assets.partitions import partition_key
 from assets.store import SliStore
 from pipelines.cli import main
-from pipelines.crashed_runs import build_crash_sensor
+from pipelines.crashed_runs import build_crash_sensor, crash_line
 from pipelines.partition_run import QUIET_LOGS, _job
 from pipelines.settings import Settings
 from tests.fixtures import FIRST_DAY
@@ -285,3 +285,27 @@ def test_a_gate_blocked_on_the_evidence_shows_its_reason_in_the_prometheus_expor
     }
     assert gauges["contract_changed"] == "1.0"
     assert {reason for reason, value in gauges.items() if value != "0.0"} == {"contract_changed"}
+
+
+def _failure(step: str, cls_name: str, message: str, cause: Any = None) -> Any:
+    from types import SimpleNamespace
+
+    error = SimpleNamespace(cls_name=cls_name, message=message, cause=cause)
+    return SimpleNamespace(step_key=step, step_failure_data=SimpleNamespace(error=error))
+
+
+def test_the_crash_line_is_the_innermost_cause_without_datasres_class_path() -> None:
+    """A contract typo read `checks.errors.InputError: ...` in runs.error (new-user
+    walkthrough): datasre's own errors are one line already; others keep their class."""
+    ours = _failure(
+        "drift_slis",
+        "DagsterExecutionStepExecutionError",
+        "Error occurred while executing op",
+        cause=_failure(
+            "", "InputError", "checks.errors.InputError: t.parquet: no\nmore"
+        ).step_failure_data.error,
+    )
+    assert crash_line([ours]) == "step drift_slis: t.parquet: no"
+    theirs = _failure("quality_slis", "MemoryError", "MemoryError: out of memory")
+    assert crash_line([theirs]) == "step quality_slis: MemoryError: out of memory"
+    assert crash_line([]) == "job failed"
