@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import sys
 from collections.abc import Callable
 from contextlib import suppress
 from typing import Final, TypeAlias
@@ -78,6 +79,26 @@ def parse_day(option: str, text: str) -> dt.date:
         with suppress(ValueError):  # 2026-02-30: the same one line below
             return dt.date.fromisoformat(text)
     raise UsageError(f"{option}: {text!r} is not a YYYY-MM-DD day")
+
+
+def parse_moment(option: str, text: str) -> dt.datetime:
+    """``text`` as a timezone-aware time (ISO 8601; UTC when it names no zone), or a
+    :class:`~pipelines.usage.UsageError` naming ``option``. A bare day is midnight UTC,
+    said on stderr: ``--as-of 2026-11-15`` judged the day before the one a reader of
+    ``2026-11-15T07:00:00Z`` examples expects (new-user walkthrough)."""
+    from pipelines.usage import UsageError
+
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"{option}: {text!r} is not an ISO 8601 time") from None
+    if "T" not in text.upper() and " " not in text.strip():
+        print(
+            f"datasre: note: {option} {text} is {text}T00:00:00Z, the start of that day "
+            "(UTC); give a time to say otherwise",
+            file=sys.stderr,
+        )
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 def add_as_of(parser: Parser, help: str) -> None:

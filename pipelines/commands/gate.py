@@ -30,6 +30,7 @@ from pipelines.commands.arguments import (
     add_version,
     add_window_days,
     parse_day,
+    parse_moment,
 )
 
 if TYPE_CHECKING:
@@ -101,16 +102,9 @@ def _contract(config_path: str, model: str) -> Contract:
     return contract_named(config_path, model)
 
 
-def _as_of(text: str | None) -> dt.datetime:
-    from pipelines.cli import UsageError
-
-    if not text:
-        return dt.datetime.now(dt.UTC)
-    try:
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"--as-of: {text!r} is not an ISO 8601 time") from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+def _as_of(text: str | None, option: str = "--as-of") -> dt.datetime:
+    """The decision time: ``text`` (:func:`parse_moment`) or the wall clock."""
+    return parse_moment(option, text) if text else dt.datetime.now(dt.UTC)
 
 
 def _actor() -> str | None:
@@ -256,7 +250,7 @@ def run_waive(args: argparse.Namespace) -> int:
     expires = parse_day("--expires", args.expires)
     # Written at the tool's clock ($DATASRE_NOW when set): the gate honours a waiver from
     # when it was written, so a replay at that clock sees it.
-    written = _as_of(settings.now)
+    written = _as_of(settings.now, "$DATASRE_NOW")
     today = written.astimezone(dt.UTC).date()
     if expires < today:
         raise UsageError(f"--expires: {expires} is in the past (today is {today})")

@@ -24,6 +24,7 @@ from pipelines.commands.arguments import (
     add_partition,
     add_version,
     add_window_days,
+    parse_moment,
 )
 
 if TYPE_CHECKING:
@@ -80,16 +81,8 @@ def _day(text: str | None) -> dt.date | None:
     return None if text is None else parse_day("--partition", text)
 
 
-def _moment(text: str | None) -> dt.datetime | None:
-    from pipelines.cli import UsageError
-
-    if text is None:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"--as-of: {text!r} is not an ISO 8601 time") from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+def _moment(text: str | None, option: str = "--as-of") -> dt.datetime | None:
+    return None if text is None else parse_moment(option, text)
 
 
 def _contract(config_path: str, model: str) -> Contract:
@@ -116,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
         # No day asked for: the newest day as the gate judges it now (the tool's clock),
         # not as it was judged then: that read "(ready)" on evidence 17 days old, or with
         # a newer day's run crashed, while `datasre gate` blocked (found by review).
-        as_of = _moment(settings.now) if settings.now else dt.datetime.now(dt.UTC)
+        as_of = _moment(settings.now, "--now") if settings.now else dt.datetime.now(dt.UTC)
     request = ReportRequest(
         contract=contract,
         database=Path(settings.database),

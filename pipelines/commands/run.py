@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Final
 
-from pipelines.commands.arguments import parse_day
+from pipelines.commands.arguments import parse_day, parse_moment
 from pipelines.escape import terminal
 from pipelines.partition_run import (
     PartitionOutcome,
@@ -353,11 +353,7 @@ def _run(args: argparse.Namespace, worker: DriftWorker | None) -> int:
     )
     now = dt.datetime.now(dt.UTC)
     if settings.now:
-        try:
-            now = dt.datetime.fromisoformat(settings.now)
-        except ValueError:
-            raise UsageError(f"--now: {settings.now!r} is not an ISO 8601 time") from None
-        now = now if now.tzinfo is not None else now.replace(tzinfo=dt.UTC)
+        now = parse_moment("--now", settings.now)
     contracts = list(contracts_at(settings.config_path))
     if args.model:
         known = {c.model for c in contracts}

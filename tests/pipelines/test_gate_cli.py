@@ -377,3 +377,19 @@ def test_another_models_broken_contract_is_a_warning_not_this_models_failure(
     assert code == 2 and "unknown model 'nope'" in err and "(known: toy)" in err
     # contract check stays strict about every file.
     assert main(["contract", "check", str(config)]) == 2
+
+
+def test_a_bare_day_as_of_is_midnight_utc_and_says_so(
+    env: Env, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--as-of 2026-11-15`` silently meant midnight UTC (new-user walkthrough)."""
+    code = main(env.args("gate", "--model", "eta", "--as-of", "2026-11-11", "--no-record"))
+    out, err = capsys.readouterr()
+    assert "decided at 2026-11-11T00:00:00+00:00" in out
+    assert err == (
+        "datasre: note: --as-of 2026-11-11 is 2026-11-11T00:00:00Z, the start of that day "
+        "(UTC); give a time to say otherwise\n"
+    )
+    assert code in (0, 1)
+    main(env.args("gate", "--model", "eta", "--as-of", AS_OF, "--no-record"))
+    assert capsys.readouterr().err == ""
