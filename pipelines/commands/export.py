@@ -17,6 +17,7 @@ the text goes to stdout. Exit 0, or 2 on a usage, config or store error.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
@@ -65,6 +66,14 @@ def register(subparsers: Subcommands) -> None:
         choices=RULE_FORMATS,
         default=RULE_FORMATS[0],
         help="prometheus-rule: Kubernetes resources (default); rules: a plain rule file",
+    )
+    alerts.add_argument(
+        "--runbook-base-url",
+        default=None,
+        metavar="URL",
+        help="where the shipped runbooks (docs/runbooks/...) are browsable, e.g. "
+        "https://github.com/ORG/REPO/blob/main/ ; their paths become URLs under it "
+        "(default $DATASRE_RUNBOOK_BASE_URL; unset: left as repository paths)",
     )
     openslo = add_command(targets, "openslo", run_openslo, OPENSLO_ABOUT)
     for target in (prometheus, alerts, openslo):
@@ -146,7 +155,8 @@ def run_alerts(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env(config_path=args.config, database=args.db)
     contracts = _contracts(settings.config_path, args.model)
-    text = render_rules(contracts, args.format, GateOptions().policy)
+    base = args.runbook_base_url or os.environ.get("DATASRE_RUNBOOK_BASE_URL", "")
+    text = render_rules(contracts, args.format, GateOptions().policy, runbook_base=base)
     return _emit(args, text, f"{args.format} for {len(contracts)} contracts")
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
+from urllib.parse import urljoin, urlsplit
 
 import yaml
 
@@ -195,11 +196,24 @@ def _evidence_blocked_rule(contract: Contract) -> dict[str, Any]:
     )
 
 
+def _linked(rules: list[dict[str, Any]], runbook_base: str) -> list[dict[str, Any]]:
+    """``rules`` with every relative ``runbook_url`` (a shipped runbook's path) joined to
+    ``runbook_base`` (e.g. where the repository's docs are browsable): Alertmanager and
+    the pages it sends need a URL, not a path (new-user walkthrough). Absolute links (a
+    contract's own ``runbooks:`` pages) stay as they are."""
+    for rule in rules:
+        url = rule["annotations"].get("runbook_url")
+        if url and not urlsplit(url).scheme:
+            rule["annotations"]["runbook_url"] = urljoin(runbook_base.rstrip("/") + "/", url)
+    return rules
+
+
 def rule_groups(
-    contracts: Sequence[Contract], policy: AlertPolicy | None = None
+    contracts: Sequence[Contract], policy: AlertPolicy | None = None, runbook_base: str = ""
 ) -> list[dict[str, Any]]:
     """One rule group per contract (``datasre-<model>``), in the contracts' order; the
-    windows and thresholds of ``policy`` (default :class:`checks.slo.AlertPolicy`)."""
+    windows and thresholds of ``policy`` (default :class:`checks.slo.AlertPolicy`);
+    shipped runbooks linked under ``runbook_base`` when given (:func:`_linked`)."""
     policy = policy or AlertPolicy()
     groups: list[dict[str, Any]] = []
     for contract in contracts:
@@ -209,12 +223,14 @@ def rule_groups(
             for rule in _burn_rules(contract, definition, policy)
         ]
         rules += [_stale_rule(contract), _crash_rule(contract), _evidence_blocked_rule(contract)]
+        if runbook_base:
+            rules = _linked(rules, runbook_base)
         groups.append({"name": f"datasre-{contract.model}", "rules": rules})
     return groups
 
 
 def prometheus_rule_documents(
-    contracts: Sequence[Contract], policy: AlertPolicy | None = None
+    contracts: Sequence[Contract], policy: AlertPolicy | None = None, runbook_base: str = ""
 ) -> list[dict[str, Any]]:
     """One PrometheusRule resource per contract, holding that contract's rule group."""
     return [
@@ -227,20 +243,25 @@ def prometheus_rule_documents(
             },
             "spec": {"groups": [group]},
         }
-        for contract, group in zip(contracts, rule_groups(contracts, policy), strict=True)
+        for contract, group in zip(
+            contracts, rule_groups(contracts, policy, runbook_base), strict=True
+        )
     ]
 
 
 def render_rules(
-    contracts: Sequence[Contract], rule_format: str, policy: AlertPolicy | None = None
+    contracts: Sequence[Contract],
+    rule_format: str,
+    policy: AlertPolicy | None = None,
+    runbook_base: str = "",
 ) -> str:
     """YAML of the rules: ``rules`` is one Prometheus rule file (``groups:``), the input of
     ``promtool check rules``; ``prometheus-rule`` is a stream of PrometheusRule resources
-    for ``kubectl apply -f``."""
+    for ``kubectl apply -f``. ``runbook_base``: see :func:`rule_groups`."""
     if rule_format == "rules":
-        return _yaml({"groups": rule_groups(contracts, policy)})
+        return _yaml({"groups": rule_groups(contracts, policy, runbook_base)})
     if rule_format == "prometheus-rule":
-        documents = prometheus_rule_documents(contracts, policy)
+        documents = prometheus_rule_documents(contracts, policy, runbook_base)
         return "---\n".join(_yaml(document) for document in documents)
     raise ValueError(f"rule format must be one of {RULE_FORMATS}, not {rule_format!r}")
 

@@ -87,6 +87,27 @@ def test_each_prometheus_rule_holds_the_plain_group_of_its_contract(
     assert run_promtool("check", "rules", str(spec)).returncode == 0
 
 
+def test_shipped_runbooks_become_urls_under_a_base_and_contract_links_stay(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Alertmanager needs a URL; a relative docs/runbooks path linked nowhere (new-user
+    walkthrough)."""
+    out = tmp_path / "rules.yml"
+    base = "https://github.com/acme/datasre/blob/main"
+    monkeypatch.setenv("DATASRE_RUNBOOK_BASE_URL", base)
+    _cli("export", "alerts", "--format", "rules", "--output", str(out))
+    groups = yaml.safe_load(out.read_text(encoding="utf-8"))["groups"]
+    urls = {r["annotations"]["runbook_url"] for g in groups for r in g["rules"]}
+    assert f"{base}/docs/runbooks/stale_data.md" in urls
+    assert "https://runbooks.example.com/ml/fraud_detection" in urls  # the contract's own
+    assert all(url.startswith("https://") for url in urls)
+    # The option wins over the environment.
+    _cli("export", "alerts", "--format", "rules", "--output", str(out),
+         "--runbook-base-url", "https://wiki.example.com/datasre/")  # fmt: skip
+    text = out.read_text(encoding="utf-8")
+    assert "https://wiki.example.com/datasre/docs/runbooks/stale_data.md" in text
+
+
 def test_every_slo_has_a_page_and_a_ticket_rule_with_its_runbook(rule_file: Path) -> None:
     groups = yaml.safe_load(rule_file.read_text(encoding="utf-8"))["groups"]
     fraud = next(g for g in groups if g["name"] == "datasre-fraud_detection")
