@@ -22,6 +22,7 @@ from assets.partitions import Partition
 from assets.store import RunRecord, StoreError
 from assets.store.backends import open_store
 from assets.writer import KIND_TAG
+from checks import errors as datasre_errors
 from checks.gate_checks import CRASHED_RUN_STATUS
 from pipelines.settings import Settings
 
@@ -46,7 +47,7 @@ def crash_line(step_failures: Iterable[Any]) -> str:
             lines = str(error.message).strip().splitlines() or [str(error.cls_name)]
             # datasre's own errors are one line naming the file and key: without the
             # class path Dagster prefixes (``checks.errors.InputError: ``).
-            first = lines[0].removeprefix(f"checks.errors.{error.cls_name}: ")
+            first = lines[0].removeprefix(f"{datasre_errors.__name__}.{error.cls_name}: ")
             return f"step {event.step_key}: {first}"
     return "job failed"
 
