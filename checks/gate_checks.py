@@ -185,10 +185,10 @@ def _measurement_changes(newest: Mapping[str, Any] | None, contract: Contract) -
 def _judged_otherwise(
     rows: pl.DataFrame, declared: Sequence[SloDefinition], window_days: int
 ) -> tuple[list[str], set[str]]:
-    """The SLO verdicts in ``rows`` recorded under another objective, comparator or
-    blocking flag than ``declared`` says, on days an SLO's budget window may hold (the
-    ``window_days`` up to its newest judged day: a window never starts earlier): one phrase
-    per SLO and recorded setting, and the days concerned.
+    """The SLO verdicts in ``rows`` recorded under another objective or comparator (rows
+    of the whole model) or blocking flag (every row) than ``declared`` says, on days an
+    SLO's budget window may hold (the ``window_days`` up to its newest judged day: a
+    window never starts earlier): one phrase per SLO and recorded setting, and the days.
 
     Why per row: every SLI row keeps what it was judged under, and the gate counts its
     ``ok`` and ``blocking`` as recorded. Comparing the contract only with the newest run's
@@ -215,6 +215,10 @@ def _judged_otherwise(
     judged = rows.filter(pl.col("ok").is_not_null()).with_columns(day.alias("__day"))
     newest = pl.col("__day").max().over(pl.col("sli").cast(pl.String))
     judged = judged.filter(pl.col("__day") > newest - pl.duration(days=window_days))
+    # A row of one feature or slice may carry its own objective (a feature's
+    # max_null_rate, a clock-skew limit, a slice's), so only model-wide rows are held to
+    # the SLO's objective and comparator; every row to its blocking flag.
+    model_wide = pl.col("feature").is_null() & pl.col("slice").is_null()
     differ = (
         judged.select(
             pl.col("partition").cast(pl.String),
@@ -222,13 +226,29 @@ def _judged_otherwise(
             pl.col("objective").cast(pl.Float64).fill_nan(None),
             pl.col("comparator").cast(pl.String),
             pl.col("blocking").cast(pl.Boolean),
+            model_wide.alias("__model_wide"),
         )
         .join(defs, on="sli", how="inner")
         .filter(
-            pl.col("objective").ne_missing(pl.col("in_force_objective"))
-            | pl.col("comparator").ne_missing(pl.col("in_force_comparator"))
+            (
+                pl.col("__model_wide")
+                & (
+                    pl.col("objective").ne_missing(pl.col("in_force_objective"))
+                    | pl.col("comparator").ne_missing(pl.col("in_force_comparator"))
+                )
+            )
             | pl.col("blocking").ne_missing(pl.col("in_force_blocking"))
         )
+        .with_columns(
+            # A per-feature row's own objective is not what differs: say the blocking.
+            pl.when(pl.col("__model_wide"))
+            .then(pl.col("objective"))
+            .otherwise(pl.col("in_force_objective")),
+            pl.when(pl.col("__model_wide"))
+            .then(pl.col("comparator"))
+            .otherwise(pl.col("in_force_comparator")),
+        )
+        .drop("__model_wide")
     )
     if differ.height == 0:
         return [], set()
@@ -259,7 +279,7 @@ def _judged_as(comparator: str | None, objective: float | None, blocking: bool |
     threshold = (
         f"{comparator or '?'} {format_value(objective)}"
         if objective is not None
-        else ("without an objective")
+        else "without an objective"
     )
     return f"{threshold}, {'blocking' if blocking else 'not blocking'}"
 

@@ -433,6 +433,27 @@ def test_a_tightened_objective_blocks_until_every_judged_day_is_rerun() -> None:
     assert "contract_changed" not in _codes(verdict)
 
 
+def test_a_features_own_objective_is_not_a_contract_change() -> None:
+    """null_rate rows of a feature with its own max_null_rate carry that objective, not
+    the SLO's: only the rows of the whole model are held to the SLO's objective."""
+    base = gate_contract()
+    model = {**base.slos.model_dump()["model"], "null_rate": {"objective": 0.05}}
+    contract = gate_contract(slos={**base.slos.model_dump(), "model": model})
+    slis = history_frame(contract, 14).with_columns(
+        objective=pl.when((pl.col("sli") == "null_rate") & (pl.col("feature") == "x"))
+        .then(0.2)
+        .otherwise(pl.col("objective"))
+    )
+    verdict = decide(contract, slis, runs_frame(contract, FRESH), now=NOW)
+    assert "contract_changed" not in _codes(verdict)
+    # Its blocking flag is the SLO's on every row: set since, it is a change.
+    model["null_rate"] = {"objective": 0.05, "blocking": True}
+    blocking = gate_contract(slos={**base.slos.model_dump(), "model": model})
+    verdict = decide(blocking, slis, runs_frame(contract, FRESH), now=NOW)
+    reason = next(r for r in verdict.reasons if r.code == "contract_changed")
+    assert "null_rate judged <= 0.05, not blocking" in reason.message
+
+
 def test_days_before_the_budget_window_need_no_rerun() -> None:
     old = gate_contract(slos={**gate_contract().slos.model_dump(), "window_days": 7})
     slis, runs = history_frame(old, 14), runs_frame(old, FRESH)
