@@ -37,7 +37,7 @@ from checks.gate_words import (
     pct,
     runbook_text,
 )
-from checks.measured_settings import measured_changes
+from checks.measured_settings import JUDGED_UNDER, measured_changes
 from checks.runbooks import reason_runbook
 from checks.slo_catalog import SLO_CATALOG
 from checks.slo_evaluation import DayStatus, SloDefinition
@@ -355,11 +355,16 @@ def check_contract_unchanged(
     measured_days = (
         _measured_otherwise(runs, contract, declared, window_days) if runs.height else set()
     )
-    # What re-running the newest day records (its run replaces slo_definitions).
+    # What re-running the newest day records (its run replaces slo_definitions). The SLOs
+    # it judged under are said once: by slo_definitions when they differ too.
+    slo_changes = _slo_changes(recorded, declared)
+    measured = _measurement_changes(newest, contract)
+    judged = [c for c in measured if c.startswith(f"{JUDGED_UNDER}.")]
     newest_changes = [
-        *_slo_changes(recorded, declared),
+        *slo_changes,
         *_schedule_changes(newest, contract),
-        *_measurement_changes(newest, contract),
+        *[c for c in measured if c not in judged],
+        *([] if slo_changes else judged),
     ]
     changes = [*newest_changes, *verdicts]
     if measured_days - {newest_day}:

@@ -30,8 +30,9 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from checks.contract import Contract
+from checks.slo_evaluation import as_definitions
 
-__all__ = ["MEASURED_FIELDS", "measured_changes", "measured_settings"]
+__all__ = ["JUDGED_UNDER", "MEASURED_FIELDS", "measured_changes", "measured_settings"]
 
 #: The contract's top-level fields that shape the rows a run records.
 MEASURED_FIELDS: Final = frozenset(
@@ -84,9 +85,33 @@ def _normalised(settings: dict[str, Any], *, candidate: bool) -> dict[str, Any]:
     return normalised
 
 
+#: The key of the SLOs in force a run judged its rows under (:func:`_judging`).
+JUDGED_UNDER: Final = "slos_in_force"
+
+
+def _judging(contract: Contract) -> dict[str, Any]:
+    """What of each SLO in force (declared and built-in) decides a row's verdict: its
+    objective, comparator and blocking flag (target and window are applied by the gate
+    from the contract, so a change of them asks for no re-run).
+
+    Why per run: the gate counts each day's recorded ``ok`` and ``blocking``. Compared
+    only with the newest run's ``slo_definitions``, a tightened objective was forgotten as
+    soon as any one day was re-run, while the other days kept verdicts of the old one
+    (READY on a breach of the contract in force; the rows of one feature or slice carry
+    objectives of their own, so the rows alone cannot say)."""
+    return {
+        d.sli: {
+            "objective": None if math.isnan(d.objective) else d.objective,
+            "comparator": d.comparator,
+            "blocking": d.blocking,
+        }
+        for d in as_definitions(contract)
+    }
+
+
 def _settings(contract: Contract, *, candidate: bool) -> dict[str, Any]:
     settings = contract.model_dump(mode="json", exclude_defaults=True, include=set(MEASURED_FIELDS))
-    return _normalised(settings, candidate=candidate)
+    return {**_normalised(settings, candidate=candidate), JUDGED_UNDER: _judging(contract)}
 
 
 def measured_settings(contract: Contract, *, candidate: bool = False) -> str:
@@ -112,6 +137,10 @@ def _differences(path: str, before: Any, after: Any) -> list[str]:
                 phrases.append(f"new feature {key}")
             elif path == "features" and key not in after:
                 phrases.append(f"feature {key} no longer declared")
+            elif path == JUDGED_UNDER and key not in before:
+                phrases.append(f"new SLO {key}")
+            elif path == JUDGED_UNDER and key not in after:
+                phrases.append(f"SLO {key} no longer in force")
             else:
                 phrases += _differences(where, before.get(key, _DEFAULT), after.get(key, _DEFAULT))
         return phrases
@@ -159,5 +188,7 @@ def measured_changes(recorded: str, contract: Contract, *, candidate: bool = Fal
         return []
     if not isinstance(before, dict):
         return []
-    before = _normalised(before, candidate=candidate)
-    return _differences("", before, _settings(contract, candidate=candidate))
+    after = _settings(contract, candidate=candidate)
+    if JUDGED_UNDER not in before:
+        del after[JUDGED_UNDER]  # written before runs recorded their SLOs: not judged on them
+    return _differences("", _normalised(before, candidate=candidate), after)

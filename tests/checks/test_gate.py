@@ -454,6 +454,34 @@ def test_a_features_own_objective_is_not_a_contract_change() -> None:
     assert "null_rate judged <= 0.05, not blocking" in reason.message
 
 
+def test_a_per_feature_slo_tightened_blocks_until_every_day_is_rerun() -> None:
+    """null_rate's rows are per feature (objectives of their own), so the rows cannot say
+    which objective judged them: each run records the SLOs it judged under."""
+    base = gate_contract()
+    model = {**base.slos.model_dump()["model"], "null_rate": {"objective": 0.05}}
+    old = gate_contract(slos={**base.slos.model_dump(), "model": model})
+    model["null_rate"] = {"objective": 0.01}
+    tightened = gate_contract(slos={**base.slos.model_dump(), "model": model})
+    slis = history_frame(old, 14)
+    runs = _daily_runs(old, 1, 14).with_columns(measured_under=pl.lit(measured_settings(old)))
+    # Day 3 re-run under the tightened contract: slo_definitions say 0.01 now.
+    rerun = runs.filter(pl.col("partition") == _d(3).isoformat()).with_columns(
+        run_id=pl.lit("rerun-3"),
+        finished_at=pl.lit(dt.datetime(2026, 11, 15, 9, tzinfo=dt.UTC)),
+        measured_under=pl.lit(measured_settings(tightened)),
+    )
+    verdict = decide(
+        tightened,
+        slis,
+        pl.concat([runs, rerun]),
+        now=NOW,
+        definitions=slo_definitions_frame(tightened),
+    )
+    reason = next(r for r in verdict.reasons if r.code == "contract_changed")
+    assert "slos_in_force.null_rate.objective 0.05 -> 0.01" in reason.message
+    assert _d(3).isoformat() not in reason.days and len(reason.days) == 13
+
+
 def test_days_before_the_budget_window_need_no_rerun() -> None:
     old = gate_contract(slos={**gate_contract().slos.model_dump(), "window_days": 7})
     slis, runs = history_frame(old, 14), runs_frame(old, FRESH)

@@ -22,9 +22,14 @@ def test_equal_contracts_record_equal_text_and_no_change() -> None:
     settings = json.loads(recorded)
     assert set(settings) <= {
         "type", "sources", "features", "predictions", "slices", "sensitive_attributes",
-        "min_slice_rows", "min_labelled_rows",
+        "min_slice_rows", "min_labelled_rows", "slos_in_force",
     }  # fmt: skip
     assert "slos" not in settings and "owner" not in settings
+    # Of the SLOs in force (built-in ones too), what decides a row's verdict.
+    assert settings["slos_in_force"]["accuracy"] == {
+        "objective": 0.94, "comparator": ">=", "blocking": False,
+    }  # fmt: skip
+    assert "clock_skew_seconds" in settings["slos_in_force"]
     assert settings["features"]["x"] == {"dtype": "Float64", "nullable": False, "min": 0, "max": 20}
 
 
@@ -44,7 +49,22 @@ def test_each_measuring_change_is_named_by_its_path() -> None:
         "slices default -> [c]",
     ]
     no_c = {k: v for k, v in features.items() if k != "c"}
-    assert measured_changes(recorded, _with(features=no_c)) == ["feature c no longer declared"]
+    # Without a categorical feature the built-in unseen-category SLO is not in force.
+    assert measured_changes(recorded, _with(features=no_c)) == [
+        "feature c no longer declared",
+        "SLO unseen_category_rate no longer in force",
+    ]
+    # An SLO's verdict settings, and a run recorded before SLOs were (not judged on them).
+    model = gate_contract().slos.model_dump()["model"]
+    stricter = _with(slos={**gate_contract().slos.model_dump(), "model": {
+        **model, "accuracy": {**model["accuracy"], "objective": 0.96, "blocking": True},
+    }})  # fmt: skip
+    assert measured_changes(recorded, stricter) == [
+        "slos_in_force.accuracy.blocking false -> true",
+        "slos_in_force.accuracy.objective 0.94 -> 0.96",
+    ]
+    unrecorded = json.dumps({k: v for k, v in json.loads(recorded).items() if k != "slos_in_force"})
+    assert measured_changes(unrecorded, stricter) == []
     # Back from a setting to its default, and a section's field set for the first time.
     assert measured_changes(measured_settings(tightened), gate_contract())[2:] == [
         "min_labelled_rows 1000 -> default",
