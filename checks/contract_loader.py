@@ -293,11 +293,11 @@ def load_contract_of(config: str | Path, model: str) -> ContractLookup:
     files that did not load (for a warning).
 
     Why: one team's typo in a shared contract directory failed every other model's
-    ``gate``, ``run --model`` and ``report`` with its error (found by a new-user
-    walkthrough); a command about one model now needs only that model's file to be valid.
-    An invalid file that names ``model``, or one whose model cannot be read while no valid
-    file holds ``model``, still raises its error: the model asked about is never judged
-    without its contract. ``datasre contract check`` stays strict about every file."""
+    ``gate`` and ``report`` with its error (found by a new-user walkthrough); a command
+    about one model now needs only that model's file to be valid. An invalid file that
+    names ``model``, or one whose model cannot be read while no valid file holds
+    ``model``, still raises its error: the model asked about is never judged without its
+    contract. ``datasre contract check`` stays strict about every file."""
     found: list[Contract] = []
     invalid: list[InvalidContract] = []
     for file in contract_files(config):

@@ -1,10 +1,10 @@
 """The contract of the one model a command is about, found in a shared contract directory.
 
 A command about one model (``gate``, ``waive``, ``explain``, ``report``,
-``validate-candidate``, ``run --model``) needs only that model's contract file to be
-valid: another team's broken file is a warning on stderr, not this model's failure
-(:func:`checks.contract_loader.load_contract_of`). ``datasre contract check`` and the
-commands about every model stay strict.
+``validate-candidate``) needs only that model's contract file to be valid: another
+team's broken file is a warning on stderr, not this model's failure
+(:func:`checks.contract_loader.load_contract_of`). ``datasre contract check``, ``run``
+(whose Dagster definitions load every contract) and ``export`` stay strict.
 """
 
 from __future__ import annotations
