@@ -63,6 +63,7 @@ from checks.gate_checks import (
     check_missing_days,
     check_newest_run,
     check_recorded_rows,
+    newest_runs,
 )
 from checks.gate_verdict import (
     CheckName,
@@ -117,14 +118,11 @@ def _recorded_schedules(runs: pl.DataFrame) -> dict[str, tuple[str, float]]:
     recorded = runs.filter(
         pl.col("timezone").is_not_null() & pl.col("evaluation_delay_hours").is_not_null()
     )
-    newest = recorded.sort("finished_at", nulls_last=False).unique(
-        "partition", keep="last", maintain_order=True
-    )
     return {
         str(partition): (str(timezone), float(delay))
-        for partition, timezone, delay in newest.select(
-            "partition", "timezone", "evaluation_delay_hours"
-        ).iter_rows()
+        for partition, timezone, delay in newest_runs(recorded)
+        .select("partition", "timezone", "evaluation_delay_hours")
+        .iter_rows()
     }
 
 
@@ -141,10 +139,7 @@ def _served_only(slis: pl.DataFrame, runs: pl.DataFrame) -> tuple[pl.DataFrame, 
         return slis, runs
     # The rows of a day are its newest run's: a day last written by an evaluation holds
     # the evaluation's rows.
-    newest = runs.sort("finished_at", nulls_last=False).unique(
-        "partition", keep="last", maintain_order=True
-    )
-    evaluated_days = newest.filter(candidate)["partition"].cast(pl.String).to_list()
+    evaluated_days = newest_runs(runs).filter(candidate)["partition"].cast(pl.String).to_list()
     if slis.height and evaluated_days:
         slis = slis.filter(~pl.col("partition").cast(pl.String).is_in(evaluated_days))
     return slis, runs.filter(~candidate)
@@ -166,12 +161,8 @@ def evaluation_times(
             partitions.update(str(p) for p in frame["partition"].unique().to_list())
     candidates: dict[str, dt.datetime] = {}
     if runs.height and "kind" in runs.columns:
-        newest = (
-            runs.filter(pl.col("finished_at").is_not_null())
-            .sort("finished_at", descending=True)
-            .unique("partition", keep="first")
-            .filter(pl.col("kind") == CANDIDATE_KIND)
-        )
+        finished = runs.filter(pl.col("finished_at").is_not_null())
+        newest = newest_runs(finished).filter(pl.col("kind") == CANDIDATE_KIND)
         for partition, finished in newest.select("partition", "finished_at").iter_rows():
             at = finished if finished.tzinfo else finished.replace(tzinfo=dt.UTC)
             candidates[str(partition)] = at.astimezone(dt.UTC)

@@ -66,6 +66,7 @@ __all__ = [
     "check_newest_run",
     "check_recorded_rows",
     "newest_run",
+    "newest_runs",
     "started_before_day_end",
 ]
 
@@ -298,12 +299,9 @@ def _measured_otherwise(
     delay = max((d.evidence_delay_days for d in declared), default=0.0)
     since = newest - dt.timedelta(days=window_days - 1 + math.ceil(max(delay, 0.0)))
     recorded = recorded.filter(pl.col("partition").cast(pl.String) >= since.isoformat())
-    newest_runs = recorded.sort("partition", "finished_at", nulls_last=False).unique(
-        "partition", keep="last", maintain_order=True
-    )
     return {
         str(run["partition"])
-        for run in newest_runs.iter_rows(named=True)
+        for run in newest_runs(recorded).iter_rows(named=True)
         if _measurement_changes(run, contract)
     }
 
@@ -493,18 +491,26 @@ def check_evidence(
     ]
 
 
+def newest_runs(runs: pl.DataFrame) -> pl.DataFrame:
+    """Each partition's newest run, one row per partition: by ``finished_at``, or
+    ``started_at`` for a run with no finish (as the ``sli_latest`` view orders them: a
+    crash record without a finish time sorted oldest and was never seen); one with
+    neither counts as oldest."""
+    if runs.height == 0:
+        return runs
+    when = pl.col("finished_at")
+    if "started_at" in runs.columns:
+        when = pl.coalesce(when, pl.col("started_at").cast(runs.schema["finished_at"]))
+    return runs.sort(when, nulls_last=False).unique("partition", keep="last", maintain_order=True)
+
+
 def newest_run(runs: pl.DataFrame, partition: str) -> dict[str, Any] | None:
-    """The newest run of ``partition`` by ``finished_at``, or ``started_at`` for a run
-    with no finish (as the ``sli_latest`` view orders them: a crash record without a
-    finish time sorted oldest and was never seen; one with neither counts as oldest), as a
-    row dict; None when it has none."""
+    """The newest run of ``partition`` (:func:`newest_runs`), as a row dict; None when it
+    has none."""
     mine = runs.filter(pl.col("partition") == partition) if runs.height else runs
     if mine.height == 0:
         return None
-    when = pl.col("finished_at")
-    if "started_at" in mine.columns:
-        when = pl.coalesce(when, pl.col("started_at").cast(mine.schema["finished_at"]))
-    return mine.sort(when, descending=True, nulls_last=True).row(0, named=True)
+    return newest_runs(mine).row(0, named=True)
 
 
 def check_newest_run(
@@ -666,9 +672,7 @@ def check_recorded_rows(
     recorded = runs.filter(
         pl.col("status").is_in(list(EVIDENCE_RUN_STATUSES)) & pl.col("n_slis").is_not_null()
     )
-    newest = recorded.sort("partition", "finished_at", nulls_last=False).unique(
-        "partition", keep="last", maintain_order=True
-    )
+    newest = newest_runs(recorded)
     held = slis.group_by(pl.col("run_id").cast(pl.String)).agg(pl.len().alias("held"))
     short = (
         newest.with_columns(pl.col("run_id").cast(pl.String))
@@ -761,15 +765,11 @@ def check_labels(
         return []
     delay = dt.timedelta(days=min(d.evidence_delay_days for d in delayed))
     window = max(d.window_days for d in delayed)
-    newest_runs = runs.sort("finished_at", descending=True, nulls_last=True).unique(
-        "partition", keep="first"
-    )
+    latest = newest_runs(runs)
     newest_day = dt.date.fromisoformat(str(runs["partition"].max()))
     unlabelled = sorted(
         p
-        for p, n in zip(
-            newest_runs["partition"].to_list(), newest_runs["n_labels"].to_list(), strict=True
-        )
+        for p, n in zip(latest["partition"].to_list(), latest["n_labels"].to_list(), strict=True)
         if (not n or n < contract.min_labelled_rows)
         and evaluated_at[p] + delay <= now
         and (newest_day - dt.date.fromisoformat(p)).days < window
