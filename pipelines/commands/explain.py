@@ -278,7 +278,7 @@ def run(args: argparse.Namespace) -> int:
     from checks.contract import SLO_CATALOG
     from checks.explain import choose_slo
     from pipelines.cli import UsageError
-    from pipelines.commands.gate import _contract
+    from pipelines.model_contract import contract_named
     from pipelines.settings import Settings
 
     if args.slo is not None and args.slo not in SLO_CATALOG:
@@ -292,7 +292,7 @@ def run(args: argparse.Namespace) -> int:
     if args.partition is not None:
         args.partition = parse_day("--partition", args.partition).isoformat()
     settings = Settings.from_env(config_path=args.config, database=args.db)
-    contract = _contract(settings.config_path, args.model)
+    contract = contract_named(settings.config_path, args.model)
     store = settings.sli_store()
     slis = model_slis(store, contract)
     if slis.height == 0:

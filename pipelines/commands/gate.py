@@ -96,12 +96,6 @@ def register(subparsers: Subcommands) -> None:
     waive.add_argument("--expires", required=True, metavar="YYYY-MM-DD")
 
 
-def _contract(config_path: str, model: str) -> Contract:
-    from pipelines.model_contract import contract_named
-
-    return contract_named(config_path, model)
-
-
 def _as_of(text: str | None, option: str = "--as-of") -> dt.datetime:
     """The decision time: ``text`` (:func:`parse_moment`) or the wall clock."""
     return parse_moment(option, text) if text else dt.datetime.now(dt.UTC)
@@ -178,6 +172,7 @@ def run(args: argparse.Namespace) -> int:
     from assets.store.gate_store import GateStore
     from checks.gate_verdict import DEFAULT_MAX_EVIDENCE_AGE_HOURS, GateOptions
     from pipelines.cli import EXIT_NO, EXIT_OK, UsageError
+    from pipelines.model_contract import contract_named
     from pipelines.report import blocked_on_the_data, render, to_json
     from pipelines.settings import Settings
 
@@ -188,7 +183,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--max-evidence-age-hours: must be a positive number of hours")
     if args.window_days is not None and not 1 <= args.window_days <= 366:
         raise UsageError("--window-days: must be between 1 and 366")
-    contract = _contract(settings.config_path, args.model)
+    contract = contract_named(settings.config_path, args.model)
     version = args.version or contract.version
     options = GateOptions(
         max_evidence_age_hours=age if age is not None else DEFAULT_MAX_EVIDENCE_AGE_HOURS,
@@ -232,10 +227,11 @@ def run_waive(args: argparse.Namespace) -> int:
     from checks.gate_verdict import MAX_WAIVER_DAYS, Waiver
     from checks.slo import slos_in_force
     from pipelines.cli import EXIT_OK, UsageError
+    from pipelines.model_contract import contract_named
     from pipelines.settings import Settings
 
     settings = Settings.from_env(config_path=args.config, database=args.db)
-    contract = _contract(settings.config_path, args.model)
+    contract = contract_named(settings.config_path, args.model)
     # Any SLO in force: the declared ones and the built-in ones the gate judges too
     # (clock_skew_seconds, unseen_category_rate...), which the runbooks say to waive.
     in_force = slos_in_force(contract)

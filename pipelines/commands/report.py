@@ -28,7 +28,7 @@ from pipelines.commands.arguments import (
 )
 
 if TYPE_CHECKING:
-    from checks.contract import Contract
+    pass
 
 __all__ = ["register", "run"]
 
@@ -85,17 +85,12 @@ def _moment(text: str | None, option: str = "--as-of") -> dt.datetime | None:
     return None if text is None else parse_moment(option, text)
 
 
-def _contract(config_path: str, model: str) -> Contract:
-    from pipelines.model_contract import contract_named
-
-    return contract_named(config_path, model)
-
-
 def run(args: argparse.Namespace) -> int:
     from assets.report.load import ReportRequest
     from assets.report.render import write_report
     from pipelines.cli import EXIT_OK, UsageError
     from pipelines.escape import terminal
+    from pipelines.model_contract import contract_named
     from pipelines.settings import Settings
 
     settings = Settings.from_env(
@@ -103,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.window_days is not None and not 1 <= args.window_days <= 366:
         raise UsageError("--window-days: must be between 1 and 366")
-    contract = _contract(settings.config_path, args.model)
+    contract = contract_named(settings.config_path, args.model)
     as_of = _moment(args.as_of)
     if as_of is None and args.partition is None:
         # No day asked for: the newest day as the gate judges it now (the tool's clock),
