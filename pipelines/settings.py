@@ -54,6 +54,8 @@ class Settings:
     store: str = "duckdb"
     #: Say on stderr which step of a partition is slow (``datasre run`` without --quiet).
     progress: bool = False
+    #: Where the shipped runbooks are browsable (exported alerts link them under it).
+    runbook_base_url: str = ""
 
     def __post_init__(self) -> None:
         if not self.state_dir:
@@ -87,6 +89,7 @@ class Settings:
             executor=os.environ.get("DATASRE_EXECUTOR", "default"),
             pool_wait_seconds=_seconds("DATASRE_POOL_WAIT_SECONDS", DEFAULT_POOL_WAIT_SECONDS),
             store=store,
+            runbook_base_url=os.environ.get("DATASRE_RUNBOOK_BASE_URL", ""),
         )
 
     def sli_store(self) -> SliStore:

@@ -17,7 +17,6 @@ the text goes to stdout. Exit 0, or 2 on a usage, config or store error.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
@@ -155,7 +154,7 @@ def run_alerts(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env(config_path=args.config, database=args.db)
     contracts = _contracts(settings.config_path, args.model)
-    base = args.runbook_base_url or os.environ.get("DATASRE_RUNBOOK_BASE_URL", "")
+    base = args.runbook_base_url or settings.runbook_base_url
     text = render_rules(contracts, args.format, GateOptions().policy, runbook_base=base)
     return _emit(args, text, f"{args.format} for {len(contracts)} contracts")
 
