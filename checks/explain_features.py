@@ -119,9 +119,10 @@ def drift_effects(
     categorical: Sequence[str],
 ) -> pl.DataFrame:
     """One row per feature: ``feature``, ``method``, ``effect`` (KS D of a numeric
-    feature, JS distance of a categorical one, both in [0, 1]) of the day against
-    training. A feature the day lacks, or carries in a dtype of the other kind, is left
-    out: that is ``schema_valid``'s breach, not drift."""
+    feature, JS distance of a categorical one, both in [0, 1]) and ``drifted`` (the drift
+    rule's verdict with its default thresholds; null when it could not decide) of the day
+    against training (or any reference frame). A feature the day lacks, or carries in a
+    dtype of the other kind, is left out: that is ``schema_valid``'s breach, not drift."""
     from checks.drift import compute_drift
     from checks.profile import is_categorical_dtype, is_numeric_dtype
 
@@ -143,7 +144,7 @@ def drift_effects(
         methods=("ks", "chi2"),
     )
     return rows.filter(pl.col("method").is_in(["ks", "chi2"])).select(
-        "feature", "method", pl.col("effect").fill_null(0.0)
+        "feature", "method", pl.col("effect").fill_null(0.0), "drifted"
     )
 
 

@@ -239,6 +239,31 @@ def test_explain_says_a_day_without_a_verdict_has_none_not_that_it_is_not_breach
     assert result["last_judged_day"] == "2026-11-12"
 
 
+def test_explain_finds_no_input_change_on_the_concept_drift_days_first_day(
+    sample_db_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Incident h (concept drift from 11-09): against training the two features shifted
+    # since 11-06 rank first, but 11-08, a good accuracy day, already had them.
+    args = ["explain", "--model", FRAUD, "--partition", "2026-11-12", "--slo", "accuracy",
+            "--db", str(sample_db_path), "--config", "data/samples/contracts"]  # fmt: skip
+    assert main([*args, "--format", "json"]) == 0
+    since = json.loads(capsys.readouterr().out)["since"]
+    assert since["first_day"] == "2026-11-09"
+    good = since["last_good"]
+    assert (good["day"], good["changed"]) == ("2026-11-08", [])
+    assert set(good["already"]) == {"avg_amount_30d", "session_duration_s"}
+    assert main(args) == 0
+    shown = capsys.readouterr().out
+    assert "against 2026-11-08, the last good day: no feature changed" in shown
+    assert "(concept drift)" in shown
+    # Incident c (11-04): the null spike is new that day.
+    args[args.index("2026-11-12")] = "2026-11-04"
+    args[args.index("accuracy")] = "completeness"
+    assert main([*args, "--format", "json"]) == 0
+    good = json.loads(capsys.readouterr().out)["since"]["last_good"]
+    assert (good["day"], good["changed"]) == ("2026-11-03", ["distance_km"])
+
+
 def test_late_labels_leave_the_last_two_fraud_days_unscored(sample_db: pl.DataFrame) -> None:
     accuracy = sample_db.filter(
         (pl.col("model") == FRAUD) & (pl.col("sli") == "accuracy") & pl.col("slice").is_null()

@@ -12,6 +12,7 @@ import argparse
 import datetime as dt
 import difflib
 import json
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, Final
 
@@ -67,7 +68,12 @@ def _with_missing(effects: pl.DataFrame, day: pl.DataFrame, contract: Contract) 
 
     missing = [f for f in contract.features if f not in day.columns]
     gone = pl.DataFrame(
-        {"feature": missing, "method": ["missing"] * len(missing), "effect": [1.0] * len(missing)},
+        {
+            "feature": missing,
+            "method": ["missing"] * len(missing),
+            "effect": [1.0] * len(missing),
+            "drifted": [True] * len(missing),
+        },
         schema=effects.schema,
     )
     return pl.concat([effects, gone])
@@ -101,7 +107,6 @@ def explain(
         slo_evaluations,
         unjudged_on,
     )
-    from checks.explain_changes import distribution_changes
     from checks.explain_features import IMPORTANCE_METHOD, estimate_importance, rank_drift
 
     evaluations = slo_evaluations(slis, slo)
@@ -123,23 +128,10 @@ def explain(
         "unavailable": [],
     }
     if streak is not None:
-        onset = (
-            day
-            if streak.first_day == partition
-            else day_features(contract, dt.date.fromisoformat(streak.first_day))
-        )
-        changes = (
-            distribution_changes(
-                training,
-                onset,
-                _with_missing(_drift_effects(training, onset, contract), onset, contract),
-            )
-            if onset is not None
-            else []
-        )
-        result["since"] = {**_as_plain(streak), "changes": _as_plain(changes)}
-        if onset is None and streak.first_day != partition:
-            result["unavailable"].append(f"features of {streak.first_day} (unreadable or missing)")
+        result["since"] = _since(
+            contract, streak, evaluations, (training, day), partition,
+            unavailable=result["unavailable"],
+        )  # fmt: skip
     drifted_rows = slis.filter(
         (pl.col("partition") == partition)
         & (pl.col("category") == "drift")
@@ -168,6 +160,46 @@ def explain(
     if metric is not None:
         result["quality"] = _quality(slis, partition, metric, streak, result["drift"])
     return result
+
+
+def _since(
+    contract: Contract,
+    streak: BreachStreak,
+    evaluations: pl.DataFrame,
+    frames: tuple[pl.DataFrame, pl.DataFrame | None],
+    partition: str,
+    *,
+    unavailable: list[str],
+) -> dict[str, Any]:
+    """The streak, what changed on its first day against training, and against the last
+    good day before it (``last_good``, None without one). ``frames``: the training
+    features and ``partition``'s (None when unreadable); a day whose features cannot be
+    read is added to ``unavailable``."""
+    training, day = frames
+    from assets.explain_inputs import day_features
+    from checks.explain import baseline_days
+    from checks.explain_changes import changed_features, changes_since, distribution_changes
+
+    first = streak.first_day
+    onset = day if first == partition else day_features(contract, dt.date.fromisoformat(first))
+    since = {**_as_plain(streak), "changes": [], "last_good": None}
+    if onset is None:
+        if first != partition:
+            unavailable.append(f"features of {first} (unreadable or missing)")
+        return since
+    effects = _with_missing(_drift_effects(training, onset, contract), onset, contract)
+    since["changes"] = _as_plain(distribution_changes(training, onset, effects))
+    good_days = baseline_days(evaluations, first, days=1)
+    if not good_days:
+        return since
+    good = day_features(contract, dt.date.fromisoformat(good_days[0]))
+    if good is None:
+        unavailable.append(f"features of {good_days[0]} (unreadable or missing)")
+        return since
+    from_good = _with_missing(_drift_effects(good, onset, contract), onset, contract)
+    changed = changed_features(training, onset, effects)
+    since["last_good"] = _as_plain(changes_since(good_days[0], (good, onset), from_good, changed))
+    return since
 
 
 def _quality(
@@ -234,11 +266,7 @@ def _print_table(result: dict[str, Any]) -> None:
     else:
         say(f"since: {since['slo']} breached since {since['first_day']} "
             f"({since['days']} evaluated day(s) through {since['last_day']})")  # fmt: skip
-        say(f"  what changed on {since['first_day']} against training:")
-        if not since["changes"]:
-            say("    not known: that day's features could not be read")
-        for change in since["changes"]:
-            say(f"    {change['feature']:<24} effect {change['effect']:.3f}  {change['change']}")
+        _say_since(say, since, result["quality"] is not None)
     quality = result["quality"]
     if quality is not None:
         value = quality["value"]
@@ -271,6 +299,36 @@ def _print_table(result: dict[str, Any]) -> None:
             )
     for missing in result["unavailable"]:
         say(f"not looked at: {missing}")
+
+
+def _say_since(say: Callable[[str], None], since: dict[str, Any], quality: bool) -> None:
+    """What changed on the breach's first day: against training, each change marked when
+    the last good day already had it, then against that good day (``quality``: the SLO
+    needs labels, so unchanged inputs point at the labels' relation to them)."""
+    good = since["last_good"]
+    already = set(good["already"]) if good is not None else set()
+    say(f"  what changed on {since['first_day']} against training:")
+    if not since["changes"]:
+        say("    not known: that day's features could not be read")
+    for change in since["changes"]:
+        note = f" (so on {good['day']} too, a good day)" if change["feature"] in already else ""
+        say(f"    {change['feature']:<24} effect {change['effect']:.3f}  {change['change']}{note}")
+    if good is None:
+        return
+    if good["changed"]:
+        say(f"  against {good['day']}, the last good day: changed {', '.join(good['changed'])}")
+        for change in good["changes"]:
+            say(f"    {change['feature']:<24} effect {change['effect']:.3f}  {change['change']}")
+        return
+    largest = good["changes"][0] if good["changes"] else None
+    shown = f" (largest effect {largest['effect']:.3f}, {largest['feature']})" if largest else ""
+    reading = (
+        "; the inputs look as they did on a good day, so suspect how the label follows "
+        "from them (concept drift) or the labels themselves: see the slices"
+        if quality
+        else ""
+    )
+    say(f"  against {good['day']}, the last good day: no feature changed{shown}{reading}")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -17,8 +17,13 @@ from checks.explain import (
     slo_evaluations,
     unjudged_on,
 )
-from checks.explain_changes import distribution_changes
-from checks.explain_features import UNIFORM_WEIGHT_SHARE, rank_drift, score_importance
+from checks.explain_changes import changed_features, changes_since, distribution_changes
+from checks.explain_features import (
+    UNIFORM_WEIGHT_SHARE,
+    drift_effects,
+    rank_drift,
+    score_importance,
+)
 from checks.explain_slices import slice_contributions
 from tests.gate_fixtures import gate_contract
 
@@ -171,6 +176,53 @@ def test_distribution_changes_say_what_moved_in_the_data_units() -> None:
     assert device.feature == "device"
     assert device.change.startswith("tablet 10.0% -> 65.0%; mobile 90.0% -> 35.0%")
     assert "median 500 -> 600 (+100, +0.35 sd)" in amount.change
+
+
+def _day(rng: np.random.Generator, *, shift: float = 0.0, nulls: int = 0) -> pl.DataFrame:
+    """2,000 rows: ``old`` (shifted by ``shift`` sd), ``new`` and ``back`` standard normal,
+    ``gappy`` with its first ``nulls`` rows null."""
+    n = 2000
+    gappy = rng.normal(size=n).tolist()
+    gappy[:nulls] = [None] * nulls
+    return pl.DataFrame(
+        {
+            "old": rng.normal(size=n) + shift,
+            "new": rng.normal(size=n),
+            "back": rng.normal(size=n),
+            "gappy": pl.Series(gappy, dtype=pl.Float64),
+        }
+    )
+
+
+def test_a_change_the_last_good_day_already_had_is_not_called_new() -> None:
+    rng = np.random.default_rng(7)
+    features = ["old", "new", "back", "gappy"]
+    training = _day(rng)
+    # The good day: `old` drifted already, `back` drifted too; the SLO held.
+    good = _day(rng, shift=1.0).with_columns(pl.col("back") + 1.0)
+    # The breach's first day: `old` still drifted, `new` drifts now, `back` is back to
+    # training, `gappy` lost 30% of its values (drift drops nulls: only the null share).
+    onset = _day(rng, shift=1.0, nulls=600).with_columns(pl.col("new") - 2.0)
+    from_training = drift_effects(training, onset, features, [])
+    changed = changed_features(training, onset, from_training)
+    assert changed == ["new", "old", "gappy"]
+    since = changes_since("2026-11-08", (good, onset), drift_effects(good, onset, features, []),
+                          changed)  # fmt: skip
+    assert since.day == "2026-11-08"
+    assert since.changed == ["new", "gappy"]  # `back` changed, but back to training
+    assert since.already == ["old"]
+    assert [c.feature for c in since.changes][:2] == ["new", "back"]
+
+
+def test_unchanged_inputs_since_the_good_day_leave_nothing_changed() -> None:
+    rng = np.random.default_rng(11)
+    features = ["old", "new", "back", "gappy"]
+    training, good, onset = _day(rng, shift=1.0), _day(rng, shift=1.0), _day(rng, shift=1.0)
+    effects = drift_effects(good, onset, features, [])
+    since = changes_since("2026-11-08", (good, onset), effects,
+                          changed_features(training, onset, effects))  # fmt: skip
+    assert since.changed == []
+    assert since.already == []
 
 
 def test_the_slo_to_explain_prefers_a_breached_slice_then_quality_then_any() -> None:
