@@ -59,7 +59,8 @@ def feature_pass(
         *null_count_exprs(contract, schema),
         *freshness_exprs(contract, schema, as_of=as_of),
     ]
-    columns = {name for expr in exprs for name in expr.meta.root_names()}
+    masks = plan.masks()
+    columns = {name for expr in (*exprs, *masks) for name in expr.meta.root_names()}
     if plan.id_checked:
         columns.add(contract.sources.id_column)
     repeats = HashRepeats(n_rows) if plan.id_checked else None
@@ -69,7 +70,7 @@ def feature_pass(
     # column is present (every row then fails schema_valid, which needs the row count).
     wanted = [name for name in schema if name in columns] or list(schema)[:1]
     for batch in read(wanted):
-        row = batch_scalars(batch, exprs)
+        row = batch_scalars(batch, exprs, derived=masks)
         measured_batches.append(row)
         plan.add_examples(batch, row.row(0, named=True), examples)
         hashes = plan.id_hashes(batch)
@@ -81,7 +82,7 @@ def feature_pass(
             if hashes is not None:
                 repeats.recount(hashes)
     if not measured_batches:  # no rows: the aggregates of an empty frame
-        measured_batches.append(batch_scalars(pl.DataFrame(schema=schema), exprs))
+        measured_batches.append(batch_scalars(pl.DataFrame(schema=schema), exprs, derived=masks))
     measured = merge_scalars(measured_batches, FRESHNESS_MAXIMA)
     if repeats is not None:
         measured.update(plan.distinct_ids(repeats.n_distinct()))

@@ -39,17 +39,26 @@ ReadBatches = Callable[[Sequence[str]], Iterable[pl.DataFrame]]
 
 
 def collect_scalars(
-    frame: pl.DataFrame | pl.LazyFrame, exprs: Sequence[pl.Expr], *, apart: Sequence[pl.Expr] = ()
+    frame: pl.DataFrame | pl.LazyFrame,
+    exprs: Sequence[pl.Expr],
+    *,
+    apart: Sequence[pl.Expr] = (),
+    derived: Sequence[pl.Expr] = (),
 ) -> dict[str, Any]:
     """``{alias: value}`` of each scalar aggregate in ``exprs`` and ``apart``, plus the row
-    count under :data:`ROWS`, from one streaming collect over ``frame``.
+    count under :data:`ROWS`, from one streaming collect over ``frame``. ``derived``:
+    columns added to ``frame`` first, which ``exprs`` may aggregate (a value several of
+    them need is computed once).
 
     ``apart`` aggregates (distinct counts) get a ``select`` of their own in the same
     ``collect_all``: in one ``select`` with the sums, polars held far more of the scan
     (measured on 5M rows in 128K-row groups: 854 MiB together, 372 MiB apart).
     """
     lazy = frame.lazy()
-    queries = [lazy.select(pl.len().alias(ROWS), *exprs), *(lazy.select(e) for e in apart)]
+    queries = [
+        lazy.with_columns(derived).select(pl.len().alias(ROWS), *exprs),
+        *(lazy.select(e) for e in apart),
+    ]
     measured: dict[str, Any] = {}
     for result in pl.collect_all(queries, engine="streaming"):
         measured.update(result.row(0, named=True))
@@ -69,9 +78,12 @@ def scan_slices(scan: pl.LazyFrame, n_rows: int, batch_rows: int = BATCH_ROWS) -
     return read
 
 
-def batch_scalars(batch: pl.DataFrame, exprs: Sequence[pl.Expr]) -> pl.DataFrame:
-    """One row: the aggregates ``exprs`` of one batch, and its row count under :data:`ROWS`."""
-    return batch.select(pl.len().alias(ROWS), *exprs)
+def batch_scalars(
+    batch: pl.DataFrame, exprs: Sequence[pl.Expr], *, derived: Sequence[pl.Expr] = ()
+) -> pl.DataFrame:
+    """One row: the aggregates ``exprs`` of one batch, and its row count under :data:`ROWS`;
+    ``derived`` as in :func:`collect_scalars`."""
+    return batch.lazy().with_columns(derived).select(pl.len().alias(ROWS), *exprs).collect()
 
 
 def merge_scalars(rows: Sequence[pl.DataFrame], maxima: Collection[str]) -> dict[str, Any]:

@@ -104,6 +104,11 @@ _DISTINCT_ID_HASHES: Final = f"{_PREFIX}_distinct_id_hashes"
 REPEATED_ID_BUCKET_ROWS: Final = 2_000_000
 
 
+def _mask(index: int) -> str:
+    """The name of check ``index``'s failing-rows column (:meth:`SchemaPass.masks`)."""
+    return f"__fails_{index}"
+
+
 @dataclass(frozen=True)
 class SchemaPass:
     """Schema validation of one feature snapshot as aggregates of one streaming pass.
@@ -149,14 +154,26 @@ class SchemaPass:
         checks = tuple(row_checks(contract, checkable))
         return cls(contract, missing, wrong, extra, checks, sources.id_column in checkable)
 
+    def masks(self) -> list[pl.Expr]:
+        """Each check's failing rows as a Boolean column (``__fails_<i>``), to add to the
+        snapshot before :meth:`exprs` (``with_columns``; :func:`checks.scalars.collect_scalars`'
+        ``derived``), which count them and the rows failing any.
+
+        Why: both counts need every check's mask, and an expression written twice is
+        evaluated twice: on the 5M-row fraud day the row-level count alone, each check
+        computed again inside one ``any_horizontal``, took a third of validation (37
+        checks: 3.1 -> 0.9 s with the masks computed once)."""
+        return [check.fails.alias(_mask(i)) for i, check in enumerate(self.checks)]
+
     def exprs(self) -> list[pl.Expr]:
-        """Scalar aggregates (uniquely aliased) for the snapshot's one ``select``, which
-        must also count the rows under :data:`checks.scalars.ROWS` (as
-        :func:`checks.scalars.collect_scalars` does); :meth:`apart_exprs` go beside it."""
-        exprs = [check.fails.sum().alias(f"{_PREFIX}_{i}") for i, check in enumerate(self.checks)]
-        if self.checks:
-            failing = pl.any_horizontal([check.fails for check in self.checks])
-            exprs.append(failing.sum().alias(_INVALID))
+        """Scalar aggregates (uniquely aliased) of the :meth:`masks` columns for the
+        snapshot's one ``select``, which must also count the rows under
+        :data:`checks.scalars.ROWS` (as :func:`checks.scalars.collect_scalars` does);
+        :meth:`apart_exprs` go beside it."""
+        masks = [pl.col(_mask(i)) for i in range(len(self.checks))]
+        exprs = [mask.sum().alias(f"{_PREFIX}_{i}") for i, mask in enumerate(masks)]
+        if masks:
+            exprs.append(pl.any_horizontal(masks).sum().alias(_INVALID))
         return exprs
 
     def apart_exprs(self) -> list[pl.Expr]:
@@ -326,7 +343,8 @@ def validate_snapshot(contract: Contract, frame: pl.DataFrame | pl.LazyFrame) ->
     streaming pass (:class:`SchemaPass`); never raises on bad data."""
     scan = frame.lazy()
     plan = SchemaPass.plan(contract, scan.collect_schema())
-    return plan.report(scan, collect_scalars(scan, plan.exprs(), apart=plan.apart_exprs()))
+    measured = collect_scalars(scan, plan.exprs(), apart=plan.apart_exprs(), derived=plan.masks())
+    return plan.report(scan, measured)
 
 
 def schema_sli_rows(contract: Contract, report: SchemaReport) -> list[SliRow]:

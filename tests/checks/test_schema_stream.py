@@ -124,7 +124,7 @@ def test_a_hash_collision_among_unique_ids_is_settled_by_the_exact_count() -> No
     contract = _contract()
     frame = make_features(N, FIRST_DAY).with_columns(pl.lit(0.5).alias("y"))
     plan = SchemaPass.plan(contract, frame.schema)
-    measured = collect_scalars(frame, plan.exprs(), apart=plan.apart_exprs())
+    measured = collect_scalars(frame, plan.exprs(), apart=plan.apart_exprs(), derived=plan.masks())
     assert measured["__schema_distinct_id_hashes"] == N
     measured["__schema_distinct_id_hashes"] = N - 1  # as if two ids shared a hash
     report = plan.report(frame.lazy(), measured)
