@@ -29,9 +29,9 @@ def test_a_clean_day_reads_the_features_in_one_pass(
     selects: list[int] = []
     real = batch_scalars
 
-    def counting(batch: pl.DataFrame, exprs: Any) -> pl.DataFrame:
+    def counting(batch: pl.DataFrame, exprs: Any, *, derived: Any = ()) -> pl.DataFrame:
         selects.append(len(exprs))
-        return real(batch, exprs)
+        return real(batch, exprs, derived=derived)
 
     monkeypatch.setattr("checks.feature_pass.batch_scalars", counting)
     rows = validation_slis(contract, FIRST_DAY, NOW)
