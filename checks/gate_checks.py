@@ -669,8 +669,11 @@ def check_recorded_rows(
     wanted = {"run_id", "n_slis", "partition", "finished_at", "status"}
     if runs.height == 0 or not wanted <= set(runs.columns) or "run_id" not in slis.columns:
         return []
+    # A failed run writes rows too (its ingest rows) and replaces the day's earlier ones:
+    # the newest of either kind holds the day's rows (its failure is run_failed's reason).
     recorded = runs.filter(
-        pl.col("status").is_in(list(EVIDENCE_RUN_STATUSES)) & pl.col("n_slis").is_not_null()
+        pl.col("status").is_in([*EVIDENCE_RUN_STATUSES, FAILED_RUN_STATUS])
+        & pl.col("n_slis").is_not_null()
     )
     newest = newest_runs(recorded)
     held = slis.group_by(pl.col("run_id").cast(pl.String)).agg(pl.len().alias("held"))

@@ -17,11 +17,13 @@ import pytest
 
 from assets.store import SliStore
 from assets.store.gate_store import GateStore
+from assets.store.store import RunRecord
 from checks.contract import Contract
 from checks.gate import decide
 from checks.gate_verdict import GateOptions, Severity, Verdict, Waiver
+from checks.sli import sli_frame
 from checks.slo import error_budget_frame, error_budgets, evaluate_partitions
-from tests.gate_fixtures import DAY0, FINISHED, days, gate_contract, write_history
+from tests.gate_fixtures import DAY0, FINISHED, day_rows, days, gate_contract, write_history
 
 # Histories start on DAY0; a four-day history's newest partition (2026-11-04) is evaluated
 # at 2026-11-05 06:00 UTC (data time), so NOW sees fresh evidence.
@@ -316,6 +318,32 @@ def test_sli_rows_deleted_by_hand_block_until_their_days_are_rerun(tmp_path: Pat
     everything = _decide(store, contract, now=late)
     assert not everything.ready
     assert len(next(r for r in everything.blocking if r.code == "evidence_incomplete").days) == 14
+
+
+def test_rows_a_failed_rerun_superseded_are_not_called_deleted(tmp_path: Path) -> None:
+    """A re-run that could not read its input replaces the day's rows with its own (its
+    ingest row): the gate says the run failed, not that the good run's rows were deleted
+    (found by a new user: `evidence_incomplete ... (0 of 61)`)."""
+    store = SliStore(tmp_path / "failed_rerun.duckdb")
+    contract = gate_contract()
+    late = dt.datetime(2026, 11, 15, 12, 0, tzinfo=dt.UTC)
+    write_history(store, contract, 14)
+    newest = DAY0 + dt.timedelta(days=13)
+    failed = RunRecord(
+        run_id="rerun-failed",
+        model=contract.model,
+        model_version=contract.version,
+        partition=newest.isoformat(),
+        started_at=late - dt.timedelta(minutes=2),
+        finished_at=late - dt.timedelta(minutes=1),
+        status="failed",
+        error="features: file not found",
+    )
+    store.write_run(failed, sli_frame(day_rows(contract)[:2]))
+    verdict = _decide(store, contract, now=late)
+    codes = [r.code for r in verdict.blocking]
+    # (and no_evidence for the SLOs the failed run's two rows do not measure)
+    assert codes[0] == "run_failed" and "evidence_incomplete" not in codes
 
 
 def test_a_stored_waiver_is_honoured_shown_and_expires(tmp_path: Path) -> None:
