@@ -63,6 +63,7 @@ from checks.gate_checks import (
     check_missing_days,
     check_newest_run,
     check_recorded_rows,
+    days_without_predictions,
     newest_runs,
 )
 from checks.gate_verdict import (
@@ -246,7 +247,10 @@ def decide(
     # A crashed run recorded nothing: it says neither how many labels there were nor
     # anything about the data, only that the newest validation did not happen.
     recorded = my_runs.filter(pl.col("status") != CRASHED_RUN_STATUS) if my_runs.height else my_runs
-    labels = check_labels(recorded, evaluated_at, defs, now=now, contract=contract)
+    labels = check_labels(
+        recorded, evaluated_at, defs, now=now, contract=contract,
+        without_predictions=days_without_predictions(mine),
+    )  # fmt: skip
     window_days = options.window_days or contract.slos.window_days
     candidate_only = (
         "kind" in my_runs.columns

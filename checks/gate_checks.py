@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Final
 
 import polars as pl
@@ -65,6 +65,7 @@ __all__ = [
     "check_missing_days",
     "check_newest_run",
     "check_recorded_rows",
+    "days_without_predictions",
     "newest_run",
     "newest_runs",
     "started_before_day_end",
@@ -758,11 +759,17 @@ def check_labels(
     *,
     now: dt.datetime,
     contract: Contract,
+    without_predictions: Collection[str] = (),
 ) -> list[Reason]:
     """Partitions whose labels should be in by ``now`` (evaluation time plus the SLOs'
     evidence delay) and are not, or are fewer than ``contract.min_labelled_rows`` (the
     model-wide quality metrics judge none of them: 20 labels after the delay were as
-    unjudged as none, yet only none blocked): quality SLOs cannot be judged on them."""
+    unjudged as none, yet only none blocked): quality SLOs cannot be judged on them.
+
+    ``without_predictions`` (:func:`days_without_predictions`) are left out: a day whose
+    predictions could not be read has nothing to label, and its failed ingest is already
+    its own breach (``ingest_ok``). Counted here too, one missing day blocked the gate for
+    the whole window, with no waiver to lift it (found by a new user)."""
     delayed = [d for d in defs if d.evidence_delay_days > 0]
     if not delayed or runs.height == 0 or "n_labels" not in runs.columns:
         return []
@@ -774,6 +781,7 @@ def check_labels(
         p
         for p, n in zip(latest["partition"].to_list(), latest["n_labels"].to_list(), strict=True)
         if (not n or n < contract.min_labelled_rows)
+        and p not in without_predictions
         and evaluated_at[p] + delay <= now
         and (newest_day - dt.date.fromisoformat(p)).days < window
     )
@@ -796,6 +804,19 @@ def check_labels(
             days=tuple(unlabelled),
         )
     ]
+
+
+def days_without_predictions(slis: pl.DataFrame) -> set[str]:
+    """Partitions whose (newest run's) predictions could not be read: an ``ingest_ok`` row
+    of the ``predictions`` source that failed."""
+    if slis.height == 0:
+        return set()
+    failed = slis.filter(
+        (pl.col("sli") == "ingest_ok")
+        & (pl.col("feature") == "predictions")
+        & (pl.col("value") == 0.0)
+    )
+    return {str(p) for p in failed["partition"].to_list()}
 
 
 def _serving_only(slo: str) -> bool:

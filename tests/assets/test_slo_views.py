@@ -18,6 +18,7 @@ import pytest
 from assets.store import SliStore
 from assets.store.gate_store import GateStore
 from assets.store.store import RunRecord
+from assets.validation import ingest_row
 from checks.contract import Contract
 from checks.gate import decide
 from checks.gate_verdict import GateOptions, Severity, Verdict, Waiver
@@ -344,6 +345,35 @@ def test_rows_a_failed_rerun_superseded_are_not_called_deleted(tmp_path: Path) -
     codes = [r.code for r in verdict.blocking]
     # (and no_evidence for the SLOs the failed run's two rows do not measure)
     assert codes[0] == "run_failed" and "evidence_incomplete" not in codes
+
+
+@pytest.mark.parametrize("source", ["predictions", "labels"])
+def test_a_day_without_predictions_has_no_labels_to_wait_for(tmp_path: Path, source: str) -> None:
+    """A day recorded as missing (its predictions unreadable) counted as labels overdue
+    for the whole window, and no waiver lifts that reason (found by a new user); a day
+    whose labels file is the one missing still does."""
+    store = SliStore(tmp_path / "missing_day.duckdb")
+    contract = gate_contract()
+    write_history(store, contract, 14)
+    missing = DAY0 + dt.timedelta(days=6)
+    failed = RunRecord(
+        run_id=f"missing-{missing}",
+        model=contract.model,
+        model_version=contract.version,
+        partition=missing.isoformat(),
+        started_at=FINISHED,
+        finished_at=FINISHED + dt.timedelta(minutes=1),
+        status="failed",
+        error=f"{source}: file not found",
+    )
+    read = {"features": None, "predictions": None, "labels": None}
+    read[source] = f"{source}: file not found"
+    store.write_run(
+        failed, sli_frame([ingest_row(contract, name, 0, why) for name, why in read.items()])
+    )
+    late = dt.datetime(2026, 11, 15, 12, 0, tzinfo=dt.UTC)
+    codes = [r.code for r in _decide(store, contract, now=late).blocking]
+    assert ("labels_overdue" in codes) is (source == "labels")
 
 
 def test_a_stored_waiver_is_honoured_shown_and_expires(tmp_path: Path) -> None:
