@@ -83,7 +83,9 @@ def estimated_quality_rows(
 
     ``reference_days`` names the reference period for the detail. No score column
     declared (or present): no rows. A reference without both classes: one
-    ``insufficient_data`` row per metric.
+    ``insufficient_data`` row per metric; with more than two (a multiclass model): one
+    ``skipped`` row per metric, as CBPE is defined for a binary classifier (its estimates
+    of a 3-class model were judged ``ok`` at 0.80 while its accuracy was 0.57).
     """
     score = contract.predictions.score
     target = contract.predictions.target
@@ -93,7 +95,18 @@ def estimated_quality_rows(
     predicted = _predicted(contract, day, scores)
     calibration: IsotonicCalibration | None = None
     why = f"no labelled reference rows in {reference_days}"
-    if reference.height and score in reference.columns and target in reference.columns:
+    status = "insufficient_data"
+    classes = (
+        reference.get_column(target).drop_nulls().n_unique() if target in reference.columns else 0
+    )
+    if classes > 2:
+        # The calibration maps the score to P(positive_label): a binary model's only.
+        status = "skipped"
+        why = (
+            f"not estimated: the labels of {reference_days} hold {classes} classes, and "
+            "CBPE estimates a binary classifier's quality"
+        )
+    elif reference.height and score in reference.columns and target in reference.columns:
         try:
             calibration = fit_calibration(
                 _scores(reference, score),
@@ -110,7 +123,7 @@ def estimated_quality_rows(
                 None,
                 0,
                 method="cbpe",
-                status="insufficient_data",
+                status=status,
                 detail=why,
             )
             for metric in ESTIMATED_METRICS

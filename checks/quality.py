@@ -16,7 +16,7 @@ import numpy.typing as npt
 import polars as pl
 
 from checks import fairness
-from checks.contract import Contract, ModelType
+from checks.contract import Contract, ModelType, slice_slo_name
 from checks.distinct_ids import ids_are_distinct
 from checks.ids import is_id_dtype
 from checks.quality_counts import COUNTED
@@ -45,6 +45,7 @@ from checks.quality_metrics import (
     STATUS_ERROR,
     STATUS_INSUFFICIENT,
     STATUS_OK,
+    STATUS_SKIPPED,
     MetricResult,
     accuracy,
     calibration_error,
@@ -78,7 +79,15 @@ from checks.slices import (
 )
 from checks.slo_templates import default_objective
 
-__all__ = ["BUCKETED_TYPES", "DECISION_THRESHOLD", "METRICS_BY_MODEL_TYPE", "quality_sli_rows"]
+__all__ = [
+    "BINARY_ONLY",
+    "BUCKETED_TYPES",
+    "DECISION_THRESHOLD",
+    "METRICS_BY_MODEL_TYPE",
+    "binary_only_unjudged",
+    "quality_sli_rows",
+    "target_classes",
+]
 
 #: Model types whose quality is computed bucket by bucket from mergeable tables (ranking
 #: when its rows can be regrouped by query, :mod:`checks.quality_ranking`).
@@ -294,10 +303,54 @@ def quality_sli_rows(
     ranked = contract.type == ModelType.RANKING
     if not ranked or (queries is not None and buckets > 1):
         snapshots = (predictions, labels, features)
-        return too_few_labels_unjudged(
-            contract, _counted_rows(contract, snapshots, buckets, split, queries)
+        rows = _counted_rows(contract, snapshots, buckets, split, queries)
+        return binary_only_unjudged(
+            contract, too_few_labels_unjudged(contract, rows), target_classes(contract, labels)
         )
     return too_few_labels_unjudged(contract, _ranked_rows(contract, predictions, labels, features))
+
+
+#: Metrics that read the score as the probability of ``positive_label``: defined for a
+#: binary target only (precision, recall and f1 are one-vs-rest for that label, and
+#: accuracy compares labels, so those hold for any number of classes).
+BINARY_ONLY: Final = ("roc_auc", "log_loss", "calibration_error")
+
+
+def target_classes(contract: Contract, labels: Snapshot) -> int:
+    """Distinct non-null values of the labels' target (0 when it has no such column)."""
+    target = contract.predictions.target
+    scan = labels.lazy()
+    if target is None or target not in scan.collect_schema():
+        return 0
+    counted = scan.select(pl.col(target).drop_nulls().n_unique()).collect(engine="streaming")
+    return int(counted.item())
+
+
+def binary_only_unjudged(contract: Contract, rows: pl.DataFrame, classes: int) -> pl.DataFrame:
+    """``rows`` with the :data:`BINARY_ONLY` metrics (model-wide and per slice) of a
+    classifier whose labels hold more than two classes made ``skipped`` (no value, ``ok``
+    NULL, the detail saying why): no verdict, so a declared SLO on them gets the gate's
+    ``no_evidence``, with this detail to say why.
+
+    Why: a 3-class model's ROC AUC of 0.39 and calibration error of 0.65 were judged
+    ``ok`` (its score, the top class's probability, read as P(positive_label)): numbers
+    that mean nothing, shown as passing (found by a new user)."""
+    if contract.type != ModelType.CLASSIFICATION or classes <= 2 or rows.height == 0:
+        return rows
+    names = [*BINARY_ONLY, *(slice_slo_name(m) for m in BINARY_ONLY)]
+    wrong = (pl.col("category") == "quality") & pl.col("sli").is_in(names)
+    why = (
+        f"not measured: the labels hold {classes} classes and this metric reads the score "
+        f"as the probability of positive_label ({contract.predictions.positive_label}), "
+        "so it needs a binary target; drop its SLO for a multiclass model (accuracy, and "
+        "precision, recall and f1 one-vs-rest for positive_label, still hold)"
+    )
+    return rows.with_columns(
+        value=pl.when(wrong).then(None).otherwise(pl.col("value")),
+        ok=pl.when(wrong).then(None).otherwise(pl.col("ok")),
+        status=pl.when(wrong).then(pl.lit(STATUS_SKIPPED)).otherwise(pl.col("status")),
+        detail=pl.when(wrong).then(pl.lit(why)).otherwise(pl.col("detail")),
+    )
 
 
 def too_few_labels_unjudged(contract: Contract, rows: pl.DataFrame) -> pl.DataFrame:

@@ -56,6 +56,7 @@ __all__ = [
     "STATUS_ERROR",
     "STATUS_INSUFFICIENT",
     "STATUS_OK",
+    "STATUS_SKIPPED",
     "MetricResult",
     "NdcgParts",
     "RankedRows",
@@ -89,6 +90,8 @@ CALIBRATION_BINS: Final[int] = 10
 STATUS_OK = "ok"
 STATUS_INSUFFICIENT = "insufficient_data"
 STATUS_ERROR = "error"
+#: A measurement that does not apply (a binary-only metric of a multiclass target).
+STATUS_SKIPPED = "skipped"
 
 FloatArray = npt.NDArray[np.float64]
 

@@ -124,6 +124,27 @@ def test_on_clean_sample_days_the_estimate_is_within_its_band_of_the_realized_ac
         assert abs(row["value"] - realized) < 0.005
 
 
+def test_a_multiclass_reference_is_not_estimated() -> None:
+    """CBPE calibrates P(positive_label): a 3-class model's estimated accuracy was 0.80,
+    judged ok, while its accuracy was 0.57 (found by a new user)."""
+    contract = _fraud()
+    day = "2026-11-08"
+    predictions = pl.read_parquet(
+        Path("data/samples/fraud_detection/predictions") / f"{day}.parquet"
+    )
+    reference, period = calibration_reference(contract, dt.date.fromisoformat(day))
+    three = reference.with_columns(
+        pl.when(pl.int_range(pl.len()) % 3 == 0).then(2).otherwise(pl.col("is_fraud"))
+        .cast(reference.schema["is_fraud"]).alias("is_fraud")
+    )  # fmt: skip
+    rows = estimated_quality_rows(contract, three, predictions, reference_days=period)
+    assert set(rows["status"]) == {"skipped"}
+    assert rows["value"].is_null().all() and rows["ok"].is_null().all()
+    assert "hold 3 classes" in rows["detail"][0]
+    binary = estimated_quality_rows(contract, reference, predictions, reference_days=period)
+    assert set(binary["status"]) == {"estimated"}
+
+
 def _labels(predictions: pl.DataFrame, seed: int) -> pl.DataFrame:
     rng = np.random.default_rng(seed)
     return predictions.select(

@@ -366,7 +366,7 @@ def test_a_day_without_predictions_has_no_labels_to_wait_for(tmp_path: Path, sou
         status="failed",
         error=f"{source}: file not found",
     )
-    read = {"features": None, "predictions": None, "labels": None}
+    read: dict[str, str | None] = {"features": None, "predictions": None, "labels": None}
     read[source] = f"{source}: file not found"
     store.write_run(
         failed, sli_frame([ingest_row(contract, name, 0, why) for name, why in read.items()])

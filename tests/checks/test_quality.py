@@ -390,6 +390,45 @@ def test_quality_sli_rows_string_labels_and_missing_columns() -> None:
     assert broken["ok"][0] is False and broken["objective"][0] == 0.94  # accuracy: a breach
 
 
+def test_a_multiclass_target_leaves_the_binary_only_metrics_unjudged() -> None:
+    """A 3-class model's score (the top class's probability) read as P(positive_label)
+    gave a ROC AUC and calibration error judged ``ok``: meaningless numbers shown as
+    passing. Labels and one-vs-rest metrics still hold."""
+    c = contract(
+        predictions={
+            "score": "score",
+            "predicted_label": "pred",
+            "target": "label",
+            "positive_label": "billing",
+        },
+        slos={"model": {"roc_auc": {"objective": 0.7, "blocking": True}}},
+    )
+    predictions, _, features = classification_frames()
+    classes = ["billing", "tech", "sales"]
+    predictions = predictions.with_columns(pl.Series("pred", [classes[i % 3] for i in range(12)]))
+    labels = pl.DataFrame({"id": [f"r{i}" for i in range(12)],
+                           "label": [classes[(i * 2) % 3] for i in range(12)]})  # fmt: skip
+    rows = quality.quality_sli_rows(c, predictions, labels, features=features)
+    skipped = rows.filter(pl.col("sli").is_in(["roc_auc", "log_loss", "calibration_error",
+                                               "slice_roc_auc", "slice_log_loss",
+                                               "slice_calibration_error"]))  # fmt: skip
+    assert skipped.height >= 3
+    assert set(skipped["status"]) == {"skipped"}
+    assert skipped["value"].is_null().all() and skipped["ok"].is_null().all()
+    assert "the labels hold 3 classes" in skipped["detail"][0]
+    overall = rows.filter(pl.col("slice").is_null(), pl.col("category") == "quality")
+    y = np.array([classes[(i * 2) % 3] for i in range(12)])
+    p = np.array([classes[i % 3] for i in range(12)])
+    got = dict(zip(overall["sli"], overall["value"], strict=True))
+    assert close(got["accuracy"], skm.accuracy_score(y, p))
+    assert close(got["precision"], skm.precision_score(y == "billing", p == "billing"))
+    # Two classes: measured as before.
+    binary = labels.with_columns(pl.col("label").replace("sales", "tech"))
+    two = quality.quality_sli_rows(c, predictions, binary, features=features)
+    auc = two.filter(pl.col("sli") == "roc_auc", pl.col("slice").is_null())
+    assert auc["status"].to_list() == ["ok"] and auc["value"][0] is not None
+
+
 def test_quality_sli_rows_regression_and_ranking() -> None:
     reg = contract(
         "regression",
