@@ -90,6 +90,7 @@ def rank_day_drift(contract: Contract, day: dt.date) -> DayDriftRanking | None:
         training,
         contract.predictions.target,
         list(contract.features),
+        positive_label=contract.predictions.positive_label,
     )
     ranked, value = rank_drift(effects, importance, {})
     # 12 decimals: the sums' last bits depend on polars' thread scheduling, and a

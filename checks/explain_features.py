@@ -41,6 +41,8 @@ IMPORTANCE_METHOD: Final = (
     "categories, normalised to sum 1; weight = 0.5 / features + 0.5 x importance"
 )
 _NULL_GROUP: Final = "<null>"
+#: The training label as a number, when it stands in for the score.
+_LABEL: Final = "__label"
 
 
 def _groups(frame: pl.DataFrame, feature: str) -> pl.Expr:
@@ -98,17 +100,25 @@ def estimate_importance(
     training: pl.DataFrame,
     target: str | None,
     features: Sequence[str],
+    *,
+    positive_label: str = "1",
 ) -> tuple[dict[str, float], str]:
     """Feature importances (:func:`score_importance`) and where they came from: the model's
     score on the day (``scored``, a ``score`` column) when there is one, else the label in
-    training, else none (every weight uniform)."""
+    training (a label that is not a number: whether it is ``positive_label``; a text
+    label crashed the run whenever the day had no score), else none (uniform weights)."""
     if scored is not None:
         return score_importance(scored, "score", features), "the model's score on the day"
     if target is not None and target in training.columns:
-        return (
-            score_importance(training, target, features),
-            "the label in training (no score available)",
-        )
+        dtype = training.schema[target]
+        if dtype.is_numeric() or dtype == pl.Boolean:
+            label = pl.col(target).cast(pl.Float64)
+            source = "the label in training (no score available)"
+        else:
+            label = (pl.col(target).cast(pl.String) == positive_label).cast(pl.Float64)
+            source = f"the label in training, {target} = {positive_label} (no score available)"
+        labelled = training.with_columns(label.alias(_LABEL))
+        return score_importance(labelled, _LABEL, features), source
     return {}, "none (no score, no label): uniform weights"
 
 

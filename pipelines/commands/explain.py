@@ -146,7 +146,11 @@ def explain(
     else:
         scored = day_scored(contract, dt.date.fromisoformat(partition), day)
         importance, source = estimate_importance(
-            scored, training, contract.predictions.target, list(contract.features)
+            scored,
+            training,
+            contract.predictions.target,
+            list(contract.features),
+            positive_label=contract.predictions.positive_label,
         )
         features, weighted = rank_drift(
             _drift_effects(training, day, contract), importance, drifted

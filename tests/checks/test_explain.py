@@ -21,6 +21,7 @@ from checks.explain_changes import changed_features, changes_since, distribution
 from checks.explain_features import (
     UNIFORM_WEIGHT_SHARE,
     drift_effects,
+    estimate_importance,
     rank_drift,
     score_importance,
 )
@@ -40,6 +41,23 @@ def test_the_feature_the_score_depends_on_gets_the_importance() -> None:
     assert sum(importance.values()) == pytest.approx(1.0)
     assert importance["driver"] > 0.95
     assert importance["noise"] < 0.03 and importance["colour"] < 0.01
+
+
+def test_a_text_label_in_training_stands_in_for_the_score() -> None:
+    """No score on the day: the importance comes from training's label; a text label
+    crashed the run (`is_not_nan` on a String column; found by a new user)."""
+    rng = np.random.default_rng(3)
+    n = 4000
+    driver, noise = rng.normal(size=n), rng.normal(size=n)
+    label = np.where(driver + 0.1 * noise > 0, "billing", "tech")
+    training = pl.DataFrame({"driver": driver, "noise": noise, "queue": label})
+    importance, source = estimate_importance(
+        None, training, "queue", ["driver", "noise"], positive_label="billing"
+    )
+    assert importance["driver"] > 0.9 and source.startswith("the label in training, queue")
+    numeric = training.with_columns((pl.col("queue") == "billing").cast(pl.Int64))
+    same, _ = estimate_importance(None, numeric, "queue", ["driver", "noise"])
+    assert same == pytest.approx(importance)
 
 
 def test_a_null_group_carries_its_own_mean() -> None:
