@@ -170,10 +170,19 @@ def concept_change(
     seed: int,
 ) -> pl.DataFrame:
     """Labels of the rows ``in_slice`` (aligned with ``labels``) changed: for a classifier
-    :data:`FLIP_SHARE` of them flipped (0 <-> 1), for a regressor the target + ``shift``."""
+    :data:`FLIP_SHARE` of them flipped (0 <-> 1; a label that is not a number, e.g. a
+    queue name, becomes the next of the day's classes in sorted order), for a regressor
+    the target + ``shift``."""
     if classification:
         flip = in_slice & _chosen(labels.height, FLIP_SHARE, seed)
-        changed = pl.when(flip).then(1 - pl.col(target)).otherwise(pl.col(target))
+        column = pl.col(target)
+        if labels.schema[target].is_numeric():
+            other = 1 - column
+        else:
+            classes = labels.get_column(target).drop_nulls().unique().sort().to_list()
+            after = dict(zip(classes, classes[1:] + classes[:1], strict=True))
+            other = column.replace(after)
+        changed = pl.when(flip).then(other).otherwise(column)
     else:
         changed = (
             pl.when(in_slice).then(pl.col(target) + regression_shift).otherwise(pl.col(target))

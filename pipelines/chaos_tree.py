@@ -127,10 +127,13 @@ def _concept_change(
         maintain_order="left",
     )
     in_slice = (aligned.get_column(column) == largest).fill_null(value=False)
+    regression = contract.type == ModelType.REGRESSION
     objective = next(
         (slo.objective for name in ("rmse", "mae") if (slo := contract.slo(name)) is not None),
-        _std(labels.get_column(target)) or 1.0,
+        None,
     )
+    if objective is None:  # a classifier's label may be text: its sd is not needed
+        objective = (_std(labels.get_column(target)) if regression else 0.0) or 1.0
     return faults.concept_change(
         labels,
         in_slice,

@@ -56,6 +56,23 @@ def test_concept_change_flips_labels_only_inside_the_slice() -> None:
     assert set(moved.filter(~in_slice)["y"]) == {10.0}
 
 
+def test_concept_change_moves_a_text_label_to_another_class() -> None:
+    """A queue-name label crashed `datasre chaos` (found by a new user)."""
+    queues = ["billing", "sales", "tech"]
+    labels = pl.DataFrame({"id": FRAME["id"], "y": [queues[i % 3] for i in range(1000)]})
+    in_slice = FRAME["c"] == "a"
+    changed = faults.concept_change(
+        labels, in_slice, "y", classification=True, regression_shift=0.0, seed=2
+    )
+    moved = changed["y"] != labels["y"]
+    assert not (moved & ~in_slice).any()
+    assert moved.filter(in_slice).mean() == pytest.approx(faults.FLIP_SHARE, abs=0.07)
+    assert set(changed["y"]) == set(queues)
+    after = {"billing": "sales", "sales": "tech", "tech": "billing"}
+    was = labels.filter(moved)["y"].to_list()
+    assert changed.filter(moved)["y"].to_list() == [after[q] for q in was]
+
+
 def test_every_fault_class_applies_to_both_sample_models() -> None:
     for contract in load_contracts("data/samples/contracts"):
         specs = {name: faults.fault_spec(contract, name) for name in FAULT_CLASSES}
