@@ -138,23 +138,57 @@ def select_partitions(
             pattern = contract.resolve(contract.sources.features)
             print(f"datasre: {contract.model}: no snapshot matches {pattern}", file=sys.stderr)
             continue
-        chosen.extend((contract, day) for day in _over(contract, days))
+        _note_gaps(contract, days)
+        chosen.extend((contract, day) for day in _over(contract, days, told_now=now))
     return chosen
 
 
-def _over(contract: Contract, days: list[dt.date]) -> list[dt.date]:
+def _note_gaps(contract: Contract, days: list[dt.date]) -> None:
+    """A note on stderr naming the days between the first and the last snapshot that have
+    none: ``--all`` runs the days with files, so a missing day was skipped without a word
+    and only the gate's ``days_missing`` said so (found by a new user)."""
+    from checks.freshness import scheduled_evaluation_time
+
+    have = set(days)
+    span = (max(days) - min(days)).days if days else 0
+    gaps = [min(days) + dt.timedelta(days=i) for i in range(1, span)]
+    gaps = [d for d in gaps if d not in have]
+    if not gaps:
+        return
+    shown = ", ".join(d.isoformat() for d in gaps[:5]) + (" ..." if len(gaps) > 5 else "")
+    due = scheduled_evaluation_time(contract, gaps[0]).strftime("%Y-%m-%dT%H:%M:%SZ")
+    print(
+        f"datasre: {contract.model}: no snapshot for {shown} ({len(gaps)} day(s) between "
+        f"its first and last): not run; to record a day as missing, a failed ingest the "
+        f"gate counts, `datasre run --model {contract.model} --latest --now {due}` (for "
+        f"{gaps[0]})",
+        file=sys.stderr,
+    )
+
+
+def _over(
+    contract: Contract, days: list[dt.date], *, told_now: dt.datetime | None = None
+) -> list[dt.date]:
     """The days that have ended by the wall clock (contract timezone), with a note on
     stderr naming the others: a run of a day not over yet sees part of it at most, and
-    the gate blocks on it (``run_before_day_end``); ``--partition`` still runs one."""
+    the gate blocks on it (``run_before_day_end``); ``--partition`` still runs one.
+    ``told_now`` (``--now``) does not move the wall clock a run starts at, which is what
+    the gate compares with the day's end: the note says so when it is given."""
     from checks.freshness import day_end
 
     wall = dt.datetime.now(dt.UTC)
     over = [day for day in days if day_end(contract, day) <= wall]
     if len(over) < len(days):
         pending = ", ".join(day.isoformat() for day in days if day not in over)
+        clock = (
+            f"by the wall clock, {wall.strftime('%Y-%m-%dT%H:%MZ')}: --now sets the "
+            "evaluation clock, not when a run starts, which the gate checks"
+            if told_now is not None
+            else contract.schedule.timezone
+        )
         print(
-            f"datasre: {contract.model}: skipped {pending}: not over yet "
-            f"({contract.schedule.timezone}); its run would see part of the day",
+            f"datasre: {contract.model}: skipped {pending}: not over yet ({clock}); its "
+            "run would see part of the day",
             file=sys.stderr,
         )
     return over

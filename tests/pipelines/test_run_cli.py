@@ -310,6 +310,20 @@ def test_a_partition_key_is_parsed_once_into_a_typed_partition() -> None:
     assert partition.key == partition_key("fraud_detection", day)
 
 
+def test_run_all_names_the_days_without_a_snapshot_between_the_others(
+    toy_contract_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--all runs the days with files: a missing day in between was skipped without a
+    word (found by a new user)."""
+    toy = toy_contract_path.parent.parent / "toy"
+    for source in ("features", "predictions", "labels"):
+        (toy / source / "2026-03-03.parquet").unlink(missing_ok=True)
+    assert run_cli(toy_contract_path, tmp_path / "s.duckdb", "--all") == 0
+    err = capsys.readouterr().err
+    assert "datasre: toy: no snapshot for 2026-03-03 (1 day(s) between its first and last)" in err
+    assert "datasre run --model toy --latest --now 2026-03-04" in err
+
+
 def test_run_all_skips_a_day_not_over_yet_and_says_so(
     toy_contract_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -321,7 +335,8 @@ def test_run_all_skips_a_day_not_over_yet_and_says_so(
     db = tmp_path / "s.duckdb"
     assert run_cli(toy_contract_path, db, "--all") == 0
     err = capsys.readouterr().err
-    assert f"datasre: toy: skipped {today}: not over yet (UTC)" in err
+    assert f"datasre: toy: skipped {today}: not over yet (by the wall clock, " in err
+    assert "--now sets the evaluation clock, not when a run starts" in err
     ran = SliStore(db).fetchall("select partition from runs order by 1")
     assert [r[0] for r in ran] == ["2026-03-02", "2026-03-03", "2026-03-04"]
     # Picked by hand, today still runs (a look at the day so far), with a note saying the
