@@ -842,18 +842,28 @@ def check_latest_run(
     contract: Contract,
     limit: int,
 ) -> list[Reason]:
-    rows = slis.filter(
-        (pl.col("partition") == latest) & (pl.col("ok") == pl.lit(value=False)) & pl.col("blocking")
+    """A blocking SLO breached on its newest verdict: the newest partition, or, for an SLO
+    with no verdict there yet (labels land days later), the newest partition that judged
+    it. Why the latter: a blocking ``rmse`` breached on its newest labelled day never
+    blocked, as the newest partition never has labels when the gate runs (found by
+    review); only an exhausted budget did."""
+    judged = slis.filter(pl.col("ok").is_not_null() & pl.col("blocking"))
+    newest_verdict = judged.group_by("sli").agg(pl.col("partition").max().alias("judged_day"))
+    rows = judged.join(newest_verdict, on="sli").filter(
+        (pl.col("partition") == pl.col("judged_day")) & (pl.col("ok") == pl.lit(value=False))
     )
     reasons: list[Reason] = []
     for sli in sorted(set(rows["sli"].to_list())):
         breached = rows.filter(pl.col("sli") == sli)
+        day = str(breached["partition"][0])
         track = str(breached["track"][0])
-        history = evaluations.filter(pl.col("slo") == sli).sort("partition")
+        history = evaluations.filter((pl.col("slo") == sli) & (pl.col("partition") <= day)).sort(
+            "partition"
+        )
         streak = _bad_streak(
             list(zip(history["partition"].to_list(), history["status"].to_list(), strict=True))
         )
-        days = tuple(streak) or (latest,)
+        days = tuple(streak) or (day,)
         first = breached.sort("partition", "feature", "slice", nulls_last=False).row(0, named=True)
         what = (
             first["sli"]
@@ -871,8 +881,13 @@ def check_latest_run(
             _reason(
                 "blocking_breach",
                 CheckName.LATEST_RUN,
-                f"blocking SLO {sli} ({track} track) breached on {latest}, the newest "
-                f"partition ({since}): {what} = {format_value(first['value'])}, objective "
+                f"blocking SLO {sli} ({track} track) breached on {day}, "
+                + (
+                    "the newest partition"
+                    if day == latest
+                    else f"its newest verdict (the newest partition, {latest}, has none yet)"
+                )
+                + f" ({since}): {what} = {format_value(first['value'])}, objective "
                 f"{first['comparator'] or ''} {format_value(first['objective'])}"
                 + (f", {breached.height} rows breached" if breached.height > 1 else ""),
                 runbook,

@@ -256,6 +256,15 @@ SCENARIOS: list[tuple[str, dict[str, Any], dict[str, Any], dict[str, Any], list[
         ["blocking_breach"],
     ),
     (
+        "a blocking label-fed SLO breached on its newest labelled day blocks",
+        {"slos": {"infra": {"latency_p99_ms": {"objective": 100}},
+                  "model": {"accuracy": {"objective": 0.94, "target": 0.5,
+                                         "blocking": True}}}},
+        {"bad": {"accuracy": [_d(3)]}, "unjudged": {"accuracy": [_d(4)]}},
+        {},
+        ["blocking_breach"],
+    ),
+    (
         "an old bad accuracy day exhausts the model budget",
         {},
         {"bad": {"accuracy": [_d(2)]}},
