@@ -240,6 +240,19 @@ def decide(
     mine = mine.filter(pl.col("partition").is_in(visible)) if mine.height else mine
     my_runs = my_runs.filter(pl.col("partition").is_in(visible)) if my_runs.height else my_runs
     mine, my_runs = _served_only(mine, my_runs)
+    candidate_only = (
+        "kind" in my_runs.columns
+        and my_runs.height > 0
+        and set(my_runs["kind"].to_list()) == {CANDIDATE_KIND}
+    )
+    if candidate_only:
+        # A candidate is judged on its newest evaluation alone: its budgets, evidence and
+        # latest run too. Judged rows alone were not enough: the budgets still counted an
+        # older evaluation as recent evidence for an SLO the newest one could not judge
+        # (10 labels: READY, found by review).
+        newest = newest_evaluation(my_runs, model, version, now)
+        mine = mine.filter(pl.col("partition") == newest) if mine.height else mine
+        my_runs = my_runs.filter(pl.col("partition") == newest)
     limit = options.max_evidence_rows
 
     by_check: dict[CheckName, list[Reason]] = {name: [] for name in CheckName}
@@ -252,31 +265,23 @@ def decide(
         without_predictions=days_without_predictions(mine),
     )  # fmt: skip
     window_days = options.window_days or contract.slos.window_days
-    candidate_only = (
-        "kind" in my_runs.columns
-        and my_runs.height > 0
-        and set(my_runs["kind"].to_list()) == {CANDIDATE_KIND}
-    )
-    # A candidate is judged on its newest evaluation alone; a served version on its window.
-    judged_rows = (
-        mine.filter(pl.col("partition") == newest_evaluation(my_runs, model, version, now))
-        if candidate_only and mine.height
-        else mine
-    )
     # The contract describes its own version: its SLOs and schedule must be the ones
-    # recorded with its evidence, on every day the budgets count.
+    # recorded with its evidence, on every day the budgets count. A candidate is judged
+    # under the contract in force too (it was evaluated under it, whatever version the
+    # file names): a contract tightened since its evaluation passed it on the old
+    # objectives (found by review).
     changed = (
         check_contract_unchanged(
             defs if definitions is not None else as_definitions(contract),
             as_definitions(contract),
             my_runs,
-            rows=judged_rows,
+            rows=mine,
             window_days=window_days,
             model=model,
             version=version,
             contract=contract,
         )
-        if version == contract.version
+        if version == contract.version or candidate_only
         else []
     )
     by_check[CheckName.EVIDENCE_FRESH] = [

@@ -28,17 +28,23 @@ def eval_set(tmp_path: Path, day: str) -> tuple[Path, Path]:
 
 
 def validate(
-    db: Path, version: str, scored: Path, features: Path | None, day: str = "2026-11-20"
+    db: Path,
+    version: str,
+    scored: Path,
+    features: Path | None,
+    *,
+    day: str = "2026-11-20",
+    extra: list[str] | None = None,
 ) -> int:
     args = ["validate-candidate", "--db", str(db), "--model", "fraud_detection"]
-    args += ["--version", version, "--predictions", str(scored), "--day", day]
+    args += ["--version", version, "--predictions", str(scored), "--day", day, *(extra or [])]
     return main([*args, *(["--features", str(features)] if features else [])])
 
 
-def gate(db: Path, version: str) -> int:
+def gate(db: Path, version: str, extra: list[str] | None = None) -> int:
     return main(
         ["gate", "--db", str(db), "--model", "fraud_detection", "--version", version,
-]
+         *(extra or [])]
     )  # fmt: skip
 
 
@@ -186,3 +192,53 @@ def test_the_newest_evaluation_is_judged_whatever_day_it_is_recorded_as(
     before = (finished - dt.timedelta(microseconds=1)).isoformat()
     assert main(["gate", "--db", str(db), "--model", "fraud_detection", "--version", "2.6.0",
                  "--as-of", before, "--no-record"]) == 0  # fmt: skip
+
+
+def test_an_older_evaluation_does_not_vouch_for_the_newest_ones_unjudged_slos(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A good evaluation recorded a day before let a newest one with 10 labels (accuracy
+    0.0, too few to judge) say READY: the budgets counted the older one as recent
+    evidence (found by review). Judged alone, the newest has no evidence."""
+    db = tmp_path / "s.duckdb"
+    good, good_features = eval_set(tmp_path, "2026-11-02")
+    assert validate(db, "2.7.0", good, good_features, day="2026-11-18") == 0
+    flipped = (
+        pl.read_parquet(good)
+        .head(10)
+        .with_columns(
+            predicted_label=1 - pl.col("predicted_label"), fraud_score=1 - pl.col("fraud_score")
+        )
+    )
+    few = tmp_path / "ten.parquet"
+    flipped.write_parquet(few)
+    assert validate(db, "2.7.0", few, good_features, day="2026-11-19") == 0
+    capsys.readouterr()
+    assert gate(db, "2.7.0") == 1
+    assert "no_evidence" in capsys.readouterr().out
+
+
+def test_a_candidate_is_judged_under_the_contract_in_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Evaluated, then the contract tightened accuracy to a blocking 0.99: the gate said
+    READY on the evaluation's 0.94 (found by review)."""
+    config = tmp_path / "contracts"
+    config.mkdir()
+    source = Path("data/samples/contracts/fraud_detection.yaml").read_text()
+    sample = Path("data/samples").resolve()
+    (config / "fraud_detection.yaml").write_text(source.replace("../", f"{sample}/"))
+    db = tmp_path / "s.duckdb"
+    good, good_features = eval_set(tmp_path, "2026-11-02")
+    args = ["--config", str(config)]
+    assert validate(db, "2.8.0", good, good_features, extra=args) == 0
+    assert gate(db, "2.8.0", extra=args) == 0
+    tightened = source.replace(
+        "accuracy:               {objective: 0.94}",
+        "accuracy:               {objective: 0.99, blocking: true}",
+    )
+    assert tightened != source
+    (config / "fraud_detection.yaml").write_text(tightened.replace("../", f"{sample}/"))
+    capsys.readouterr()
+    assert gate(db, "2.8.0", extra=args) == 1
+    assert "contract_changed" in capsys.readouterr().out
