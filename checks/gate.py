@@ -228,6 +228,15 @@ def decide(
             for d in as_definitions(definitions)
             if d.model in (None, model) and d.model_version in (None, version)
         ]
+        if version == contract.version:
+            # How long labels may take is the contract in force's: waited for, not
+            # measured, so no re-run is needed. The recorded delay outlived a contract
+            # that shortened it (3 -> 1 day: READY on overdue labels; found by review).
+            delays = {d.sli: d.evidence_delay_days for d in as_definitions(contract)}
+            defs = [
+                replace(d, evidence_delay_days=delays.get(d.sli, d.evidence_delay_days))
+                for d in defs
+            ]
     mine = _of_version(slis, model, version)
     my_runs = _of_version(runs, model, version)
     # The contract's schedule dates its own version's evidence (a change since blocks:

@@ -24,7 +24,15 @@ from checks.gate import decide
 from checks.gate_verdict import GateOptions, Severity, Verdict, Waiver
 from checks.sli import sli_frame
 from checks.slo import error_budget_frame, error_budgets, evaluate_partitions
-from tests.gate_fixtures import DAY0, FINISHED, day_rows, days, gate_contract, write_history
+from tests.gate_fixtures import (
+    DAY0,
+    FINISHED,
+    day_rows,
+    days,
+    gate_contract,
+    gate_contract_dict,
+    write_history,
+)
 
 # Histories start on DAY0; a four-day history's newest partition (2026-11-04) is evaluated
 # at 2026-11-05 06:00 UTC (data time), so NOW sees fresh evidence.
@@ -383,6 +391,25 @@ def test_a_day_without_predictions_has_no_labels_to_wait_for(tmp_path: Path, sou
     late = dt.datetime(2026, 11, 15, 12, 0, tzinfo=dt.UTC)
     codes = [r.code for r in _decide(store, contract, now=late).blocking]
     assert ("labels_overdue" in codes) is (source == "labels")
+
+
+def test_the_label_delay_is_the_contract_in_forces(tmp_path: Path) -> None:
+    """Recorded under a 3-day label delay, judged under a contract that now says 1 day:
+    the labels of 11-12 and 11-13 are overdue (the recorded delay said READY; found by
+    review)."""
+    store = SliStore(tmp_path / "delay.duckdb")
+    recorded = gate_contract()
+    assert recorded.sources.max_label_delay_days == 3
+    unlabelled = [DAY0 + dt.timedelta(days=11), DAY0 + dt.timedelta(days=12)]
+    write_history(store, recorded, 14, unjudged={"accuracy": unlabelled})
+    late = dt.datetime(2026, 11, 15, 12, 0, tzinfo=dt.UTC)
+    assert "labels_overdue" not in [r.code for r in _decide(store, recorded, now=late).blocking]
+    sources = {**gate_contract_dict()["sources"], "max_label_delay_days": 1}
+    shortened = gate_contract(sources=sources)
+    overdue = [
+        r for r in _decide(store, shortened, now=late).blocking if r.code == "labels_overdue"
+    ]
+    assert [list(r.days) for r in overdue] == [[d.isoformat() for d in unlabelled]]
 
 
 def test_a_stored_waiver_is_honoured_shown_and_expires(tmp_path: Path) -> None:
