@@ -141,7 +141,7 @@ def run_prometheus(args: argparse.Namespace) -> int:
     states = []
     for contract in contracts:
         evidence, verdict = review(gate_store, contract, contract.version, now=now, options=options)
-        states.append(model_state(verdict, evidence.slis, evidence.runs))
+        states.append(model_state(verdict, evidence.slis, evidence.runs, contract))
     text = exposition(states, options.policy)
     samples = sum(1 for line in text.splitlines() if line and not line.startswith("#"))
     return _emit(args, text, f"{samples} samples of {len(states)} model versions")

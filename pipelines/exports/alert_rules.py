@@ -151,16 +151,20 @@ def _evidence_rule(
 
 
 def _stale_rule(contract: Contract) -> dict[str, Any]:
+    """Evidence older than the gate accepts, by the newest partition's evaluation time (the
+    gate's own rule): the time the last run finished said "fresh" after any backfill or
+    restatement of old days while no new day was validated (found by review)."""
     hours = DEFAULT_MAX_EVIDENCE_AGE_HOURS
-    last = _selector(metrics.LAST_COMPLETED_RUN, {"model": contract.model})
+    newest = _selector(metrics.NEWEST_EVALUATION, {"model": contract.model})
     return _evidence_rule(
         contract,
         STALE_ALERT,
-        f"time() - {last} > {hours * 3600:g}",
+        f"time() - {newest} > {hours * 3600:g}",
         reason_code="evidence_stale",
-        summary=f"no run recorded evidence for more than {hours:g} h",
-        description="The daily validation did not complete: every datasre gauge of this "
-        "model shows old evidence, and the deployment gate blocks on it.",
+        summary=f"the newest validated day was due more than {hours:g} h ago",
+        description="No newer day was validated: every datasre gauge of this model shows "
+        "old evidence (a backfill or restatement of older days does not count), and the "
+        "deployment gate blocks on it.",
     )
 
 

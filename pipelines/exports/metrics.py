@@ -25,6 +25,7 @@ __all__ = [
     "GATE_READY",
     "LAST_COMPLETED_RUN",
     "MODEL_LABELS",
+    "NEWEST_EVALUATION",
     "NEWEST_PARTITION",
     "SLI_LABELS",
     "SLI_OBJECTIVE",
@@ -141,6 +142,13 @@ GATE_EVIDENCE_BLOCKED: Final = Family(
     "evidence and a crashed run have gauges of their own.",
     (*MODEL_LABELS, "reason"),
 )
+NEWEST_EVALUATION: Final = Family(
+    "datasre_newest_evaluation_timestamp_seconds",
+    "Unix time the newest partition with SLI rows was due for evaluation (its day's end "
+    "plus the schedule's delay): the gate's data time; time() minus it is the evidence's "
+    "age, which a backfill or a restatement of older days does not reset.",
+    MODEL_LABELS,
+)
 NEWEST_PARTITION: Final = Family(
     "datasre_newest_partition_timestamp_seconds",
     "Unix time of the start (00:00 UTC) of the newest partition with SLI rows.",
@@ -154,6 +162,7 @@ FAMILIES: Final = (
     LAST_COMPLETED_RUN,
     NEWEST_RUN_CRASHED,
     GATE_EVIDENCE_BLOCKED,
+    NEWEST_EVALUATION,
     NEWEST_PARTITION,
     SLO_OK,
     SLO_DAY_GOOD,

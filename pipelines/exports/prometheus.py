@@ -24,6 +24,8 @@ from typing import Final
 
 import polars as pl
 
+from checks.contract import Contract
+from checks.freshness import scheduled_evaluation_time
 from checks.gate_checks import (
     CONTRACT_CHANGED_REASON,
     CRASHED_REASON,
@@ -70,6 +72,8 @@ class ModelState:
     slis: pl.DataFrame
     last_completed_run: dt.datetime | None
     newest_partition: dt.date | None
+    #: When ``newest_partition`` was due for evaluation (the gate's data time).
+    newest_evaluation: dt.datetime | None = None
     newest_run_crashed: bool = False
     #: The :data:`EVIDENCE_REASONS` the gate blocks on.
     evidence_blocked: frozenset[str] = frozenset()
@@ -105,12 +109,15 @@ def newest_sli_rows(slis: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def model_state(verdict: Verdict, slis: pl.DataFrame, runs: pl.DataFrame) -> ModelState:
+def model_state(
+    verdict: Verdict, slis: pl.DataFrame, runs: pl.DataFrame, contract: Contract | None = None
+) -> ModelState:
     """The export's view of one verdict and the evidence it judged.
 
     ``slis`` are the version's ``sli_latest`` rows and ``runs`` its ``runs`` rows; only
     partitions up to the verdict's reference day count (the gate's data time), so an
     export at an earlier ``--as-of`` shows nothing the gate could not see then.
+    ``contract`` dates the reference day's evaluation (its schedule).
     """
     reference = verdict.reference_day
     visible = slis
@@ -131,6 +138,11 @@ def model_state(verdict: Verdict, slis: pl.DataFrame, runs: pl.DataFrame) -> Mod
         slis=newest_sli_rows(visible),
         last_completed_run=last_run if isinstance(last_run, dt.datetime) else None,
         newest_partition=reference,
+        newest_evaluation=(
+            scheduled_evaluation_time(contract, reference)
+            if contract is not None and reference is not None
+            else None
+        ),
         newest_run_crashed=any(r.code == CRASHED_REASON for r in verdict.reasons),
         evidence_blocked=frozenset(
             r.code
@@ -174,6 +186,8 @@ def _model_samples(state: ModelState) -> Iterable[tuple[Family, dict[str, str | 
     for reason in EVIDENCE_REASONS:
         blocked = float(reason in state.evidence_blocked)
         yield metrics.GATE_EVIDENCE_BLOCKED, {**labels, "reason": reason}, blocked
+    if state.newest_evaluation is not None:
+        yield metrics.NEWEST_EVALUATION, labels, _unix_seconds(state.newest_evaluation)
     if state.newest_partition is not None:
         yield metrics.NEWEST_PARTITION, labels, _day_start_seconds(state.newest_partition)
 

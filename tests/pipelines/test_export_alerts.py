@@ -291,8 +291,9 @@ def test_promtool_raises_the_stale_evidence_ticket_only_after_36_hours(
     rule_file: Path, tmp_path: Path
 ) -> None:
     rule = _rules_by_key(rule_file)[(STALE_ALERT, "fraud_detection", "")]
-    series = 'datasre_last_completed_run_timestamp_seconds{model="fraud_detection",version="2.3.0"}'
-    # A run finished at t = 0 and none after: the gauge keeps saying 0.
+    series = 'datasre_newest_evaluation_timestamp_seconds{model="fraud_detection",version="2.3.0"}'
+    # The newest day was due at t = 0 and no newer one was validated: the gauge keeps
+    # saying 0, whatever older days are re-run (they do not move it).
     _promtool_passes(rule_file, tmp_path, series, "0+0x48", [
         {"eval_time": "35h", "alertname": STALE_ALERT, "exp_alerts": []},
         {"eval_time": "37h", "alertname": STALE_ALERT, "exp_alerts": _fired(rule)},

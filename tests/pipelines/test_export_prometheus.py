@@ -4,6 +4,7 @@ atomically, and usage errors are one line with exit 2."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import os
 from pathlib import Path
@@ -59,6 +60,21 @@ def test_gate_readiness_is_the_gates_decision(sample_exposition: str) -> None:
     }
     # data/samples/README.md: delivery_eta passes the gate, fraud_detection is blocked.
     assert ready == {"delivery_eta": 1.0, "fraud_detection": 0.0}
+
+
+def test_the_evidence_age_is_the_newest_days_evaluation_time_not_the_last_run(
+    sample_exposition: str,
+) -> None:
+    """The stale-evidence alert read when the last run finished: a backfill or restatement
+    of old days reset it while no new day was validated (found by review). The samples'
+    newest day, 11-14, was due at 06:00 UTC the next morning (schedule delay 6 h)."""
+    due = {
+        labels["model"]: value
+        for name, labels, value in parse_samples(sample_exposition)
+        if name == "datasre_newest_evaluation_timestamp_seconds"
+    }
+    expected = dt.datetime(2026, 11, 15, 6, 0, tzinfo=dt.UTC).timestamp()
+    assert due == {"delivery_eta": expected, "fraud_detection": expected}
 
 
 def test_budgets_and_burn_rates_equal_the_error_budget_view(
