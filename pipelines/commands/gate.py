@@ -43,6 +43,10 @@ __all__ = ["register", "review", "run", "run_waive"]
 
 
 #: ``datasre gate``'s help (see :func:`pipelines.commands.arguments.add_command`).
+#: The largest ``--max-evidence-age-hours`` (a year: more is not a freshness rule, and
+#: 1e12 overflowed the date arithmetic with a traceback).
+MAX_EVIDENCE_AGE_HOURS: Final = 366 * 24.0
+
 ABOUT: Final = """decide whether a model version may ship (exit 0 ready, 1 blocked)
 
 Production-readiness review of one model version: contract, evidence freshness, the latest
@@ -179,8 +183,11 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env(config_path=args.config, database=args.db)
     now = _as_of(args.as_of or settings.now)
     age = args.max_evidence_age_hours
-    if age is not None and age <= 0:
-        raise UsageError("--max-evidence-age-hours: must be a positive number of hours")
+    if age is not None and not 0 < age <= MAX_EVIDENCE_AGE_HOURS:  # NaN fails too
+        raise UsageError(
+            "--max-evidence-age-hours: must be a number of hours above 0 and at most "
+            f"{MAX_EVIDENCE_AGE_HOURS:g} (366 days)"
+        )
     if args.window_days is not None and not 1 <= args.window_days <= 366:
         raise UsageError("--window-days: must be between 1 and 366")
     contract = contract_named(settings.config_path, args.model)

@@ -253,8 +253,16 @@ def test_an_older_version_without_evidence_is_blocked(
         (["--model", "nope"], "unknown model 'nope'"),
         (["--model", "toy", "--as-of", "yesterday"], "--as-of"),
         (["--model", "toy", "--max-evidence-age-hours", "0"], "--max-evidence-age-hours"),
+        (["--model", "toy", "--max-evidence-age-hours", "nan"], "--max-evidence-age-hours"),
+        (["--model", "toy", "--max-evidence-age-hours", "1e12"], "--max-evidence-age-hours"),
     ],
-    ids=["an unknown model", "a bad --as-of", "a non-positive evidence age"],
+    ids=[
+        "an unknown model",
+        "a bad --as-of",
+        "a non-positive evidence age",
+        "a NaN evidence age",
+        "an evidence age past a year (a traceback)",
+    ],  # fmt: skip
 )
 def test_usage_errors_exit_2_with_one_line(
     env: Env, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
