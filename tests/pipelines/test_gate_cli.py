@@ -262,7 +262,7 @@ def test_an_older_version_without_evidence_is_blocked(
         "a non-positive evidence age",
         "a NaN evidence age",
         "an evidence age past a year (a traceback)",
-    ],  # fmt: skip
+    ],
 )
 def test_usage_errors_exit_2_with_one_line(
     env: Env, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
