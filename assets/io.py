@@ -12,6 +12,7 @@ import datetime as dt
 import glob
 
 import polars as pl
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from assets.files import resolve_files
@@ -29,22 +30,54 @@ __all__ = [
 ]
 
 
-def _check_parquet(path: str) -> None:
-    """Open the footer; a truncated or non-parquet file fails here with its name."""
+def _check_parquet(path: str) -> pa.Schema:
+    """Open the footer; a truncated or non-parquet file fails here with its name. Returns
+    the file's schema."""
     try:
         metadata = pq.read_metadata(path)
+        schema = metadata.schema.to_arrow_schema()
     except (OSError, ValueError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"{path}: not a readable parquet file ({reason})") from None
     if metadata.num_columns == 0:
         raise InputError(f"{path}: parquet file has no columns")
+    return schema
+
+
+def _check_agree(files: list[str], schemas: list[pa.Schema]) -> None:
+    """The files of one snapshot must have the same columns and types: polars refuses to
+    scan them together, and the refusal surfaced as a step's crash (`SchemaError: data
+    type mismatch for column priority`, an Int32 file beside an Int64 one; found by a new
+    user) instead of the snapshot's failed ingest naming the files and the column."""
+    first, reference = files[0], schemas[0]
+    for file, schema in zip(files[1:], schemas[1:], strict=True):
+        for field in reference:
+            if field.name not in schema.names:
+                raise InputError(
+                    f"{file}: column {field.name} missing, which {first} has "
+                    "(the files of one snapshot must have the same columns)"
+                )
+            other = schema.field(field.name).type
+            if other != field.type:
+                raise InputError(
+                    f"{file}: column {field.name} is {other}, {field.type} in {first} (the "
+                    "files of one snapshot must agree on each column's type)"
+                )
+        extra = [name for name in schema.names if name not in reference.names]
+        if extra:
+            raise InputError(
+                f"{file}: column {extra[0]} not in {first} (the files of one snapshot must "
+                "have the same columns)"
+            )
 
 
 def scan_snapshot(pattern: str) -> pl.LazyFrame:
-    """A lazy scan of every file matching ``pattern``, each checked to be valid parquet."""
+    """A lazy scan of every file matching ``pattern``, each checked to be valid parquet,
+    and all with the same columns and types."""
     files = resolve_files(pattern)
-    for file in files:
-        _check_parquet(file)
+    schemas = [_check_parquet(file) for file in files]
+    if len(files) > 1:
+        _check_agree(files, schemas)
     try:
         return pl.scan_parquet(files)
     except (pl.exceptions.PolarsError, OSError) as exc:
