@@ -2,15 +2,16 @@
 
 Two encodings, one per method:
 
-- :func:`ordinal_matrix` (domain classifier): numeric columns as float64 with null = NaN
-  (the gradient-boosted trees route NaN themselves); a categorical column as the index of
-  its value among the baseline's categories (the :data:`MAX_CATEGORIES` most frequent), a
-  category the baseline never had as one shared "unseen" code, null as NaN. A column the
-  frame lacks (or cannot cast) is all NaN, so a dropped or retyped feature separates.
-- :func:`frequency_matrix` (PCA reconstruction, NannyML's definition): numeric nulls
-  imputed with the baseline mean, categorical nulls with the baseline's most frequent
-  category, then each category replaced by its relative frequency in the baseline
-  (unseen categories: 0).
+- :func:`ordinal_matrix` (domain classifier): numeric columns as float64 with null (and
+  NaN, ±inf) = NaN (the gradient-boosted trees route NaN themselves); a categorical
+  column as the index of its value among the baseline's categories (the
+  :data:`MAX_CATEGORIES` most frequent), a category the baseline never had as one shared
+  "unseen" code, null as NaN. A column the frame lacks (or cannot cast) is all NaN, so a
+  dropped or retyped feature separates.
+- :func:`frequency_matrix` (PCA reconstruction, NannyML's definition): numeric nulls (and
+  NaN, ±inf) imputed with the baseline's mean of its finite values, categorical nulls
+  with the baseline's most frequent category, then each category replaced by its
+  relative frequency in the baseline (unseen categories: 0).
 """
 
 from __future__ import annotations
@@ -69,9 +70,7 @@ def learn_codes(
         kept = counts.head(MAX_CATEGORIES)
         categories[name] = tuple(kept["value"].to_list())
         frequencies[name] = tuple((kept["len"] / total).to_list())
-    means = baseline.select(
-        [pl.col(n).cast(pl.Float64).fill_nan(None).mean().alias(n) for n in numeric]
-    )
+    means = baseline.select([_finite(pl.col(n).cast(pl.Float64)).mean().alias(n) for n in numeric])
     numeric_means = {n: float(means[n][0] or 0.0) for n in numeric} if numeric else {}
     return ColumnCodes(
         numeric=tuple(numeric),
@@ -82,10 +81,17 @@ def learn_codes(
     )
 
 
+def _finite(value: pl.Expr) -> pl.Expr:
+    """``value`` with NaN and ±inf as null: both encodings read a non-finite number as a
+    missing one (±inf made the PCA's reconstruction error NaN, recorded as a breach with
+    no value; found by a new user). The schema checks count them as out of range."""
+    return pl.when(value.is_finite()).then(value).otherwise(None)
+
+
 def _numeric(frame: pl.DataFrame, name: str) -> pl.Expr:
     if name not in frame.columns:
         return pl.lit(None, dtype=pl.Float64).alias(name)
-    return pl.col(name).cast(pl.Float64, strict=False).fill_nan(None).alias(name)
+    return _finite(pl.col(name).cast(pl.Float64, strict=False)).alias(name)
 
 
 def _categorical(frame: pl.DataFrame, name: str) -> pl.Expr:

@@ -164,6 +164,17 @@ def test_encodings_handle_nulls_unseen_categories_and_missing_columns() -> None:
     assert np.isnan(missing[:, 1]).all()
 
 
+def test_infinities_read_as_missing_in_both_encodings() -> None:
+    """±inf made the PCA reconstruction error NaN: a breach with no value (found by a new
+    user); in training they made the imputation mean infinite."""
+    baseline = pl.DataFrame({"x": [1.0, 2.0, float("inf"), 3.0]})
+    codes = learn_codes(baseline, ["x"], [])
+    assert codes.numeric_means["x"] == pytest.approx(2.0)
+    current = pl.DataFrame({"x": [float("inf"), float("-inf"), 4.0]})
+    assert np.isnan(ordinal_matrix(current, codes)[:2, 0]).all()
+    np.testing.assert_allclose(frequency_matrix(current, codes)[:, 0], [2.0, 2.0, 4.0])
+
+
 def test_capped_sample_is_seeded_and_bounded() -> None:
     frame = pl.DataFrame({"i": range(10_000)})
     assert capped_sample(frame, 20_000) is frame
