@@ -736,12 +736,22 @@ def check_missing_days(
         return []
     named = [d.isoformat() for d in missing]
     due = scheduled_evaluation_time(contract, missing[0]).isoformat()
+    # A day whose runs all crashed was run, but recorded nothing: say so, or "no run
+    # recorded" reads as if it never ran (found by a new user).
+    crashed = sorted(_days_of(runs.filter(pl.col("status") == CRASHED_RUN_STATUS)) & set(missing))
+    crashes = (
+        f" ({days_list_text([d.isoformat() for d in crashed])} only crashed: runs.error "
+        "says why; fix that first)"
+        if crashed
+        else ""
+    )
     return [
         _reason(
             MISSING_DAYS_REASON,
             CheckName.EVIDENCE_FRESH,
-            f"no run of {model} {version} recorded {days_list_text(named)} inside the "
-            f"{window_days}-day budget window {first.isoformat()}..{newest.isoformat()}: the "
+            f"no run of {model} {version} recorded evidence for {days_list_text(named)} "
+            f"inside the {window_days}-day budget window "
+            f"{first.isoformat()}..{newest.isoformat()}{crashes}: the "
             "budgets would count only the days that were run; run each, e.g. `datasre run "
             f"--model {model} --partition {named[0]}` (a day whose snapshot never came is "
             f"recorded as its failed ingest by `datasre run --model {model} --latest --now "

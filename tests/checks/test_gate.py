@@ -883,8 +883,10 @@ def test_days_of_the_window_no_run_recorded_block_though_every_run_day_is_good()
     failed = _daily_runs(contract, 11, 11, status="failed")
     with_records = decide(contract, slis, pl.concat([gap, crashed, failed], how="diagonal"),
                           now=NOW)  # fmt: skip
-    days = next(r for r in with_records.reasons if r.code == "days_missing").days
-    assert days == ("2026-11-12", "2026-11-13")
+    missing = next(r for r in with_records.reasons if r.code == "days_missing")
+    assert missing.days == ("2026-11-12", "2026-11-13")
+    # ... and says it crashed, not that it never ran (found by a new user).
+    assert "(2026-11-12 only crashed: runs.error says why; fix that first)" in missing.message
     # Days before the version's first run, or outside the window, are not missing.
     late_start = _daily_runs(contract, 10, 14)
     assert "days_missing" not in _codes(decide(contract, slis, late_start, now=NOW))
