@@ -335,6 +335,17 @@ def _say_since(say: Callable[[str], None], since: dict[str, Any], quality: bool)
     say(f"  against {good['day']}, the last good day: no feature changed{shown}{reading}")
 
 
+def _crashed_on(runs: pl.DataFrame, partition: str) -> str:
+    """``; its newest run crashed: <error>`` when the day's newest run crashed before
+    recording anything (a day without rows said only "no rows"; found by a new user)."""
+    from checks.gate_checks import CRASHED_RUN_STATUS, newest_run
+
+    newest = newest_run(runs, partition) if runs.height else None
+    if newest is None or newest["status"] != CRASHED_RUN_STATUS:
+        return ""
+    return f"; its newest run crashed: {newest.get('error') or 'no error recorded'}"
+
+
 def run(args: argparse.Namespace) -> int:
     from assets.explain_inputs import model_runs, model_slis
     from checks.contract import SLO_CATALOG
@@ -364,13 +375,14 @@ def run(args: argparse.Namespace) -> int:
         )
     days = sorted(set(slis.get_column("partition").to_list()))
     partition = args.partition or days[-1]
+    runs = model_runs(store, contract)
     if partition not in days:
         raise UsageError(
             f"--partition: no rows of {contract.model} on {partition} "
-            f"(days in the store: {days[0]} .. {days[-1]})"
+            f"(days in the store: {days[0]} .. {days[-1]}){_crashed_on(runs, partition)}"
         )
     slo = args.slo or choose_slo(slis, partition)
-    result = explain(contract, slis, partition, slo, model_runs(store, contract))
+    result = explain(contract, slis, partition, slo, runs)
     if args.format == "json":
         print(json.dumps(result, indent=2, allow_nan=False, default=str))
     else:

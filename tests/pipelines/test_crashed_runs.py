@@ -103,6 +103,11 @@ def test_a_crashed_newest_day_is_recorded_and_blocks_the_gate_until_a_rerun(
         if line.startswith("datasre_newest_run_crashed{")
     ]  # fmt: skip
     assert len(crashed_gauge) == 1 and crashed_gauge[0].endswith(" 1.0")
+    # explain of the crashed day says it crashed, not only that it has no rows.
+    capsys.readouterr()
+    assert main(["explain", "--model", "toy", "--config", str(toy_contract_path),
+                 "--db", str(db), "--partition", LAST_DAY.isoformat()]) == 2  # fmt: skip
+    assert "its newest run crashed: step quality_slis: RuntimeError" in capsys.readouterr().err
 
     assert run_cli(toy_contract_path, db, "--partition", LAST_DAY.isoformat()) == 0
     code, verdict = gate(toy_contract_path, db, capsys)
