@@ -21,6 +21,7 @@ returned.
 
 from __future__ import annotations
 
+import polars as pl
 import yaml
 from pydantic import ValidationError
 
@@ -81,8 +82,15 @@ def draft_contract(inputs: InitInputs) -> str:
         if categorical:
             slices.append(name)
 
+    classes = (
+        set(target_series.drop_nulls().cast(pl.String).unique().to_list())
+        if target_series is not None
+        else None
+    )
     prediction = (
-        prediction_columns(inputs.predictions.sample, inputs.model_type, {timestamp, id_name})
+        prediction_columns(
+            inputs.predictions.sample, inputs.model_type, {timestamp, id_name}, classes
+        )
         if inputs.predictions is not None
         else PredictionColumns()
     )
@@ -141,8 +149,21 @@ def draft_contract(inputs: InitInputs) -> str:
     )
     if positive is not None and positive != "1":
         written.append(("positive_label", positive))
+    multiclass = (
+        inputs.model_type == ModelType.CLASSIFICATION and classes is not None and len(classes) > 2
+    )
     if written:
         lines += ["", "predictions:", *(f"  {k}: {yaml_scalar(v)}" for k, v in written)]
+    if multiclass and classes is not None:
+        lines += [
+            f"  # The target has {len(classes)} classes: accuracy compares labels, and "
+            "precision, recall, f1",
+            "  # are one-vs-rest for positive_label (training's rarest class: pick yours); "
+            "roc_auc,",
+            "  # log_loss, calibration_error and the label-free estimates need a binary "
+            "target and are",
+            "  # recorded skipped.",
+        ]
     if slices and has_labels:
         lines += [
             "",

@@ -40,6 +40,7 @@ EVALUATION_DELAY_HOURS: Final = 6.0
 _ID_NAME = re.compile(r"(^id$|_id$|^id_|uuid)", re.IGNORECASE)
 _SCORE_NAME = re.compile(r"score|prob|pred", re.IGNORECASE)
 _LABEL_NAME = re.compile(r"label|pred|class|decision", re.IGNORECASE)
+_STATUS_NAME = re.compile(r"status|outcome|result|code|state", re.IGNORECASE)
 _CONTRACT_DTYPES: Final = {
     pl.String: "String",
     pl.Categorical: "Categorical",
@@ -97,35 +98,58 @@ class PredictionColumns:
     success_value: str | None = None
 
 
+def _values(frame: pl.DataFrame, name: str) -> set[str]:
+    return set(frame.get_column(name).drop_nulls().cast(pl.String).unique().to_list())
+
+
 def prediction_columns(
-    frame: pl.DataFrame, model_type: ModelType, taken: set[str]
+    frame: pl.DataFrame,
+    model_type: ModelType,
+    taken: set[str],
+    classes: set[str] | None = None,
 ) -> PredictionColumns:
-    """Which column of the prediction log is which, from names, dtypes and values."""
+    """Which column of the prediction log is which, from names, dtypes and values.
+
+    ``classes``: the training target's values as text. A classifier's predicted label is
+    a column whose values are among them (a text class name too), else a 0/1 integer
+    column; the status column is a text column of at most 10 values that is not the
+    label, one named like a status first. Before, any text column of few values was the
+    status: a 3-class model's predicted queue became "availability", the share of
+    tickets sent to one queue (found by a new user)."""
     rest = {name: dtype for name, dtype in frame.schema.items() if name not in taken}
     numeric = [name for name, dtype in rest.items() if dtype.is_numeric()]
     latency = next((n for n in numeric if "latency" in n.lower() or n.endswith("_ms")), None)
     cost = next((n for n in numeric if "cost" in n.lower()), None)
-    status = next(
-        (
-            n
-            for n, dtype in rest.items()
-            if dtype == pl.String and frame.get_column(n).n_unique() <= 10
-        ),
-        None,
-    )
-    success: str | None = None
-    if status is not None:
-        values = frame.get_column(status).drop_nulls().value_counts(sort=True, name="n")
-        names = values.get_column(status).to_list()
-        success = "ok" if "ok" in names else (str(names[0]) if names else None)
     outputs = [n for n in numeric if n not in (latency, cost)]
     integers = [n for n in outputs if rest[n].is_integer() or rest[n] == pl.Boolean]
     floats = [n for n in outputs if rest[n].is_float()]
     label: str | None = None
     group: str | None = None
     if model_type == ModelType.CLASSIFICATION:
+        of_classes = [
+            n
+            for n, dtype in rest.items()
+            if (dtype == pl.String or dtype.is_integer() or dtype == pl.Boolean)
+            and classes
+            and _values(frame, n)
+            and _values(frame, n) <= classes
+        ]
         binary = [n for n in integers if frame.get_column(n).drop_nulls().n_unique() <= 2]
-        label = next((n for n in binary if _LABEL_NAME.search(n)), binary[0] if binary else None)
+        candidates = of_classes or binary
+        label = next(
+            (n for n in candidates if _LABEL_NAME.search(n)), candidates[0] if candidates else None
+        )
+    texts = [
+        n
+        for n, dtype in rest.items()
+        if dtype == pl.String and n != label and frame.get_column(n).n_unique() <= 10
+    ]
+    status = next((n for n in texts if _STATUS_NAME.search(n)), texts[0] if texts else None)
+    success: str | None = None
+    if status is not None:
+        values = frame.get_column(status).drop_nulls().value_counts(sort=True, name="n")
+        names = values.get_column(status).to_list()
+        success = "ok" if "ok" in names else (str(names[0]) if names else None)
     if model_type == ModelType.RANKING:
         # The query a ranked list belongs to: an id-like column whose values repeat.
         group = next(

@@ -193,3 +193,29 @@ def test_a_ranking_model_gets_its_query_column_and_an_ndcg_slo() -> None:
     assert raw["predictions"]["ranking_group"] == "query_id"
     assert raw["predictions"]["score"] == "rank_score"
     assert raw["slos"]["model"]["ndcg"]["objective"] == 0.8
+
+
+def test_a_text_predicted_class_is_the_label_not_the_status() -> None:
+    """Any text column of few values was taken as the status: a 3-class model's
+    predicted queue became 'availability', the share of tickets sent to one queue (found
+    by a new user)."""
+    from checks.contract_inference_columns import prediction_columns
+
+    queues = ["billing", "tech", "sales"]
+    log = pl.DataFrame(
+        {
+            "ticket_id": [f"t{i}" for i in range(30)],
+            "confidence": np.linspace(0.4, 0.9, 30),
+            "predicted_queue": [queues[i % 3] for i in range(30)],
+            "http_status": ["ok"] * 28 + ["error"] * 2,
+            "latency_ms": np.linspace(5, 50, 30),
+        }
+    )
+    found = prediction_columns(log, ModelType.CLASSIFICATION, {"ticket_id"}, set(queues))
+    assert (found.predicted_label, found.status, found.success_value) == (
+        "predicted_queue", "http_status", "ok"
+    )  # fmt: skip
+    # Without a status column, none: the predicted class is not one.
+    alone = prediction_columns(log.drop("http_status"), ModelType.CLASSIFICATION,
+                               {"ticket_id"}, set(queues))  # fmt: skip
+    assert (alone.predicted_label, alone.status) == ("predicted_queue", None)
