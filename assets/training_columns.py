@@ -17,6 +17,7 @@ import polars as pl
 from assets.io import scan_snapshot
 from checks.contract import Contract
 from checks.errors import InputError
+from checks.schemas import dtype_matches
 
 __all__ = ["lacking_features", "training_problems"]
 
@@ -44,12 +45,26 @@ def training_problems(contract: Contract) -> tuple[list[str], list[str]]:
     the contract's own keys). Reads only the parquet footers."""
     training_path = contract.resolve(contract.sources.training)
     try:
-        columns = scan_snapshot(training_path).collect_schema().names()
+        schema = scan_snapshot(training_path).collect_schema()
     except InputError as exc:
         return [], [f"{contract.path}: sources.training: not checked: {exc}"]
     except (pl.exceptions.PolarsError, OSError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return [], [f"{contract.path}: sources.training: not checked: {training_path}: {reason}"]
-    if set(contract.features) <= set(columns):
-        return [], []
-    return [f"{contract.path}: {lacking_features(contract, columns, training_path)}"], []
+    columns = schema.names()
+    if not set(contract.features) <= set(columns):
+        return [f"{contract.path}: {lacking_features(contract, columns, training_path)}"], []
+    return [], _dtype_warnings(contract, schema, training_path)
+
+
+def _dtype_warnings(contract: Contract, schema: pl.Schema, training_path: str) -> list[str]:
+    """A warning per declared feature whose dtype is not training's: daily files written
+    like the training file would breach ``schema_valid`` every day (``hour: Int32``
+    against Int64 training passed the check; found by a new user). A warning, not an
+    error: serving may write another type than training did."""
+    return [
+        f"{contract.path}: features.{name}: declared {spec.dtype}, but {training_path} has "
+        f"{schema[name]}: daily files typed like training would breach schema_valid"
+        for name, spec in contract.features.items()
+        if name in schema and not dtype_matches(spec.dtype, schema[name])
+    ]

@@ -74,6 +74,15 @@ def test_contract_check_reads_the_training_footers_for_the_declared_features(
     captured = capsys.readouterr()
     assert "datasre: warning:" in captured.err and "sources.training: not checked:" in captured.err
     assert "fraud_detection" in captured.out
+    # A dtype other than training's passed, then breached schema_valid every day (found by
+    # a new user): a warning, as serving may write another type than training did.
+    retyped = tmp_path / "retyped.yaml"
+    retyped.write_text(text.replace("{dtype: Int64", "{dtype: Int32", 1), encoding="utf-8")
+    assert text != retyped.read_text(encoding="utf-8")
+    assert main(["contract", "check", str(retyped)]) == 0
+    err = capsys.readouterr().err
+    assert "datasre: warning:" in err and ": declared Int32, but " in err
+    assert "has Int64: daily files typed like training would breach schema_valid" in err
 
 
 def _schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
