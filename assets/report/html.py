@@ -79,8 +79,20 @@ def _num(value: Any, spec: str = ".4g") -> str:
             return "NaN"
         if math.isinf(value):
             return "inf" if value > 0 else "-inf"
-        return format(value, spec)
+        shown = format(value, spec)
+        if "e+" in shown and abs(value) < 1e15:
+            # 129600 s read "1.296e+05"; a large number reads in full (found by a new user).
+            return f"{value:,.0f}"
+        return shown
     return text(value)
+
+
+def _moment(value: dt.datetime) -> str:
+    """A time to the second, UTC marked ``Z`` (``isoformat`` printed microseconds)."""
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC)
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.isoformat(timespec="seconds")
 
 
 def _pct(value: float | None) -> str:
@@ -172,7 +184,7 @@ def _banner(report: Report) -> str:
         f"<header class='banner {klass}'><h1>{text(report.model)} {text(report.version)}: "
         f"{word}</h1>"
         f"<p>Partition {report.partition} · window {report.window_start} .. {report.partition} "
-        f"({report.window_days} days) · gate as of {text(report.as_of.isoformat())} · "
+        f"({report.window_days} days) · gate as of {text(_moment(report.as_of))} · "
         f"{counts}</p><p>Owner {text(report.owner or '–')} · {runbook_href(report.runbook)}</p>"
         + (f"<ul class='reasons'>{reasons}</ul>" if reasons else "")
         + "</header>"
@@ -361,7 +373,7 @@ def _run_line(report: Report) -> str:
     status = str(run.get("status"))
     klass = "state-ok" if status == "succeeded" else "state-bad"
     finished = run.get("finished_at")
-    when = finished.isoformat() if isinstance(finished, dt.datetime) else "–"
+    when = _moment(finished) if isinstance(finished, dt.datetime) else "–"
     return (
         f"<p>Run of {report.partition}: <span class='{klass}'>{text(status)}</span>{error} "
         f"(finished {text(when)}, {_num(run.get('n_labels'))} labelled rows).</p>{notes}"
