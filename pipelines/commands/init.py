@@ -47,7 +47,9 @@ def register(subparsers: Subcommands) -> None:
         "--features",
         required=True,
         metavar="GLOB",
-        help="the daily feature files, e.g. 'features/*.parquet' (names carry YYYY-MM-DD)",
+        help="the daily feature files: 'features/*.parquet' (names carry YYYY-MM-DD), or a "
+        "pattern with {date} as the contract's, e.g. 'features/dt={date}/*.parquet' (days in "
+        "directories, several files a day)",
     )
     parser.add_argument("--predictions", metavar="GLOB", help="the daily prediction log files")
     parser.add_argument("--labels", metavar="GLOB", help="the daily label files")
@@ -57,22 +59,31 @@ def register(subparsers: Subcommands) -> None:
 
 
 def daily_pattern(option: str, pattern: str) -> tuple[str, dict[dt.date, str]]:
-    """The files a daily glob matches by day, and the ``{date}`` pattern they share.
+    """The files a daily glob matches by day (each day's file, or glob of its files), and
+    the ``{date}`` pattern they share.
 
-    A pattern that already holds ``{date}`` is globbed with ``*`` in its place.
+    A pattern that holds ``{date}`` (as a contract's does) is taken as it is: the day may
+    then be in a directory (``features/dt={date}/*.parquet``) and a day may have several
+    files. Otherwise each file's name must carry its day once.
     """
     from checks.errors import InputError
 
     files = sorted(glob.glob(pattern.replace("{date}", "*")))
     if not files:
         raise InputError(f"{pattern}: {option}: no file matches")
+    if "{date}" in pattern:
+        return pattern, _days_of_pattern(option, pattern, files)
     by_day: dict[dt.date, str] = {}
     patterns: set[str] = set()
     for file in files:
         name = os.path.basename(file)
         found = _DAY.findall(name)
         if len(found) != 1:
-            raise InputError(f"{file}: {option}: file name must carry its day once (YYYY-MM-DD)")
+            raise InputError(
+                f"{file}: {option}: file name must carry its day once (YYYY-MM-DD); for "
+                "days in directories or several files a day, give the pattern with {date}, "
+                "e.g. 'features/dt={date}/*.parquet'"
+            )
         try:
             day = dt.date.fromisoformat(found[0])
         except ValueError:
@@ -80,8 +91,33 @@ def daily_pattern(option: str, pattern: str) -> tuple[str, dict[dt.date, str]]:
         by_day[day] = file
         patterns.add(os.path.join(os.path.dirname(file), name.replace(found[0], "{date}")))
     if len(patterns) != 1:
-        raise InputError(f"{pattern}: {option}: files differ beyond their day: {sorted(patterns)}")
+        raise InputError(
+            f"{pattern}: {option}: files differ beyond their day: {sorted(patterns)} (several "
+            "files a day: give the pattern with {date}, e.g. 'features/{date}/*.parquet')"
+        )
     return patterns.pop(), by_day
+
+
+def _days_of_pattern(option: str, pattern: str, files: list[str]) -> dict[dt.date, str]:
+    """Each day a ``{date}`` pattern's ``files`` hold, with the glob of that day's files
+    (the pattern with the day filled in)."""
+    from checks.errors import InputError
+
+    parts = [re.escape(part).replace(r"\*", "[^/]*") for part in pattern.split("{date}")]
+    shape = re.compile(r"(\d{4}-\d{2}-\d{2})".join(parts) + r"\Z")
+    by_day: dict[dt.date, str] = {}
+    for file in files:
+        matched = shape.match(file)
+        if matched is None:
+            continue
+        try:
+            day = dt.date.fromisoformat(matched.group(1))
+        except ValueError:
+            raise InputError(f"{file}: {option}: {matched.group(1)} is not a date") from None
+        by_day[day] = pattern.replace("{date}", day.isoformat())
+    if not by_day:
+        raise InputError(f"{pattern}: {option}: no file has a YYYY-MM-DD day where {{date}} is")
+    return by_day
 
 
 def _daily(option: str, pattern: str | None, out_dir: Path) -> object | None:

@@ -109,8 +109,40 @@ def test_daily_files_without_a_day_in_their_name_are_one_line_naming_the_file(
     err = capsys.readouterr().err
     assert err == (
         f"datasre: error: {odd / 'latest.parquet'}: --features: file name must carry its day "
-        "once (YYYY-MM-DD)\n"
+        "once (YYYY-MM-DD); for days in directories or several files a day, give the "
+        "pattern with {date}, e.g. 'features/dt={date}/*.parquet'\n"
     )
+
+
+def test_days_in_directories_and_several_files_a_day_by_a_date_pattern(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Hive layout (``dt=DAY/part-N.parquet``) was refused, and so was a pattern with
+    ``{date}`` (found by a new user); the draft is the flat layout's but for the paths."""
+    import polars as pl
+
+    flat = tmp_path / "flat.yaml"
+    assert main(init_argv("fair_affairs", flat)) == 0
+    data = MODELS["fair_affairs"][2]
+    hive = tmp_path / "hive"
+    for source in ("features", "predictions", "labels"):
+        for file in sorted((data / source).glob("*.parquet")):
+            day = hive / source / f"dt={file.stem}"
+            day.mkdir(parents=True)
+            frame = pl.read_parquet(file)
+            half = frame.height // 2
+            frame.head(half).write_parquet(day / "part-0.parquet")
+            frame.tail(frame.height - half).write_parquet(day / "part-1.parquet")
+    argv = init_argv("fair_affairs", tmp_path / "contracts" / "hive.yaml")
+    for source in ("features", "predictions", "labels"):
+        argv[argv.index(f"--{source}") + 1] = str(hive / source / "dt={date}" / "*.parquet")
+    assert main(argv) == 0
+    contract = load_contract(tmp_path / "contracts" / "hive.yaml")
+    assert contract.sources.features == "../hive/features/dt={date}/*.parquet"
+    drafted = load_contract(flat)
+    assert contract.features == drafted.features and contract.slos == drafted.slos
+    capsys.readouterr()
+    assert main(["contract", "check", str(tmp_path / "contracts" / "hive.yaml")]) == 0
 
 
 def test_a_missing_training_file_is_one_line_naming_the_option(
