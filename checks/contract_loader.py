@@ -255,7 +255,10 @@ def contract_files(config: str | Path) -> list[Path]:
         return files
     if root.exists():
         return [root]
-    raise ContractError(f"{root}: config path not found (a contract file or a directory)")
+    raise ContractError(
+        f"{root}: config path not found (a contract file or a directory; pass --config or "
+        "set $DATASRE_CONFIG)"
+    )
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,8 @@ class GateStore:
         """Create missing tables and views (an older file may lack ``waivers``)."""
         if not self.store.path.exists():
             raise FileNotFoundError(
-                f"{self.store.path}: no SLI database yet (run `datasre run` first)"
+                f"{self.store.path}: no SLI database yet (run `datasre run` first, or pass --db or "
+                "set $DATASRE_DB to the store it wrote)"
             )
         self.store.ensure_schema()
 

@@ -200,7 +200,10 @@ class SliStore:
         disk may only show then: that is a :class:`StoreError` too.
         """
         if read_only and not self.path.exists():
-            raise FileNotFoundError(f"{self.path}: no SLI database yet (run `datasre run` first)")
+            raise FileNotFoundError(
+                f"{self.path}: no SLI database yet (run `datasre run` first, or pass --db or "
+                "set $DATASRE_DB to the store it wrote)"
+            )
         if not read_only:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
