@@ -193,7 +193,12 @@ class PredictionColumns(ContractSection):
     success_value: str = "ok"
     """Value of ``status`` that counts as a successful request."""
     positive_label: str = "1"
-    """The positive class, as text (labels are compared as strings)."""
+    """The positive class, as text (labels are compared as strings). A multiclass target
+    (more than two label values on a day) keeps ``accuracy``, and ``precision``,
+    ``recall``, ``f1`` one-vs-rest for this class; ``roc_auc``, ``log_loss``,
+    ``calibration_error`` (which read the score as P(positive_label)) and the
+    ``estimated_*`` rows are recorded ``skipped`` with the reason, so an SLO declared on
+    them gets the gate's ``no_evidence``."""
     ranking_group: str | None = None
     """Column grouping rows into one ranked list (ranking models: the query id)."""
     ndcg_k: Annotated[int, Field(ge=1)] = 10
