@@ -12,7 +12,6 @@ import datetime as dt
 import glob
 
 import polars as pl
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from assets.files import resolve_files
@@ -30,40 +29,42 @@ __all__ = [
 ]
 
 
-def _check_parquet(path: str) -> pa.Schema:
-    """Open the footer; a truncated or non-parquet file fails here with its name. Returns
-    the file's schema."""
+def _check_parquet(path: str) -> None:
+    """Open the footer; a truncated or non-parquet file fails here with its name."""
     try:
         metadata = pq.read_metadata(path)
-        schema = metadata.schema.to_arrow_schema()
     except (OSError, ValueError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"{path}: not a readable parquet file ({reason})") from None
     if metadata.num_columns == 0:
         raise InputError(f"{path}: parquet file has no columns")
-    return schema
 
 
-def _check_agree(files: list[str], schemas: list[pa.Schema]) -> None:
-    """The files of one snapshot must have the same columns and types: polars refuses to
-    scan them together, and the refusal surfaced as a step's crash (`SchemaError: data
-    type mismatch for column priority`, an Int32 file beside an Int64 one; found by a new
-    user) instead of the snapshot's failed ingest naming the files and the column."""
+def _check_agree(files: list[str]) -> None:
+    """The files of one snapshot must have the same columns and, as polars reads them, the
+    same types: polars refuses to scan them together otherwise, and the refusal surfaced
+    as a step's crash (`SchemaError: data type mismatch for column priority`, an Int32 file
+    beside an Int64 one; found by a new user) instead of the snapshot's failed ingest
+    naming the files and the column. (Compared as polars types: a file written by pyarrow
+    says ``string`` where polars writes ``large_string``, both read as String.)"""
+    try:
+        schemas = [pl.read_parquet_schema(file) for file in files]
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise InputError(f"{files[0]}: cannot read parquet ({_first_line(exc)})") from None
     first, reference = files[0], schemas[0]
     for file, schema in zip(files[1:], schemas[1:], strict=True):
-        for field in reference:
-            if field.name not in schema.names:
+        for name, dtype in reference.items():
+            if name not in schema:
                 raise InputError(
-                    f"{file}: column {field.name} missing, which {first} has "
+                    f"{file}: column {name} missing, which {first} has "
                     "(the files of one snapshot must have the same columns)"
                 )
-            other = schema.field(field.name).type
-            if other != field.type:
+            if schema[name] != dtype:
                 raise InputError(
-                    f"{file}: column {field.name} is {other}, {field.type} in {first} (the "
+                    f"{file}: column {name} is {schema[name]}, {dtype} in {first} (the "
                     "files of one snapshot must agree on each column's type)"
                 )
-        extra = [name for name in schema.names if name not in reference.names]
+        extra = [name for name in schema if name not in reference]
         if extra:
             raise InputError(
                 f"{file}: column {extra[0]} not in {first} (the files of one snapshot must "
@@ -75,9 +76,10 @@ def scan_snapshot(pattern: str) -> pl.LazyFrame:
     """A lazy scan of every file matching ``pattern``, each checked to be valid parquet,
     and all with the same columns and types."""
     files = resolve_files(pattern)
-    schemas = [_check_parquet(file) for file in files]
+    for file in files:
+        _check_parquet(file)
     if len(files) > 1:
-        _check_agree(files, schemas)
+        _check_agree(files)
     try:
         return pl.scan_parquet(files)
     except (pl.exceptions.PolarsError, OSError) as exc:

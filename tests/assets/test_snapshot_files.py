@@ -27,11 +27,26 @@ def test_files_that_agree_scan_as_one_snapshot(tmp_path: Path) -> None:
     assert scan_snapshot(pattern).collect().height == 4
 
 
+def test_text_written_by_pyarrow_beside_polars_agrees(tmp_path: Path) -> None:
+    """pyarrow writes ``string`` where polars writes ``large_string``: both read as
+    String, so the files agree (compared as arrow types, they were refused)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pattern = _parts(tmp_path / "day", PART)
+    pq.write_table(
+        pa.table({"id": pa.array(["c"], pa.string()), "priority": pa.array([3], pa.int64()),
+                  "score": pa.array([0.3], pa.float64())}),
+        tmp_path / "day" / "part-9.parquet",
+    )  # fmt: skip
+    assert scan_snapshot(pattern).collect()["id"].to_list() == ["a", "b", "c"]
+
+
 @pytest.mark.parametrize(
     ("other", "message"),
     [
         (PART.with_columns(pl.col("priority").cast(pl.Int32)),
-         "part-1.parquet: column priority is int32, int64 in "),
+         "part-1.parquet: column priority is Int32, Int64 in "),
         (PART.drop("score"), "part-1.parquet: column score missing, which "),
         (PART.with_columns(pl.lit("x").alias("note")), "part-1.parquet: column note not in "),
     ],
