@@ -13,7 +13,7 @@ import argparse
 import datetime as dt
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from pipelines.commands.arguments import (
     Subcommands,
@@ -26,9 +26,6 @@ from pipelines.commands.arguments import (
     add_window_days,
     parse_moment,
 )
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["register", "run"]
 
