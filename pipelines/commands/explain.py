@@ -114,6 +114,9 @@ def explain(
     judged_days = [d for d in evaluations.get_column("partition").to_list() if d <= partition]
     training = training_features(contract)
     day = day_features(contract, dt.date.fromisoformat(partition))
+    # The day against training, computed once: "since" (when the streak starts today)
+    # and the drift ranking both need it.
+    day_effects = _drift_effects(training, day, contract) if day is not None else None
     result: dict[str, Any] = {
         "model": contract.model,
         "model_version": contract.version,
@@ -130,7 +133,7 @@ def explain(
     if streak is not None:
         result["since"] = _since(
             contract, streak, evaluations, (training, day), partition,
-            unavailable=result["unavailable"],
+            day_effects=day_effects, unavailable=result["unavailable"],
         )  # fmt: skip
     drifted_rows = slis.filter(
         (pl.col("partition") == partition)
@@ -141,7 +144,7 @@ def explain(
         feature: bool(group.get_column("ok").not_().any())
         for (feature,), group in drifted_rows.group_by("feature")
     }
-    if day is None:
+    if day is None or day_effects is None:
         result["unavailable"].append(f"features of {partition} (unreadable or missing)")
     else:
         scored = day_scored(contract, dt.date.fromisoformat(partition), day)
@@ -152,9 +155,7 @@ def explain(
             list(contract.features),
             positive_label=contract.predictions.positive_label,
         )
-        features, weighted = rank_drift(
-            _drift_effects(training, day, contract), importance, drifted
-        )
+        features, weighted = rank_drift(day_effects, importance, drifted)
         result["drift"] = {
             "importance_weighted_drift": weighted,
             "importance": f"{IMPORTANCE_METHOD}; estimated from {source}",
@@ -173,12 +174,14 @@ def _since(
     frames: tuple[pl.DataFrame, pl.DataFrame | None],
     partition: str,
     *,
+    day_effects: pl.DataFrame | None,
     unavailable: list[str],
 ) -> dict[str, Any]:
     """The streak, what changed on its first day against training, and against the last
     good day before it (``last_good``, None without one). ``frames``: the training
-    features and ``partition``'s (None when unreadable); a day whose features cannot be
-    read is added to ``unavailable``."""
+    features and ``partition``'s (None when unreadable); ``day_effects``: ``partition``'s
+    drift effects against training, reused when the streak starts on it; a day whose
+    features cannot be read is added to ``unavailable``."""
     training, day = frames
     from assets.explain_inputs import day_features
     from checks.explain import baseline_days
@@ -191,7 +194,12 @@ def _since(
         if first != partition:
             unavailable.append(f"features of {first} (unreadable or missing)")
         return since
-    effects = _with_missing(_drift_effects(training, onset, contract), onset, contract)
+    from_training = (
+        day_effects
+        if first == partition and day_effects is not None
+        else _drift_effects(training, onset, contract)
+    )
+    effects = _with_missing(from_training, onset, contract)
     since["changes"] = _as_plain(distribution_changes(training, onset, effects))
     good_days = baseline_days(evaluations, first, days=1)
     if not good_days:
