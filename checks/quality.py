@@ -304,9 +304,10 @@ def quality_sli_rows(
     if not ranked or (queries is not None and buckets > 1):
         snapshots = (predictions, labels, features)
         rows = _counted_rows(contract, snapshots, buckets, split, queries)
-        return binary_only_unjudged(
-            contract, too_few_labels_unjudged(contract, rows), target_classes(contract, labels)
-        )
+        rows = too_few_labels_unjudged(contract, rows)
+        if contract.type != ModelType.CLASSIFICATION:
+            return rows  # no binary-only metric: the labels' classes are not counted
+        return binary_only_unjudged(contract, rows, target_classes(contract, labels))
     return too_few_labels_unjudged(contract, _ranked_rows(contract, predictions, labels, features))
 
 
