@@ -147,8 +147,6 @@ def _note_gaps(contract: Contract, days: list[dt.date]) -> None:
     """A note on stderr naming the days between the first and the last snapshot that have
     none: ``--all`` runs the days with files, so a missing day was skipped without a word
     and only the gate's ``days_missing`` said so (found by a new user)."""
-    from checks.freshness import scheduled_evaluation_time
-
     have = set(days)
     span = (max(days) - min(days)).days if days else 0
     gaps = [min(days) + dt.timedelta(days=i) for i in range(1, span)]
@@ -156,14 +154,22 @@ def _note_gaps(contract: Contract, days: list[dt.date]) -> None:
     if not gaps:
         return
     shown = ", ".join(d.isoformat() for d in gaps[:5]) + (" ..." if len(gaps) > 5 else "")
-    due = scheduled_evaluation_time(contract, gaps[0]).strftime("%Y-%m-%dT%H:%M:%SZ")
     print(
         f"datasre: {contract.model}: no snapshot for {shown} ({len(gaps)} day(s) between "
-        f"its first and last): not run; to record a day as missing, a failed ingest the "
-        f"gate counts, `datasre run --model {contract.model} --latest --now {due}` (for "
-        f"{gaps[0]})",
+        f"its first and last): not run; to record a day as missing, "
+        f"{_record_missing(contract, gaps[0])} (for {gaps[0]})",
         file=sys.stderr,
     )
+
+
+def _record_missing(contract: Contract, day: dt.date) -> str:
+    """How to record ``day`` as missing: the command that runs it as the day due then, a
+    failed ingest the gate counts."""
+    from checks.freshness import scheduled_evaluation_time
+
+    due = scheduled_evaluation_time(contract, day).strftime("%Y-%m-%dT%H:%M:%SZ")
+    command = f"datasre run --model {contract.model} --latest --now {due}"
+    return f"a failed ingest the gate counts, `{command}`"
 
 
 def _over(
@@ -202,7 +208,6 @@ def _check_manual_day(contract: Contract, day: dt.date) -> None:
     """
     from assets.io import snapshot_files
     from checks.errors import InputError
-    from checks.freshness import scheduled_evaluation_time
     from pipelines.cli import UsageError
 
     if day < contract.sources.start_date:
@@ -215,11 +220,9 @@ def _check_manual_day(contract: Contract, day: dt.date) -> None:
     patterns = [contract.sources.features, contract.sources.predictions, contract.sources.labels]
     if not any(day in snapshot_files(contract, p) for p in patterns if p is not None):
         missing = contract.resolve(contract.sources.features, day)
-        due = scheduled_evaluation_time(contract, day).strftime("%Y-%m-%dT%H:%M:%SZ")
         raise InputError(
             f"{missing}: snapshot file not found ({contract.model} has no data for {day}; "
-            "nothing recorded: to record the day as missing, a failed ingest the gate "
-            f"counts, `datasre run --model {contract.model} --latest --now {due}`)"
+            f"nothing recorded: to record the day as missing, {_record_missing(contract, day)})"
         )
     _note_if_not_over(contract, day)
 
