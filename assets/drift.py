@@ -42,6 +42,8 @@ from assets.row_groups import row_group_parts
 from assets.sli_asset import SliAssetSpec, breached
 from assets.state import inside
 from assets.training_columns import lacking_features
+from assets.undecodable import or_unreadable
+from assets.validation import SOURCE_FEATURES, SOURCE_PREDICTIONS
 from checks.contract import Contract
 from checks.drift import (
     compute_drift,
@@ -370,17 +372,32 @@ def _day_files(contract: Contract, pattern: str | None, day: dt.date) -> list[st
 
 def drift_slis(contract: Contract, day: dt.date, profiles_dir: str | Path) -> pl.DataFrame:
     """Drift SLI rows of the day's features and predictions; a source whose snapshot is
-    unreadable adds none (``validation_slis`` records it as ``ingest_ok = 0``). Each
-    source's engine is chosen from its files and the memory budget."""
+    unreadable adds none (``validation_slis`` records it as ``ingest_ok = 0``), one whose
+    data cannot be decoded its ``ingest_ok = 0`` row (:func:`assets.undecodable.or_unreadable`).
+    Each source's engine is chosen from its files and the memory budget."""
     frames = []
     features = _day_files(contract, contract.sources.features, day)
     if features is not None:
-        scan = pl.scan_parquet(features)
-        frames.append(drift_rows(contract, scan, profiles_dir, files=features))
+        frames.append(
+            or_unreadable(
+                contract,
+                {SOURCE_FEATURES: features},
+                lambda: drift_rows(
+                    contract, pl.scan_parquet(features), profiles_dir, files=features
+                ),
+            )
+        )
     predictions = _day_files(contract, contract.sources.predictions, day)
     if predictions is not None:
-        scan = pl.scan_parquet(predictions)
-        frames.append(prediction_drift_rows(contract, scan, profiles_dir, files=predictions))
+        frames.append(
+            or_unreadable(
+                contract,
+                {SOURCE_PREDICTIONS: predictions},
+                lambda: prediction_drift_rows(
+                    contract, pl.scan_parquet(predictions), profiles_dir, files=predictions
+                ),
+            )
+        )
     return pl.concat(frames, how="vertical") if frames else empty_sli_frame()
 
 

@@ -38,7 +38,8 @@ from assets.partitions import Partition
 from assets.query_buckets import QueryFiles
 from assets.resources import DatasreConfig
 from assets.sli_asset import SliAssetSpec, breached
-from assets.validation import ingest_row
+from assets.undecodable import UNDECODED, or_unreadable
+from assets.validation import SOURCE_FEATURES, SOURCE_PREDICTIONS, ingest_row
 from checks.contract import Contract, ModelType
 from checks.errors import InputError
 from checks.ids import is_id_dtype
@@ -145,14 +146,20 @@ def quality_slis(
         id_column, pc.score, pc.predicted_label, pc.ranking_group, pc.latency_ms, pc.cost,
         pc.status, *grouping,
     )  # fmt: skip
+    read = {SOURCE_PREDICTIONS: _files(contract, contract.sources.predictions, day)}
     try:
         predictions = _optional(contract, contract.sources.predictions, day, logged)
         n_predictions = _rows(predictions) if predictions is not None else 0
         if predictions is None or n_predictions == 0:
             return empty_sli_frame()
-        frames = [prediction_log_sli_rows(contract, predictions)]
+        logged_rows = or_unreadable(
+            contract, read, lambda: prediction_log_sli_rows(contract, predictions)
+        )
     except (InputError, pl.exceptions.PolarsError, OSError):
         return empty_sli_frame()  # recorded by validation_slis
+    if logged_rows.filter(UNDECODED).height:
+        return logged_rows
+    frames = [logged_rows]
     try:
         labels = _optional(
             contract, contract.sources.labels, day, _columns(id_column, pc.target, pc.ranking_group)
@@ -163,30 +170,47 @@ def quality_slis(
     if labels is not None:
         frames.append(sli_frame([ingest_row(contract, SOURCE_LABELS, _rows(labels), None)]))
         features, unavailable = _slice_columns(contract, day, _columns(id_column, *grouping))
-        # Streaming collects join the scans, bucket by bucket (checks.quality_join.join_day).
-        buckets = bucket_count(n_predictions, bucket_rows)
-        joined = _join_columns(contract)
-        with tempfile.TemporaryDirectory(prefix="datasre-quality-") as directory:
-            split = None
-            if _splits(contract, buckets):
-                scans = (predictions, labels, features)
-                split = _split(scans, joined, id_column, buckets, Path(directory))
-            queries = None
-            if contract.type == ModelType.RANKING and buckets > 1:
-                queries = QueryFiles(Path(directory) / "queries", buckets)
-            scored = quality_sli_rows(
-                contract,
-                predictions,
-                labels,
-                features=features,
-                buckets=buckets,
-                split=split,
-                queries=queries,
-            )
+        read[SOURCE_LABELS] = _files(contract, contract.sources.labels, day)
+        read[SOURCE_FEATURES] = _files(contract, contract.sources.features, day)
+
+        def score() -> pl.DataFrame:
+            # Streaming collects join the scans, bucket by bucket (checks.quality_join.join_day).
+            buckets = bucket_count(n_predictions, bucket_rows)
+            joined = _join_columns(contract)
+            with tempfile.TemporaryDirectory(prefix="datasre-quality-") as directory:
+                split = None
+                if _splits(contract, buckets):
+                    scans = (predictions, labels, features)
+                    split = _split(scans, joined, id_column, buckets, Path(directory))
+                queries = None
+                if contract.type == ModelType.RANKING and buckets > 1:
+                    queries = QueryFiles(Path(directory) / "queries", buckets)
+                return quality_sli_rows(
+                    contract,
+                    predictions,
+                    labels,
+                    features=features,
+                    buckets=buckets,
+                    split=split,
+                    queries=queries,
+                )
+
+        scored = or_unreadable(contract, read, score)
         if unavailable is not None:
             scored = _skip_slices(scored, unavailable)
         frames.append(scored)
     return pl.concat(frames, how="vertical")
+
+
+def _files(contract: Contract, pattern: str | None, day: dt.date) -> list[str]:
+    """The day's files of a source (none when undeclared, missing or unreadable: the
+    source's ``ingest_ok`` row says so)."""
+    if pattern is None:
+        return []
+    try:
+        return resolve_files(contract.resolve(pattern, day))
+    except InputError:
+        return []
 
 
 def _join_columns(contract: Contract) -> list[str]:

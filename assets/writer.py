@@ -35,6 +35,7 @@ from assets.publish import manifest_path
 from assets.resources import DatasreConfig, SliStoreResource
 from assets.store import RunRecord, StoreError
 from checks.gate_checks import FAILED_RUN_STATUS
+from checks.ingest_rows import one_ingest_row_per_source
 from checks.measured_settings import measured_settings
 from checks.run_summary import summarise_run
 from checks.sli import SLI_SCHEMA, attach_runbooks, slo_definitions_frame
@@ -111,9 +112,8 @@ def build_writer_asset(
         model, day = Partition.of(context.partition_key)
         contract = datasre.contract(model)
         manifest_path(datasre.published_dir(), model, day).unlink(missing_ok=True)
-        slis = attach_runbooks(
-            pl.concat([frame.select(list(SLI_SCHEMA)) for frame in frames.values()]), contract
-        )
+        staged = pl.concat([frame.select(list(SLI_SCHEMA)) for frame in frames.values()])
+        slis = attach_runbooks(one_ingest_row_per_source(staged), contract)
         status, error = run_status(slis)
         n_labels = slis.filter(pl.col("category") == "quality").select(pl.col("n_rows").max())
         run = RunRecord(

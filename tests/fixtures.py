@@ -12,11 +12,12 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+import pyarrow.parquet as pq
 import yaml
 
 from checks.contract import Contract
 
-__all__ = ["FIRST_DAY", "make_features", "minimal_contract", "write_model"]
+__all__ = ["FIRST_DAY", "corrupt_page", "make_features", "minimal_contract", "write_model"]
 
 FIRST_DAY = dt.date(2026, 3, 2)
 CATEGORIES = ("a", "b", "c")
@@ -149,3 +150,19 @@ def minimal_contract(*, sources: dict[str, Any] | None = None, **fields: Any) ->
     }
     body.update(fields)
     return Contract.model_validate(body)
+
+
+def corrupt_page(path: Path, column: str) -> None:
+    """Scramble the middle third of ``column``'s data in the first row group of the parquet
+    file at ``path``, leaving its footer intact: the file opens, its schema and row count
+    read, and decoding that column fails (as a torn copy or a bad disk block does)."""
+    metadata = pq.ParquetFile(path).metadata
+    names = [metadata.schema.column(i).name for i in range(metadata.num_columns)]
+    chunk = metadata.row_group(0).column(names.index(column))
+    start, size = chunk.data_page_offset, chunk.total_compressed_size
+    data = bytearray(path.read_bytes())
+    for i in range(start + size // 3, start + 2 * size // 3):
+        data[i] ^= 0x5A
+    path.write_bytes(bytes(data))
+    with pq.ParquetFile(path) as opened:  # the footer still reads
+        assert opened.metadata.num_rows == metadata.num_rows

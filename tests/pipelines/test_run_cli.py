@@ -18,7 +18,7 @@ from assets.store import SliStore
 from assets.validation import validation_slis
 from checks.contract import load_contract
 from pipelines.cli import main
-from tests.fixtures import FIRST_DAY
+from tests.fixtures import FIRST_DAY, corrupt_page
 
 NOW = "2026-04-01T00:00:00+00:00"
 
@@ -78,6 +78,27 @@ def test_a_corrupt_snapshot_is_a_failed_run_recorded_while_other_days_go_on(
     )
     assert ingest.rows() == [(0.0, False, True)]
     assert run_cli(toy_contract_path, db, "--all", "--fail-on-breach") == 1
+
+
+def test_a_corrupt_page_behind_a_good_footer_is_a_failed_ingest_not_a_crashed_run(
+    toy_contract_path: Path, tmp_path: Path
+) -> None:
+    """Validation decodes every feature value and records the file; the drift step reads
+    the file again and, before, crashed the run on it (no ingest row, the crashed-run
+    runbook, the day's older rows left in place)."""
+    broken = feature_file(toy_contract_path, FIRST_DAY + dt.timedelta(days=1))
+    corrupt_page(broken, "x")
+    db = tmp_path / "s.duckdb"
+    assert run_cli(toy_contract_path, db, "--all") == 0
+    store = SliStore(db)
+    runs = store.query("select partition, status, error from runs order by partition")
+    assert runs["status"].to_list() == ["succeeded", "failed", "succeeded"]
+    assert runs["error"][1].startswith(f"{broken}: cannot read parquet (")
+    ingest = store.query(
+        "select feature, value from sli_results where sli = 'ingest_ok' "
+        "and partition = '2026-03-03' order by feature"
+    )
+    assert ingest.rows() == [("features", 0.0), ("predictions", 1.0)]
 
 
 def test_a_missing_or_empty_snapshot_is_recorded_with_the_file_name(
