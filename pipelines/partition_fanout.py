@@ -106,6 +106,9 @@ class PartitionRunConfig(dg.Config):
     debug: bool
     progress: bool
     total: int
+    #: The fan-out's temporary directory (removed when it ends): the step's ephemeral
+    #: instance keeps its artifacts there (:func:`~pipelines.partition_run.instance_at`).
+    scratch_dir: str
 
 
 @dg.op(out=dg.DynamicOut(str))
@@ -145,7 +148,7 @@ def run_partition(
             dt.date.fromisoformat(day),
             config.kind,
             config.debug,
-            instance=instance_at(config.dagster_home or None),
+            instance=instance_at(config.dagster_home or None, config.scratch_dir),
         )
     except PoolBusyError as busy:
         # As sequentially: the caller ends with the pool's one line and exit 2.
@@ -184,8 +187,9 @@ class FanoutRequest:
     parallel: int
 
 
-def fanout_run_config(request: FanoutRequest) -> dict[str, Any]:
-    """Run config of :data:`fanout_job`: ``request.parallel`` step processes at once."""
+def fanout_run_config(request: FanoutRequest, scratch_dir: str) -> dict[str, Any]:
+    """Run config of :data:`fanout_job`: ``request.parallel`` step processes at once, each
+    keeping its scratch files in ``scratch_dir``."""
     pairs, settings, debug = request.pairs, request.settings, request.debug
     run_config: dict[str, Any] = {
         "execution": {
@@ -216,6 +220,7 @@ def fanout_run_config(request: FanoutRequest) -> dict[str, Any]:
                     "debug": debug,
                     "progress": request.progress,
                     "total": len(pairs),
+                    "scratch_dir": scratch_dir,
                 }
             },
         },
@@ -241,11 +246,11 @@ def run_fanout(request: FanoutRequest) -> tuple[list[PartitionOutcome], bool]:
     interrupted the run.
     """
     pairs, debug = request.pairs, request.debug
-    run_config = fanout_run_config(request)
     started_at = dt.datetime.now(dt.UTC)
     threads = str(max(1, (os.cpu_count() or 1) // request.parallel))
     with ExitStack() as stack:
         temporary = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="datasre-run-")))
+        run_config = fanout_run_config(request, str(temporary))
         # No compute-log capture: it would start two `tail` processes per step and delay
         # the progress lines, which go straight to this terminal instead.
         settings_yaml = (

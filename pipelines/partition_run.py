@@ -10,6 +10,7 @@ import datetime as dt
 import functools
 import os
 import shutil
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -103,20 +104,25 @@ def persistent_home() -> str | None:
     return home if home and Path(home, "dagster.yaml").exists() else None
 
 
-def instance_at(home: str | None) -> Any:
+def instance_at(home: str | None, scratch: str | None = None) -> Any:
     """The instance of ``dagster.yaml`` in ``home``, or an ephemeral one for None; one per
-    process, home and working directory."""
-    return _instance_at(home, os.getcwd())
+    process, home and working directory. An ephemeral instance keeps its artifacts (the
+    staged frames' directory) in a new directory inside ``scratch`` when given: a process
+    that ends without running finalizers (a fan-out step's) would leave one of its own,
+    made in ``TMPDIR``, behind; whoever made ``scratch`` removes it."""
+    return _instance_at(home, os.getcwd(), scratch)
 
 
 @functools.cache
-def _instance_at(home: str | None, cwd: str) -> Any:
+def _instance_at(home: str | None, cwd: str, scratch: str | None) -> Any:
     """Cached by home and working directory (dagster.yaml's storage paths are relative to
     it)."""
     import dagster as dg
 
     if home is not None:
         return dg.DagsterInstance.from_config(home)
+    if scratch is not None:
+        return dg.DagsterInstance.ephemeral(tempdir=tempfile.mkdtemp(dir=scratch))
     return dg.DagsterInstance.ephemeral()
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
+import os
+import subprocess
+import sys
 import time
 from multiprocessing.synchronize import Event
 from pathlib import Path
@@ -138,3 +141,27 @@ def test_a_28_day_backfill_of_two_models_writes_an_exact_row_count(tmp_path: Pat
     assert per_partition["n"].unique().to_list() == [expected]
     assert store.fetchall("select count(*) from sli_results") == [(56 * expected,)]
     assert store.fetchall("select count(*), count(distinct run_id) from runs") == [(56, 56)]
+
+
+def test_run_parallel_leaves_nothing_in_tmpdir(tmp_path: Path) -> None:
+    """Each fan-out step process's ephemeral Dagster instance made a directory in TMPDIR
+    for its artifacts and, ending without finalizers, left it there: one per partition
+    and run, for good. They now live in the fan-out's own directory, removed at its end."""
+    contract = write_model(tmp_path / "model", days=2, rows=300)
+    scratch = tmp_path / "tmpdir"
+    scratch.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    env["TMPDIR"] = str(scratch)
+    argv = ["run", "--db", str(tmp_path / "s.duckdb"), "--config", str(contract)]
+    argv += ["--now", NOW, "--all", "--quiet", "--parallel", "2"]
+    done = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", *argv],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert SliStore(tmp_path / "s.duckdb").query("select count(*) n from runs")["n"][0] == 2
+    assert sorted(p.name for p in scratch.iterdir()) == []
