@@ -14,7 +14,9 @@ Per SLO in force (declared and built-in) two rules: ``DatasreErrorBudgetBurnPage
 ticket threshold but not the page one, the same levels as ``checks.slo.alert_level``.
 Per contract two more: ``DatasreEvidenceStale`` (``ticket``) when no run recorded evidence
 for longer than the gate tolerates, because a dead pipeline freezes every gauge above; and
-``DatasreRunCrashed`` (``ticket``) while the newest partition's newest run crashed.
+``DatasreRunCrashed`` (``ticket``) while the newest partition's newest run crashed; and
+one ``DatasreEvidenceBlocked`` (``ticket``) per gate reason about the evidence itself,
+while the gate blocks on it.
 Each rule carries, as ``runbook_url``, the runbook of its incident class (the SLO's, or
 stale data for ``DatasreEvidenceStale``; ``checks.runbooks``): the contract's own page for
 the class when it names one, else the shipped catalog's path (``docs/runbooks/<class>.md``,
@@ -30,13 +32,23 @@ from urllib.parse import urljoin, urlsplit
 import yaml
 
 from checks.contract import Contract
-from checks.gate_checks import CRASHED_REASON
+from checks.gate_checks import (
+    CONTRACT_CHANGED_REASON,
+    CRASHED_REASON,
+    EARLY_RUN_REASON,
+    EVIDENCE_MISSING_REASON,
+    FAILED_REASON,
+    INCOMPLETE_EVIDENCE_REASON,
+    LABELS_OVERDUE_REASON,
+    MISSING_DAYS_REASON,
+)
 from checks.gate_verdict import DEFAULT_MAX_EVIDENCE_AGE_HOURS
 from checks.runbooks import reason_runbook
 from checks.slo import AlertPolicy, SloDefinition, as_definitions
 from pipelines.escape import prometheus_label
 from pipelines.exports import metrics
 from pipelines.exports.names import rfc1123_name
+from pipelines.exports.prometheus import EVIDENCE_REASONS
 from pipelines.exports.rule_formats import RULE_FORMATS
 
 __all__ = [
@@ -182,22 +194,43 @@ def _crash_rule(contract: Contract) -> dict[str, Any]:
     )
 
 
-def _evidence_blocked_rule(contract: Contract) -> dict[str, Any]:
-    blocked = _selector(metrics.GATE_EVIDENCE_BLOCKED, {"model": contract.model})
-    # Several reasons with runbooks of their own: the model's runbook, the gate names theirs.
-    return _evidence_rule(
-        contract,
-        EVIDENCE_BLOCKED_ALERT,
-        f"{blocked} == 1",
-        reason_code=None,
-        summary="the deployment gate blocks on the evidence itself",
-        description="The alert's reason label says why (run_failed, contract_changed, "
-        "run_before_day_end, days_missing, labels_overdue, evidence_missing, "
-        "evidence_incomplete): the day was not read, the contract changed since the "
-        "evidence, a run saw part of its day, days were never run, labels are missing, "
-        "nothing was recorded, or recorded rows are gone. `datasre gate --model "
-        "<model>` says which days and what to run.",
-    )
+def _evidence_blocked_rules(contract: Contract) -> list[dict[str, Any]]:
+    """One rule per gate reason about the evidence itself (the metric's ``reason`` label),
+    each linking that reason's runbook (a day that could not be read: the missing-snapshot
+    one; overdue labels: the labels one; ...), as the gate's own reasons do."""
+    rules = []
+    for reason in EVIDENCE_REASONS:
+        blocked = _selector(
+            metrics.GATE_EVIDENCE_BLOCKED, {"model": contract.model, "reason": reason}
+        )
+        rule = _evidence_rule(
+            contract,
+            EVIDENCE_BLOCKED_ALERT,
+            f"{blocked} == 1",
+            reason_code=reason,
+            summary=f"the deployment gate blocks on the evidence itself ({reason})",
+            description=f"{_EVIDENCE_REASON_TEXT[reason]} `datasre gate --model "
+            f"{contract.model}` says which days and what to run.",
+        )
+        rule["labels"]["reason"] = reason
+        rules.append(rule)
+    return rules
+
+
+#: What each evidence reason means, for its alert's description.
+_EVIDENCE_REASON_TEXT: Final[Mapping[str, str]] = {
+    FAILED_REASON: "The newest run of a day could not read an input (runs.status = "
+    "'failed'): there is no evidence for that day.",
+    CONTRACT_CHANGED_REASON: "The contract changed since the evidence was recorded: days "
+    "measured under the old settings must be run again.",
+    EARLY_RUN_REASON: "A day's newest run started before the day ended: it saw part of "
+    "the day at most.",
+    MISSING_DAYS_REASON: "Days of the budget window were never run.",
+    LABELS_OVERDUE_REASON: "Labels of days past the contract's max_label_delay_days have "
+    "not arrived: quality is unmeasured.",
+    EVIDENCE_MISSING_REASON: "No run that read its inputs is recorded for this version.",
+    INCOMPLETE_EVIDENCE_REASON: "Rows the newest runs recorded are gone from the store.",
+}
 
 
 def _linked(rules: list[dict[str, Any]], runbook_base: str) -> list[dict[str, Any]]:
@@ -226,7 +259,7 @@ def rule_groups(
             for definition in as_definitions(contract)
             for rule in _burn_rules(contract, definition, policy)
         ]
-        rules += [_stale_rule(contract), _crash_rule(contract), _evidence_blocked_rule(contract)]
+        rules += [_stale_rule(contract), _crash_rule(contract), *_evidence_blocked_rules(contract)]
         if runbook_base:
             rules = _linked(rules, runbook_base)
         groups.append({"name": f"datasre-{contract.model}", "rules": rules})

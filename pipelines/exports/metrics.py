@@ -144,9 +144,10 @@ GATE_EVIDENCE_BLOCKED: Final = Family(
 )
 NEWEST_EVALUATION: Final = Family(
     "datasre_newest_evaluation_timestamp_seconds",
-    "Unix time the newest partition with SLI rows was due for evaluation (its day's end "
-    "plus the schedule's delay): the gate's data time; time() minus it is the evidence's "
-    "age, which a backfill or a restatement of older days does not reset.",
+    "Unix time the newest partition whose inputs a run read was due for evaluation (its "
+    "day's end plus the schedule's delay): time() minus it is the evidence's age, as the "
+    "gate computes it; days that failed to be read or crashed, and backfills or "
+    "restatements of older days, do not reset it.",
     MODEL_LABELS,
 )
 NEWEST_PARTITION: Final = Family(

@@ -72,7 +72,8 @@ class ModelState:
     slis: pl.DataFrame
     last_completed_run: dt.datetime | None
     newest_partition: dt.date | None
-    #: When ``newest_partition`` was due for evaluation (the gate's data time).
+    #: When the newest partition a run read (not failed, not crashed) was due for
+    #: evaluation: the gate's evidence age is measured from it.
     newest_evaluation: dt.datetime | None = None
     newest_run_crashed: bool = False
     #: The :data:`EVIDENCE_REASONS` the gate blocks on.
@@ -129,6 +130,11 @@ def model_state(
     if reference is not None and completed.height:
         completed = completed.filter(pl.col("partition") <= reference.isoformat())
     last_run = completed["finished_at"].max() if completed.height else None
+    # The gate's evidence age: the newest partition a run read (a day that failed to be
+    # read, or crashed, is no evidence; it would hide days of failures from the alert).
+    newest_read = (
+        dt.date.fromisoformat(str(completed["partition"].max())) if completed.height else None
+    )
     return ModelState(
         model=verdict.model,
         version=verdict.model_version,
@@ -139,8 +145,8 @@ def model_state(
         last_completed_run=last_run if isinstance(last_run, dt.datetime) else None,
         newest_partition=reference,
         newest_evaluation=(
-            scheduled_evaluation_time(contract, reference)
-            if contract is not None and reference is not None
+            scheduled_evaluation_time(contract, newest_read)
+            if contract is not None and newest_read is not None
             else None
         ),
         newest_run_crashed=any(r.code == CRASHED_REASON for r in verdict.reasons),

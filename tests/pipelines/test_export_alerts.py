@@ -108,6 +108,19 @@ def test_shipped_runbooks_become_urls_under_a_base_and_contract_links_stay(
     assert "https://wiki.example.com/datasre/docs/runbooks/stale_data.md" in text
 
 
+#: The runbook of each evidence reason's rule: the gate's reason's, the shipped catalog's
+#: page of its incident class, or the sample contract's own page where no class covers it.
+_EVIDENCE_RUNBOOKS = {
+    "run_failed": "docs/runbooks/missing_snapshot.md",
+    "days_missing": "docs/runbooks/missing_snapshot.md",
+    "evidence_missing": "docs/runbooks/missing_snapshot.md",
+    "evidence_incomplete": "docs/runbooks/missing_snapshot.md",
+    "labels_overdue": "docs/runbooks/labels_overdue.md",
+    "contract_changed": "https://runbooks.example.com/ml/fraud_detection",
+    "run_before_day_end": "https://runbooks.example.com/ml/fraud_detection",
+}
+
+
 def test_every_slo_has_a_page_and_a_ticket_rule_with_its_runbook(rule_file: Path) -> None:
     groups = yaml.safe_load(rule_file.read_text(encoding="utf-8"))["groups"]
     fraud = next(g for g in groups if g["name"] == "datasre-fraud_detection")
@@ -116,10 +129,12 @@ def test_every_slo_has_a_page_and_a_ticket_rule_with_its_runbook(rule_file: Path
         sli = rule["labels"].get("sli", "")
         by_alert.setdefault(rule["alert"], set()).add(sli)
         if rule["alert"] == EVIDENCE_BLOCKED_ALERT:
-            # Several reasons, each with its runbook in the gate's words: the model's own.
-            assert rule["annotations"]["runbook_url"] == (
-                "https://runbooks.example.com/ml/fraud_detection"
+            # One rule per reason, each linking the runbook the gate's reason links (all
+            # rules linked the model's own page, found by review).
+            assert (
+                rule["annotations"]["runbook_url"] == _EVIDENCE_RUNBOOKS[rule["labels"]["reason"]]
             )
+            assert "`datasre gate --model fraud_detection`" in rule["annotations"]["description"]
             continue
         # Each SLO's incident class's runbook; the stale-evidence rule's is stale data, the
         # crashed-run rule's the crashed run's.
@@ -159,7 +174,11 @@ def _series_key(labels: dict[str, str]) -> str:
 def _rules_by_key(rule_file: Path) -> dict[tuple[str, str, str], dict[str, Any]]:
     groups = yaml.safe_load(rule_file.read_text(encoding="utf-8"))["groups"]
     return {
-        (rule["alert"], rule["labels"]["model"], rule["labels"].get("sli", "")): rule
+        (
+            rule["alert"],
+            rule["labels"]["model"],
+            rule["labels"].get("sli", "") or rule["labels"].get("reason", ""),
+        ): rule
         for group in groups
         for rule in group["rules"]
     }
@@ -317,7 +336,7 @@ def test_promtool_raises_the_crashed_run_ticket_while_the_gauge_says_so(
 def test_promtool_raises_the_evidence_ticket_per_reason_while_the_gate_blocks_on_it(
     rule_file: Path, tmp_path: Path
 ) -> None:
-    rule = _rules_by_key(rule_file)[(EVIDENCE_BLOCKED_ALERT, "fraud_detection", "")]
+    rule = _rules_by_key(rule_file)[(EVIDENCE_BLOCKED_ALERT, "fraud_detection", "contract_changed")]
     series = (
         'datasre_gate_evidence_blocked{model="fraud_detection",version="2.3.0",'
         'reason="contract_changed"}'

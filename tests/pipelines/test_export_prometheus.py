@@ -7,11 +7,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
-from assets.store import SliStore
+from assets.store import RunRecord, SliStore
+from checks.sli import SliRow, sli_frame
 from pipelines.cli import main
 from tests.conftest import SAMPLE_AS_OF
 from tests.promtool import parse_samples, run_promtool
@@ -75,6 +77,40 @@ def test_the_evidence_age_is_the_newest_days_evaluation_time_not_the_last_run(
     }
     expected = dt.datetime(2026, 11, 15, 6, 0, tzinfo=dt.UTC).timestamp()
     assert due == {"delivery_eta": expected, "fraud_detection": expected}
+
+
+def test_days_that_failed_to_be_read_do_not_make_the_evidence_look_fresh(
+    sample_store_path: Path, tmp_path: Path
+) -> None:
+    """The gauge read the newest partition with any run: two days whose snapshots never
+    came (runs failed) moved it on, so DatasreEvidenceStale stayed quiet while the gate
+    blocked on evidence_stale (found by review). It is the newest day a run read."""
+    db = tmp_path / "s.duckdb"
+    shutil.copy(sample_store_path, db)
+    store = SliStore(db)
+    for day in ("2026-11-15", "2026-11-16"):
+        moment = dt.datetime.fromisoformat(f"{day}T00:00:00+00:00") + dt.timedelta(days=1, hours=7)
+        row = SliRow(
+            "model", "ingest", "ingest_ok", 0.0, 0, feature="features", objective=1.0,
+            ok=False, status="error", detail="snapshot file not found",
+        )  # fmt: skip
+        store.write_run(
+            RunRecord(f"failed-{day}", "fraud_detection", "2.3.0", day, moment, moment,
+                      "failed", error="snapshot file not found"),
+            sli_frame([row]),
+        )  # fmt: skip
+    out = tmp_path / "datasre.prom"
+    assert main(
+        ["export", "prometheus", "--db", str(db), "--config", CONTRACTS,
+         "--as-of", "2026-11-17T12:00:00Z", "--output", str(out)]
+    ) == 0  # fmt: skip
+    due = {
+        labels["model"]: value
+        for name, labels, value in parse_samples(out.read_text(encoding="utf-8"))
+        if name == "datasre_newest_evaluation_timestamp_seconds"
+    }
+    # 11-14, the newest day read, was due at 06:00 UTC on 11-15: 54 h before the export.
+    assert due["fraud_detection"] == dt.datetime(2026, 11, 15, 6, tzinfo=dt.UTC).timestamp()
 
 
 def test_budgets_and_burn_rates_equal_the_error_budget_view(
