@@ -99,6 +99,8 @@ def _burn_rules(
     slo = {"model": contract.model, "sli": definition.sli}
     page = _both_windows_at_least(slo, policy.page_burn_rate, policy)
     ticket = _both_windows_at_least(slo, policy.ticket_burn_rate, policy)
+    # A waiver in force (datasre waive) quiets the SLO's alerts as it forgives its block.
+    waived = f"unless on(model, sli) {_selector(metrics.SLO_WAIVED, slo)} == 1"
     windows = f"{policy.short_window_days} and {policy.long_window_days} days"
     objective = (
         f"SLO {_comparator_words(definition)} on {definition.target:.4g} of the days of a "
@@ -108,8 +110,8 @@ def _burn_rules(
     runbook = reason_runbook(f"{definition.track}_budget", definition.sli, contract)
     rules: list[dict[str, Any]] = []
     for alert, expr, severity, threshold in (
-        (PAGE_ALERT, page, "page", policy.page_burn_rate),
-        (TICKET_ALERT, f"{ticket} unless {page}", "ticket", policy.ticket_burn_rate),
+        (PAGE_ALERT, f"{page} {waived}", "page", policy.page_burn_rate),
+        (TICKET_ALERT, f"({ticket} unless {page}) {waived}", "ticket", policy.ticket_burn_rate),
     ):
         annotations = {
             "summary": f"{contract.model}: {definition.sli} burns its error budget at "

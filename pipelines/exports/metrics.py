@@ -37,6 +37,7 @@ __all__ = [
     "SLO_LABELS",
     "SLO_OK",
     "SLO_TARGET",
+    "SLO_WAIVED",
     "WINDOW_LABEL",
     "Family",
     "window_label",
@@ -113,6 +114,12 @@ SLO_BURN_RATE: Final = Family(
     "(1 - target); 1 spends the budget exactly over the SLO window.",
     (*SLO_LABELS, WINDOW_LABEL),
 )
+SLO_WAIVED: Final = Family(
+    "datasre_slo_waived",
+    "1 while a waiver (datasre waive) in force at export time covers the SLO, else 0: "
+    "its burn-rate alerts are quiet meanwhile.",
+    SLO_LABELS,
+)
 GATE_READY: Final = Family(
     "datasre_gate_ready",
     "1 when the deployment gate finds the model version ready at export time, 0 when it blocks.",
@@ -170,6 +177,7 @@ FAMILIES: Final = (
     SLO_TARGET,
     SLO_ERROR_BUDGET_REMAINING,
     SLO_BURN_RATE,
+    SLO_WAIVED,
     SLI_VALUE,
     SLI_OBJECTIVE,
     SLI_OK,

@@ -78,6 +78,8 @@ class ModelState:
     newest_run_crashed: bool = False
     #: The :data:`EVIDENCE_REASONS` the gate blocks on.
     evidence_blocked: frozenset[str] = frozenset()
+    #: SLOs a waiver in force at the decision covers (their burn alerts are quiet).
+    waived: frozenset[str] = frozenset()
 
 
 #: Gate reasons about the evidence itself that :data:`metrics.GATE_EVIDENCE_BLOCKED` shows
@@ -155,6 +157,22 @@ def model_state(
             for r in verdict.reasons
             if r.severity == Severity.BLOCK and r.code in EVIDENCE_REASONS
         ),
+        waived=_waived_slos(verdict),
+    )
+
+
+def _waived_slos(verdict: Verdict) -> frozenset[str]:
+    """The SLOs of ``verdict``'s budgets that a waiver in force at its decision covers."""
+    if verdict.decided_at is None:
+        return frozenset()
+    now = verdict.decided_at
+    return frozenset(
+        budget.slo
+        for budget in verdict.budgets
+        if any(
+            w.applies_to(verdict.model, verdict.model_version, budget.slo) and w.active_on(now)
+            for w in verdict.waivers
+        )
     )
 
 
@@ -212,6 +230,7 @@ def _slo_samples(
         if budget.latest_status != DayStatus.NOT_EVALUATED:
             yield metrics.SLO_DAY_GOOD, labels, float(budget.latest_status == DayStatus.GOOD)
         yield metrics.SLO_TARGET, labels, budget.target
+        yield metrics.SLO_WAIVED, labels, float(budget.slo in state.waived)
         if budget.remaining_fraction is not None:
             yield metrics.SLO_ERROR_BUDGET_REMAINING, labels, budget.remaining_fraction
         windows = (

@@ -280,16 +280,25 @@ def test_promtool_pages_exactly_when_datasre_does_on_the_sample_days(
 
 
 def _promtool_passes(
-    rule_file: Path, tmp_path: Path, series: str, values: str, alert_tests: list[Any]
+    rule_file: Path,
+    tmp_path: Path,
+    series: str,
+    values: str,
+    alert_tests: list[Any],
+    *,
+    more: dict[str, str] | None = None,
 ) -> None:
-    """``promtool test rules``: one hourly input series, these ``alert_rule_test`` cases."""
+    """``promtool test rules``: one hourly input series (and the ``more`` series -> values),
+    these ``alert_rule_test`` cases."""
+    inputs = [{"series": series, "values": values}]
+    inputs += [{"series": name, "values": v} for name, v in (more or {}).items()]
     unit = {
         "rule_files": [str(rule_file)],
         "evaluation_interval": "1h",
         "tests": [
             {
                 "interval": "1h",
-                "input_series": [{"series": series, "values": values}],
+                "input_series": inputs,
                 "alert_rule_test": alert_tests,
             }
         ],
@@ -349,3 +358,28 @@ def test_promtool_raises_the_evidence_ticket_per_reason_while_the_gate_blocks_on
         {"eval_time": "2h", "alertname": EVIDENCE_BLOCKED_ALERT, "exp_alerts": fired},
         {"eval_time": "4h", "alertname": EVIDENCE_BLOCKED_ALERT, "exp_alerts": []},
     ])  # fmt: skip
+
+
+def test_a_waiver_in_force_quiets_the_slos_page_and_ticket(rule_file: Path, tmp_path: Path) -> None:
+    """A waiver forgave the gate's block but the page kept firing, though every runbook
+    ends with "record a waiver" for an accepted breach (found by review)."""
+    rule = _rules_by_key(rule_file)[(PAGE_ALERT, "fraud_detection", "accuracy")]
+    labels = 'model="fraud_detection",version="2.3.0",track="model",sli="accuracy"'
+    # Burning at 10x in both windows throughout; waived from the third hour.
+    _promtool_passes(
+        rule_file,
+        tmp_path,
+        f'datasre_slo_burn_rate{{{labels},window="1d"}}',
+        "10+0x5",
+        [
+            {"eval_time": "1h", "alertname": PAGE_ALERT, "exp_alerts": [
+                {"exp_labels": {"version": "2.3.0", "window": "1d", **rule["labels"]},
+                 "exp_annotations": rule["annotations"]}]},
+            {"eval_time": "3h", "alertname": PAGE_ALERT, "exp_alerts": []},
+            {"eval_time": "3h", "alertname": TICKET_ALERT, "exp_alerts": []},
+        ],
+        more={
+            f'datasre_slo_burn_rate{{{labels},window="7d"}}': "10+0x5",
+            f"datasre_slo_waived{{{labels}}}": "0 0 1 1 1 1",
+        },
+    )  # fmt: skip

@@ -113,6 +113,30 @@ def test_days_that_failed_to_be_read_do_not_make_the_evidence_look_fresh(
     assert due["fraud_detection"] == dt.datetime(2026, 11, 15, 6, tzinfo=dt.UTC).timestamp()
 
 
+def test_a_waiver_in_force_is_exported_for_its_slo_only(
+    sample_store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``datasre_slo_waived`` says which SLOs a waiver covers at export time: the alert
+    rules quiet those SLOs' burn alerts (tests/pipelines/test_export_alerts.py)."""
+    db = tmp_path / "s.duckdb"
+    shutil.copy(sample_store_path, db)
+    monkeypatch.setenv("DATASRE_NOW", SAMPLE_AS_OF)
+    assert main(
+        ["waive", "--db", str(db), "--config", CONTRACTS, "--model", "fraud_detection",
+         "--slo", "accuracy", "--reason", "retraining", "--expires", "2026-11-20"]
+    ) == 0  # fmt: skip
+    out = tmp_path / "datasre.prom"
+    assert _export(db, out) == 0
+    waived = {
+        (labels["model"], labels["sli"]): value
+        for name, labels, value in parse_samples(out.read_text(encoding="utf-8"))
+        if name == "datasre_slo_waived"
+    }
+    assert waived[("fraud_detection", "accuracy")] == 1.0
+    assert sum(waived.values()) == 1.0
+    assert waived[("delivery_eta", "completeness")] == 0.0
+
+
 def test_budgets_and_burn_rates_equal_the_error_budget_view(
     sample_exposition: str, sample_store_path: Path
 ) -> None:
