@@ -29,6 +29,34 @@ def test_the_plan_puts_one_fault_a_day_between_clean_days() -> None:
     assert days[WARMUP_DAYS] == contract.sources.start_date + dt.timedelta(days=WARMUP_DAYS)
 
 
+def test_the_plan_keeps_the_drill_order_and_room_for_labels_to_be_overdue() -> None:
+    """``--faults covariate_shift,labels_withheld`` ran the faults in the command line's
+    order, and a drill of withheld labels ended the day after them, before the gate could
+    call them overdue (fraud_detection waits 3 days): reported undetected."""
+    contract = {c.model: c for c in load_contracts(SAMPLES)}["fraud_detection"]
+    plan, _ = _plan(contract, ["covariate_shift", "labels_withheld"], None)
+    days = sorted(plan)
+    faults = {s.name: d for d in days if (s := plan[d]) is not None}
+    assert list(faults) == ["labels_withheld", "covariate_shift"]
+    delay = contract.sources.max_label_delay_days  # 3 days
+    assert (days[-1] - faults["labels_withheld"]).days > delay
+
+
+@pytest.mark.slow
+def test_a_drill_of_withheld_labels_alone_detects_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The drill of one fault, with a relative ``--scratch`` (its paths were doubled)."""
+    samples = str(Path(SAMPLES).resolve())
+    monkeypatch.chdir(tmp_path)
+    args = ["chaos", "--model", "fraud_detection", "--config", samples]
+    code = main([*args, "--faults", "labels_withheld", "--format", "json", "--quiet",
+                 "--scratch", "drill"])  # fmt: skip
+    report = json.loads(capsys.readouterr().out)
+    assert report["undetected"] == [], report
+    assert code == 0
+
+
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["chaos", "--model", "nope", "--config", SAMPLES]) == 2
     assert "unknown model 'nope'" in capsys.readouterr().err
