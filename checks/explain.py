@@ -19,6 +19,7 @@ the streak whose error rates are each slice's baseline.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Final
 
@@ -39,6 +40,7 @@ __all__ = [
     "Unjudged",
     "baseline_days",
     "breach_streak",
+    "breached_slos",
     "choose_slo",
     "quality_metric",
     "run_caveat",
@@ -157,19 +159,33 @@ def quality_metric(slo: str) -> str | None:
     return metric if entry is not None and entry.needs_labels else None
 
 
-def choose_slo(slis: pl.DataFrame, partition: str) -> str:
-    """The SLO to explain when none is named: a breached quality SLO of the day (slice
-    SLOs first: they say the most), else any breached SLO, else the day's main quality
-    metric, else ``drifted_feature_share``."""
+def breached_slos(
+    slis: pl.DataFrame, partition: str, in_force: Collection[str] | None = None
+) -> list[str]:
+    """The day's breached SLOs, upstream first (the catalog's order: ingest, schema,
+    completeness, freshness, drift, quality): those in force (``in_force``, the contract's
+    declared and built-in SLOs) when any breached, else any breached catalog SLI."""
     from checks.contract import SLO_CATALOG
 
     day = slis.filter(pl.col("partition") == partition)
-    failed: list[str] = day.filter(pl.col("ok").not_()).get_column("sli").to_list()
-    breached = sorted(set(failed) & set(SLO_CATALOG))
+    failed = set(day.filter(pl.col("ok").not_()).get_column("sli").to_list())
+    breached = [s for s in SLO_CATALOG if s in failed]
+    judged = [s for s in breached if in_force is not None and s in in_force]
+    return judged or breached
+
+
+def choose_slo(slis: pl.DataFrame, partition: str, in_force: Collection[str] | None = None) -> str:
+    """The SLO to explain when none is named: a breached quality SLO of the day (slice
+    SLOs first: they say the most), else the most upstream breached SLO
+    (:func:`breached_slos`: one the contract judges, so the one that alerted, before an
+    SLI no SLO judges), else the day's main quality metric, else
+    ``drifted_feature_share``."""
+    breached = breached_slos(slis, partition, in_force)
     quality = [s for s in breached if quality_metric(s) is not None]
     slices = [s for s in quality if s.startswith("slice_")]
     if slices or quality or breached:
         return (slices or quality or breached)[0]
+    day = slis.filter(pl.col("partition") == partition)
     measured = set(day.get_column("sli").to_list())
     return next((m for m in _QUALITY_PREFERENCE if m in measured), "drifted_feature_share")
 

@@ -215,6 +215,7 @@ def test_explain_json_and_a_day_without_rows_is_one_line(
     assert main([*argv, "--partition", "2026-11-12", "--format", "json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert (result["slo"], result["since"]["first_day"]) == ("accuracy", "2026-11-09")
+    assert result["also_breached"] == ["drifted_feature_share"]  # none hidden
     assert main([*argv, "--partition", "2026-12-01"]) == 2
     assert capsys.readouterr().err == (
         f"datasre: error: --partition: no rows of {FRAUD} on 2026-12-01 "

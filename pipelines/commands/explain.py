@@ -262,6 +262,9 @@ def _print_table(result: dict[str, Any]) -> None:
         f"{result['slo']}")  # fmt: skip
     if result["run"] is not None:
         say(f"run: {result['run']}")
+    if result.get("also_breached"):
+        say(f"also breached on {result['partition']}: {', '.join(result['also_breached'])} "
+            "(explain one with --slo NAME)")  # fmt: skip
     since = result["since"]
     unjudged = result["unjudged"]
     if unjudged is not None:
@@ -357,7 +360,8 @@ def _crashed_on(runs: pl.DataFrame, partition: str) -> str:
 def run(args: argparse.Namespace) -> int:
     from assets.explain_inputs import model_runs, model_slis
     from checks.contract import SLO_CATALOG
-    from checks.explain import choose_slo
+    from checks.explain import breached_slos, choose_slo
+    from checks.slo_in_force import slos_in_force
     from pipelines.cli import UsageError
     from pipelines.model_contract import contract_named
     from pipelines.settings import Settings
@@ -389,8 +393,12 @@ def run(args: argparse.Namespace) -> int:
             f"--partition: no rows of {contract.model} on {partition} "
             f"(days in the store: {days[0]} .. {days[-1]}){_crashed_on(runs, partition)}"
         )
-    slo = args.slo or choose_slo(slis, partition)
+    force = slos_in_force(contract)
+    in_force = {*force.infra, *force.model}
+    slo = args.slo or choose_slo(slis, partition, in_force)
     result = explain(contract, slis, partition, slo, runs)
+    # The day's other breaches, so one explanation hides none (each: --slo NAME).
+    result["also_breached"] = [s for s in breached_slos(slis, partition, in_force) if s != slo]
     if args.format == "json":
         print(json.dumps(result, indent=2, allow_nan=False, default=str))
     else:

@@ -11,6 +11,7 @@ import pytest
 from checks.explain import (
     baseline_days,
     breach_streak,
+    breached_slos,
     choose_slo,
     quality_metric,
     run_caveat,
@@ -259,3 +260,24 @@ def test_the_slo_to_explain_prefers_a_breached_slice_then_quality_then_any() -> 
     assert choose_slo(slis, "f") == "rmse"
     assert quality_metric("slice_accuracy") == "accuracy"
     assert quality_metric("completeness") is None
+
+
+def test_the_slo_to_explain_is_one_the_contract_judges_upstream_first() -> None:
+    """The alphabetically first breached catalog SLI was explained, one with no SLO (so
+    nothing alerted on it) before the SLO that paged (found by review)."""
+    slis = pl.concat(
+        [
+            _rows({"d": [False]}, "pca_reconstruction_error"),
+            _rows({"d": [False]}, "null_rate"),
+            _rows({"d": [False]}, "drifted_feature_share"),
+            _rows({"d": [False]}, "duplicate_id_rate"),
+        ]
+    )
+    in_force = {"drifted_feature_share", "completeness"}
+    assert breached_slos(slis, "d", in_force) == ["drifted_feature_share"]
+    assert choose_slo(slis, "d", in_force) == "drifted_feature_share"
+    # Without the contract's SLOs, the most upstream breached SLI.
+    assert choose_slo(slis, "d") == "duplicate_id_rate"
+    assert breached_slos(slis, "d", {"completeness"}) == [
+        "duplicate_id_rate", "null_rate", "drifted_feature_share", "pca_reconstruction_error"
+    ]  # fmt: skip
