@@ -95,6 +95,10 @@ class FaultOutcome:
     days_to_detect: int | None
     blocking: bool
     gate_reasons: list[str] = field(default_factory=list)
+    #: An SLO in force breached that day, or a gate reason names it: an error budget burns
+    #: (burn alerts, the gate) or an evidence alert fires. False for a fault seen only by
+    #: SLI rows no SLO judges (a drift row of one feature...): recorded, but nobody is told.
+    alerting: bool = False
 
 
 @dataclass(frozen=True)
@@ -209,6 +213,7 @@ def run_drill(
     from assets.store.gate_store import GateStore
     from checks.expected_days import evaluated_at
     from checks.gate import decide
+    from checks.slo_evaluation import as_definitions
     from pipelines.chaos_tree import build_tree, copy_real_days
 
     plan, skipped = _plan(contract, names, days)
@@ -250,6 +255,7 @@ def run_drill(
         definitions=evidence.definitions if evidence.definitions.height else None,
     )
     delay = math.ceil(drill_contract.sources.max_label_delay_days)
+    judged = {definition.sli for definition in as_definitions(drill_contract)}
     outcomes = []
     for day, spec in sorted(plan.items()):
         if spec is None:
@@ -271,6 +277,7 @@ def run_drill(
                 days_to_detect=days_to_detect,
                 blocking=bool(on_day.filter(pl.col("blocking")).height),
                 gate_reasons=reasons,
+                alerting=bool(reasons) or bool(on_day.filter(pl.col("sli").is_in(judged)).height),
             )
         )
     clean = [d.isoformat() for d, spec in sorted(plan.items()) if spec is None]
@@ -294,14 +301,15 @@ def render_table(report: DrillReport) -> str:
 
     lines = [
         f"chaos drill: {terminal(report.model)} (clean templates: {', '.join(report.templates)})",
-        f"{'fault':<16} {'day':<10} {'detected':<8} {'days':>4}  {'blocking':<8} by",
+        f"{'fault':<16} {'day':<10} {'detected':<8} {'days':>4}  {'blocking':<8} {'alerts':<6} by",
     ]
     for f in report.faults:
         by = ", ".join(f.detected_by) or "-"
         days = "-" if f.days_to_detect is None else str(f.days_to_detect)
         lines.append(
             f"{f.fault:<16} {f.day:<10} {'yes' if f.detected else 'NO':<8} {days:>4}  "
-            f"{'yes' if f.blocking else 'no':<8} {terminal(by)}"
+            f"{'yes' if f.blocking else 'no':<8} {'yes' if f.alerting else 'no':<6} "
+            f"{terminal(by)}"
         )
         lines.append(f"{'':<16} {terminal(f.magnitude)}")
     for name, why in report.skipped.items():
@@ -314,6 +322,12 @@ def render_table(report: DrillReport) -> str:
     lines.append(
         f"gate at the drill's data time: {word} ({', '.join(report.gate_reasons) or 'no reasons'})"
     )
+    unalerted = [f.fault for f in report.faults if f.detected and not f.alerting]
+    if unalerted:
+        lines.append(
+            f"detected, but no SLO breached and no alert fires: {', '.join(unalerted)} "
+            "(declare an SLO on one of the SLIs that saw it to be paged or ticketed)"
+        )
     undetected = report.undetected
     lines.append(
         f"UNDETECTED: {', '.join(undetected)}"
