@@ -125,10 +125,14 @@ def draft_contract(inputs: InitInputs) -> str:
     lines.append(f"  start_date: {inputs.features.start_date.isoformat()}  # first daily file")
     if inputs.labels is not None:
         delay = label_delay_days(inputs.labels, label_ts)
-        lines.append(
-            f"  max_label_delay_days: {yaml_number(delay)}  # labels of the files read were all in"
-            " this many days after their day's evaluation (D + 1 day + 6 h), at least 1"
+        seen = (
+            "labels of the files read were all in this many days after their day's "
+            "evaluation (D + 1 day + 6 h), at least 1"
+            if label_ts is not None
+            else "a default: the label files have no timestamp column to measure it by; set "
+            "how many days after a day's evaluation its labels are all in"
         )
+        lines.append(f"  max_label_delay_days: {yaml_number(delay)}  # {seen}")
     lines += ["", "features:", *(line.render() for line in feature_lines)]
 
     pc = prediction

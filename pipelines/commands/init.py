@@ -190,9 +190,19 @@ def run(args: argparse.Namespace) -> int:
     print(
         terminal(
             "next: set owner and runbook (the gate blocks without them) and read every "
-            f"comment, then `datasre contract check {where}` and a run, `datasre run "
-            f"--config {where} --model {contract.model} --all` (or put the file in the "
+            f"comment, then `datasre contract check {where}`, a run, `datasre run "
+            f"--config {where} --model {contract.model} --all`, and the gate, `datasre "
+            f"gate --config {where} --model {contract.model}` (or put the file in the "
             "directory your --config / $DATASRE_CONFIG names)"
         )
     )
+    if inputs.predictions is None:
+        # Every infra SLI (latency, availability, throughput, cost) reads the log.
+        print(
+            terminal(
+                "note: without --predictions the contract has no infra SLO, and the gate "
+                "blocks every version on it (contract_no_infra_slo): draft again with the "
+                "prediction log's files"
+            )
+        )
     return 0

@@ -52,6 +52,8 @@ def test_init_drafts_the_golden_contract_that_contract_check_accepts(
     # What to run next names the file written (a bare `contract check` checks the samples).
     assert f"`datasre contract check {output}`" in out
     assert f"`datasre run --config {output} --model {model} --all`" in out
+    assert f"`datasre gate --config {output} --model {model}`" in out
+    assert "without --predictions" not in out
     # init writes a path relative to the contract when the two share more than the root
     # (a clone under /tmp beside pytest's tmp_path), else absolute: both read as REPO.
     text = output.read_text(encoding="utf-8")
@@ -153,3 +155,30 @@ def test_a_missing_training_file_is_one_line_naming_the_option(
     argv[argv.index("--training") + 1] = str(missing)
     assert main(argv) == 2
     assert capsys.readouterr().err == f"datasre: error: {missing}: --training: no file matches\n"
+
+
+def test_without_a_prediction_log_or_label_times_init_says_what_it_could_not_know(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A contract drafted without --predictions has no infra SLO, so the gate blocks
+    every version (contract_no_infra_slo), and nothing said so; a label delay with no
+    label timestamps to measure it by was commented as measured (found by review)."""
+    import polars as pl
+
+    data = MODELS["fraud_detection"][2]
+    labels = tmp_path / "labels"
+    labels.mkdir()
+    for path in sorted((data / "labels").glob("*.parquet"))[:3]:
+        pl.read_parquet(path).drop("label_ts").write_parquet(labels / path.name)
+    output = tmp_path / "fraud.yaml"
+    argv = init_argv("fraud_detection", output)
+    at = argv.index("--predictions")
+    argv = [*argv[:at], *argv[at + 2 :]]
+    argv[argv.index("--labels") + 1] = str(labels / "*.parquet")
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "without --predictions the contract has no infra SLO" in out
+    assert "contract_no_infra_slo" in out
+    delay = next(line for line in output.read_text(encoding="utf-8").splitlines()
+                 if "max_label_delay_days" in line)  # fmt: skip
+    assert "a default: the label files have no timestamp column" in delay
