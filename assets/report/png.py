@@ -41,9 +41,17 @@ _TIMEOUT_S: Final = 60.0
 
 
 def find_chromium() -> str:
-    """The browser binary; :class:`InputError` (one line) when there is none."""
-    for name in (os.environ.get(CHROMIUM_ENV, ""), "chromium", "chromium-browser", "google-chrome"):
-        if name and (found := shutil.which(name)):
+    """The browser binary: ``$DATASRE_CHROMIUM`` when set (an :class:`InputError` naming
+    it when it is no program: a browser other than the one asked for would be used
+    silently), else the first Chromium on PATH; :class:`InputError` (one line) when there
+    is none."""
+    named = os.environ.get(CHROMIUM_ENV, "")
+    if named:
+        if found := shutil.which(named):
+            return found
+        raise InputError(f"${CHROMIUM_ENV}: {named}: no such program")
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if found := shutil.which(name):
             return found
     raise InputError(
         "--png: needs Chromium on PATH (or $DATASRE_CHROMIUM); "
