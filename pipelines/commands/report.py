@@ -111,6 +111,10 @@ def run(args: argparse.Namespace) -> int:
         window_days=args.window_days,
         as_of=as_of,
     )
+    if args.png:
+        from assets.report.png import find_chromium
+
+        find_chromium()  # no browser: one line before any file is written
     written = write_report(
         request,
         Path(args.output) if args.output else None,
