@@ -70,8 +70,9 @@ def window_label(days: int) -> str:
 
 SLI_VALUE: Final = Family(
     "datasre_sli_value",
-    "Newest measured value of each SLI row, in the unit its sli name says (a fraction, "
-    "seconds, ms, an effect size...).",
+    "Value of each SLI row of the newest partition (a label-fed SLI's: of its newest "
+    "labelled day), in the unit its sli name says (a fraction, seconds, ms, an effect "
+    "size...); no sample for a series that partition did not measure.",
     SLI_LABELS,
 )
 SLI_OBJECTIVE: Final = Family(

@@ -39,6 +39,7 @@ from checks.gate_checks import (
 )
 from checks.gate_verdict import Severity, Verdict
 from checks.slo import AlertPolicy, DayStatus, ErrorBudget
+from checks.slo_catalog import SLO_CATALOG
 from pipelines.escape import prometheus_label
 from pipelines.exports import metrics
 from pipelines.exports.metrics import Family
@@ -95,15 +96,22 @@ EVIDENCE_REASONS: Final = (
 )
 
 
-def newest_sli_rows(slis: pl.DataFrame) -> pl.DataFrame:
-    """The row of the newest partition that measured each SLI series (a value not null).
+def newest_sli_rows(slis: pl.DataFrame, newest: str | None = None) -> pl.DataFrame:
+    """Each SLI series' row of the newest partition (``newest``, ``YYYY-MM-DD``; default
+    the newest in ``slis``), where it has a value.
 
     Label-fed SLIs (accuracy...) have no value on the newest partitions while labels are
-    on their way: their newest value is the one of their newest labelled day.
+    on their way: their newest value is the one of their newest labelled day. Any other
+    series the newest partition did not measure (its features could not be read, its run
+    crashed) has no row: its last value, of an older day, read as today's "ok" on a day
+    with no evidence (found by review).
     """
     measured = slis.filter(pl.col("value").is_not_null())
     if measured.height == 0:
         return measured
+    newest = newest or str(slis.get_column("partition").max())
+    label_fed = [name for name, entry in SLO_CATALOG.items() if entry.needs_labels]
+    measured = measured.filter((pl.col("partition") == newest) | pl.col("sli").is_in(label_fed))
     return (
         measured.sort("partition")
         .group_by(list(SLI_SERIES_KEY), maintain_order=True)
@@ -143,7 +151,7 @@ def model_state(
         ready=verdict.ready,
         blocking_reasons=sum(r.severity == Severity.BLOCK for r in verdict.reasons),
         budgets=tuple(verdict.budgets),
-        slis=newest_sli_rows(visible),
+        slis=newest_sli_rows(visible, reference.isoformat() if reference else None),
         last_completed_run=last_run if isinstance(last_run, dt.datetime) else None,
         newest_partition=reference,
         newest_evaluation=(

@@ -79,6 +79,32 @@ def test_the_evidence_age_is_the_newest_days_evaluation_time_not_the_last_run(
     assert due == {"delivery_eta": expected, "fraud_detection": expected}
 
 
+def _with_failed_days(sample_store: Path, db: Path, model: str, version: str, *days: str) -> None:
+    """A copy of the sample store at ``db`` plus a failed run (features never came) of
+    each of ``days``, recorded at its evaluation time."""
+    shutil.copy(sample_store, db)
+    store = SliStore(db)
+    for day in days:
+        moment = dt.datetime.fromisoformat(f"{day}T00:00:00+00:00") + dt.timedelta(days=1, hours=7)
+        row = SliRow(
+            "model", "ingest", "ingest_ok", 0.0, 0, feature="features", objective=1.0,
+            ok=False, status="error", detail="snapshot file not found",
+        )  # fmt: skip
+        store.write_run(
+            RunRecord(f"failed-{model}-{day}", model, version, day, moment, moment,
+                      "failed", error="snapshot file not found"),
+            sli_frame([row]),
+        )  # fmt: skip
+
+
+def _exported(db: Path, out: Path, as_of: str) -> list[tuple[str, dict[str, str], float]]:
+    assert main(
+        ["export", "prometheus", "--db", str(db), "--config", CONTRACTS,
+         "--as-of", as_of, "--output", str(out)]
+    ) == 0  # fmt: skip
+    return parse_samples(out.read_text(encoding="utf-8"))
+
+
 def test_days_that_failed_to_be_read_do_not_make_the_evidence_look_fresh(
     sample_store_path: Path, tmp_path: Path
 ) -> None:
@@ -86,31 +112,38 @@ def test_days_that_failed_to_be_read_do_not_make_the_evidence_look_fresh(
     came (runs failed) moved it on, so DatasreEvidenceStale stayed quiet while the gate
     blocked on evidence_stale (found by review). It is the newest day a run read."""
     db = tmp_path / "s.duckdb"
-    shutil.copy(sample_store_path, db)
-    store = SliStore(db)
-    for day in ("2026-11-15", "2026-11-16"):
-        moment = dt.datetime.fromisoformat(f"{day}T00:00:00+00:00") + dt.timedelta(days=1, hours=7)
-        row = SliRow(
-            "model", "ingest", "ingest_ok", 0.0, 0, feature="features", objective=1.0,
-            ok=False, status="error", detail="snapshot file not found",
-        )  # fmt: skip
-        store.write_run(
-            RunRecord(f"failed-{day}", "fraud_detection", "2.3.0", day, moment, moment,
-                      "failed", error="snapshot file not found"),
-            sli_frame([row]),
-        )  # fmt: skip
-    out = tmp_path / "datasre.prom"
-    assert main(
-        ["export", "prometheus", "--db", str(db), "--config", CONTRACTS,
-         "--as-of", "2026-11-17T12:00:00Z", "--output", str(out)]
-    ) == 0  # fmt: skip
+    _with_failed_days(sample_store_path, db, "fraud_detection", "2.3.0", "2026-11-15", "2026-11-16")
     due = {
         labels["model"]: value
-        for name, labels, value in parse_samples(out.read_text(encoding="utf-8"))
+        for name, labels, value in _exported(db, tmp_path / "x.prom", "2026-11-17T12:00:00Z")
         if name == "datasre_newest_evaluation_timestamp_seconds"
     }
     # 11-14, the newest day read, was due at 06:00 UTC on 11-15: 54 h before the export.
     assert due["fraud_detection"] == dt.datetime(2026, 11, 15, 6, tzinfo=dt.UTC).timestamp()
+
+
+def test_a_day_without_evidence_exports_no_sli_value_of_an_older_day(
+    sample_store_path: Path, tmp_path: Path
+) -> None:
+    """On a day whose features could not be read, completeness, null rates and drift were
+    exported as "ok" from the day before, with nothing saying which day (found by
+    review). They have no sample now; label-fed SLIs keep their newest labelled day's."""
+    db = tmp_path / "s.duckdb"
+    _with_failed_days(sample_store_path, db, "delivery_eta", "1.4.0", "2026-11-15")
+    samples = _exported(db, tmp_path / "x.prom", "2026-11-16T12:00:00Z")
+    eta = {
+        (labels["sli"], labels["feature"])
+        for name, labels, _ in samples
+        if name == "datasre_sli_value" and labels["model"] == "delivery_eta"
+    }
+    assert ("ingest_ok", "features") in eta  # the failed day's own row
+    assert ("completeness", "") not in eta
+    assert not any(sli in ("null_rate", "psi", "ks") for sli, _ in eta)
+    assert ("mae", "") in eta  # label-fed: its newest labelled day
+    # The other model's newest day is unchanged: all of its series are there.
+    fraud = {labels["sli"] for name, labels, _ in samples
+             if name == "datasre_sli_value" and labels["model"] == "fraud_detection"}  # fmt: skip
+    assert {"completeness", "null_rate", "accuracy"} <= fraud
 
 
 def test_a_waiver_in_force_is_exported_for_its_slo_only(
