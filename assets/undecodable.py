@@ -3,10 +3,11 @@ ingest instead of crashing the run.
 
 A parquet file can have a good footer and a corrupt page (a torn copy, a bad disk block).
 ``validation_slis`` decodes every feature value, so a corrupt features file is its
-``ingest_ok = 0`` row; the other steps read the same files again (drift, the sampled
-multivariate and weighted-drift steps), and the prediction log and the labels are decoded
-whole only by later steps (validation reads the log's footers and model outputs, quality
-the labels' footers first). Each of those steps wraps its work in :func:`or_unreadable`:
+``ingest_ok = 0`` row; the drift step reads the same files again, and the prediction log
+and the labels are decoded whole only by the drift and quality steps (validation reads the
+log's footers and model outputs, quality the labels' footers first). Those two steps wrap
+their work in :func:`or_unreadable` (the sampled multivariate and weighted-drift steps
+record nothing for a snapshot they cannot read, as for a missing one):
 when the work raises a data error and one of the day's files indeed cannot be decoded,
 the step's rows for that source are the source's ``ingest_ok = 0`` row naming the file;
 when every file decodes, the error is not the data's and is raised (a real crash).
@@ -41,20 +42,14 @@ UNDECODED: Final = (pl.col("sli") == "ingest_ok") & (pl.col("ok") == pl.lit(valu
 _PROBE_BATCH_ROWS: Final = 65_536
 
 
-def first_undecodable(
-    files: Sequence[str], columns: Sequence[str] | None = None
-) -> InputError | None:
-    """The one-line error of the first of ``files`` whose ``columns`` (all when None; the
-    ones a file lacks are skipped) cannot be decoded, or None when every value decodes.
-    Streams each file in batches, so it holds little whatever the file's size; it runs
-    only after a step has failed, never on a good day's path."""
+def first_undecodable(files: Sequence[str]) -> InputError | None:
+    """The one-line error of the first of ``files`` with a value that cannot be decoded,
+    or None when every value decodes. Streams each file in batches, so it holds little
+    whatever the file's size; it runs only after a step has failed, never on a good
+    day's path."""
     for path in files:
         try:
-            parquet = pq.ParquetFile(path)
-            present = None
-            if columns is not None:
-                present = [c for c in columns if c in parquet.schema_arrow.names]
-            for _ in parquet.iter_batches(batch_size=_PROBE_BATCH_ROWS, columns=present):
+            for _ in pq.ParquetFile(path).iter_batches(batch_size=_PROBE_BATCH_ROWS):
                 pass
         except DATA_ERRORS as exc:
             return unreadable(path, exc)

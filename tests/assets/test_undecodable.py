@@ -68,3 +68,17 @@ def test_labels_that_do_not_decode_are_their_failed_ingest_not_a_crash(tmp_path:
     assert ingest["ok"].to_list() == [True, False]
     assert ingest["detail"][1].startswith(f"{labels}: cannot read parquet (")
     assert rows.filter(pl.col("category") == "quality").is_empty()
+
+
+def test_a_prediction_log_column_only_quality_reads_is_the_logs_failed_ingest(
+    tmp_path: Path,
+) -> None:
+    """Validation reads the log's footers and model outputs, not its latency: a corrupt
+    latency page made the quality step return no row at all, so the day's prediction-log
+    SLIs were silently missing while its ingest said "read"."""
+    contract = load_contract(with_labels(tmp_path))
+    predictions = tmp_path / "toy" / "predictions" / f"{FIRST_DAY}.parquet"
+    corrupt_page(predictions, "latency_ms")
+    rows = quality_slis(contract, FIRST_DAY)
+    assert rows.select("sli", "feature", "ok").rows() == [("ingest_ok", "predictions", False)]
+    assert rows["detail"][0].startswith(f"{predictions}: cannot read parquet (")
