@@ -219,5 +219,6 @@ def test_explain_json_and_a_day_without_rows_is_one_line(
     assert main([*argv, "--partition", "2026-12-01"]) == 2
     assert capsys.readouterr().err == (
         f"datasre: error: --partition: no rows of {FRAUD} on 2026-12-01 "
-        "(days in the store: 2026-11-01 .. 2026-11-14)\n"
+        "(days in the store: 2026-11-01 .. 2026-11-14); record it with "
+        f"`datasre run --model {FRAUD} --partition 2026-12-01`\n"
     )

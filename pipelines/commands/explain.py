@@ -389,9 +389,15 @@ def run(args: argparse.Namespace) -> int:
     partition = args.partition or days[-1]
     runs = model_runs(store, contract)
     if partition not in days:
+        crashed = _crashed_on(runs, partition)
+        run_it = (
+            ""
+            if crashed
+            else f"; record it with `datasre run --model {contract.model} --partition {partition}`"
+        )
         raise UsageError(
             f"--partition: no rows of {contract.model} on {partition} "
-            f"(days in the store: {days[0]} .. {days[-1]}){_crashed_on(runs, partition)}"
+            f"(days in the store: {days[0]} .. {days[-1]}){crashed}{run_it}"
         )
     force = slos_in_force(contract)
     in_force = {*force.infra, *force.model}
