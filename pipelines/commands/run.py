@@ -353,6 +353,30 @@ def _interrupts_stop_the_run() -> Iterator[Callable[[], None]]:
         writer.close()
 
 
+#: The longest path a Unix socket takes (``sun_path``: 108 bytes with its NUL, Linux).
+_UNIX_SOCKET_PATH_MAX: Final = 107
+
+
+def _check_socket_room() -> None:
+    """``--parallel`` starts multiprocessing's fork server, which listens on a Unix socket
+    in ``TMPDIR`` (``pymp-XXXXXXXX/listener-XXXXXXXX`` under it). Under a longer TMPDIR
+    than a socket path takes, every partition failed with only "the fan-out run ended
+    before it"; this says why first."""
+    import os
+    import tempfile
+
+    from pipelines.cli import UsageError
+
+    base = tempfile.gettempdir()
+    listener = os.path.join(base, "pymp-" + "x" * 8, "listener-" + "x" * 8)
+    if len(os.fsencode(listener)) > _UNIX_SOCKET_PATH_MAX:
+        raise UsageError(
+            f"--parallel: TMPDIR {base} is too long: the worker processes' Unix socket "
+            f"under it would take {len(os.fsencode(listener))} bytes of at most "
+            f"{_UNIX_SOCKET_PATH_MAX}; set TMPDIR to a shorter directory"
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     from assets.shared_samples import sharing_samples  # no polars: the worker starts first
     from pipelines.held_interrupts import import_holding_interrupts
@@ -407,6 +431,8 @@ def _run(args: argparse.Namespace, worker: DriftWorker | None) -> int:
         raise UsageError(f"nothing to run: no {found} for the selected models")
     if args.parallel < 1:
         raise UsageError(f"--parallel: must be at least 1, not {args.parallel}")
+    if args.parallel > 1 and len(pairs) > 1:
+        _check_socket_room()
     with _interrupts_stop_the_run() as raise_if_signalled:
         outcomes = run_partitions(
             pairs,

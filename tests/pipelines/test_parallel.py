@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from multiprocessing.synchronize import Event
 from pathlib import Path
@@ -148,13 +150,37 @@ def test_run_parallel_leaves_nothing_in_tmpdir(tmp_path: Path) -> None:
     for its artifacts and, ending without finalizers, left it there: one per partition
     and run, for good. They now live in the fan-out's own directory, removed at its end."""
     contract = write_model(tmp_path / "model", days=2, rows=300)
-    scratch = tmp_path / "tmpdir"
+    # A short TMPDIR: the fork server's socket lives under it (see the next test).
+    scratch = Path(tempfile.mkdtemp(prefix="dsre-"))
+    try:
+        done = _run_parallel(contract, tmp_path / "s.duckdb", scratch)
+        assert done.returncode == 0, done.stderr
+        assert SliStore(tmp_path / "s.duckdb").query("select count(*) n from runs")["n"][0] == 2
+        assert sorted(p.name for p in scratch.iterdir()) == []
+    finally:
+        shutil.rmtree(scratch)
+
+
+def test_run_parallel_under_a_tmpdir_too_long_for_a_socket_says_so(tmp_path: Path) -> None:
+    """The fork server listens on TMPDIR/pymp-XXXXXXXX/listener-XXXXXXXX: under a longer
+    TMPDIR than a Unix socket path takes (107 bytes), every partition failed with only
+    "the fan-out run ended before it" (found when CI's pytest paths were longer)."""
+    contract = write_model(tmp_path / "model", days=2, rows=300)
+    scratch = tmp_path / ("t" * 100)
     scratch.mkdir()
+    done = _run_parallel(contract, tmp_path / "s.duckdb", scratch)
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"datasre: error: --parallel: TMPDIR {scratch} is too long")
+    assert "set TMPDIR to a shorter directory" in done.stderr
+
+
+def _run_parallel(contract: Path, db: Path, tmpdir: Path) -> subprocess.CompletedProcess[str]:
+    """``datasre run --all --parallel 2`` in a process of its own under ``tmpdir``."""
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
-    env["TMPDIR"] = str(scratch)
-    argv = ["run", "--db", str(tmp_path / "s.duckdb"), "--config", str(contract)]
+    env["TMPDIR"] = str(tmpdir)
+    argv = ["run", "--db", str(db), "--config", str(contract)]
     argv += ["--now", NOW, "--all", "--quiet", "--parallel", "2"]
-    done = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-m", "pipelines.cli", *argv],
         env=env,
         capture_output=True,
@@ -162,6 +188,3 @@ def test_run_parallel_leaves_nothing_in_tmpdir(tmp_path: Path) -> None:
         timeout=300,
         check=False,
     )
-    assert done.returncode == 0, done.stderr
-    assert SliStore(tmp_path / "s.duckdb").query("select count(*) n from runs")["n"][0] == 2
-    assert sorted(p.name for p in scratch.iterdir()) == []
